@@ -1,0 +1,101 @@
+"""autodiff_ref: a small, exact, readable reference implementation of differentiation.
+
+Numerical differentiation (:mod:`autodiff_ref.numerical`), symbolic
+differentiation (:mod:`autodiff_ref.symbolic`), forward mode with dual numbers
+and reverse mode with a computational graph, all reading their derivatives from
+one rules table (:mod:`autodiff_ref.rules`).
+
+>>> import autodiff_ref as ad
+>>> ad.grad(lambda x: ad.sin(x) * x)(0.0)
+0.0
+"""
+
+from .core import primal_value
+from .dual import Dual, derivatives_from_matrix, jordan_block
+from .ops import (
+    abs,
+    add,
+    concatenate,
+    cos,
+    divide,
+    dot,
+    exp,
+    log,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    multiply,
+    negative,
+    power,
+    reciprocal,
+    reshape,
+    sign,
+    sin,
+    sqrt,
+    square,
+    stack,
+    subtract,
+    sum,
+    tan,
+    tanh,
+    transpose,
+    where,
+)
+from .transforms import (
+    derivative,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dual",
+    "abs",
+    "add",
+    "concatenate",
+    "cos",
+    "derivative",
+    "derivatives_from_matrix",
+    "divide",
+    "dot",
+    "exp",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "jordan_block",
+    "jvp",
+    "log",
+    "matmul",
+    "maximum",
+    "mean",
+    "minimum",
+    "multiply",
+    "negative",
+    "power",
+    "primal_value",
+    "reciprocal",
+    "reshape",
+    "sign",
+    "sin",
+    "sqrt",
+    "square",
+    "stack",
+    "subtract",
+    "sum",
+    "tan",
+    "tanh",
+    "transpose",
+    "value_and_grad",
+    "vjp",
+    "where",
+]

@@ -1,0 +1,365 @@
+"""Primitives, traces and dispatch: the machinery every mode shares.
+
+A *primitive* is an operation whose value and derivative are written down in
+:mod:`autodiff_ref.rules`.  Calling a primitive *binds* it to its arguments.
+:func:`bind` looks at the arguments: if none is a :class:`Tracer`, the
+primitive's NumPy implementation runs; otherwise the argument with the highest
+*level* decides, and its trace processes the call (a forward trace pushes
+tangents, a reverse trace records a graph node, the symbolic trace builds an
+expression).
+
+Levels are how transforms nest without perturbation confusion.  Every transform
+call makes a new :class:`Trace` whose level is higher than that of every trace
+alive at that moment.  A tracer's inner value (a dual's primal, a node's value)
+may itself be a tracer, but only of a *lower* level, so the innermost transform
+is always unwrapped first and an outer perturbation is never mistaken for an
+inner one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
+
+#: Levels of transforms start above the two fixed traces: the symbolic trace
+#: (level 0) and the trace shared by user-made dual numbers (level 1).
+_next_level = itertools.count(2)
+
+# A derivative entry of an elementwise primitive is one of: a callable giving
+# the local derivative, the number 1 or -1 (the argument passes through, maybe
+# negated: no multiplication is needed), or None (the output does not depend
+# on that argument in a differentiable way: its derivative is zero).
+Deriv = Callable[..., Any] | int | None
+
+
+class Primitive:
+    """An operation with a NumPy implementation and a derivative rule.
+
+    There are two kinds of rule:
+
+    * **elementwise** (``derivs``): one local derivative per argument,
+      ``derivs[i](ans, *args, **params)``.  Forward mode multiplies the
+      tangent by it, reverse mode multiplies the cotangent by it and sums the
+      result back to the argument's shape (undoing broadcasting), symbolic mode
+      multiplies the derivative of the argument by it.
+    * **linear** (``jvp`` and ``vjps``): for operations that are linear in the
+      differentiated arguments (sum, reshape, indexing, matmul in each factor,
+      ...).  ``jvp(tangents, ans, *args, **params)`` applies the operation to
+      the tangents (``None`` stands for a zero tangent); ``vjps[i](ct, ans,
+      *args, **params)`` applies its transpose to a cotangent.
+
+    Every derivative is written with autodiff_ref's own primitives, so a
+    derivative can be differentiated again: higher orders and nesting need no
+    extra code.
+    """
+
+    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "name", "vjp_rule")
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        *,
+        derivs: Sequence[Deriv] | None = None,
+        jvp: Callable[..., Any] | None = None,
+        vjp: Callable[..., Any] | None = None,
+        doc: str = "",
+    ) -> None:
+        if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
+            raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
+        self.name = name
+        self.impl = impl
+        self.derivs = None if derivs is None else tuple(derivs)
+        self.jvp_rule = jvp
+        self.vjp_rule = vjp
+        self.doc = doc
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        return bind(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    @property
+    def elementwise(self) -> bool:
+        """True when the rule is a table of local derivatives."""
+        return self.derivs is not None
+
+    # -- forward mode --------------------------------------------------------
+    def jvp(self, tangents: Sequence[Any], ans: Any, args: Sequence[Any], params: dict) -> Any:
+        """The output tangent, or None when it is zero."""
+        if self.derivs is None:
+            assert self.jvp_rule is not None
+            return self.jvp_rule(tangents, ans, *args, **params)
+        from . import rules  # the table uses this module; import it lazily
+
+        out = None
+        for i, t in enumerate(tangents):
+            d = self.derivs[i]
+            if t is None or d is None:
+                continue
+            if d == 1:
+                term = t
+            elif d == -1:
+                term = rules.neg(t)
+            else:
+                assert callable(d)
+                term = rules.mul(d(ans, *args, **params), t)
+            out = term if out is None else rules.add(out, term)
+        if out is not None and shape_of(out) != shape_of(ans):
+            out = rules.broadcast_to(out, shape=shape_of(ans))
+        return out
+
+    # -- reverse mode --------------------------------------------------------
+    def vjp(self, i: int, ct: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
+        """The cotangent of argument ``i`` given the output cotangent ``ct``.
+
+        None means zero: the output does not depend on that argument.
+        """
+        if self.derivs is None:
+            assert self.vjp_rule is not None
+            return self.vjp_rule(i, ct, ans, *args, **params)
+        from . import rules
+
+        d = self.derivs[i]
+        if d is None:
+            return None
+        if d == 1:
+            term = ct
+        elif d == -1:
+            term = rules.neg(ct)
+        else:
+            assert callable(d)
+            term = rules.mul(ct, d(ans, *args, **params))
+        arg_shape = shape_of(args[i])
+        if shape_of(term) != arg_shape:
+            term = rules.sum_to(term, shape=arg_shape)
+        return term
+
+
+class Trace:
+    """One transform call (or the symbolic world): a level and a way to process ops."""
+
+    def __init__(self, level: int | None = None) -> None:
+        self.level = next(_next_level) if level is None else level
+        self.active = True
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+        raise NotImplementedError
+
+
+class Tracer:
+    """A value seen by a trace: a dual number, a graph node or an expression.
+
+    The operators and NumPy protocols below all route to primitives of
+    :mod:`autodiff_ref.rules`, so ``x * y``, ``np.sin(x)`` and
+    ``autodiff_ref.sin(x)`` all go through :func:`bind`.
+    """
+
+    __slots__ = ()
+    _trace: Trace
+    # Make ``ndarray <op> tracer`` defer to the tracer's reflected operator.
+    __array_priority__ = 1000
+
+    def _inner(self) -> Any:
+        """The wrapped value one level down (a primal, a node's value)."""
+        raise NotImplementedError
+
+    def _shape(self) -> tuple[int, ...]:
+        return shape_of(self._inner())
+
+    # -- shape information (from the innermost plain value) -----------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self)
+
+    @property
+    def ndim(self) -> int:
+        return len(shape_of(self))
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(shape_of(self)))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.asarray(primal_value(self)).dtype
+
+    def __len__(self) -> int:
+        shape = shape_of(self)
+        if not shape:
+            raise TypeError("len() of a 0-d traced value")
+        return shape[0]
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    # -- arithmetic -----------------------------------------------------------
+    def __add__(self, other: Any) -> Any:
+        return _rules().add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _rules().add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _rules().sub(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _rules().sub(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _rules().mul(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _rules().mul(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _rules().div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _rules().div(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return _rules().pow(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _rules().pow(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _rules().matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _rules().matmul(other, self)
+
+    def __neg__(self) -> Any:
+        return _rules().neg(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return _rules().abs(self)
+
+    # -- structure --------------------------------------------------------------
+    def __getitem__(self, index: Any) -> Any:
+        return _rules().getitem(self, index=index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "traced arrays cannot be assigned in place; build the new array instead, "
+            "e.g. with autodiff_ref.where(mask, new, x), autodiff_ref.stack or "
+            "autodiff_ref.concatenate"
+        )
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        return _rules().transpose(self, axes=None)
+
+    def reshape(self, *shape: Any) -> Any:
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        return _rules().reshape(self, shape=tuple(shape))
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        return _rules().sum(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Any:
+        return _rules().matmul(self, other)
+
+    # -- comparisons look at primal values, so if/while work -------------------
+    def __lt__(self, other: Any) -> Any:
+        return primal_value(self) < primal_value(other)
+
+    def __le__(self, other: Any) -> Any:
+        return primal_value(self) <= primal_value(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return primal_value(self) > primal_value(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return primal_value(self) >= primal_value(other)
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return primal_value(self) == primal_value(other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return primal_value(self) != primal_value(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like ndarray: equality is elementwise
+
+    def __bool__(self) -> bool:
+        return bool(primal_value(self))
+
+    # -- conversions that would silently drop derivatives are refused ----------
+    def __float__(self) -> float:
+        raise TypeError(
+            f"float() of a {type(self).__name__} would drop its derivative; "
+            "use autodiff_ref functions (autodiff_ref.sin, not math.sin), or "
+            "autodiff_ref.primal_value(x) if you really want the plain number"
+        )
+
+    __int__ = __float__  # type: ignore[assignment]
+    __complex__ = __float__  # type: ignore[assignment]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be converted to a NumPy array without "
+            "dropping its derivative; build arrays of traced values with "
+            "autodiff_ref.stack, and use autodiff_ref functions instead of NumPy ones"
+        )
+
+    # -- NumPy functions: route the ones with a rule, refuse the others -------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .numpy_dispatch import apply_ufunc
+
+        return apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from .numpy_dispatch import apply_function
+
+        return apply_function(func, args, kwargs)
+
+
+def _rules() -> Any:
+    from . import rules
+
+    return rules
+
+
+def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    """Apply ``prim`` to ``args``: NumPy for plain values, else the top trace."""
+    top: Tracer | None = None
+    for a in args:
+        if isinstance(a, Tracer) and (top is None or a._trace.level > top._trace.level):
+            top = a
+    if top is None:
+        return prim.impl(*args, **params)
+    return top._trace.process(prim, args, params)
+
+
+def primal_value(x: Any) -> Any:
+    """The plain number or array inside any nesting of tracers.
+
+    >>> from autodiff_ref import Dual
+    >>> primal_value(Dual(Dual(2.0, 1.0), Dual(1.0, 0.0)))
+    2.0
+    """
+    while isinstance(x, Tracer):
+        x = x._inner()
+    return x
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of a number, array or tracer, without converting it."""
+    if isinstance(x, Tracer):
+        return x._shape()
+    if isinstance(x, numbers.Number):
+        return ()
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else shape

@@ -1,0 +1,266 @@
+"""The rules table: every primitive's value and derivative, written once.
+
+Each line below pairs an operation's forward math (a NumPy function) with its
+local derivative, micrograd-style.  Forward mode, reverse mode and symbolic
+differentiation all read these entries; :data:`RULES` lists them for the docs.
+
+Elementwise primitives give one local derivative per argument,
+``d(ans, *args)``, where ``ans`` is the primitive's own output (handy for
+``exp``, ``tanh``, ``sqrt``).  ``1`` and ``-1`` mark arguments that pass
+straight through (maybe negated); ``None`` marks a zero derivative.  The
+derivatives are written with the primitives themselves, so they can be
+differentiated again.
+
+Linear primitives (sum, reshape, indexing, matmul in each factor, ...) map a
+tangent by applying themselves to it (``jvp``) and a cotangent by their
+transpose (``vjp``).
+
+Conventions at non-differentiable points (the same in every mode):
+
+* ``abs'(0) = sign(0) = 0`` -- the smallest subgradient;
+* ``maximum``/``minimum`` at a tie give each argument half the derivative
+  (``heaviside(0) = 1/2``), so ``maximum(x, x)`` has derivative 1;
+* ``sign`` and ``heaviside`` have derivative 0 everywhere (their impulse at 0
+  is ignored).
+
+Outside a function's domain the value is whatever NumPy gives (``log(-1.0)``
+is ``nan`` with a ``RuntimeWarning``) and so is the derivative.  The
+derivative of ``x ** y`` with respect to ``y`` is ``log(x) x**y``: it is only
+computed when ``y`` is being differentiated, so integer powers of negative
+bases (``(-2.0) ** 3``) differentiate fine in ``x``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import Deriv, Primitive, shape_of
+
+__all__ = ["RULES"]
+
+#: name -> primitive, in the order they are defined.
+RULES: dict[str, Primitive] = {}
+
+
+def _elementwise(name: str, impl: Any, *derivs: Deriv, doc: str = "") -> Primitive:
+    RULES[name] = prim = Primitive(name, impl, derivs=derivs, doc=doc)
+    return prim
+
+
+def _linear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitive:
+    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc)
+    return prim
+
+
+# -- NumPy implementations that need care ------------------------------------
+# Complex inputs appear only in the complex-step check, where a function must
+# be the analytic continuation of its real version; that is why abs, sign,
+# heaviside, maximum and minimum look at the real part.
+def _abs(x: Any) -> Any:
+    if np.iscomplexobj(x):
+        return np.where(np.real(x) < 0, -x, x)[()]
+    return np.abs(x)
+
+
+def _sign(x: Any) -> Any:
+    return np.sign(np.real(x))
+
+
+def _heaviside(x: Any) -> Any:
+    return np.heaviside(np.real(x), 0.5)
+
+
+def _maximum(x: Any, y: Any) -> Any:
+    if np.iscomplexobj(x) or np.iscomplexobj(y):
+        return np.where(np.real(x) >= np.real(y), x, y)[()]
+    return np.maximum(x, y)
+
+
+def _minimum(x: Any, y: Any) -> Any:
+    if np.iscomplexobj(x) or np.iscomplexobj(y):
+        return np.where(np.real(x) <= np.real(y), x, y)[()]
+    return np.minimum(x, y)
+
+
+def _power(x: Any, y: Any) -> Any:
+    # NumPy refuses integers to negative integer powers; real maths does not.
+    if isinstance(x, int) or (isinstance(x, np.ndarray) and x.dtype.kind in "biu"):
+        x = np.asarray(x, dtype=float)[()]
+    return np.power(x, y)
+
+
+# -- elementwise: value                  local derivative(s) -----------------
+add = _elementwise("add", operator.add, 1, 1, doc="x + y")
+sub = _elementwise("sub", operator.sub, 1, -1, doc="x - y")
+neg = _elementwise("neg", operator.neg, -1, doc="-x")
+mul = _elementwise("mul", operator.mul,
+                   lambda ans, x, y: y,
+                   lambda ans, x, y: x, doc="x * y")  # fmt: skip
+div = _elementwise("div", np.divide,
+                   lambda ans, x, y: div(1.0, y),
+                   lambda ans, x, y: neg(div(ans, y)), doc="x / y")  # fmt: skip
+pow = _elementwise("pow", _power,  # noqa: A001 - the operator's name
+                   lambda ans, x, y: mul(y, pow(x, sub(y, 1))),
+                   lambda ans, x, y: mul(log(x), ans), doc="x ** y")  # fmt: skip
+reciprocal = _elementwise("reciprocal", np.reciprocal,
+                          lambda ans, x: neg(mul(ans, ans)), doc="1 / x")  # fmt: skip
+exp = _elementwise("exp", np.exp, lambda ans, x: ans)
+log = _elementwise("log", np.log, lambda ans, x: div(1.0, x))
+sin = _elementwise("sin", np.sin, lambda ans, x: cos(x))
+cos = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
+tan = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
+sqrt = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
+tanh = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
+abs = _elementwise("abs", _abs, lambda ans, x: sign(x))  # noqa: A001
+sign = _elementwise("sign", _sign, None)
+heaviside = _elementwise("heaviside", _heaviside, None, doc="step: 0, 1/2 at 0, 1")
+maximum = _elementwise("maximum", _maximum,
+                       lambda ans, x, y: heaviside(sub(x, y)),
+                       lambda ans, x, y: heaviside(sub(y, x)))  # fmt: skip
+minimum = _elementwise("minimum", _minimum,
+                       lambda ans, x, y: heaviside(sub(y, x)),
+                       lambda ans, x, y: heaviside(sub(x, y)))  # fmt: skip
+where = _elementwise("where", lambda c, x, y: np.where(c, x, y)[()],
+                     None,
+                     lambda ans, c, x, y: where(c, 1.0, 0.0),
+                     lambda ans, c, x, y: where(c, 0.0, 1.0))  # fmt: skip
+
+
+# -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------
+def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
+    return tuple(1 if i in set(int(a) for a in axes) else n for i, n in enumerate(shape))
+
+
+def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` down to ``shape``: the transpose of broadcasting."""
+    x = np.asarray(x)
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    return np.sum(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
+
+
+sum = _linear(  # noqa: A001
+    "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    jvp=lambda ts, ans, x, axis=None, keepdims=False: sum(ts[0], axis=axis, keepdims=keepdims),
+    vjp=lambda i, ct, ans, x, axis=None, keepdims=False: broadcast_to(
+        reshape(ct, shape=_keepdims_shape(shape_of(x), axis)), shape=shape_of(x)),
+    doc="sum over axis",
+)  # fmt: skip
+sum_to = _linear(
+    "sum_to", _sum_to,
+    jvp=lambda ts, ans, x, shape: sum_to(ts[0], shape=shape),
+    vjp=lambda i, ct, ans, x, shape: broadcast_to(ct, shape=shape_of(x)),
+    doc="sum down to a shape (undoes broadcasting)",
+)  # fmt: skip
+broadcast_to = _linear(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape)[()],
+    jvp=lambda ts, ans, x, shape: broadcast_to(ts[0], shape=shape),
+    vjp=lambda i, ct, ans, x, shape: sum_to(ct, shape=shape_of(x)),
+    doc="broadcast to a shape",
+)  # fmt: skip
+reshape = _linear(
+    "reshape", lambda x, shape: np.reshape(x, shape)[()],
+    jvp=lambda ts, ans, x, shape: reshape(ts[0], shape=shape),
+    vjp=lambda i, ct, ans, x, shape: reshape(ct, shape=shape_of(x)),
+)  # fmt: skip
+transpose = _linear(
+    "transpose", lambda x, axes=None: np.transpose(x, axes),
+    jvp=lambda ts, ans, x, axes=None: transpose(ts[0], axes=axes),
+    vjp=lambda i, ct, ans, x, axes=None: transpose(
+        ct, axes=None if axes is None else tuple(np.argsort(axes))),
+    doc="permute axes",
+)  # fmt: skip
+getitem = _linear(
+    "getitem", lambda x, index: x[index],
+    jvp=lambda ts, ans, x, index: getitem(ts[0], index=index),
+    vjp=lambda i, ct, ans, x, index: scatter_add(ct, index=index, shape=shape_of(x)),
+    doc="x[index]",
+)  # fmt: skip
+
+
+def _scatter_add(ct: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    out = np.zeros(shape, dtype=np.result_type(ct, float))
+    np.add.at(out, index, ct)  # add.at, not +=: repeated indices must accumulate
+    return out
+
+
+scatter_add = _linear(
+    "scatter_add", _scatter_add,
+    jvp=lambda ts, ans, ct, index, shape: scatter_add(ts[0], index=index, shape=shape),
+    vjp=lambda i, ct, ans, x, index, shape: getitem(ct, index=index),
+    doc="zeros(shape) with x added at index (the transpose of x[index])",
+)  # fmt: skip
+
+
+def _matrix_transpose(x: Any) -> Any:
+    nd = len(shape_of(x))
+    return transpose(x, axes=(*range(nd - 2), nd - 1, nd - 2))
+
+
+def _matmul_vjp(i: int, ct: Any, ans: Any, a: Any, b: Any) -> Any:
+    # Treat vectors as matrices (a row for the left factor, a column for the
+    # right one), as np.matmul does, then undo that and any batch broadcasting.
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    a2 = reshape(a, shape=(1, *a_shape)) if len(a_shape) == 1 else a
+    b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
+    ct_shape = shape_of(ct)
+    if len(a_shape) == 1:
+        ct_shape = (*ct_shape[:-1], 1, ct_shape[-1]) if len(b_shape) > 1 else (1, *ct_shape)
+    if len(b_shape) == 1:
+        ct_shape = (*ct_shape, 1)
+    ct2 = reshape(ct, shape=ct_shape)
+    if i == 0:
+        g, promoted, shape = matmul(ct2, _matrix_transpose(b2)), a2, a_shape
+    else:
+        g, promoted, shape = matmul(_matrix_transpose(a2), ct2), b2, b_shape
+    # Sum over broadcast batch axes, then drop the axis a vector was given.
+    g = sum_to(g, shape=shape_of(promoted))
+    return g if shape_of(g) == shape else reshape(g, shape=shape)
+
+
+def _matmul_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
+    ta, tb = ts
+    if ta is None:
+        return matmul(a, tb)
+    if tb is None:
+        return matmul(ta, b)
+    return add(matmul(ta, b), matmul(a, tb))
+
+
+# matmul is bilinear: linear in each factor with the other held fixed.
+matmul = _linear("matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y")
+
+
+def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
+    return [np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)]
+
+
+def _stack_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+    axis = axis % len(shape_of(ans))
+    return getitem(ct, index=(slice(None),) * axis + (i,))
+
+
+def _concatenate_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+    axis = axis % len(shape_of(ans))
+    start = int(np.sum([shape_of(x)[axis] for x in xs[:i]], dtype=int))
+    stop = start + shape_of(xs[i])[axis]
+    return getitem(ct, index=(slice(None),) * axis + (slice(start, stop),))
+
+
+stack = _linear(
+    "stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
+    jvp=lambda ts, ans, *xs, axis=0: stack(*_zeros_where_none(ts, xs), axis=axis),
+    vjp=_stack_vjp, doc="join along a new axis",
+)  # fmt: skip
+concatenate = _linear(
+    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    jvp=lambda ts, ans, *xs, axis=0: concatenate(*_zeros_where_none(ts, xs), axis=axis),
+    vjp=_concatenate_vjp, doc="join along an existing axis",
+)  # fmt: skip

@@ -1,0 +1,480 @@
+"""Function transforms in JAX's shape: jvp, vjp, grad, jacfwd, jacrev, hessian.
+
+Each transform gives the function's inputs a fresh tag (a new trace), calls
+the function, and unwraps the outputs.  Forward transforms wrap inputs in
+:class:`~autodiff_ref.Dual` numbers; reverse transforms wrap them in
+:class:`~autodiff_ref.reverse.Node` objects that record a tape.  Because
+each call has its own tag, transforms nest in any order -- ``grad(grad(f))``,
+``jacfwd(grad(f))``, ``derivative(grad(f), x)`` -- without perturbation
+confusion.
+
+Inputs and outputs may be numbers, NumPy arrays, or tuples and lists of them.
+Integer inputs are differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``);
+boolean inputs are refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import rules
+from .core import Tracer, shape_of
+from .dual import Dual, ForwardTrace
+from .reverse import Node, ReverseTrace, backward
+
+__all__ = [
+    "derivative",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "value_and_grad",
+    "vjp",
+]
+
+ArgNums = int | Sequence[int]
+
+
+# -- tuples and lists of arrays ("pytrees" with two kinds of node) -----------
+def _flatten(tree: Any) -> tuple[list[Any], Any]:
+    if isinstance(tree, tuple | list):
+        leaves: list[Any] = []
+        defs = []
+        for child in tree:
+            child_leaves, child_def = _flatten(child)
+            leaves.extend(child_leaves)
+            defs.append((len(child_leaves), child_def))
+        return leaves, (type(tree), defs)
+    return [tree], None
+
+
+def _unflatten(treedef: Any, leaves: Sequence[Any]) -> Any:
+    if treedef is None:
+        return leaves[0]
+    kind, defs = treedef
+    children, start = [], 0
+    for count, child_def in defs:
+        children.append(_unflatten(child_def, leaves[start : start + count]))
+        start += count
+    return kind(children)
+
+
+# -- checking inputs -----------------------------------------------------------
+def _as_input(x: Any, transform: str) -> Any:
+    """A differentiable input: floats and float arrays as they are, ints as floats."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, bool | np.bool_):
+        raise TypeError(
+            f"{transform} cannot differentiate with respect to a boolean; "
+            "pass a float, or move the flag out of the differentiated arguments (argnums)"
+        )
+    if isinstance(x, numbers.Integral):
+        return float(x)
+    if isinstance(x, numbers.Number):
+        return x
+    try:
+        arr = np.asarray(x)
+    except TypeError:
+        raise
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{transform} needs numbers or arrays as inputs: {exc}") from None
+    if arr.dtype.kind == "b":
+        raise TypeError(
+            f"{transform} cannot differentiate with respect to a boolean array; "
+            "convert it with x.astype(float) if you mean it"
+        )
+    if arr.dtype.kind in "iu":
+        return arr.astype(float)
+    if arr.dtype.kind not in "fc":
+        raise TypeError(
+            f"{transform} needs numbers or numeric arrays as inputs, "
+            f"got {type(x).__name__} (dtype {arr.dtype})"
+        )
+    return arr
+
+
+def _ones_like(x: Any) -> Any:
+    shape = shape_of(x)
+    return np.ones(shape) if shape else 1.0
+
+
+def _zeros_like(x: Any) -> Any:
+    shape = shape_of(x)
+    return np.zeros(shape) if shape else 0.0
+
+
+def _check_tuple(name: str, value: Any, example: str) -> tuple:
+    if not isinstance(value, tuple | list):
+        raise TypeError(f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}")
+    return tuple(value)
+
+
+def _normalize_argnums(f: Callable, argnums: ArgNums, transform: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return nums
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return nums
+    arity = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    for i in nums:
+        if not -arity <= i < arity:
+            raise ValueError(
+                f"{transform}: argnums {i} is out of range for "
+                f"{getattr(f, '__name__', 'f')}, which takes {arity} positional "
+                f"argument{'s' if arity != 1 else ''} (valid: 0 to {arity - 1})"
+            )
+    return nums
+
+
+def _split_args(
+    args: Sequence[Any], nums: tuple[int, ...], transform: str
+) -> tuple[list[Any], Callable[..., list[Any]]]:
+    """The differentiated arguments, and a way to put new values in their places."""
+    n = len(args)
+    for i in nums:
+        if not -n <= i < n:
+            raise ValueError(
+                f"{transform}: argnums {i} is out of range: the function was called "
+                f"with {n} positional argument{'s' if n != 1 else ''}"
+            )
+    positions = [i % n for i in nums]
+
+    def with_values(*values: Any) -> list[Any]:
+        full = list(args)
+        for i, v in zip(positions, values, strict=True):
+            full[i] = v
+        return full
+
+    return [_as_input(args[i], transform) for i in positions], with_values
+
+
+# -- forward mode --------------------------------------------------------------
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """Jacobian-vector product: ``f(*primals)`` and its derivative along ``tangents``.
+
+    Parameters
+    ----------
+    f : callable
+        A function of ``len(primals)`` arrays.
+    primals, tangents : tuple
+        The point, and a direction of the same shapes.
+
+    Returns
+    -------
+    (primal_out, tangent_out)
+        ``f(*primals)`` and ``J(primals) @ tangents``.
+
+    Examples
+    --------
+    >>> from autodiff_ref import jvp, sin
+    >>> jvp(sin, (0.0,), (2.0,))
+    (0.0, 2.0)
+    >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))  # d/dx (x y) = y
+    (12.0, 4.0)
+    """
+    primals = _check_tuple("jvp's primals", primals, "jvp(f, (x,), (v,))")
+    tangents = _check_tuple("jvp's tangents", tangents, "jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp got {len(primals)} primals but {len(tangents)} tangents; give one tangent each"
+        )
+    primals = tuple(_as_input(p, "jvp") for p in primals)
+    tangents = tuple(_as_input(t, "jvp") for t in tangents)
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        if shape_of(p) != shape_of(t):
+            raise ValueError(
+                f"jvp: tangent {k} has shape {shape_of(t)} but its primal has shape "
+                f"{shape_of(p)}; tangents must have their primal's shape"
+            )
+    trace = ForwardTrace()
+    try:
+        out = f(*(Dual._new(p, t, trace) for p, t in zip(primals, tangents, strict=True)))
+    finally:
+        trace.active = False
+    leaves, treedef = _flatten(out)
+    primal_leaves, tangent_leaves = [], []
+    for leaf in leaves:
+        if isinstance(leaf, Dual) and leaf._trace is trace:
+            primal_leaves.append(leaf.primal)
+            tangent_leaves.append(leaf.tangent)
+        else:  # the output does not depend on the inputs
+            primal_leaves.append(leaf)
+            tangent_leaves.append(_zeros_like(leaf))
+    return _unflatten(treedef, primal_leaves), _unflatten(treedef, tangent_leaves)
+
+
+def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
+    """The ``order``-th derivative of a function of one variable at ``x``, exactly.
+
+    Each order nests one forward-mode pass with its own tag, so the result is
+    exact to rounding for any order (the cost doubles with each order).  For an
+    array ``x`` and an elementwise ``f`` this gives ``f'`` elementwise.
+
+    Examples
+    --------
+    >>> from autodiff_ref import derivative, sin
+    >>> derivative(lambda x: x**3, 2.0)
+    12.0
+    >>> derivative(lambda x: x**3, 2.0, order=2)
+    12.0
+    >>> float(derivative(sin, 0.0, order=3))
+    -1.0
+
+    Perturbations of nested calls do not mix:
+
+    >>> derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0)
+    1.0
+    """
+    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+        raise ValueError(f"order must be a non-negative int, got {order!r}")
+    if order == 0:
+        return f(x)
+    if order > 1:
+        return derivative(lambda y: derivative(f, y, order - 1), x)
+    x = _as_input(x, "derivative")
+    return jvp(f, (x,), (_ones_like(x),))[1]
+
+
+def _basis(shape: tuple[int, ...]) -> list[Any]:
+    """The unit arrays of ``shape``, in C order."""
+    size = int(np.prod(shape))
+    eye = np.eye(size)
+    return [eye[k].reshape(shape) if shape else 1.0 for k in range(size)]
+
+
+def _assemble(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
+    """Stack per-input-element derivatives into an ``out.shape + in.shape`` array."""
+    if not in_shape:
+        return columns[0]
+    stacked = rules.stack(*columns, axis=-1)  # out_shape + (n,)
+    return rules.reshape(stacked, shape=out_shape + in_shape)
+
+
+def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Jacobian of ``f`` by forward mode: one JVP per input element (column).
+
+    The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
+    a tuple of such Jacobians.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autodiff_ref import jacfwd, sin
+    >>> jacfwd(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
+    array([[4., 2.],
+           [3., 3.]])
+    """
+    nums = _normalize_argnums(f, argnums, "jacfwd")
+
+    @functools.wraps(f)
+    def jacobian(*args: Any) -> Any:
+        xs, with_values = _split_args(args, nums, "jacfwd")
+        jacobians = []
+        for k, x in enumerate(xs):
+
+            def f_k(xk: Any, k: int = k) -> Any:
+                return f(*with_values(*xs[:k], xk, *xs[k + 1 :]))
+
+            out = None
+            columns: list[list[Any]] = []
+            for e in _basis(shape_of(x)):
+                out, column = jvp(f_k, (x,), (e,))
+                columns.append(_flatten(column)[0])
+            leaves, treedef = _flatten(out)
+            per_leaf = [
+                _assemble([c[j] for c in columns], shape_of(leaf), shape_of(x))
+                for j, leaf in enumerate(leaves)
+            ]
+            jacobians.append(_unflatten(treedef, per_leaf))
+        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+
+    return jacobian
+
+
+# -- reverse mode --------------------------------------------------------------
+def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
+
+    Runs ``f`` once, recording a tape; ``vjp_fn(cotangent)`` sweeps it
+    backwards and returns one cotangent per primal, as a tuple.  ``vjp_fn``
+    may be called many times (once per Jacobian row, say).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autodiff_ref import vjp
+    >>> out, vjp_fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> vjp_fn(np.array([1.0, 10.0]))
+    (array([ 2., 40.]),)
+    """
+    primals = tuple(_as_input(p, "vjp") for p in primals)
+    trace = ReverseTrace()
+    try:
+        nodes = [trace.new_input(p) for p in primals]
+        out = f(*nodes)
+    finally:
+        trace.active = False
+    tape, trace.tape = trace.tape, None  # only vjp_fn keeps the graph alive
+    assert tape is not None
+    leaves, treedef = _flatten(out)
+    out_primal = _unflatten(
+        treedef, [leaf.value if isinstance(leaf, Node) and leaf._trace is trace else leaf
+                  for leaf in leaves]
+    )  # fmt: skip
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        ct_leaves, ct_def = _flatten(cotangent)
+        if ct_def != treedef:
+            raise ValueError(
+                "the cotangent must have the structure of f's output "
+                f"({len(leaves)} array(s)); got {len(ct_leaves)}"
+            )
+        input_cts: dict[int, Any] = {}
+        for leaf, ct in zip(leaves, ct_leaves, strict=True):
+            ct = _as_input(ct, "vjp_fn")
+            if shape_of(ct) != shape_of(leaf):
+                raise ValueError(
+                    f"cotangent shape {shape_of(ct)} does not match the output shape "
+                    f"{shape_of(leaf)}; pass one cotangent entry per output entry"
+                )
+            if not (isinstance(leaf, Node) and leaf._trace is trace):
+                continue  # this output does not depend on the inputs
+            for k, c in backward(tape, leaf, ct).items():
+                input_cts[k] = c if k not in input_cts else rules.add(input_cts[k], c)
+        return tuple(input_cts.get(n.index, _zeros_like(n.value)) for n in nodes)
+
+    return out_primal, vjp_fn
+
+
+def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """Like :func:`grad`, but return ``(f(*args), gradient)`` from one pass.
+
+    >>> from autodiff_ref import value_and_grad
+    >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
+    (12.0, (4.0, 3.0))
+    """
+    nums = _normalize_argnums(f, argnums, "grad")
+
+    @functools.wraps(f)
+    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
+        xs, with_values = _split_args(args, nums, "grad")
+        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
+        if isinstance(out, tuple | list) or shape_of(out) != ():
+            shape = "a tuple" if isinstance(out, tuple | list) else f"shape {shape_of(out)}"
+            raise TypeError(
+                f"grad needs a scalar output, but f returned {shape}; "
+                "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
+            )
+        cts = vjp_fn(1.0)
+        return out, cts[0] if isinstance(argnums, int) else cts
+
+    return value_and_gradient
+
+
+def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The gradient of a scalar-valued ``f`` by reverse mode.
+
+    Parameters
+    ----------
+    f : callable
+        Returns a scalar.
+    argnums : int or tuple of int
+        Which positional arguments to differentiate with respect to.
+
+    Returns
+    -------
+    callable
+        Takes ``f``'s arguments; returns the gradient, shaped like the
+        argument (a tuple of them for a tuple ``argnums``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autodiff_ref import grad, sin, sum
+    >>> grad(sin)(0.0)
+    1.0
+    >>> grad(lambda x: sum(x**2))(np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    >>> grad(grad(lambda x: x**3))(2.0)
+    12.0
+    """
+    value_and_gradient = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def gradient(*args: Any) -> Any:
+        return value_and_gradient(*args)[1]
+
+    return gradient
+
+
+def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
+
+    >>> import numpy as np
+    >>> from autodiff_ref import jacrev
+    >>> jacrev(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
+    array([[4., 2.],
+           [3., 3.]])
+    """
+    nums = _normalize_argnums(f, argnums, "jacrev")
+
+    @functools.wraps(f)
+    def jacobian(*args: Any) -> Any:
+        xs, with_values = _split_args(args, nums, "jacrev")
+        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
+        if isinstance(out, tuple | list):
+            raise TypeError("jacrev needs f to return one array; stack the outputs first")
+        out_shape = shape_of(out)
+        rows = [vjp_fn(e) for e in _basis(out_shape)]
+        jacobians = []
+        for k, x in enumerate(xs):
+            if not out_shape:
+                jacobians.append(rows[0][k])
+                continue
+            stacked = rules.stack(*[r[k] for r in rows], axis=0)
+            jacobians.append(rules.reshape(stacked, shape=out_shape + shape_of(x)))
+        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+
+    return jacobian
+
+
+def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Hessian of a scalar ``f``, forward-over-reverse: ``jacfwd(grad(f))``.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import hessian
+    >>> hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return jacfwd(grad(f, argnums), argnums)
+
+
+def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """Hessian-vector product ``H(primals) @ tangents``, without forming ``H``.
+
+    Forward-over-reverse: the JVP of the gradient, at the cost of a few
+    evaluations of ``f``.  With several primals, the gradient is taken with
+    respect to all of them and a tuple is returned.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import hvp
+    >>> hvp(lambda x: x[0] ** 2 * x[1], (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    array([4., 2.])
+    """
+    primals = _check_tuple("hvp's primals", primals, "hvp(f, (x,), (v,))")
+    argnums: ArgNums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(f, argnums), primals, tangents)[1]
