@@ -258,7 +258,7 @@ class Tracer:
         )
 
     @property
-    def T(self) -> Any:  # noqa: N802 - NumPy's name
+    def T(self) -> Any:  # NumPy's name
         return _rules().transpose(self, axes=None)
 
     def reshape(self, *shape: Any) -> Any:
@@ -285,13 +285,13 @@ class Tracer:
     def __ge__(self, other: Any) -> Any:
         return primal_value(self) >= primal_value(other)
 
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+    def __eq__(self, other: object) -> Any:
         return primal_value(self) == primal_value(other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+    def __ne__(self, other: object) -> Any:
         return primal_value(self) != primal_value(other)
 
-    __hash__ = None  # type: ignore[assignment]  # like ndarray: equality is elementwise
+    __hash__ = None  # type: ignore[assignment]  # like ndarray: == is elementwise
 
     def __bool__(self) -> bool:
         return bool(primal_value(self))
@@ -304,8 +304,8 @@ class Tracer:
             "autodiff_ref.primal_value(x) if you really want the plain number"
         )
 
-    __int__ = __float__  # type: ignore[assignment]
-    __complex__ = __float__  # type: ignore[assignment]
+    __int__ = __float__
+    __complex__ = __float__
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(

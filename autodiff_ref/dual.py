@@ -123,6 +123,7 @@ class Dual(Tracer):
         >>> x * x.conjugate()
         Dual(primal=4.0, tangent=0.0)
         """
+        assert isinstance(self._trace, ForwardTrace)
         return Dual._new(self.primal, -self.tangent, self._trace)
 
     # -- the matrix form: a + b ε  <->  [[a, b], [0, a]] ---------------------

@@ -164,7 +164,7 @@ def tanh(x: ArrayLike) -> Any:
     return rules.tanh(x)
 
 
-def abs(x: ArrayLike) -> Any:  # noqa: A001 - NumPy's name
+def abs(x: ArrayLike) -> Any:  # NumPy's name
     """Absolute value; its derivative at 0 is taken to be 0 (see :mod:`autodiff_ref.rules`).
 
     >>> from autodiff_ref import derivative
@@ -205,7 +205,7 @@ def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Any:
     return rules.where(condition, x, y)
 
 
-def sum(  # noqa: A001 - NumPy's name
+def sum(  # NumPy's name
     x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
 ) -> Any:
     """Sum of elements over ``axis`` (all of them by default).

@@ -38,6 +38,12 @@ class Node(Tracer):
     """
 
     __slots__ = ("__weakref__", "_trace", "args", "index", "params", "parents", "prim", "value")
+    value: Any
+    prim: Primitive | None
+    args: tuple
+    params: dict
+    parents: tuple[tuple[int, Node], ...]
+    index: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("nodes are made by reverse-mode transforms: use autodiff_ref.vjp or grad")

@@ -86,6 +86,10 @@ def _minimum(x: Any, y: Any) -> Any:
     return np.minimum(x, y)
 
 
+def _where(condition: Any, x: Any, y: Any) -> Any:
+    return np.where(condition, x, y)[()]
+
+
 def _power(x: Any, y: Any) -> Any:
     # NumPy refuses integers to negative integer powers; real maths does not.
     if isinstance(x, int) or (isinstance(x, np.ndarray) and x.dtype.kind in "biu"):
@@ -93,47 +97,52 @@ def _power(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
-# -- elementwise: value                  local derivative(s) -----------------
-add = _elementwise("add", operator.add, 1, 1, doc="x + y")
-sub = _elementwise("sub", operator.sub, 1, -1, doc="x - y")
-neg = _elementwise("neg", operator.neg, -1, doc="-x")
-mul = _elementwise("mul", operator.mul,
-                   lambda ans, x, y: y,
-                   lambda ans, x, y: x, doc="x * y")  # fmt: skip
-div = _elementwise("div", np.divide,
-                   lambda ans, x, y: div(1.0, y),
-                   lambda ans, x, y: neg(div(ans, y)), doc="x / y")  # fmt: skip
-pow = _elementwise("pow", _power,  # noqa: A001 - the operator's name
-                   lambda ans, x, y: mul(y, pow(x, sub(y, 1))),
-                   lambda ans, x, y: mul(log(x), ans), doc="x ** y")  # fmt: skip
-reciprocal = _elementwise("reciprocal", np.reciprocal,
-                          lambda ans, x: neg(mul(ans, ans)), doc="1 / x")  # fmt: skip
-exp = _elementwise("exp", np.exp, lambda ans, x: ans)
-log = _elementwise("log", np.log, lambda ans, x: div(1.0, x))
-sin = _elementwise("sin", np.sin, lambda ans, x: cos(x))
-cos = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
-tan = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
-sqrt = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
-tanh = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
-abs = _elementwise("abs", _abs, lambda ans, x: sign(x))  # noqa: A001
-sign = _elementwise("sign", _sign, None)
-heaviside = _elementwise("heaviside", _heaviside, None, doc="step: 0, 1/2 at 0, 1")
-maximum = _elementwise("maximum", _maximum,
-                       lambda ans, x, y: heaviside(sub(x, y)),
-                       lambda ans, x, y: heaviside(sub(y, x)))  # fmt: skip
-minimum = _elementwise("minimum", _minimum,
-                       lambda ans, x, y: heaviside(sub(y, x)),
-                       lambda ans, x, y: heaviside(sub(x, y)))  # fmt: skip
-where = _elementwise("where", lambda c, x, y: np.where(c, x, y)[()],
-                     None,
-                     lambda ans, c, x, y: where(c, 1.0, 0.0),
-                     lambda ans, c, x, y: where(c, 0.0, 1.0))  # fmt: skip
+# -- elementwise: value and local derivative(s) ------------------------------
+# fmt: off
+add: Primitive = _elementwise("add", operator.add, 1, 1, doc="x + y")
+sub: Primitive = _elementwise("sub", operator.sub, 1, -1, doc="x - y")
+neg: Primitive = _elementwise("neg", operator.neg, -1, doc="-x")
+mul: Primitive = _elementwise("mul", operator.mul,
+                              lambda ans, x, y: y,
+                              lambda ans, x, y: x, doc="x * y")
+div: Primitive = _elementwise("div", np.divide,
+                              lambda ans, x, y: div(1.0, y),
+                              lambda ans, x, y: neg(div(ans, y)), doc="x / y")
+pow: Primitive = _elementwise("pow", _power,  # the operator's name
+                              lambda ans, x, y: mul(y, pow(x, sub(y, 1))),
+                              lambda ans, x, y: mul(log(x), ans), doc="x ** y")
+reciprocal: Primitive = _elementwise("reciprocal", np.reciprocal,
+                                     lambda ans, x: neg(mul(ans, ans)), doc="1 / x")
+exp: Primitive = _elementwise("exp", np.exp, lambda ans, x: ans)
+log: Primitive = _elementwise("log", np.log, lambda ans, x: div(1.0, x))
+sin: Primitive = _elementwise("sin", np.sin, lambda ans, x: cos(x))
+cos: Primitive = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
+tan: Primitive = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
+sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
+tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
+abs: Primitive = _elementwise("abs", _abs, lambda ans, x: sign(x))
+sign: Primitive = _elementwise("sign", _sign, None)
+heaviside: Primitive = _elementwise("heaviside", _heaviside, None, doc="step: 0, 1/2 at 0, 1")
+maximum: Primitive = _elementwise("maximum", _maximum,
+                                  lambda ans, x, y: heaviside(sub(x, y)),
+                                  lambda ans, x, y: heaviside(sub(y, x)))
+minimum: Primitive = _elementwise("minimum", _minimum,
+                                  lambda ans, x, y: heaviside(sub(y, x)),
+                                  lambda ans, x, y: heaviside(sub(x, y)))
+where: Primitive = _elementwise("where", _where,
+                                None,
+                                lambda ans, c, x, y: where(c, 1.0, 0.0),
+                                lambda ans, c, x, y: where(c, 0.0, 1.0))
+# fmt: on
 
 
 # -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------
 def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
-    return tuple(1 if i in set(int(a) for a in axes) else n for i, n in enumerate(shape))
+    """The shape of ``sum(x, axis, keepdims=True)`` for ``x`` of ``shape``."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
@@ -146,38 +155,38 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     return np.sum(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
 
 
-sum = _linear(  # noqa: A001
+sum: Primitive = _linear(
     "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     jvp=lambda ts, ans, x, axis=None, keepdims=False: sum(ts[0], axis=axis, keepdims=keepdims),
     vjp=lambda i, ct, ans, x, axis=None, keepdims=False: broadcast_to(
         reshape(ct, shape=_keepdims_shape(shape_of(x), axis)), shape=shape_of(x)),
     doc="sum over axis",
 )  # fmt: skip
-sum_to = _linear(
+sum_to: Primitive = _linear(
     "sum_to", _sum_to,
     jvp=lambda ts, ans, x, shape: sum_to(ts[0], shape=shape),
     vjp=lambda i, ct, ans, x, shape: broadcast_to(ct, shape=shape_of(x)),
     doc="sum down to a shape (undoes broadcasting)",
 )  # fmt: skip
-broadcast_to = _linear(
+broadcast_to: Primitive = _linear(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape)[()],
     jvp=lambda ts, ans, x, shape: broadcast_to(ts[0], shape=shape),
     vjp=lambda i, ct, ans, x, shape: sum_to(ct, shape=shape_of(x)),
     doc="broadcast to a shape",
 )  # fmt: skip
-reshape = _linear(
+reshape: Primitive = _linear(
     "reshape", lambda x, shape: np.reshape(x, shape)[()],
     jvp=lambda ts, ans, x, shape: reshape(ts[0], shape=shape),
     vjp=lambda i, ct, ans, x, shape: reshape(ct, shape=shape_of(x)),
 )  # fmt: skip
-transpose = _linear(
+transpose: Primitive = _linear(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
     jvp=lambda ts, ans, x, axes=None: transpose(ts[0], axes=axes),
     vjp=lambda i, ct, ans, x, axes=None: transpose(
         ct, axes=None if axes is None else tuple(np.argsort(axes))),
     doc="permute axes",
 )  # fmt: skip
-getitem = _linear(
+getitem: Primitive = _linear(
     "getitem", lambda x, index: x[index],
     jvp=lambda ts, ans, x, index: getitem(ts[0], index=index),
     vjp=lambda i, ct, ans, x, index: scatter_add(ct, index=index, shape=shape_of(x)),
@@ -191,7 +200,7 @@ def _scatter_add(ct: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return out
 
 
-scatter_add = _linear(
+scatter_add: Primitive = _linear(
     "scatter_add", _scatter_add,
     jvp=lambda ts, ans, ct, index, shape: scatter_add(ts[0], index=index, shape=shape),
     vjp=lambda i, ct, ans, x, index, shape: getitem(ct, index=index),
@@ -235,7 +244,7 @@ def _matmul_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
 
 
 # matmul is bilinear: linear in each factor with the other held fixed.
-matmul = _linear("matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y")
+matmul: Primitive = _linear("matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y")
 
 
 def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
@@ -254,12 +263,12 @@ def _concatenate_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
     return getitem(ct, index=(slice(None),) * axis + (slice(start, stop),))
 
 
-stack = _linear(
+stack: Primitive = _linear(
     "stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
     jvp=lambda ts, ans, *xs, axis=0: stack(*_zeros_where_none(ts, xs), axis=axis),
     vjp=_stack_vjp, doc="join along a new axis",
 )  # fmt: skip
-concatenate = _linear(
+concatenate: Primitive = _linear(
     "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
     jvp=lambda ts, ans, *xs, axis=0: concatenate(*_zeros_where_none(ts, xs), axis=axis),
     vjp=_concatenate_vjp, doc="join along an existing axis",
