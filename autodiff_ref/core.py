@@ -97,8 +97,6 @@ class Primitive:
         if self.derivs is None:
             assert self.jvp_rule is not None
             return self.jvp_rule(tangents, ans, *args, **params)
-        from . import rules  # the table uses this module; import it lazily
-
         out = None
         for i, t in enumerate(tangents):
             d = self.derivs[i]
@@ -125,8 +123,6 @@ class Primitive:
         if self.derivs is None:
             assert self.vjp_rule is not None
             return self.vjp_rule(i, ct, ans, *args, **params)
-        from . import rules
-
         d = self.derivs[i]
         if d is None:
             return None
@@ -202,53 +198,53 @@ class Tracer:
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Any:
-        return _rules().add(self, other)
+        return rules.add(self, other)
 
     def __radd__(self, other: Any) -> Any:
-        return _rules().add(other, self)
+        return rules.add(other, self)
 
     def __sub__(self, other: Any) -> Any:
-        return _rules().sub(self, other)
+        return rules.sub(self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return _rules().sub(other, self)
+        return rules.sub(other, self)
 
     def __mul__(self, other: Any) -> Any:
-        return _rules().mul(self, other)
+        return rules.mul(self, other)
 
     def __rmul__(self, other: Any) -> Any:
-        return _rules().mul(other, self)
+        return rules.mul(other, self)
 
     def __truediv__(self, other: Any) -> Any:
-        return _rules().div(self, other)
+        return rules.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return _rules().div(other, self)
+        return rules.div(other, self)
 
     def __pow__(self, other: Any) -> Any:
-        return _rules().pow(self, other)
+        return rules.pow(self, other)
 
     def __rpow__(self, other: Any) -> Any:
-        return _rules().pow(other, self)
+        return rules.pow(other, self)
 
     def __matmul__(self, other: Any) -> Any:
-        return _rules().matmul(self, other)
+        return rules.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
-        return _rules().matmul(other, self)
+        return rules.matmul(other, self)
 
     def __neg__(self) -> Any:
-        return _rules().neg(self)
+        return rules.neg(self)
 
     def __pos__(self) -> Any:
         return self
 
     def __abs__(self) -> Any:
-        return _rules().abs(self)
+        return rules.abs(self)
 
     # -- structure --------------------------------------------------------------
     def __getitem__(self, index: Any) -> Any:
-        return _rules().getitem(self, index=index)
+        return rules.getitem(self, index=index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
@@ -259,18 +255,18 @@ class Tracer:
 
     @property
     def T(self) -> Any:  # NumPy's name
-        return _rules().transpose(self, axes=None)
+        return rules.transpose(self, axes=None)
 
     def reshape(self, *shape: Any) -> Any:
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
-        return _rules().reshape(self, shape=tuple(shape))
+        return rules.reshape(self, shape=tuple(shape))
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        return _rules().sum(self, axis=axis, keepdims=keepdims)
+        return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other: Any) -> Any:
-        return _rules().matmul(self, other)
+        return rules.matmul(self, other)
 
     # -- comparisons look at primal values, so if/while work -------------------
     def __lt__(self, other: Any) -> Any:
@@ -326,12 +322,6 @@ class Tracer:
         return apply_function(func, args, kwargs)
 
 
-def _rules() -> Any:
-    from . import rules
-
-    return rules
-
-
 def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
     """Apply ``prim`` to ``args``: NumPy for plain values, else the top trace."""
     top: Tracer | None = None
@@ -355,11 +345,21 @@ def primal_value(x: Any) -> Any:
     return x
 
 
+_SCALAR_TYPES = (float, int, complex, np.float64)
+
+
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of a number, array or tracer, without converting it."""
+    if type(x) in _SCALAR_TYPES:  # the common case in scalar graphs, checked fast
+        return ()
     if isinstance(x, Tracer):
         return x._shape()
     if isinstance(x, numbers.Number):
         return ()
     shape = getattr(x, "shape", None)
     return np.shape(x) if shape is None else shape
+
+
+# The rules table is written with this module's Primitive, and the operators
+# above call the table's primitives: import it last, once both exist.
+from . import rules  # noqa: E402
