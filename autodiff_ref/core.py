@@ -25,16 +25,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
+__all__ = ["Deriv", "Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
 
 #: Levels of transforms start above the two fixed traces: the symbolic trace
 #: (level 0) and the trace shared by user-made dual numbers (level 1).
 _next_level = itertools.count(2)
 
-# A derivative entry of an elementwise primitive is one of: a callable giving
-# the local derivative, the number 1 or -1 (the argument passes through, maybe
-# negated: no multiplication is needed), or None (the output does not depend
-# on that argument in a differentiable way: its derivative is zero).
+#: How an elementwise primitive gives its derivative in one argument. A callable
+#: computes the local derivative; 1 or -1 means the argument passes through,
+#: maybe negated (no multiplication needed); None means the derivative is zero.
 Deriv = Callable[..., Any] | int | None
 
 
@@ -330,6 +329,15 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
             top = a
     if top is None:
         return prim.impl(*args, **params)
+    if not top._trace.active:
+        # Its transform has returned: no tape records this op and no one would read
+        # its tangent, so carrying on would silently give wrong derivatives.
+        raise ValueError(
+            f"a {type(top).__name__} escaped from the transform (grad, vjp, jvp, ...) that "
+            "made it, which has already returned, e.g. it was stored in a list or global "
+            "inside the differentiated function; return it from that function instead, or "
+            "store autodiff_ref.primal_value(x) if you only need its value"
+        )
     return top._trace.process(prim, args, params)
 
 

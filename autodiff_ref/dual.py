@@ -48,9 +48,15 @@ USER_TAG = ForwardTrace(level=1)
 
 
 def _check_numeric(x: Any, what: str) -> None:
-    if isinstance(x, Tracer | numbers.Number | np.number | np.bool_):
+    # Booleans have no tangent space (and NumPy refuses -bool), as in the transforms.
+    if isinstance(x, bool | np.bool_) or (isinstance(x, np.ndarray) and x.dtype.kind == "b"):
+        raise TypeError(
+            f"the {what} of a Dual cannot be a boolean; convert it with float(x) "
+            "or x.astype(float)"
+        )
+    if isinstance(x, Tracer | numbers.Number | np.number):
         return
-    if isinstance(x, np.ndarray) and x.dtype.kind in "biufc":
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iufc":
         return
     raise TypeError(
         f"the {what} of a Dual must be a number or a numeric NumPy array, "
@@ -66,7 +72,7 @@ class Dual(Tracer):
     primal, tangent : number or ndarray
         The value and its derivative (the coefficient of ε).  Arrays must
         have the same shape: each element carries its own tangent.
-    tag : ForwardTrace, optional
+    tag : autodiff_ref.dual.ForwardTrace, optional
         Which perturbation ε this is.  Leave it out: transforms pass their own.
 
     Examples

@@ -25,14 +25,15 @@ class Node(Tracer):
 
     Attributes
     ----------
-    value : number, ndarray or Tracer
+    value : number, ndarray or autodiff_ref.core.Tracer
         The primal value (a tracer only when an outer transform is active).
-    prim : Primitive or None
+    prim : autodiff_ref.core.Primitive or None
         The primitive that produced it; None for an input.
     args : tuple
         The primitive's argument values (unwrapped one level).
-    parents : tuple of (int, Node)
-        Which arguments were nodes of the same tape, by position.
+    parents : tuple
+        ``(argument position, parent node)`` pairs: which arguments were nodes
+        of the same tape.
     index : int
         Position on the tape.
     """
@@ -99,20 +100,25 @@ class ReverseTrace(Trace):
         return _make_node(self, ans, prim, tuple(values), params, tuple(parents))
 
 
-def backward(tape: list[Node], output: Node, seed: Any) -> dict[int, Any]:
+def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) -> dict[int, Any]:
     """Sweep ``tape`` backwards from ``output`` with cotangent ``seed``.
 
     Returns the cotangents of the input nodes, keyed by tape index (inputs the
-    output does not depend on are missing).
+    output does not depend on are missing).  With ``keep_all=True``, returns
+    the cotangent (adjoint) of every node the output depends on, as an
+    evaluation trace shows them.
     """
     from .rules import add
 
     cts: dict[int, Any] = {output.index: seed}
     input_cts: dict[int, Any] = {}
+    all_cts: dict[int, Any] = {}
     for k in range(output.index, -1, -1):
         ct = cts.pop(k, None)
         if ct is None:  # the output does not depend on this node
             continue
+        if keep_all:  # only then: keeping every cotangent alive costs memory
+            all_cts[k] = ct
         node = tape[k]
         prim = node.prim
         if prim is None:
@@ -125,4 +131,4 @@ def backward(tape: list[Node], output: Node, seed: Any) -> dict[int, Any]:
             j = parent.index
             previous = cts.get(j)
             cts[j] = contribution if previous is None else add(previous, contribution)
-    return input_cts
+    return all_cts if keep_all else input_cts

@@ -119,7 +119,9 @@ def _check_tuple(name: str, value: Any, example: str) -> tuple:
 
 
 def _normalize_argnums(f: Callable, argnums: ArgNums, transform: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums: tuple[Any, ...] = (argnums,) if isinstance(argnums, int) else ()
+    if isinstance(argnums, Sequence):  # anything else stays () and is refused just below
+        nums = tuple(argnums)
     if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
         raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}")
     try:
@@ -151,6 +153,11 @@ def _split_args(
                 f"with {n} positional argument{'s' if n != 1 else ''}"
             )
     positions = [i % n for i in nums]
+    if len(set(positions)) != len(positions):  # the later one would silently win
+        raise ValueError(
+            f"{transform}: argnums {nums} names the same argument more than once; "
+            "list each argument once"
+        )
 
     def with_values(*values: Any) -> list[Any]:
         full = list(args)
@@ -174,8 +181,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
 
     Returns
     -------
-    (primal_out, tangent_out)
-        ``f(*primals)`` and ``J(primals) @ tangents``.
+    primal_out : array
+        ``f(*primals)``.
+    tangent_out : array
+        ``J(primals) @ tangents``, shaped like ``primal_out``.
 
     Examples
     --------
@@ -325,6 +334,9 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     try:
         nodes = [trace.new_input(p) for p in primals]
         out = f(*nodes)
+    except BaseException:
+        trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
+        raise
     finally:
         trace.active = False
     tape, trace.tape = trace.tape, None  # only vjp_fn keeps the graph alive

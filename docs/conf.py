@@ -68,12 +68,27 @@ else:
         (r"py:class", r"(int|float|complex|bool|str|bytes|object|tuple|list|dict|set|None)"),
     ]
 
+# Words NumPy-style docstrings use for kinds of values: prose, not classes.
+nitpick_ignore = [
+    ("py:class", word) for word in ("array_like", "array", "ndarray", "number", "callable")
+]
+
 # -- autodoc / autosummary / napoleon ----------------------------------------
 autosummary_generate = True  # pages go to generated/ (":toctree: generated")
+autosummary_ignore_module_all = False  # a module's __all__ says what is public
+templates_path = ["_templates"]
+# The module template skips names re-exported at the top level (see its comment).
+autosummary_context = {"toplevel": list(autodiff_ref.__all__)}
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
+# NumPy-style type descriptions are prose ("array_like, optional", "{'a', 'b'}"),
+# not cross-reference targets: napoleon turns these words into plain text.
+napoleon_preprocess_types = True
+napoleon_type_aliases = {
+    "array_like": ":term:`array_like <numpy:array_like>`" if USE_INTERSPHINX else "array_like",
+}
 
 # -- MyST / myst-nb ----------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
