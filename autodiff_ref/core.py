@@ -91,16 +91,45 @@ class Primitive:
         return self.derivs is not None
 
     # -- forward mode --------------------------------------------------------
-    def jvp(self, tangents: Sequence[Any], ans: Any, args: Sequence[Any], params: dict) -> Any:
-        """The output tangent, or None when it is zero."""
+    def jvp(
+        self,
+        tangents: Sequence[Any],
+        ans: Any,
+        args: Sequence[Any],
+        params: dict,
+        batch: int | None = None,
+    ) -> Any:
+        """The output tangent, or None when it is zero.
+
+        With ``batch=n`` each tangent carries ``n`` directions along a leading
+        axis (``(n, *shape)``), so one pass pushes ``n`` directions at once:
+        this is how :func:`~autodiff_ref.jacfwd` gets all columns in one pass.
+        """
         if self.derivs is None:
             assert self.jvp_rule is not None
-            return self.jvp_rule(tangents, ans, *args, **params)
+            if batch is None:
+                return self.jvp_rule(tangents, ans, *args, **params)
+            if self.name == "matmul":
+                lined_up = _batched_matmul_tangents(tangents, ans, args)
+                if lined_up is not None:
+                    return self.jvp_rule(lined_up, ans, *args, **params)
+            # A linear map applied to a stack of tangents, one slice at a time.
+            slices = [
+                self.jvp_rule(
+                    [None if t is None else rules.getitem(t, index=k) for t in tangents],
+                    ans, *args, **params,
+                )
+                for k in range(batch)
+            ]  # fmt: skip
+            return rules.stack(*slices, axis=0)
+        out_shape = shape_of(ans) if batch is None else (batch, *shape_of(ans))
         out = None
         for i, t in enumerate(tangents):
             d = self.derivs[i]
             if t is None or d is None:
                 continue
+            if batch is not None:  # line the argument's axes up with the output's
+                t = _expand_batched(t, len(out_shape))
             if d == 1:
                 term = t
             elif d == -1:
@@ -109,8 +138,8 @@ class Primitive:
                 assert callable(d)
                 term = rules.mul(d(ans, *args, **params), t)
             out = term if out is None else rules.add(out, term)
-        if out is not None and shape_of(out) != shape_of(ans):
-            out = rules.broadcast_to(out, shape=shape_of(ans))
+        if out is not None and shape_of(out) != out_shape:
+            out = rules.broadcast_to(out, shape=out_shape)
         return out
 
     # -- reverse mode --------------------------------------------------------
@@ -136,6 +165,33 @@ class Primitive:
         if shape_of(term) != arg_shape:
             term = rules.sum_to(term, shape=arg_shape)
         return term
+
+
+def _expand_batched(t: Any, ndim: int) -> Any:
+    """Insert axes after the batch axis so ``t`` broadcasts against ``ndim``-d values."""
+    shape = shape_of(t)
+    missing = ndim - len(shape)
+    return t if missing <= 0 else rules.reshape(t, shape=(shape[0],) + (1,) * missing + shape[1:])
+
+
+def _batched_matmul_tangents(tangents: Sequence[Any], ans: Any, args: Sequence[Any]) -> Any:
+    """matmul's tangents lined up for a leading batch axis, or None if it cannot be done.
+
+    matmul broadcasts over leading axes, so a stack of matrix tangents passes
+    through it as one stack once its batch axis sits in front of the other
+    operand's batch axes. A stacked vector would be read as a matrix, so a
+    vector tangent only works on the left of a plain matrix.
+    """
+    a_ndim, b_ndim = len(shape_of(args[0])), len(shape_of(args[1]))
+    if tangents[1] is not None and b_ndim < 2:
+        return None
+    if tangents[0] is not None and a_ndim < 2 and b_ndim != 2:
+        return None
+    ndim = 1 + len(shape_of(ans))
+    return [
+        t if t is None or len(shape_of(x)) < 2 else _expand_batched(t, ndim)
+        for t, x in zip(tangents, args, strict=True)
+    ]
 
 
 class Trace:
@@ -260,6 +316,11 @@ class Tracer:
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
         return rules.reshape(self, shape=tuple(shape))
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
+            axes = axes[0]
+        return rules.transpose(self, axes=tuple(axes) if axes else None)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
         return rules.sum(self, axis=axis, keepdims=keepdims)

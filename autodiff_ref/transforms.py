@@ -264,16 +264,41 @@ def _basis(shape: tuple[int, ...]) -> list[Any]:
     return [eye[k].reshape(shape) if shape else 1.0 for k in range(size)]
 
 
-def _assemble(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
-    """Stack per-input-element derivatives into an ``out.shape + in.shape`` array."""
-    if not in_shape:
-        return columns[0]
-    stacked = rules.stack(*columns, axis=-1)  # out_shape + (n,)
-    return rules.reshape(stacked, shape=out_shape + in_shape)
+def _push_basis(f: Callable[[Any], Any], x: Any) -> tuple[Any, list[Any]]:
+    """``f(x)`` and, per output leaf, its derivative along every unit direction of ``x``.
+
+    All directions go through ``f`` in one pass: the tangent of ``x`` is the
+    identity, stacked along a leading batch axis of ``x.size`` directions.
+    """
+    in_shape = shape_of(x)
+    n = int(np.prod(in_shape))
+    trace = ForwardTrace(batch=n)
+    try:
+        out = f(Dual._new(x, np.eye(n).reshape((n, *in_shape)), trace))
+    finally:
+        trace.active = False
+    leaves, treedef = _flatten(out)
+    primals, jacobians = [], []
+    for leaf in leaves:
+        if isinstance(leaf, Dual) and leaf._trace is trace:
+            out_shape = shape_of(leaf)
+            # (n, *out_shape) -> (*out_shape, n) -> (*out_shape, *in_shape)
+            moved = rules.transpose(leaf.tangent, axes=(*range(1, len(out_shape) + 1), 0))
+            primals.append(leaf.primal)
+            jacobians.append(rules.reshape(moved, shape=out_shape + in_shape))
+        else:  # the output does not depend on x
+            primals.append(leaf)
+            jacobians.append(np.zeros(shape_of(leaf) + in_shape))
+    return _unflatten(treedef, primals), jacobians
 
 
 def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
-    """The Jacobian of ``f`` by forward mode: one JVP per input element (column).
+    """The Jacobian of ``f`` by forward mode: one column per input element.
+
+    The columns are the JVPs along the unit directions of the input. They are
+    pushed through ``f`` together, as a batch of tangents in a single forward
+    pass: elementwise operations handle the whole batch at once; linear
+    operations without a batched form go one column at a time.
 
     The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
     a tuple of such Jacobians.
@@ -297,17 +322,12 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
             def f_k(xk: Any, k: int = k) -> Any:
                 return f(*with_values(*xs[:k], xk, *xs[k + 1 :]))
 
-            out = None
-            columns: list[list[Any]] = []
-            for e in _basis(shape_of(x)):
-                out, column = jvp(f_k, (x,), (e,))
-                columns.append(_flatten(column)[0])
-            leaves, treedef = _flatten(out)
-            per_leaf = [
-                _assemble([c[j] for c in columns], shape_of(leaf), shape_of(x))
-                for j, leaf in enumerate(leaves)
-            ]
-            jacobians.append(_unflatten(treedef, per_leaf))
+            if not shape_of(x):  # one direction: a plain JVP
+                out, tangent = jvp(f_k, (x,), (1.0,))
+                jacobians.append(tangent)
+                continue
+            out, per_leaf = _push_basis(f_k, x)
+            jacobians.append(_unflatten(_flatten(out)[1], per_leaf))
         return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
 
     return jacobian
