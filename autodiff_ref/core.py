@@ -318,8 +318,9 @@ class Tracer:
         return rules.reshape(self, shape=tuple(shape))
 
     def transpose(self, *axes: Any) -> Any:
+        """Permute axes like ``ndarray.transpose``: ``x.transpose(1, 0)`` or ``((1, 0))``."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
-            axes = axes[0]
+            return rules.transpose(self, axes=None if axes[0] is None else tuple(axes[0]))
         return rules.transpose(self, axes=tuple(axes) if axes else None)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:

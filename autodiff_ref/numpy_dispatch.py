@@ -71,6 +71,13 @@ def _refuse(name: str) -> TypeError:
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if ufunc in _COMPARISONS and method == "__call__" and not kwargs:
         return ufunc(*(primal_value(x) for x in inputs))
+    if method == "__call__" and kwargs and ufunc in _UFUNCS:
+        # The rule exists; the keywords (out=, where=, dtype=) cannot apply to traced values.
+        raise TypeError(
+            f"numpy.{ufunc.__name__} cannot take {', '.join(f'{k}=' for k in kwargs)} with "
+            "traced values, which cannot be written into arrays; drop the keyword and use "
+            "the returned value (or autodiff_ref.where to select elements)"
+        )
     if method != "__call__" or kwargs or ufunc not in _UFUNCS:
         raise _refuse(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
     return _UFUNCS[ufunc](*inputs)

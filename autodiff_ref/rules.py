@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Deriv, Primitive, shape_of
+from .core import Deriv, Primitive, Tracer, shape_of
 
 __all__ = ["RULES"]
 
@@ -97,6 +97,15 @@ def _power(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
+def _minus_one(y: Any) -> Any:
+    # The power rule's exponent y - 1, except 0 where a constant y is 0: there
+    # y x**(y-1) = 0 * x**-1 is nan at x = 0 (so d³/dx³ x**2 was nan at 0),
+    # while 0 * x**0 = 0 is the derivative of the constant x**0.
+    if isinstance(y, Tracer):  # a differentiated exponent keeps the plain formula
+        return sub(y, 1)
+    return np.where(np.equal(y, 0), 0, np.subtract(y, 1))[()]
+
+
 # -- elementwise: value and local derivative(s) ------------------------------
 # fmt: off
 add: Primitive = _elementwise("add", operator.add, 1, 1, doc="x + y")
@@ -109,7 +118,7 @@ div: Primitive = _elementwise("div", np.divide,
                               lambda ans, x, y: div(1.0, y),
                               lambda ans, x, y: neg(div(ans, y)), doc="x / y")
 pow: Primitive = _elementwise("pow", _power,  # the operator's name
-                              lambda ans, x, y: mul(y, pow(x, sub(y, 1))),
+                              lambda ans, x, y: mul(y, pow(x, _minus_one(y))),
                               lambda ans, x, y: mul(log(x), ans), doc="x ** y")
 reciprocal: Primitive = _elementwise("reciprocal", np.reciprocal,
                                      lambda ans, x: neg(mul(ans, ans)), doc="1 / x")
@@ -182,8 +191,8 @@ reshape: Primitive = _linear(
 transpose: Primitive = _linear(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
     jvp=lambda ts, ans, x, axes=None: transpose(ts[0], axes=axes),
-    vjp=lambda i, ct, ans, x, axes=None: transpose(
-        ct, axes=None if axes is None else tuple(np.argsort(axes))),
+    vjp=lambda i, ct, ans, x, axes=None: transpose(  # axes mod ndim: -1 is valid in NumPy
+        ct, axes=None if axes is None else tuple(np.argsort(np.mod(axes, len(axes))))),
     doc="permute axes",
 )  # fmt: skip
 getitem: Primitive = _linear(
