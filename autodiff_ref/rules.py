@@ -196,7 +196,7 @@ transpose: Primitive = _linear(
     doc="permute axes",
 )  # fmt: skip
 getitem: Primitive = _linear(
-    "getitem", lambda x, index: x[index],
+    "getitem", lambda x, index: np.asarray(x)[index],  # Python floats cannot be indexed
     jvp=lambda ts, ans, x, index: getitem(ts[0], index=index),
     vjp=lambda i, ct, ans, x, index: scatter_add(ct, index=index, shape=shape_of(x)),
     doc="x[index]",
