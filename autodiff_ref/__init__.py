@@ -10,8 +10,11 @@ one rules table (:mod:`autodiff_ref.rules`).
 0.0
 """
 
+from . import numerical, rules
 from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
+from .evaluation_trace import trace
+from .graph import draw_graph, to_dot
 from .ops import (
     abs,
     add,
@@ -42,6 +45,7 @@ from .ops import (
     transpose,
     where,
 )
+from .testing import check_grad, check_grads
 from .transforms import (
     derivative,
     grad,
@@ -60,12 +64,15 @@ __all__ = [
     "Dual",
     "abs",
     "add",
+    "check_grad",
+    "check_grads",
     "concatenate",
     "cos",
     "derivative",
     "derivatives_from_matrix",
     "divide",
     "dot",
+    "draw_graph",
     "exp",
     "grad",
     "hessian",
@@ -81,10 +88,12 @@ __all__ = [
     "minimum",
     "multiply",
     "negative",
+    "numerical",
     "power",
     "primal_value",
     "reciprocal",
     "reshape",
+    "rules",
     "sign",
     "sin",
     "sqrt",
@@ -94,6 +103,8 @@ __all__ = [
     "sum",
     "tan",
     "tanh",
+    "to_dot",
+    "trace",
     "transpose",
     "value_and_grad",
     "vjp",

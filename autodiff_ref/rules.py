@@ -97,6 +97,11 @@ def _power(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
+def _reciprocal(x: Any) -> Any:
+    # np.reciprocal of an integer is an integer (1/2 gives 0); real maths says 0.5.
+    return np.divide(1.0, x)
+
+
 def _minus_one(y: Any) -> Any:
     # The power rule's exponent y - 1, except 0 where a constant y is 0: there
     # y x**(y-1) = 0 * x**-1 is nan at x = 0 (so d³/dx³ x**2 was nan at 0),
@@ -120,7 +125,7 @@ div: Primitive = _elementwise("div", np.divide,
 pow: Primitive = _elementwise("pow", _power,  # the operator's name
                               lambda ans, x, y: mul(y, pow(x, _minus_one(y))),
                               lambda ans, x, y: mul(log(x), ans), doc="x ** y")
-reciprocal: Primitive = _elementwise("reciprocal", np.reciprocal,
+reciprocal: Primitive = _elementwise("reciprocal", _reciprocal,
                                      lambda ans, x: neg(mul(ans, ans)), doc="1 / x")
 exp: Primitive = _elementwise("exp", np.exp, lambda ans, x: ans)
 log: Primitive = _elementwise("log", np.log, lambda ans, x: div(1.0, x))
