@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "docs" / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("plot_*.py"))
 
 
@@ -21,7 +22,10 @@ def test_gallery_has_scripts() -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
 def test_gallery_script_runs_standalone(script: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # The package is installed in the nox session; PYTHONPATH also lets a bare
+    # `pytest` from a clone find it.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path}
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,  # scripts must not depend on the working directory
