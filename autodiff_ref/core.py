@@ -130,13 +130,7 @@ class Primitive:
                 continue
             if batch is not None:  # line the argument's axes up with the output's
                 t = _expand_batched(t, len(out_shape))
-            if d == 1:
-                term = t
-            elif d == -1:
-                term = rules.neg(t)
-            else:
-                assert callable(d)
-                term = rules.mul(d(ans, *args, **params), t)
+            term = _times_local_derivative(d, t, ans, args, params)
             out = term if out is None else rules.add(out, term)
         if out is not None and shape_of(out) != out_shape:
             out = rules.broadcast_to(out, shape=out_shape)
@@ -154,17 +148,22 @@ class Primitive:
         d = self.derivs[i]
         if d is None:
             return None
-        if d == 1:
-            term = ct
-        elif d == -1:
-            term = rules.neg(ct)
-        else:
-            assert callable(d)
-            term = rules.mul(ct, d(ans, *args, **params))
+        # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
+        term = _times_local_derivative(d, ct, ans, args, params)
         arg_shape = shape_of(args[i])
         if shape_of(term) != arg_shape:
             term = rules.sum_to(term, shape=arg_shape)
         return term
+
+
+def _times_local_derivative(d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
+    """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
+    if d == 1:
+        return v
+    if d == -1:
+        return rules.neg(v)
+    assert callable(d)
+    return rules.mul(d(ans, *args, **params), v)
 
 
 def _expand_batched(t: Any, ndim: int) -> Any:

@@ -31,7 +31,7 @@ import numpy as np
 from .core import primal_value, shape_of
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
-from .transforms import _as_input
+from .transforms import _as_input, _ones_like, _zeros_like
 
 __all__ = ["EvaluationTrace", "TraceRow", "trace"]
 
@@ -234,16 +234,6 @@ def _local_derivative(node: Node, argpos: int) -> Any:
     tangents[argpos] = np.ones(shape) if shape else 1.0
     d = prim.jvp(tangents, ans, args, node.params)
     return 0.0 if d is None else primal_value(d)
-
-
-def _zeros_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.zeros(shape) if shape else 0.0
-
-
-def _ones_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.ones(shape) if shape else 1.0
 
 
 class EvaluationTrace:
