@@ -37,6 +37,10 @@ _next_level = itertools.count(2)
 Deriv = Callable[..., Any] | int | None
 
 
+#: The params of a primitive call that has none (shared: never mutated).
+NO_PARAMS: dict = {}
+
+
 class Primitive:
     """An operation with a NumPy implementation and a derivative rule.
 
@@ -80,7 +84,10 @@ class Primitive:
         self.doc = doc
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        return bind(self, args, params)
+        for a in args:
+            if isinstance(a, Tracer):
+                return bind(self, args, params or NO_PARAMS)
+        return self.impl(*args, **params)  # plain values: straight to NumPy
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -252,43 +259,43 @@ class Tracer:
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Any:
-        return rules.add(self, other)
+        return bind(rules.add, (self, other), NO_PARAMS)
 
     def __radd__(self, other: Any) -> Any:
-        return rules.add(other, self)
+        return bind(rules.add, (other, self), NO_PARAMS)
 
     def __sub__(self, other: Any) -> Any:
-        return rules.sub(self, other)
+        return bind(rules.sub, (self, other), NO_PARAMS)
 
     def __rsub__(self, other: Any) -> Any:
-        return rules.sub(other, self)
+        return bind(rules.sub, (other, self), NO_PARAMS)
 
     def __mul__(self, other: Any) -> Any:
-        return rules.mul(self, other)
+        return bind(rules.mul, (self, other), NO_PARAMS)
 
     def __rmul__(self, other: Any) -> Any:
-        return rules.mul(other, self)
+        return bind(rules.mul, (other, self), NO_PARAMS)
 
     def __truediv__(self, other: Any) -> Any:
-        return rules.div(self, other)
+        return bind(rules.div, (self, other), NO_PARAMS)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return rules.div(other, self)
+        return bind(rules.div, (other, self), NO_PARAMS)
 
     def __pow__(self, other: Any) -> Any:
-        return rules.pow(self, other)
+        return bind(rules.pow, (self, other), NO_PARAMS)
 
     def __rpow__(self, other: Any) -> Any:
-        return rules.pow(other, self)
+        return bind(rules.pow, (other, self), NO_PARAMS)
 
     def __matmul__(self, other: Any) -> Any:
-        return rules.matmul(self, other)
+        return bind(rules.matmul, (self, other), NO_PARAMS)
 
     def __rmatmul__(self, other: Any) -> Any:
-        return rules.matmul(other, self)
+        return bind(rules.matmul, (other, self), NO_PARAMS)
 
     def __neg__(self) -> Any:
-        return rules.neg(self)
+        return bind(rules.neg, (self,), NO_PARAMS)
 
     def __pos__(self) -> Any:
         return self

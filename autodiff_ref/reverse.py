@@ -80,24 +80,41 @@ class ReverseTrace(Trace):
     def __init__(self) -> None:
         super().__init__()
         self.tape: list[Node] | None = []
+        # Whether values of an outer transform have been seen: until then every
+        # node's value is a plain number or array, and dispatch can be skipped.
+        self.nested = False
 
     def new_input(self, value: Any) -> Node:
+        self.nested = self.nested or isinstance(value, Tracer)
         return _make_node(self, value, None, (), {}, ())
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+        # The hot path of reverse mode: kept flat (no helper calls) because
+        # every primitive call of a differentiated function passes through it.
         values = []
         parents = []
+        derivs = prim.derivs
         for i, a in enumerate(args):
-            if isinstance(a, Node) and a._trace is self:
+            if type(a) is Node and a._trace is self:
                 values.append(a.value)
-                if prim.derivs is None or prim.derivs[i] is not None:
+                if derivs is None or derivs[i] is not None:
                     parents.append((i, a))
             else:  # a constant, or a value of an outer transform
                 values.append(a)
-        ans = bind(prim, values, params)
+                if not self.nested and isinstance(a, Tracer):
+                    self.nested = True
+        # Values of an outer transform need dispatching; plain ones go to NumPy.
+        ans = bind(prim, values, params) if self.nested else prim.impl(*values, **params)
         if not parents:  # e.g. sign(x): the output does not depend on x differentiably
             return ans
-        return _make_node(self, ans, prim, tuple(values), params, tuple(parents))
+        tape = self.tape
+        assert tape is not None, "tape already released"
+        node = object.__new__(Node)
+        node._trace, node.value, node.prim = self, ans, prim
+        node.args, node.params, node.parents = tuple(values), params, tuple(parents)
+        node.index = len(tape)
+        tape.append(node)
+        return node
 
 
 def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) -> dict[int, Any]:
