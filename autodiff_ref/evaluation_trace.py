@@ -5,7 +5,7 @@ sec. 3, Tables 2 and 3): the function is broken into elementary operations
 ``v_1, v_2, ...``, each a primitive applied to earlier variables, and three columns
 are filled in -- the *primal* value of each ``v_i``, its forward-mode *tangent*
 ``v̇_i = ∂v_i/∂x · ẋ`` for a chosen input direction ``ẋ``, and its reverse-mode
-*adjoint* ``v̄_i = ∂y/∂v_i · ȳ``.  :func:`trace` produces that table for any
+*adjoint* ``v̄_i = ∂y/∂v_i · ȳ``.  :func:`~autodiff_ref.trace` produces that table for any
 function written with autodiff_ref's operations.  The inputs are
 ``v_{-n+1}, ..., v_0``; the output is ``y``.
 
@@ -237,9 +237,9 @@ def _local_derivative(node: Node, argpos: int) -> Any:
 
 
 class EvaluationTrace:
-    """The evaluation trace of a function at a point: made by :func:`trace`.
+    """The evaluation trace of a function at a point, made by :func:`~autodiff_ref.trace`.
 
-    Iterate over it (or use :attr:`rows`) for the :class:`TraceRow` objects;
+    Iterate over it (or use ``rows``) for the :class:`TraceRow` objects;
     index it by variable index (``tr[-1]`` is ``v_{-1}``) or name
     (``tr["v_{-1}"]``).  ``print(tr)`` shows the table; in a notebook it
     displays as an HTML table.
@@ -291,12 +291,12 @@ class EvaluationTrace:
 
     @property
     def gradient(self) -> tuple[Any, ...]:
-        """The adjoints of the inputs: ``ȳ · ∂y/∂x_k`` for each input, as a tuple."""
+        """The adjoints of the inputs, ``ȳ · ∂y/∂x_k`` for each input, as a tuple."""
         return tuple(row.adjoint for row in self.inputs)
 
     @property
     def directional_derivative(self) -> Any:
-        """The output's tangent: ``∂y/∂x · ẋ`` for the trace's direction ``ẋ``."""
+        """The output's tangent ``∂y/∂x · ẋ`` for the trace's direction ``ẋ``."""
         return self._output_tangent
 
     def _column(self, attr: str) -> np.ndarray:
@@ -513,12 +513,12 @@ def trace(
     cotangent : number or ndarray, optional
         The output adjoint ``ȳ`` the reverse sweep starts from; default 1
         (ones for an array output), so the inputs' adjoints are the gradient.
-    names : sequence of str, optional
+    names : list of str, optional
         The inputs' names; default ``f``'s parameter names.
 
     Returns
     -------
-    EvaluationTrace
+    autodiff_ref.evaluation_trace.EvaluationTrace
         Its rows are the inputs ``v_{-n+1} ... v_0`` and then every primitive
         ``f`` applied, in evaluation order.  Constants appear as literals in
         the expressions; so do values that do not depend on the inputs (such

@@ -1,6 +1,6 @@
 """Gradient checking: exact derivatives against finite differences, in random directions.
 
-:func:`check_grads` works like ``check_grads`` in autograd and JAX.  It never
+:func:`~autodiff_ref.check_grads` works like ``check_grads`` in autograd and JAX.  It never
 forms a Jacobian: it picks random directions and compares numbers that must
 agree if the derivative rules are right.
 
@@ -15,7 +15,7 @@ agree if the derivative rules are right.
 
 Central differences are accurate to about ``eps**(2/3) ~ 1e-11`` relative,
 far below the default tolerances, while a wrong rule is typically off by
-order one.  :func:`check_grad` is the simplest version: a gradient against
+order one.  :func:`~autodiff_ref.check_grad` is the simplest version: a gradient against
 :func:`autodiff_ref.numerical.gradient`, coordinate by coordinate.
 """
 

@@ -8,7 +8,9 @@ each call has its own tag, transforms nest in any order -- ``grad(grad(f))``,
 ``jacfwd(grad(f))``, ``derivative(grad(f), x)`` -- without perturbation
 confusion.
 
-Inputs and outputs may be numbers, NumPy arrays, or tuples and lists of them.
+Inputs and outputs may be numbers, NumPy arrays, or (nested) tuples and lists
+of them, as in JAX: ``grad(loss)([W, b])`` returns ``[dW, db]``. A list is a
+container, not an array: ``grad(f)([1.0, 2.0])`` returns a list of two numbers.
 Integer inputs are differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``);
 boolean inputs are refused.
 """
@@ -123,6 +125,26 @@ def _as_input(x: Any, transform: str) -> Any:
     return arr
 
 
+def _input_leaves(x: Any, transform: str) -> tuple[list[Any], Any]:
+    """The leaves of an input (an array, or a tuple/list of them) and its structure."""
+    leaves, treedef = _flatten(x)
+    return [_as_input(leaf, transform) for leaf in leaves], treedef
+
+
+def _as_input_tree(x: Any, transform: str) -> Any:
+    """An input with every leaf checked (and integers made floats)."""
+    leaves, treedef = _input_leaves(x, transform)
+    return _unflatten(treedef, leaves)
+
+
+def _array_only(xs: Sequence[Any], transform: str) -> None:
+    if any(isinstance(x, tuple | list) for x in xs):
+        raise TypeError(
+            f"{transform} differentiates with respect to arrays; for a tuple or list of "
+            "arrays, pass them as separate arguments and list them in argnums"
+        )
+
+
 def _ones_like(x: Any) -> Any:
     shape = shape_of(x)
     return np.ones(shape) if shape else 1.0
@@ -186,7 +208,7 @@ def _split_args(
             full[i] = v
         return full
 
-    return [_as_input(args[i], transform) for i in positions], with_values
+    return [_as_input_tree(args[i], transform) for i in positions], with_values
 
 
 # -- forward mode --------------------------------------------------------------
@@ -221,17 +243,26 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         raise ValueError(
             f"jvp got {len(primals)} primals but {len(tangents)} tangents; give one tangent each"
         )
-    primals = tuple(_as_input(p, "jvp") for p in primals)
-    tangents = tuple(_as_input(t, "jvp") for t in tangents)
-    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-        if shape_of(p) != shape_of(t):
-            raise ValueError(
-                f"jvp: tangent {k} has shape {shape_of(t)} but its primal has shape "
-                f"{shape_of(p)}; tangents must have their primal's shape"
-            )
     trace = ForwardTrace()
+    inputs = []
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        p_leaves, p_def = _input_leaves(p, "jvp")
+        t_leaves, t_def = _input_leaves(t, "jvp")
+        if p_def != t_def:
+            raise ValueError(
+                f"jvp: tangent {k} is not structured like its primal (a tuple or list of "
+                "arrays needs a tuple or list of tangents of the same length)"
+            )
+        for p_leaf, t_leaf in zip(p_leaves, t_leaves, strict=True):
+            if shape_of(p_leaf) != shape_of(t_leaf):
+                raise ValueError(
+                    f"jvp: tangent {k} has shape {shape_of(t_leaf)} but its primal has shape "
+                    f"{shape_of(p_leaf)}; tangents must have their primal's shape"
+                )
+        duals = [Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)]
+        inputs.append(_unflatten(p_def, duals))
     try:
-        out = f(*(Dual._new(p, t, trace) for p, t in zip(primals, tangents, strict=True)))
+        out = f(*inputs)
     finally:
         trace.active = False
     leaves, treedef = _flatten(out)
@@ -337,6 +368,7 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     @functools.wraps(f)
     def jacobian(*args: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacfwd")
+        _array_only(xs, "jacfwd")
         jacobians = []
         for k, x in enumerate(xs):
 
@@ -370,12 +402,14 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
-    primals = tuple(_as_input(p, "vjp") for p in primals)
+    flat = [_input_leaves(p, "vjp") for p in primals]
     trace = ReverseTrace()
     try:
-        nodes = [trace.new_input(p) for p in primals]
+        nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
         with cycle_collector_paused():
-            out = f(*nodes)
+            out = f(
+                *(_unflatten(treedef, ns) for ns, (_, treedef) in zip(nodes, flat, strict=True))
+            )
     except BaseException:
         trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
         raise
@@ -410,7 +444,10 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
                 cts = backward(tape, leaf, ct)
             for k, c in cts.items():
                 input_cts[k] = c if k not in input_cts else rules.add(input_cts[k], c)
-        return tuple(input_cts.get(n.index, _zeros_like(n.value)) for n in nodes)
+        return tuple(
+            _unflatten(treedef, [input_cts.get(n.index, _zeros_like(n.value)) for n in ns])
+            for ns, (_, treedef) in zip(nodes, flat, strict=True)
+        )
 
     return out_primal, vjp_fn
 
@@ -490,6 +527,7 @@ def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
     @functools.wraps(f)
     def jacobian(*args: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacrev")
+        _array_only(xs, "jacrev")
         out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
         if isinstance(out, tuple | list):
             raise TypeError("jacrev needs f to return one array; stack the outputs first")

@@ -512,3 +512,42 @@ def test_a_vjp_fn_that_escaped_an_outer_transform_is_refused() -> None:
     assert ad.derivative(outer, 5.0) == 1.0
     with pytest.raises(ValueError, match=ESCAPE):
         kept[0](1.0)  # the pullback multiplies by x, a dual of a finished transform
+
+
+# -- tuples and lists of arrays as arguments (JAX-style containers) -----------------
+
+
+def test_grad_of_a_list_of_parameters_returns_a_list_of_gradients() -> None:
+    import autodiff_ref as ad
+
+    rng = np.random.default_rng(0)
+    W, b, x = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=2)
+
+    def loss(params):
+        weights, bias = params
+        return ad.sum(ad.tanh(x @ weights + bias))
+
+    dW, db = ad.grad(loss)([W, b])
+    sech2 = 1 - np.tanh(x @ W + b) ** 2  # closed form
+    np.testing.assert_allclose(db, sech2, rtol=1e-14)
+    np.testing.assert_allclose(dW, np.outer(x, sech2), rtol=1e-14)
+    assert isinstance(ad.grad(loss)([W, b]), list)
+    assert isinstance(ad.grad(loss)((W, b)), tuple)
+
+
+def test_jvp_with_tuple_primals_and_mismatched_tangent_structure() -> None:
+    import autodiff_ref as ad
+
+    out, tangent = ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), ((1.0, 0.0),))
+    assert (out, tangent) == (6.0, 3.0)
+    with pytest.raises(ValueError, match="structured like its primal"):
+        ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), (1.0,))
+
+
+def test_jacobians_refuse_containers_and_say_what_to_do() -> None:
+    import autodiff_ref as ad
+
+    with pytest.raises(TypeError, match="separate arguments"):
+        ad.jacfwd(lambda p: p[0])([np.ones(2), np.ones(2)])
+    with pytest.raises(TypeError, match="separate arguments"):
+        ad.jacrev(lambda p: p[0])([np.ones(2), np.ones(2)])
