@@ -94,6 +94,10 @@ def _power(x: Any, y: Any) -> Any:
     # NumPy refuses integers to negative integer powers; real maths does not.
     if isinstance(x, int) or (isinstance(x, np.ndarray) and x.dtype.kind in "biu"):
         x = np.asarray(x, dtype=float)[()]
+    if type(y) in (int, float) and y == 1:  # x**1, which the power rule makes of x**2
+        return x
+    if isinstance(x, np.ndarray):
+        return x**y  # ndarray's ** has fast paths (x**2 is a square) that np.power lacks
     return np.power(x, y)
 
 
@@ -108,6 +112,8 @@ def _minus_one(y: Any) -> Any:
     # while 0 * x**0 = 0 is the derivative of the constant x**0.
     if isinstance(y, Tracer):  # a differentiated exponent keeps the plain formula
         return sub(y, 1)
+    if type(y) in (int, float):  # the common case, x**2: no array machinery
+        return 0 if y == 0 else y - 1
     return np.where(np.equal(y, 0), 0, np.subtract(y, 1))[()]
 
 
@@ -208,9 +214,20 @@ getitem: Primitive = _linear(
 )  # fmt: skip
 
 
+def _is_basic_index(index: Any) -> bool:
+    """Ints, slices, Ellipsis and None only: each element is selected at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, slice | int | np.integer) for p in parts
+    )
+
+
 def _scatter_add(ct: Any, index: Any, shape: tuple[int, ...]) -> Any:
     out = np.zeros(shape, dtype=np.result_type(ct, float))
-    np.add.at(out, index, ct)  # add.at, not +=: repeated indices must accumulate
+    if _is_basic_index(index):
+        out[index] = ct  # a view onto distinct elements: plain assignment, fast
+    else:
+        np.add.at(out, index, ct)  # repeated integer indices must accumulate
     return out
 
 
