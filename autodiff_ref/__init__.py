@@ -10,7 +10,7 @@ one rules table (:mod:`autodiff_ref.rules`).
 0.0
 """
 
-from . import numerical, rules
+from . import numerical, rules, symbolic
 from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
@@ -100,6 +100,7 @@ __all__ = [
     "square",
     "stack",
     "subtract",
+    "symbolic",
     "sum",
     "tan",
     "tanh",
