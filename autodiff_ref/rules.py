@@ -198,6 +198,7 @@ reshape: Primitive = _linear(
     "reshape", lambda x, shape: np.reshape(x, shape)[()],
     jvp=lambda ts, ans, x, shape: reshape(ts[0], shape=shape),
     vjp=lambda i, ct, ans, x, shape: reshape(ct, shape=shape_of(x)),
+    doc="same elements, new shape",
 )  # fmt: skip
 transpose: Primitive = _linear(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
