@@ -1,4 +1,6 @@
-"""Developer and CI entry points: ``nox -s docs tests`` and ``nox -s lint``.
+"""Developer and CI entry points: ``nox -s docs tests``, ``nox -s browser``, ``nox -s lint``.
+
+``nox -s serve`` is a live preview of the site for writing it.
 
 Tool versions live in ``[dependency-groups]`` of pyproject.toml (PEP 735);
 this file only decides what to install and run.
@@ -6,7 +8,11 @@ this file only decides what to install and run.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nox
@@ -23,6 +29,14 @@ nox.options.sessions = ["tests", "lint", "docs"]
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
+HTML = DOCS / "_build" / "html"
+# Written by a strict docs build that succeeded, dated when that build started:
+# `nox -s browser` re-uses the HTML only while no source is newer than this.
+BUILD_STAMP = DOCS / "_build" / "html.strict-build-ok"
+# What the docs build writes into docs/ itself (not sources).
+GENERATED = ("_build", "auto_examples", "generated", "jupyter_execute")
+# Debian's Chromium: Playwright drives it and never downloads a browser of its own.
+CHROMIUM = "/usr/bin/chromium"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 # Headless everywhere: no display on CI.
@@ -56,9 +70,15 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Clean, strict HTML build of the Sphinx site (posargs go to sphinx-build)."""
     session.install("-e", ".", *_groups("docs"))
-    for generated in ("_build", "auto_examples", "generated", "jupyter_execute"):
+    _build_docs(session, *session.posargs)
+
+
+def _build_docs(session: nox.Session, *args: str) -> None:
+    """The clean, strict build into docs/_build/html; stamped when it succeeds."""
+    for generated in GENERATED:
         shutil.rmtree(DOCS / generated, ignore_errors=True)
     (DOCS / "sg_execution_times.rst").unlink(missing_ok=True)
+    started = time.time()
     session.run(
         "sphinx-build",
         "-W",  # warnings are errors ...
@@ -66,8 +86,142 @@ def docs(session: nox.Session) -> None:
         "--keep-going",  # but report all of them before failing
         "-b",
         "html",
+        *args,
+        str(DOCS),
+        str(HTML),
+    )
+    # Dated at the start: a source saved during the build makes the build stale.
+    BUILD_STAMP.write_text(f"strict build of {HTML.relative_to(ROOT)} succeeded\n")
+    os.utime(BUILD_STAMP, (started, started))
+
+
+def _sources() -> Iterator[Path]:
+    """Every file the site is built from: docs/ (less build output) and the package."""
+    for path in DOCS.rglob("*"):
+        parts = path.relative_to(DOCS).parts
+        if parts[0] in GENERATED or parts[-1] == "sg_execution_times.rst":
+            continue
+        if "__pycache__" in parts or ".ipynb_checkpoints" in parts or not path.is_file():
+            continue
+        yield path
+    for path in (ROOT / "autodiff_ref").rglob("*"):
+        if "__pycache__" not in path.parts and path.is_file():
+            yield path
+
+
+def _stale_because() -> str | None:
+    """Why docs/_build/html cannot be re-used as it is (None: it is fresh)."""
+    if not BUILD_STAMP.is_file() or not (HTML / "index.html").is_file():
+        return "no strict build of the site (nox -s docs) to re-use"
+    built = BUILD_STAMP.stat().st_mtime
+    newer = [path for path in _sources() if path.stat().st_mtime > built]
+    if newer:
+        more = f" and {len(newer) - 1} more files" if len(newer) > 1 else ""
+        return f"{newer[0].relative_to(ROOT)}{more} changed since the last strict build"
+    return None
+
+
+def _chromium(session: nox.Session) -> str:
+    """Debian's Chromium, installed with apt-get when missing and running as root."""
+    if not Path(CHROMIUM).is_file() and os.geteuid() == 0 and shutil.which("apt-get"):
+        session.log(f"{CHROMIUM} is missing: installing Debian's chromium package")
+        apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=apt_env)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True, env=apt_env)
+    if not Path(CHROMIUM).is_file():
+        session.error(
+            f"nox -s browser needs Chromium at {CHROMIUM}: install Debian's package "
+            "with `sudo apt-get install chromium` (Playwright's browser download is not used)"
+        )
+    return CHROMIUM
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The built site checked in headless Chromium, offline; the site's notebooks run.
+
+    Re-uses docs/_build/html when a strict build is newer than every source,
+    else builds it. Screenshots go to docs/_build/screenshots/. posargs go to
+    tests/browser/check_site.py (e.g. ``--page index.html``).
+    """
+    chromium = _chromium(session)
+    session.install("-e", ".", *_groups("docs", "browser"))
+    stale = _stale_because()
+    if stale:
+        session.log(f"building the site: {stale}")
+        _build_docs(session)
+    else:
+        session.log(f"re-using {HTML.relative_to(ROOT)}: newer than every source")
+    session.run(
+        "python",
+        "tests/browser/check_site.py",
+        str(HTML),
+        "--screenshots",
+        str(DOCS / "_build" / "screenshots"),
+        "--chromium",
+        chromium,
+        *session.posargs,
+    )
+    # The checker's own test on a broken site, and the downloadable notebooks.
+    session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Live preview at http://127.0.0.1:8000, rebuilt on every save (Ctrl-C stops it).
+
+    Watches docs/ and autodiff_ref/; builds into docs/_build/serve, apart from
+    the strict build. posargs go to sphinx-autobuild (e.g. ``--port 8001``).
+    """
+    session.install("-e", ".", *_groups("docs", "serve"))
+    session.run(
+        "sphinx-autobuild",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8000",
+        "--watch",
+        str(ROOT / "autodiff_ref"),
+        # Written by the build itself: watching them would rebuild for ever.
+        *(f"--ignore={DOCS / generated}" for generated in GENERATED),
+        f"--ignore={DOCS / 'sg_execution_times.rst'}",
+        "--re-ignore=/(__pycache__|\\.ipynb_checkpoints)/",
         *session.posargs,
         str(DOCS),
-        str(DOCS / "_build" / "html"),
-        env=ENV,
+        str(DOCS / "_build" / "serve"),
+    )
+
+
+# One thread for every library, NumPy's BLAS and XLA included: the machine has
+# two cores, and a library that took both would be compared with one that
+# cannot. PyTorch's own pools are set in benchmarks/run.py.
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+# pip, not uv: pip's configuration on these machines finds the CPU build of
+# torch 2.13.0 on the local disk, where uv (or an unpinned torch) would fetch a
+# CUDA build of several GB.
+@nox.session(venv_backend="virtualenv")
+def bench(session: nox.Session) -> None:
+    """Benchmarks against autograd, JAX, PyTorch, micrograd and numdifftools.
+
+    Not run by default or by CI: it takes minutes. Writes benchmarks/results.json
+    and one plot per case (benchmarks/plots/). posargs go to ``benchmarks/run.py``,
+    e.g. ``nox -s bench -- --cases cheap_gradient --repeats 5`` or ``-- --with-builds``
+    (also times ``nox -s docs`` and ``nox -s tests``).
+    """
+    session.install("torch==2.13.0")  # pinned: the CPU wheel (see above)
+    session.install("-e", ".", *_groups("bench"))
+    session.run(
+        "python",
+        "-m",
+        "benchmarks.run",
+        *session.posargs,
+        # --with-builds runs nox again, with the interpreter that runs this nox.
+        env={**ENV, **ONE_THREAD, "BENCH_NOX_PYTHON": sys.executable},
     )

@@ -7,11 +7,16 @@ and the build never needs the network.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: no display on CI
+# ...but the page kernels must pick matplotlib's inline backend themselves:
+# an inherited MPLBACKEND=Agg would make every figure on the pages vanish.
+os.environ.pop("MPLBACKEND", None)
 
 import autodiff_ref
 
@@ -45,6 +50,11 @@ exclude_patterns = [
     # sphinx-gallery also writes a notebook next to each generated .rst page;
     # myst-nb would otherwise read it as a second source for the same page.
     "auto_examples/*.ipynb",
+    # sphinx-gallery's timing pages load jQuery and DataTables from CDNs; the
+    # site loads nothing remote, so they are not written (see
+    # sphinx_gallery_conf) and a stale copy from an older build is no page.
+    "sg_execution_times.rst",
+    "auto_examples/sg_execution_times.rst",
 ]
 
 # Cross-links to Python/NumPy docs need their inventories from the network, so
@@ -57,6 +67,7 @@ if USE_INTERSPHINX:
     intersphinx_mapping = {
         "python": ("https://docs.python.org/3", None),
         "numpy": ("https://numpy.org/doc/stable/", None),
+        "matplotlib": ("https://matplotlib.org/stable/", None),
     }
 else:
     # Offline, nitpicky mode (-n) cannot resolve references into the Python
@@ -72,13 +83,21 @@ else:
 nitpick_ignore = [
     ("py:class", word) for word in ("array_like", "array", "ndarray", "number", "callable")
 ]
+if not USE_INTERSPHINX:  # offline: matplotlib's inventory is not at hand
+    nitpick_ignore.append(("py:class", "matplotlib.axes.Axes"))
 
 # -- autodoc / autosummary / napoleon ----------------------------------------
 autosummary_generate = True  # pages go to generated/ (":toctree: generated")
 autosummary_ignore_module_all = False  # a module's __all__ says what is public
 templates_path = ["_templates"]
 # The module template skips names re-exported at the top level (see its comment).
-autosummary_context = {"toplevel": list(autodiff_ref.__all__)}
+autosummary_context = {
+    "toplevel": [
+        f"{getattr(autodiff_ref, name).__module__}.{name}"
+        for name in autodiff_ref.__all__
+        if hasattr(getattr(autodiff_ref, name), "__module__")
+    ]
+}
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_google_docstring = False
@@ -96,6 +115,31 @@ nb_execution_mode = "force"  # run every page on every build: what you read is w
 nb_execution_raise_on_error = True
 nb_execution_timeout = 120
 
+# -- Maths: MathJax 3, served from the site itself ---------------------------
+# Sphinx 9 defaults to MathJax 4 from a CDN; the site must render with no
+# network (and opened from disk). The PyPI package sphinx-mathjax-offline (docs
+# dependency group) ships MathJax 3.2.2 in its static/mathjax/ folder; Sphinx
+# copies that into _static/mathjax/ like any static file. Its extension hook is
+# not used: it declares no parallel safety (so -j with -W fails) and copies
+# only after a build without errors.
+_mathjax_package = importlib.util.find_spec("sphinx-mathjax-offline")
+if _mathjax_package is None or _mathjax_package.origin is None:
+    raise RuntimeError(
+        "The site serves MathJax itself, from the sphinx-mathjax-offline package: "
+        "install the docs dependencies (`pip install --group docs`, or run `nox -s docs`)."
+    )
+html_static_path = [str(Path(_mathjax_package.origin).parent / "static")]
+# tex-chtml: TeX in, HTML+CSS out, with its woff fonts beside it in _static/mathjax/.
+mathjax_path = "mathjax/tex-chtml.js"
+# A MathJax 3 configuration (window.MathJax = ...). Setting it makes myst-parser
+# put its options here too, instead of into a MathJax 4 mathjax4_config.
+mathjax3_config = {
+    # myst-parser marks MyST pages "ignore" and requires exactly this list (its
+    # default): there only elements marked as maths are typeset, and a "\(" in
+    # prose stays as written.
+    "options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"},
+}
+
 # -- sphinx-gallery ----------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
@@ -110,6 +154,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "reset_modules": ("matplotlib",),
+    # The timing pages would load scripts from CDNs (see exclude_patterns).
+    "write_computation_times": False,
 }
 
 # -- sphinxcontrib-bibtex ----------------------------------------------------
@@ -123,3 +169,7 @@ html_title = f"autodiff_ref {release}"
 html_theme_options = {
     "show_toc_level": 2,
 }
+# The theme's light/dark default (a template variable, not a theme option).
+# Without one it logs a console error ("Got invalid theme mode") on a reader's
+# first visit, before it has stored a mode.
+html_context = {"default_mode": "auto"}

@@ -1,0 +1,1 @@
+"""Checks of the built site in a browser, run by ``nox -s browser`` (see conftest.py)."""

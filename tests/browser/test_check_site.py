@@ -1,0 +1,186 @@
+"""The site checker itself: a small site with one defect of each kind must fail each check.
+
+Runs in ``nox -s browser`` (see conftest.py), in the same Chromium as the real
+check. The clean pages of the same site must pass, so the checker neither misses
+a defect nor invents one.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+
+from .check_site import Failure, check_site, format_failures
+
+SITE = Path(os.environ.get("AUTODIFF_REF_SITE", "."))
+
+# A 1x1 PNG.
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
+
+HEAD = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<script>window.MathJax = {{options: {{processHtmlClass: "math"}}}};</script>
+<script defer src="{root}_static/mathjax/tex-chtml.js"></script>
+</head><body>
+"""
+
+CLEAN = """
+<h1 id="top">A clean page</h1>
+<p>Maths: <span class="math">\\(x^2 + \\frac{1}{2}\\)</span>, and on its own line:</p>
+<div class="math">\\[\\int_0^1 x \\, dx = \\frac{1}{2}\\]</div>
+<pre>code may show \\frac, $$ and \\( as they are</pre>
+<p><a href="good.html#there">an anchor</a>, <a href="#top">the top</a>,
+<a href="sub/">a folder</a>, <a href="https://example.org/page">an external link</a>.</p>
+<img src="pixel.png" alt="a pixel">
+</body></html>
+"""
+
+# One defect of each kind the checker looks for.
+BAD = """
+<section class="tex2jax_ignore mathjax_ignore">
+<p>Unrendered display maths: $$ a + b $$.</p>
+<p>Unrendered inline maths: \\(x\\).</p>
+<p>A stray \\frac{a}{b} in the prose.</p>
+<p>Dollar maths left as it was written: $x_1$.</p>
+<p>A TeX error: <span class="math">\\(\\frac{1}\\)</span>
+and an undefined macro: <span class="math">\\(\\notamacro x\\)</span>
+and maths MathJax never saw: <span class="math">y = 1</span>.</p>
+</section>
+<a href="missing.html">gone</a> <a href="good.html#nowhere">nowhere</a>
+<img src="missing.png" alt="missing">
+<script src="https://example.org/remote.js"></script>
+<link rel="stylesheet" href="http://127.0.0.1:1/another_server.css">
+<script>console.error("boom from the page");</script>
+<script>throw new Error("kaboom from the page");</script>
+</body></html>
+"""
+
+GALLERY_OK = """
+<div class="sphx-glr-download"><a href="../_downloads/plot_ok.py">plot_ok.py</a></div>
+<div class="sphx-glr-download"><a href="../_downloads/plot_ok.ipynb">plot_ok.ipynb</a></div>
+</body></html>
+"""
+
+
+def _page(html: Path, name: str, title: str, body: str) -> None:
+    path = html / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = "../" * name.count("/")
+    path.write_text(HEAD.format(title=title, root=root) + body, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    mathjax = SITE / "_static" / "mathjax"
+    assert (mathjax / "tex-chtml.js").is_file(), f"the site build has no MathJax in {mathjax}"
+    html = tmp_path_factory.mktemp("site")
+    (html / "_static").mkdir()
+    (html / "_static" / "mathjax").symlink_to(mathjax.resolve(), target_is_directory=True)
+    (html / "pixel.png").write_bytes(PIXEL)
+    _page(html, "index.html", "index", CLEAN)
+    _page(html, "good.html", "good", '<p id="there">here</p></body></html>')
+    _page(html, "sub/index.html", "sub", "<p>a folder's page</p></body></html>")
+    _page(html, "bad.html", "bad", BAD)
+    _page(html, "auto_examples/plot_ok.html", "ok", GALLERY_OK)
+    _page(html, "auto_examples/plot_nodownloads.html", "no downloads", "</body></html>")
+    (html / "_downloads").mkdir()
+    (html / "_downloads" / "plot_ok.py").write_text("print('ok')\n")
+    (html / "_downloads" / "plot_ok.ipynb").write_text("{}\n")
+    return html
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def failures(site: Path, shots: Path) -> list[Failure]:
+    found = check_site(
+        site,
+        screenshot_dir=shots,
+        screenshot_pages={"index.html": "index.png", "not_built.html": "not_built.png"},
+        search_query="dual number",  # the fake site has no search page
+        log=lambda *args: None,
+    )
+    print(format_failures(found))
+    return found
+
+
+def _on(failures: list[Failure], page: str) -> dict[str, list[str]]:
+    checks: dict[str, list[str]] = {}
+    for f in failures:
+        if f.page == page:
+            checks.setdefault(f.check, []).append(f.detail)
+    return checks
+
+
+def test_clean_pages_pass(failures: list[Failure]) -> None:
+    for page in (
+        "index.html",
+        "good.html",
+        "sub/index.html",
+        "auto_examples/plot_ok.html",
+        "file://index.html",
+        "screenshot index.html",
+    ):
+        assert _on(failures, page) == {}, page
+
+
+@pytest.mark.parametrize(
+    ("check", "offender"),
+    [
+        ("raw TeX in text", '$$ in p: "Unrendered display maths: $$ a + b $$.'),
+        ("raw TeX in text", 'TeX delimiter in p: "Unrendered inline maths: \\(x\\).'),
+        ("raw TeX in text", 'TeX command in p: "A stray \\frac{a}{b} in the prose.'),
+        ("raw TeX in text", '$...$ in p: "Dollar maths left as it was written: $x_1$.'),
+        ("maths error", "\\frac{1}"),
+        ("maths error", "\\notamacro"),
+        ("maths not typeset", "y = 1"),
+        ("broken link", "missing.html does not exist"),
+        ("broken anchor", "no id 'nowhere' in good.html"),
+        ("image not loaded", "missing.png"),
+        ("failed request", "missing.png: HTTP 404"),
+        ("remote request (blocked)", "https://example.org/remote.js"),
+        ("remote request (blocked)", "http://127.0.0.1:1/another_server.css"),
+        ("console error", "boom from the page"),
+        ("uncaught exception", "kaboom from the page"),
+    ],
+)
+def test_each_defect_is_reported(failures: list[Failure], check: str, offender: str) -> None:
+    details = _on(failures, "bad.html").get(check, [])
+    assert any(offender in d for d in details), (check, details)
+
+
+def test_site_without_search_fails(failures: list[Failure]) -> None:
+    assert _on(failures, "search.html") == {"search": ["the build has no search page"]}
+
+
+def test_gallery_page_without_downloads_fails(failures: list[Failure]) -> None:
+    details = _on(failures, "auto_examples/plot_nodownloads.html")["gallery download"]
+    assert details == ["no link to download the .py", "no link to download the .ipynb"]
+
+
+def test_expected_page_missing_fails_and_screenshots_are_saved(
+    failures: list[Failure], shots: Path
+) -> None:
+    assert "expected page" in _on(failures, "not_built.html")
+    assert sorted(p.name for p in shots.iterdir()) == ["index.png"]
+    assert (shots / "index.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_repeated_failure_is_listed_once_with_its_pages() -> None:
+    text = format_failures(
+        [Failure(f"p{i}.html", "broken link", "x.html does not exist") for i in range(7)]
+        + [Failure("q.html", "console error", "boom")]
+    )
+    assert text.splitlines() == [
+        "7 pages (p0.html, p1.html, p2.html, p3.html, p4.html, ...): broken link: "
+        "x.html does not exist",
+        "q.html: console error: boom",
+    ]
