@@ -84,10 +84,7 @@ class Primitive:
         self.doc = doc
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        for a in args:
-            if isinstance(a, Tracer):
-                return bind(self, args, params or NO_PARAMS)
-        return self.impl(*args, **params)  # plain values: straight to NumPy
+        return bind(self, args, params or NO_PARAMS)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -153,12 +150,20 @@ class Primitive:
             assert self.vjp_rule is not None
             return self.vjp_rule(i, ct, ans, *args, **params)
         d = self.derivs[i]
+        # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
         if d is None:
             return None
-        # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
-        term = _times_local_derivative(d, ct, ans, args, params)
-        arg_shape = shape_of(args[i])
-        if shape_of(term) != arg_shape:
+        if d == 1:
+            term = ct
+        elif d == -1:
+            term = rules.neg(ct)
+        else:
+            term = rules.mul(d(ans, *args, **params), ct)  # type: ignore[operator]
+        arg = args[i]
+        if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
+            return term
+        arg_shape = shape_of(arg)
+        if shape_of(term) != arg_shape:  # undo broadcasting
             term = rules.sum_to(term, shape=arg_shape)
         return term
 

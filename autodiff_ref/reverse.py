@@ -94,15 +94,17 @@ class ReverseTrace(Trace):
         values = []
         parents = []
         derivs = prim.derivs
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if type(a) is Node and a._trace is self:
                 values.append(a.value)
                 if derivs is None or derivs[i] is not None:
                     parents.append((i, a))
             else:  # a constant, or a value of an outer transform
                 values.append(a)
-                if not self.nested and isinstance(a, Tracer):
+                if isinstance(a, Tracer):
                     self.nested = True
+            i += 1
         # Values of an outer transform need dispatching; plain ones go to NumPy.
         ans = bind(prim, values, params) if self.nested else prim.impl(*values, **params)
         if not parents:  # e.g. sign(x): the output does not depend on x differentiably

@@ -32,6 +32,7 @@ bases (``(-2.0) ** 3``) differentiate fine in ``x``.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -59,28 +60,39 @@ def _linear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitiv
 # -- NumPy implementations that need care ------------------------------------
 # Complex inputs appear only in the complex-step check, where a function must
 # be the analytic continuation of its real version; that is why abs, sign,
-# heaviside, maximum and minimum look at the real part.
+# heaviside, maximum and minimum look at the real part.  Python floats take a
+# shortcut around NumPy's machinery: they are what scalar graphs are made of.
 def _abs(x: Any) -> Any:
+    if type(x) is float:
+        return math.fabs(x)
     if np.iscomplexobj(x):
         return np.where(np.real(x) < 0, -x, x)[()]
     return np.abs(x)
 
 
 def _sign(x: Any) -> Any:
+    if type(x) is float:
+        return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x  # x: nan
     return np.sign(np.real(x))
 
 
 def _heaviside(x: Any) -> Any:
+    if type(x) is float:
+        return 1.0 if x > 0.0 else 0.0 if x < 0.0 else 0.5 + 0.0 * x
     return np.heaviside(np.real(x), 0.5)
 
 
 def _maximum(x: Any, y: Any) -> Any:
+    if type(x) is float and type(y) is float:
+        return x if x > y or x != x else y  # as NumPy: nan wins, ties give y
     if np.iscomplexobj(x) or np.iscomplexobj(y):
         return np.where(np.real(x) >= np.real(y), x, y)[()]
     return np.maximum(x, y)
 
 
 def _minimum(x: Any, y: Any) -> Any:
+    if type(x) is float and type(y) is float:
+        return x if x < y or x != x else y  # as NumPy: nan wins, ties give y
     if np.iscomplexobj(x) or np.iscomplexobj(y):
         return np.where(np.real(x) <= np.real(y), x, y)[()]
     return np.minimum(x, y)

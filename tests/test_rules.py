@@ -558,3 +558,25 @@ def test_hessian_of_pow_in_base_and_exponent() -> None:
     np.testing.assert_allclose(h, expected, rtol=1e-13)
     hf = ad.jacfwd(ad.jacfwd(lambda v: v[0] ** v[1]))(np.array([x0, y0]))
     np.testing.assert_allclose(hf, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["abs", "sign", "heaviside", "maximum", "minimum"])
+def test_python_float_shortcuts_match_numpy(name: str) -> None:
+    """The float fast paths of the kink primitives agree with NumPy, nan and -0.0 included."""
+    prim = rules.RULES[name]
+    specials = [2.0, -1.5, 0.0, -0.0, float("nan"), float("inf"), -float("inf")]
+    reference = {
+        "abs": np.abs,
+        "sign": np.sign,
+        "heaviside": lambda x: np.heaviside(x, 0.5),
+        "maximum": np.maximum,
+        "minimum": np.minimum,
+    }[name]
+    arity = 2 if name in ("maximum", "minimum") else 1
+    cases = (
+        [(x, y) for x in specials for y in specials] if arity == 2 else [(x,) for x in specials]
+    )
+    for args in cases:
+        ours, theirs = prim.impl(*args), reference(*args)
+        assert type(ours) is float or np.ndim(ours) == 0
+        np.testing.assert_equal(ours, theirs, err_msg=f"{name}{args}")
