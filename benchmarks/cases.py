@@ -1,0 +1,349 @@
+"""The benchmark cases. Each returns a JSON-ready dict; run.py collects them.
+
+Every library's result is checked against autodiff_ref's before it is timed:
+a fast wrong answer would be no benchmark.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import gc
+import io
+import itertools
+import json
+import pstats
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import autodiff_ref as ad
+from autodiff_ref import numerical
+
+from . import peers
+from .timing import measure
+
+# Cheap gradient principle: grad f should cost a small constant times f.
+CHEAP_GRADIENT_TARGET = 2.2
+
+
+# -- 1 and 2: gradients on arrays, against the peers ----------------------------
+def mlp_loss(xp: Any, params: list, X: Any, Y: Any) -> Any:
+    """Mean softmax cross-entropy of a 784-256-10 tanh network on a batch."""
+    W1, b1, W2, b2 = params
+    logits = xp.tanh(X @ W1 + b1) @ W2 + b2
+    # log-sum-exp is unchanged by a shift, so the shift is a constant (no derivative).
+    shifted = logits - xp.const_rowmax(logits)
+    return xp.sum(xp.log(xp.rowsum(xp.exp(shifted))) - xp.rowsum(Y * shifted)) / X.shape[0]
+
+
+def rosenbrock(xp: Any, x: Any) -> Any:
+    return xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def scalar(xp: Any, x: tuple) -> Any:
+    x1, x2 = x
+    return xp.log(x1) + x1 * x2 - xp.sin(x2)
+
+
+def problems() -> dict[str, tuple[Callable, Any, tuple, str]]:
+    """name -> (function, parameters, data, description)."""
+    rng = np.random.default_rng(0)
+    batch, sizes = 256, (784, 256, 10)
+    params = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        params += [
+            rng.standard_normal((n_in, n_out)) / np.sqrt(n_in),
+            0.1 * rng.standard_normal(n_out),
+        ]
+    X = rng.standard_normal((batch, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+    return {
+        "mlp": (mlp_loss, params, (X, Y),
+                "softmax cross-entropy of a 784-256-10 tanh MLP, batch 256"),
+        "rosenbrock": (rosenbrock, rng.uniform(-2, 2, 10_000), (), "Rosenbrock, n = 10^4"),
+        "scalar": (scalar, (2.0, 5.0), (), "ln(x1) + x1 x2 - sin(x2) at (2, 5)"),
+    }  # fmt: skip
+
+
+def _check(lib: peers.Library, got: Any, want: Any) -> None:
+    for g, w in zip(peers.leaves(got), peers.leaves(want), strict=True):
+        g = lib.to_numpy(g)
+        if not np.allclose(g, w, rtol=1e-9, atol=1e-12):
+            raise AssertionError(f"{lib.name}'s gradient differs from autodiff_ref's")
+
+
+def gradients(repeats: int) -> dict[str, Any]:
+    """time(grad f) / time(f) per library, and autodiff_ref's grad time over each peer's."""
+    libraries: dict[str, peers.Library] = {}
+    skipped = {}
+    for name in peers.NAMES:
+        try:
+            libraries[name] = peers.load(name)
+        except ImportError as exc:
+            skipped[name] = f"not installed: {exc}"
+    out: dict[str, Any] = {
+        "target": CHEAP_GRADIENT_TARGET,
+        "skipped": skipped,
+        "versions": {name: lib.version for name, lib in libraries.items()},
+        "problems": {},
+    }
+    for pname, (fun, params, data, description) in problems().items():
+        fns, reference = {}, None
+        for name, lib in libraries.items():
+            f, g = lib.calls(fun, params, data)
+            grad_value = g()
+            reference = grad_value if reference is None else reference
+            _check(lib, grad_value, reference)
+            fns[f"{name}/f"], fns[f"{name}/grad"] = f, g
+        times = measure(fns, repeats)
+        ours = times["autodiff_ref/grad"]["median"]
+        result: dict[str, Any] = {"description": description, "libraries": {}}
+        for name in libraries:
+            f_t, g_t = times[f"{name}/f"], times[f"{name}/grad"]
+            result["libraries"][name] = {
+                "f": f_t, "grad": g_t, "grad_over_f": g_t["median"] / f_t["median"],
+                "ours_grad_over_this_grad": ours / g_t["median"],
+            }  # fmt: skip
+        if pname != "scalar":
+            ratio = result["libraries"]["autodiff_ref"]["grad_over_f"]
+            result["cheap_gradient_met"] = ratio <= CHEAP_GRADIENT_TARGET
+            if "autograd" in libraries:
+                result["no_slower_than_autograd"] = ours <= times["autograd/grad"]["median"]
+            calls = max(20, int(1.0 / ours))  # about a second of gradients
+            result["profile"] = profile(libraries["autodiff_ref"], fun, params, data, calls)
+        out["problems"][pname] = result
+    return out
+
+
+def profile(lib: peers.Library, fun: Callable, params: Any, data: tuple, calls: int = 20) -> str:
+    """Where autodiff_ref's gradient spends its time: cProfile's top entries by own time."""
+    return _profile_calls(lib.calls(fun, params, data)[1], calls)
+
+
+def _profile_calls(fn: Callable[[], Any], calls: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [fn() for _ in range(calls)])
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream).strip_dirs().sort_stats("tottime")
+    stats.print_stats(15)
+    lines = stream.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if "function calls" in line)
+    return "\n".join(line.rstrip() for line in lines[start:] if line.strip())
+
+
+# -- 3: scalar graphs against micrograd -----------------------------------------
+def chain(w: list, n_ops: int, relu: Callable[[Any], Any]) -> Any:
+    """``n_ops`` scalar operations: ``v = relu(v * w[i] + w[i + 1])``, three at a time.
+
+    A chain, not a tree: the graph is as deep as it is long, which is what a
+    recursive topological sort (micrograd's) finds hardest.
+    """
+    v, k = w[0], len(w)
+    for i in range(n_ops // 3):
+        v = relu(v * w[i % k] + w[(i + 1) % k])
+    return v
+
+
+def _weights(k: int = 10) -> list[float]:
+    return list(np.random.default_rng(1).uniform(0.5, 0.9, k))
+
+
+def _ours_graph(n_ops: int) -> list[float]:
+    return ad.grad(lambda w: chain(w, n_ops, lambda v: ad.maximum(v, 0.0)))(_weights())
+
+
+def _micrograd_graph(n_ops: int) -> list[float]:
+    from micrograd.engine import Value
+
+    w = [Value(x) for x in _weights()]
+    chain(w, n_ops, Value.relu).backward()
+    return [x.grad for x in w]
+
+
+GRAPHS = {"autodiff_ref": _ours_graph, "micrograd": _micrograd_graph}
+
+
+def _with_deep_stack(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` in a thread with a big stack: micrograd's topological sort recurses
+    once per node."""
+    sys.setrecursionlimit(10**7)
+    threading.stack_size(1 << 30)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    threading.stack_size(0)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def scalar_graph(repeats: int, n_ops: int = 10**5, big: int = 10**6) -> dict[str, Any]:
+    """Build and backward of a scalar graph: time against micrograd, and peak memory."""
+    out: dict[str, Any] = {
+        "n_ops": n_ops, "ops": "v = relu(v * w[i] + w[i+1]), a chain; relu is "
+        "autodiff_ref.maximum(v, 0.0) and micrograd's Value.relu", "target_speedup": 3.0,
+    }  # fmt: skip
+    try:
+        import micrograd  # noqa: F401
+    except ImportError as exc:
+        out["skipped"] = f"micrograd not installed: {exc}"
+        names = ["autodiff_ref"]
+    else:
+        names = list(GRAPHS)
+        ours, theirs = (_with_deep_stack(functools.partial(g, n_ops)) for g in GRAPHS.values())
+        if not np.allclose(ours, theirs, rtol=1e-9):
+            raise AssertionError("micrograd's gradient differs from autodiff_ref's")
+        out["micrograd_version"] = peers._version("micrograd")
+    # micrograd's graph is full of reference cycles, so the cycle collector runs
+    # while it is built; frozen, the objects this process already holds (JAX's,
+    # PyTorch's) are not rescanned each time, as they would not be in a fresh process.
+    gc.freeze()
+    try:
+        times = _with_deep_stack(
+            lambda: measure(
+                {name: functools.partial(GRAPHS[name], n_ops) for name in names}, repeats
+            )
+        )
+    finally:
+        gc.unfreeze()
+    out["times"] = times
+    if "micrograd" in times:
+        speedup = times["micrograd"]["median"] / times["autodiff_ref"]["median"]
+        out["micrograd_over_ours"] = speedup
+        out["target_met"] = speedup >= out["target_speedup"]
+    # Peak memory, each in a fresh process so one run's garbage is not another's peak.
+    out["memory"] = [_in_subprocess(name, n_ops) for name in names]
+    out["memory"].append(_in_subprocess("autodiff_ref", big))
+    out["profile"] = _profile_calls(lambda: _ours_graph(n_ops // 10), calls=3)
+    return out
+
+
+def _in_subprocess(name: str, n_ops: int) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.cases", name, str(n_ops)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return {"library": name, "n_ops": n_ops, **json.loads(done.stdout)}
+
+
+def _rss_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in MB.
+
+    Not ``ru_maxrss``: it survives exec, so a child started by a big parent
+    would report the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/self/status (Linux only)")
+
+
+def _child(name: str, n_ops: int) -> None:
+    """One graph in this process: its time and the process's peak resident memory."""
+    GRAPHS[name](10)  # imports and first-call costs are not the graph's
+    baseline = _rss_mb("VmRSS")
+    start = time.perf_counter()
+    _with_deep_stack(lambda: GRAPHS[name](n_ops))
+    seconds = time.perf_counter() - start
+    peak = _rss_mb("VmHWM")
+    print(json.dumps({"seconds": seconds, "baseline_rss_mb": baseline, "peak_rss_mb": peak}))
+
+
+# -- 4: forward against reverse mode ---------------------------------------------
+def crossover(repeats: int, sizes: tuple[int, ...] = (1, 10, 100, 1000)) -> dict[str, Any]:
+    """jacfwd and jacrev of ``tanh(A @ x)``, ``A`` of shape (m, n), for every n and m."""
+    rng = np.random.default_rng(2)
+    cells = []
+    for n in sizes:
+        for m in sizes:
+            A, x = rng.standard_normal((m, n)) / np.sqrt(n), rng.standard_normal(n)
+
+            def f(x: Any, A: Any = A) -> Any:
+                return ad.tanh(ad.matmul(A, x))
+
+            fwd, rev = ad.jacfwd(f), ad.jacrev(f)
+            if not np.allclose(fwd(x), rev(x), rtol=1e-12, atol=1e-14):
+                raise AssertionError(f"jacfwd and jacrev disagree at n={n}, m={m}")
+            calls = {"jacfwd": functools.partial(fwd, x), "jacrev": functools.partial(rev, x)}
+            t = measure(calls, repeats, min_sample=0.02)
+            ratio = t["jacfwd"]["median"] / t["jacrev"]["median"]
+            cells.append({"n": n, "m": m, **t, "fwd_over_rev": ratio})
+    return {"function": "tanh(A @ x), A of shape (m, n)", "sizes": list(sizes), "cells": cells}
+
+
+# -- 5: numerical differentiation against numdifftools ---------------------------
+FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
+    # name -> (function from autodiff_ref's ops: it also takes complex numbers and duals,
+    #          its derivative by hand, only to check AD)
+    "exp": (ad.exp, np.exp),
+    "sin": (ad.sin, np.cos),
+    "tanh": (ad.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "log": (ad.log, lambda x: 1 / x),
+    "1/x": (lambda x: 1 / x, lambda x: -1 / x**2),
+}
+POINTS = (0.5, 1.0, 2.0, 5.0)
+METHODS = ("forward", "backward", "central", "complex", "richardson")
+
+
+class Counted:
+    """``f`` that counts its calls and the points it was evaluated at (arrays count each)."""
+
+    def __init__(self, f: Callable) -> None:
+        self.f, self.calls, self.points = f, 0, 0
+
+    def __call__(self, x: Any) -> Any:
+        self.calls += 1
+        self.points += int(getattr(x, "size", 1))  # np.size would refuse a Dual
+        return self.f(x)
+
+
+def numerical_methods() -> dict[str, Any]:
+    """Relative error against AD, and calls of f, per derivative for each method."""
+    try:
+        import numdifftools as nd
+    except ImportError as exc:
+        nd, skipped = None, f"numdifftools not installed: {exc}"
+    methods: dict[str, Callable[[Callable, float], float]] = {
+        f"autodiff_ref.numerical {m}": functools.partial(numerical.derivative, method=m)
+        for m in METHODS
+    }
+    if nd is not None:
+        methods["numdifftools.Derivative (default)"] = lambda f, x: float(nd.Derivative(f)(x))
+    methods["AD (autodiff_ref.derivative)"] = ad.derivative
+    rows = []
+    for fname, (f, by_hand) in FUNCTIONS.items():
+        for x in POINTS:
+            exact = float(ad.derivative(f, x))
+            if not np.isclose(exact, by_hand(x), rtol=1e-14, atol=0):
+                raise AssertionError(f"AD's derivative of {fname} at {x} is wrong")
+            for method, differentiate in methods.items():
+                counted = Counted(f)
+                value = float(differentiate(counted, x))
+                rows.append({
+                    "function": fname, "x": x, "method": method,
+                    "relative_error": abs(value - exact) / abs(exact),
+                    "calls": counted.calls, "points": counted.points,
+                })  # fmt: skip
+    out: dict[str, Any] = {"points": list(POINTS), "rows": rows}
+    if nd is None:
+        out["skipped"] = skipped
+    else:
+        out["numdifftools_version"] = nd.__version__
+    return out
+
+
+if __name__ == "__main__":  # python -m benchmarks.cases LIBRARY N_OPS (see _in_subprocess)
+    _child(sys.argv[1], int(sys.argv[2]))
