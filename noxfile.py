@@ -84,6 +84,8 @@ def _build_docs(session: nox.Session, *args: str) -> None:
         "-W",  # warnings are errors ...
         "-n",  # ... including unresolved references
         "--keep-going",  # but report all of them before failing
+        "-j",  # pages are executed while they are read: read (and run) them in
+        "auto",  # parallel, one process per core (85 s instead of 92 s on 2 cores)
         "-b",
         "html",
         *args,

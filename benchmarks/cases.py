@@ -152,7 +152,9 @@ def chain(w: list, n_ops: int, relu: Callable[[Any], Any]) -> Any:
 
 
 def _weights(k: int = 10) -> list[float]:
-    return list(np.random.default_rng(1).uniform(0.5, 0.9, k))
+    # Python floats, as a scalar graph is built from (NumPy scalars are slower
+    # to compute with in both libraries, and not what micrograd is written for).
+    return [float(v) for v in np.random.default_rng(1).uniform(0.5, 0.9, k)]
 
 
 def _ours_graph(n_ops: int) -> list[float]:
