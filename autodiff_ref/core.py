@@ -153,12 +153,7 @@ class Primitive:
         # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
         if d is None:
             return None
-        if d == 1:
-            term = ct
-        elif d == -1:
-            term = rules.neg(ct)
-        else:
-            term = rules.mul(d(ans, *args, **params), ct)  # type: ignore[operator]
+        term = _times_local_derivative(d, ct, ans, args, params)
         arg = args[i]
         if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
             return term

@@ -261,20 +261,32 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
                 )
         duals = [Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)]
         inputs.append(_unflatten(p_def, duals))
+    treedef, primal_leaves, tangent_leaves = _run_forward(f, inputs, trace)
+    tangent_leaves = [
+        _zeros_like(p) if t is None else t
+        for p, t in zip(primal_leaves, tangent_leaves, strict=True)
+    ]
+    return _unflatten(treedef, primal_leaves), _unflatten(treedef, tangent_leaves)
+
+
+def _run_forward(
+    f: Callable, inputs: Sequence[Any], trace: ForwardTrace
+) -> tuple[Any, list[Any], list[Any]]:
+    """Call ``f`` on dual inputs of ``trace``; split each output leaf into primal and tangent.
+
+    The tangent is None for an output that does not depend on the inputs.
+    """
     try:
         out = f(*inputs)
     finally:
         trace.active = False
     leaves, treedef = _flatten(out)
-    primal_leaves, tangent_leaves = [], []
+    primals, tangents = [], []
     for leaf in leaves:
-        if isinstance(leaf, Dual) and leaf._trace is trace:
-            primal_leaves.append(leaf.primal)
-            tangent_leaves.append(leaf.tangent)
-        else:  # the output does not depend on the inputs
-            primal_leaves.append(leaf)
-            tangent_leaves.append(_zeros_like(leaf))
-    return _unflatten(treedef, primal_leaves), _unflatten(treedef, tangent_leaves)
+        ours = isinstance(leaf, Dual) and leaf._trace is trace
+        primals.append(leaf.primal if ours else leaf)
+        tangents.append(leaf.tangent if ours else None)
+    return treedef, primals, tangents
 
 
 def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
@@ -325,22 +337,18 @@ def _push_basis(f: Callable[[Any], Any], x: Any) -> tuple[Any, list[Any]]:
     in_shape = shape_of(x)
     n = int(np.prod(in_shape))
     trace = ForwardTrace(batch=n)
-    try:
-        out = f(Dual._new(x, np.eye(n).reshape((n, *in_shape)), trace))
-    finally:
-        trace.active = False
-    leaves, treedef = _flatten(out)
-    primals, jacobians = [], []
-    for leaf in leaves:
-        if isinstance(leaf, Dual) and leaf._trace is trace:
-            out_shape = shape_of(leaf)
-            # (n, *out_shape) -> (*out_shape, n) -> (*out_shape, *in_shape)
-            moved = rules.transpose(leaf.tangent, axes=(*range(1, len(out_shape) + 1), 0))
-            primals.append(leaf.primal)
-            jacobians.append(rules.reshape(moved, shape=out_shape + in_shape))
-        else:  # the output does not depend on x
-            primals.append(leaf)
-            jacobians.append(np.zeros(shape_of(leaf) + in_shape))
+    treedef, primals, tangents = _run_forward(
+        f, [Dual._new(x, np.eye(n).reshape((n, *in_shape)), trace)], trace
+    )
+    jacobians = []
+    for primal, tangent in zip(primals, tangents, strict=True):
+        out_shape = shape_of(primal)
+        if tangent is None:  # the output does not depend on x
+            jacobians.append(np.zeros(out_shape + in_shape))
+            continue
+        # (n, *out_shape) -> (*out_shape, n) -> (*out_shape, *in_shape)
+        moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
+        jacobians.append(rules.reshape(moved, shape=out_shape + in_shape))
     return _unflatten(treedef, primals), jacobians
 
 
