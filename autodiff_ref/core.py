@@ -84,7 +84,10 @@ class Primitive:
         self.doc = doc
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        return bind(self, args, params or NO_PARAMS)
+        for a in args:
+            if isinstance(a, Tracer):
+                return bind(self, args, params or NO_PARAMS)
+        return self.impl(*args, **params)  # plain values: what bind would do, one call sooner
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

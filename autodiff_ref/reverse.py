@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .core import Primitive, Trace, Tracer, bind
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind
 
 __all__ = ["Node", "ReverseTrace"]
 
@@ -29,21 +29,21 @@ class Node(Tracer):
         The primal value (a tracer only when an outer transform is active).
     prim : autodiff_ref.core.Primitive or None
         The primitive that produced it; None for an input.
-    args : tuple
-        The primitive's argument values (unwrapped one level).
-    parents : tuple
-        ``(argument position, parent node)`` pairs: which arguments were nodes
-        of the same tape.
+    inputs : tuple
+        The primitive's arguments as it was called: nodes and constants.
+    params : dict
+        The primitive's parameters (``axis=``, ``index=``, ...).
     index : int
         Position on the tape.
     """
 
-    __slots__ = ("__weakref__", "_trace", "args", "index", "params", "parents", "prim", "value")
+    # Few fields, and nothing the inputs already say: a scalar graph records one
+    # node per operation, so each field is paid for millions of times.
+    __slots__ = ("__weakref__", "_trace", "index", "inputs", "params", "prim", "value")
     value: Any
     prim: Primitive | None
-    args: tuple
+    inputs: tuple
     params: dict
-    parents: tuple[tuple[int, Node], ...]
     index: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,26 +52,28 @@ class Node(Tracer):
     def _inner(self) -> Any:
         return self.value
 
+    @property
+    def args(self) -> tuple:
+        """The primitive's argument values: each input node replaced by its value."""
+        trace = self._trace
+        return tuple(
+            a.value if type(a) is Node and a._trace is trace else a for a in self.inputs
+        )  # fmt: skip
+
+    @property
+    def parents(self) -> tuple[tuple[int, Node], ...]:
+        """``(argument position, parent node)`` for each differentiable input node."""
+        trace = self._trace
+        derivs = None if self.prim is None else self.prim.derivs
+        return tuple(
+            (i, a)
+            for i, a in enumerate(self.inputs)
+            if type(a) is Node and a._trace is trace and (derivs is None or derivs[i] is not None)
+        )
+
     def __repr__(self) -> str:
         op = "input" if self.prim is None else self.prim.name
         return f"Node(value={self.value!r}, op={op}, index={self.index})"
-
-
-def _make_node(
-    trace: ReverseTrace,
-    value: Any,
-    prim: Primitive | None,
-    args: tuple,
-    params: dict,
-    parents: tuple,
-) -> Node:
-    node = object.__new__(Node)
-    node._trace, node.value, node.prim = trace, value, prim
-    node.args, node.params, node.parents = args, params, parents
-    assert trace.tape is not None, "tape already released"
-    node.index = len(trace.tape)
-    trace.tape.append(node)
-    return node
 
 
 class ReverseTrace(Trace):
@@ -85,38 +87,38 @@ class ReverseTrace(Trace):
         self.nested = False
 
     def new_input(self, value: Any) -> Node:
+        """Record an input: a node with no primitive and no parents."""
         self.nested = self.nested or isinstance(value, Tracer)
-        return _make_node(self, value, None, (), {}, ())
+        return self._append(value, None, (), NO_PARAMS)
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
-        # The hot path of reverse mode: kept flat (no helper calls) because
-        # every primitive call of a differentiated function passes through it.
-        values = []
-        parents = []
-        derivs = prim.derivs
-        i = 0
-        for a in args:
-            if type(a) is Node and a._trace is self:
-                values.append(a.value)
-                if derivs is None or derivs[i] is not None:
-                    parents.append((i, a))
-            else:  # a constant, or a value of an outer transform
-                values.append(a)
-                if isinstance(a, Tracer):
-                    self.nested = True
-            i += 1
-        # Values of an outer transform need dispatching; plain ones go to NumPy.
-        ans = bind(prim, values, params) if self.nested else prim.impl(*values, **params)
-        if not parents:  # e.g. sign(x): the output does not depend on x differentiably
-            return ans
+    def _append(self, value: Any, prim: Primitive | None, inputs: tuple, params: dict) -> Node:
         tape = self.tape
         assert tape is not None, "tape already released"
         node = object.__new__(Node)
-        node._trace, node.value, node.prim = self, ans, prim
-        node.args, node.params, node.parents = tuple(values), params, tuple(parents)
-        node.index = len(tape)
+        node._trace, node.value, node.prim = self, value, prim
+        node.inputs, node.params, node.index = inputs, params, len(tape)
         tape.append(node)
         return node
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+        # The hot path of reverse mode: every primitive call of a differentiated
+        # function passes through it. Kept flat, and it keeps nothing but the
+        # node: what the memory of a million-node graph costs is mostly the
+        # time to allocate it.
+        values = list(args)
+        derivs = prim.derivs
+        differentiable = False
+        for i, a in enumerate(args):
+            if type(a) is Node and a._trace is self:
+                values[i] = a.value
+                differentiable = differentiable or derivs is None or derivs[i] is not None
+            elif isinstance(a, Tracer):  # a value of an outer transform
+                self.nested = True
+        # Values of an outer transform need dispatching; plain ones go to NumPy.
+        ans = bind(prim, values, params) if self.nested else prim.impl(*values, **params)
+        if not differentiable:  # e.g. sign(x): the output does not depend on x differentiably
+            return ans
+        return self._append(ans, prim, args if type(args) is tuple else tuple(args), params)
 
 
 def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) -> dict[int, Any]:
@@ -129,6 +131,7 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
     """
     from .rules import add
 
+    trace = output._trace
     cts: dict[int, Any] = {output.index: seed}
     input_cts: dict[int, Any] = {}
     all_cts: dict[int, Any] = {}
@@ -143,11 +146,41 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
         if prim is None:
             input_cts[k] = ct
             continue
-        for i, parent in node.parents:
-            contribution = prim.vjp(i, ct, node.value, node.args, node.params)
-            if contribution is None:
-                continue
-            j = parent.index
+        # The argument values, and the arguments that are parents.
+        inputs = node.inputs
+        args = list(inputs)
+        parents = []
+        derivs = prim.derivs
+        for i, a in enumerate(inputs):
+            if type(a) is Node and a._trace is trace:
+                args[i] = a.value
+                if derivs is None or derivs[i] is not None:
+                    parents.append(i)
+        # A real scalar through an elementwise primitive (scalar graphs): the
+        # local derivatives from the rules table, multiplied and summed with
+        # Python's operators -- what Primitive.vjp would reduce to -- rather
+        # than dispatching every product and sum as a primitive.
+        scalar = derivs is not None and isinstance(ct, float)
+        for i in parents:
+            contribution = None
+            if scalar:
+                d = derivs[i]  # type: ignore[index]
+                if type(d) is int:  # 1 or -1: the argument passes through
+                    contribution = ct if d == 1 else -ct
+                elif callable(d):
+                    local = d(node.value, *args, **node.params)
+                    if isinstance(local, float):
+                        contribution = local * ct
+            if contribution is None:  # arrays, nested transforms, complex values
+                contribution = prim.vjp(i, ct, node.value, args, node.params)
+                if contribution is None:
+                    continue
+            j = inputs[i].index
             previous = cts.get(j)
-            cts[j] = contribution if previous is None else add(previous, contribution)
+            if previous is None:
+                cts[j] = contribution
+            elif isinstance(previous, float) and isinstance(contribution, float):
+                cts[j] = previous + contribution
+            else:
+                cts[j] = add(previous, contribution)
     return all_cts if keep_all else input_cts

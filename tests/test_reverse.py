@@ -458,6 +458,61 @@ def test_value_used_a_thousand_times() -> None:
     assert g == pytest.approx(k.sum(), rel=1e-15)
 
 
+# -- the scalar shortcut of the backward pass agrees with the general one -------------------------
+def _every_elementwise_op(x: Any, y: Any) -> Any:
+    a = ad.maximum(x * y - 0.5, ad.minimum(x, 0.2)) + ad.abs(x - y) / (1.0 + y * y)
+    b = ad.exp(-x) * ad.sin(y) + ad.cos(x) - ad.tanh(a) + ad.sqrt(y) ** x + ad.log(y)
+    return ad.tan(0.3 * b) + ad.reciprocal(2.0 + a * a) + ad.where(x > y, a, b) - (-b)
+
+
+@pytest.mark.parametrize("point", [(0.7, 1.3), (1.5, 0.4), (0.1, 0.9), (0.2, 0.2)])
+def test_scalar_graphs_match_the_same_function_on_0d_and_1_element_arrays(
+    point: tuple[float, float],
+) -> None:
+    """Python floats take a shortcut in the backward pass; arrays take the general path."""
+    grad = ad.grad(_every_elementwise_op, argnums=(0, 1))
+    want = ad.grad(lambda x, y: ad.sum(_every_elementwise_op(x, y)), argnums=(0, 1))(
+        np.array([point[0]]), np.array([point[1]])
+    )
+    for args in (point, tuple(np.array(v) for v in point)):
+        got = grad(*args)
+        for g, w in zip(got, want, strict=True):
+            assert np.shape(g) == ()
+            assert float(g) == pytest.approx(float(w[0]), rel=1e-13)
+    if point == (0.2, 0.2):
+        return  # ties in maximum, minimum and abs: the convention, which the complex step lacks
+    # and the general path is right: against the complex step on plain NumPy
+    for k in range(2):
+        assert float(want[k][0]) == pytest.approx(
+            float(cs_jacobian(_every_elementwise_op_numpy, point, k)), rel=1e-12
+        )
+
+
+def _every_elementwise_op_numpy(x: Any, y: Any) -> Any:
+    # The complex step needs the analytic functions, so the same formula in NumPy terms.
+    def re(v: Any) -> Any:
+        return np.real(v)
+
+    a = np.where(
+        re(x * y - 0.5) >= re(np.where(re(x) <= 0.2, x, 0.2)),
+        x * y - 0.5,
+        np.where(re(x) <= 0.2, x, 0.2),
+    )
+    a = a + np.where(re(x - y) < 0, y - x, x - y) / (1.0 + y * y)
+    b = np.exp(-x) * np.sin(y) + np.cos(x) - np.tanh(a) + np.sqrt(y) ** x + np.log(y)
+    return np.tan(0.3 * b) + 1 / (2.0 + a * a) + np.where(re(x) > re(y), a, b) + b
+
+
+def test_scalar_graph_with_complex_and_0d_cotangents() -> None:
+    """vjp_fn of a float graph takes any scalar cotangent, as the general path does."""
+    out, vjp_fn = ad.vjp(lambda x, y: ad.sin(x) * y + x, 0.5, 2.0)
+    assert out == pytest.approx(np.sin(0.5) * 2.0 + 0.5, rel=1e-15)
+    for ct in (1.0, np.array(3.0), 1j, np.float64(-2.0)):
+        gx, gy = vjp_fn(ct)
+        assert gx == pytest.approx((2.0 * np.cos(0.5) + 1.0) * ct, rel=1e-15)
+        assert gy == pytest.approx(np.sin(0.5) * ct, rel=1e-15)
+
+
 # -- deep graphs and memory -----------------------------------------------------------------------
 def test_a_million_operations_deep_chain() -> None:
     """No RecursionError, and exact: the backward sweep is a loop, not a recursion.
