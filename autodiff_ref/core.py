@@ -431,6 +431,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of a number, array or tracer, without converting it."""
     if type(x) in _SCALAR_TYPES:  # the common case in scalar graphs, checked fast
         return ()
+    if type(x) is np.ndarray:  # and in array graphs (before the slow ABC check below)
+        return x.shape
     if isinstance(x, Tracer):
         return x._shape()
     if isinstance(x, numbers.Number):
