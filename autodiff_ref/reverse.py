@@ -54,7 +54,7 @@ class Node(Tracer):
 
     @property
     def args(self) -> tuple:
-        """The primitive's argument values: each input node replaced by its value."""
+        """The primitive's argument values, with each input node replaced by its value."""
         trace = self._trace
         return tuple(
             a.value if type(a) is Node and a._trace is trace else a for a in self.inputs
