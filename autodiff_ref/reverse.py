@@ -1,11 +1,11 @@
 """Reverse mode: record a graph on a tape, then sweep it backwards.
 
 While a function runs on :class:`Node` inputs, every primitive appends a node
-to the trace's *tape* (a Wengert list): the primitive, its argument values,
-its output value and which of its arguments were nodes.  The tape is in
-evaluation order, which is a topological order of the graph, so the backward
-pass is a plain loop over the tape in reverse -- no recursion, so a chain of a
-million operations is no problem.  Each node's cotangent (adjoint) is pushed
+to the trace's *tape* (a Wengert list): the primitive, its arguments as it
+was called (the nodes among them are its parents) and its output value.  The
+tape is in evaluation order, which is a topological order of the graph, so the
+backward pass is a plain loop over the tape in reverse -- no recursion, so a
+chain of a million operations is no problem.  Each node's cotangent (adjoint) is pushed
 to its parents with the primitive's ``vjp`` from the rules table, and
 contributions to the same parent add up (fan-out).
 """
