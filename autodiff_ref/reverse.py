@@ -171,7 +171,7 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
             if previous is None:
                 cts[j] = contribution
             elif isinstance(previous, float) and isinstance(contribution, float):
-                cts[j] = previous + contribution
+                cts[j] = previous + contribution  # what add would do, minus the dispatch
             else:
                 cts[j] = add(previous, contribution)
     return all_cts if keep_all else input_cts
