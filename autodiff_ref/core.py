@@ -137,7 +137,7 @@ class Primitive:
                 continue
             if batch is not None:  # line the argument's axes up with the output's
                 t = _expand_batched(t, len(out_shape))
-            term = times_local_derivative(d, t, ans, args, params)
+            term = _times_local_derivative(d, t, ans, args, params)
             out = term if out is None else rules.add(out, term)
         if out is not None and shape_of(out) != out_shape:
             out = rules.broadcast_to(out, shape=out_shape)
@@ -156,7 +156,7 @@ class Primitive:
         # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
         if d is None:
             return None
-        term = times_local_derivative(d, ct, ans, args, params)
+        term = _times_local_derivative(d, ct, ans, args, params)
         arg = args[i]
         if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
             return term
@@ -166,20 +166,14 @@ class Primitive:
         return term
 
 
-def times_local_derivative(d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
+def _times_local_derivative(d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
     """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
-    # Python floats (scalar graphs) are multiplied and negated directly: that is
-    # what dispatching rules.mul and rules.neg would end up doing, at a fraction
-    # of the cost when there is one primitive call per number.
-    if type(d) is int:  # 1 or -1: passes through, maybe negated
-        if d == 1:
-            return v
-        return -v if isinstance(v, float) else rules.neg(v)
+    if d == 1:
+        return v
+    if d == -1:
+        return rules.neg(v)
     assert callable(d)
-    local = d(ans, *args, **params)
-    if isinstance(local, float) and isinstance(v, float):
-        return local * v
-    return rules.mul(local, v)
+    return rules.mul(d(ans, *args, **params), v)
 
 
 def _expand_batched(t: Any, ndim: int) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, times_local_derivative
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind
 
 __all__ = ["Node", "ReverseTrace"]
 
@@ -156,14 +156,23 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
                 args[i] = a.value
                 if derivs is None or derivs[i] is not None:
                     parents.append(i)
-        ans, params = node.value, node.params
+        # A real scalar through an elementwise primitive (scalar graphs): the
+        # local derivatives from the rules table, multiplied and summed with
+        # Python's operators -- what Primitive.vjp would reduce to -- rather
+        # than dispatching every product and sum as a primitive.
+        scalar = derivs is not None and isinstance(ct, float)
         for i in parents:
-            if derivs is not None and isinstance(ct, float):
-                # A real scalar: vjp would have no broadcasting to undo, so go
-                # straight to the product with the local derivative.
-                contribution = times_local_derivative(derivs[i], ct, ans, args, params)
-            else:
-                contribution = prim.vjp(i, ct, ans, args, params)
+            contribution = None
+            if scalar:
+                d = derivs[i]  # type: ignore[index]
+                if type(d) is int:  # 1 or -1: the argument passes through
+                    contribution = ct if d == 1 else -ct
+                elif callable(d):
+                    local = d(node.value, *args, **node.params)
+                    if isinstance(local, float):
+                        contribution = local * ct
+            if contribution is None:  # arrays, nested transforms, complex values
+                contribution = prim.vjp(i, ct, node.value, args, node.params)
                 if contribution is None:
                     continue
             j = inputs[i].index
