@@ -159,7 +159,12 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
         # A real scalar through an elementwise primitive (scalar graphs): the
         # local derivatives from the rules table, multiplied and summed with
         # Python's operators -- what Primitive.vjp would reduce to -- rather
-        # than dispatching every product and sum as a primitive.
+        # than dispatching every product and sum as a primitive. This is
+        # core.times_local_derivative specialised to floats; it stays here, not
+        # in that helper, because forward mode shares the helper and its
+        # dispatched products are what the docs count as a JVP's operations
+        # (moving it there, or calling the helper from here, measured 10-15%
+        # slower on the benchmark's scalar graphs).
         scalar = derivs is not None and isinstance(ct, float)
         for i in parents:
             contribution = None
