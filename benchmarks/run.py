@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         record = CASES[name](args)
         record["run"] = {
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            # Cases can be rerun one at a time (--cases), so each keeps its own commit.
+            "git": results["machine"]["git"],
             "repeats": args.repeats,
             "seconds": round(time.perf_counter() - start, 1),
             # Other processes' load while it ran (2 cores): numbers are noisier above ~1.

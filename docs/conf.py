@@ -141,6 +141,8 @@ mathjax3_config = {
 }
 
 # -- sphinx-gallery ----------------------------------------------------------
+from sphinx_gallery.sorting import ExplicitOrder  # noqa: E402
+
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
@@ -156,6 +158,26 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     # The timing pages would load scripts from CDNs (see exclude_patterns).
     "write_computation_times": False,
+    # The gallery follows the learning path (docs/tutorials/): derivatives, rules,
+    # gradients, the chain rule, three ways to differentiate, dual numbers, reverse
+    # mode, forward vs reverse, then the applications. Unlisted scripts come last.
+    "within_subsection_order": ExplicitOrder(
+        [
+            "plot_tangent_line.py",
+            "plot_finite_difference_error.py",
+            "plot_derivative_rules.py",
+            "plot_gradient_field.py",
+            "plot_chain_rule.py",
+            "plot_expression_swell.py",
+            "plot_dual_shear.py",
+            "plot_computational_graph.py",
+            "plot_forward_vs_reverse_cost.py",
+            "plot_linear_regression.py",
+            "plot_newton_rosenbrock.py",
+            "plot_mlp_decision_boundary.py",
+            "*",
+        ]
+    ),
 }
 
 # -- sphinxcontrib-bibtex ----------------------------------------------------
