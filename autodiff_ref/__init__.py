@@ -15,6 +15,7 @@ from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
+from .taylor import jet
 from .ops import (
     abs,
     add,
@@ -79,6 +80,7 @@ __all__ = [
     "hvp",
     "jacfwd",
     "jacrev",
+    "jet",
     "jordan_block",
     "jvp",
     "log",
