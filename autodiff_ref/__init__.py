@@ -15,7 +15,6 @@ from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
-from .taylor import jet
 from .ops import (
     abs,
     add,
@@ -46,6 +45,7 @@ from .ops import (
     transpose,
     where,
 )
+from .taylor import jet
 from .testing import check_grad, check_grads
 from .transforms import (
     derivative,

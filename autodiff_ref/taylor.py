@@ -73,13 +73,11 @@ class TaylorTrace(Trace):
 
 def _memo_key(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
     """A hashable description of a call, or None when its parameters are not hashable."""
-    parts = []
+    parts: list[tuple] = []
     for a in args:
-        if isinstance(a, Series | Tracer | np.ndarray):
-            parts.append(("id", id(a)))  # the series keeps its arguments alive: ids stay valid
-        elif isinstance(a, int | float | complex | bool):
+        if isinstance(a, int | float | complex | bool):
             parts.append(("value", type(a), a))
-        else:
+        else:  # the series keeps its arguments alive, so their ids stay valid
             parts.append(("id", id(a)))
     try:
         frozen = tuple(sorted(params.items()))
@@ -96,8 +94,16 @@ class Series(Tracer):
     is the primal value, computed when the series is made.
     """
 
+    _trace: TaylorTrace
     __slots__ = (
-        "_coefficients", "_derivative", "_same", "_trace", "args", "params", "prim", "primal"
+        "_coefficients",
+        "_derivative",
+        "_same",
+        "_trace",
+        "args",
+        "params",
+        "prim",
+        "primal",
     )
 
     def __init__(

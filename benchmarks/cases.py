@@ -405,8 +405,9 @@ def taylor(
         "nested_growth_per_order": float(
             np.exp(np.polyfit(nested_orders_run[1:], np.log(nested_seconds[1:]), 1)[0])
         ),
-        "jet_exponent": _fitted_exponent(*map(list, zip(*[j for j in jets if j[0] >= 10],
-                                                        strict=True))),  # fmt: skip
+        "jet_exponent": _fitted_exponent(
+            *map(list, zip(*[j for j in jets if j[0] >= 10], strict=True))
+        ),
         "speedup_order": top["order"],
         "speedup": top["nested duals"]["median"] / top["jet"]["median"],
         "jet_order_50_ms": 1e3 * order_50["jet"]["median"],

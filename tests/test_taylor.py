@@ -50,7 +50,7 @@ def test_polynomial_terms_are_exact_and_end():
 
 
 def test_exp_terms_are_exp():
-    out, terms = ad.jet(ad.exp, (0.3,), (line(12),))
+    _, terms = ad.jet(ad.exp, (0.3,), (line(12),))
     np.testing.assert_allclose(terms, [math.exp(0.3)] * 12, rtol=1e-14)
 
 
