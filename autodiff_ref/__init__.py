@@ -45,6 +45,7 @@ from .ops import (
     transpose,
     where,
 )
+from .taylor import jet
 from .testing import check_grad, check_grads
 from .transforms import (
     derivative,
@@ -79,6 +80,7 @@ __all__ = [
     "hvp",
     "jacfwd",
     "jacrev",
+    "jet",
     "jordan_block",
     "jvp",
     "log",

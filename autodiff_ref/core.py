@@ -60,9 +60,18 @@ class Primitive:
     Every derivative is written with autodiff_ref's own primitives, so a
     derivative can be differentiated again: higher orders and nesting need no
     extra code.
+
+    ``linearity`` is a fact about the operation that Taylor mode
+    (:mod:`autodiff_ref.taylor`) uses to go faster; it never changes a result.
+    ``"linear"``: near any point the operation is a linear map of its
+    differentiated arguments (add, sum, indexing, where, ...), so its jvp maps
+    each Taylor coefficient on its own.  ``"bilinear"``: linear in each argument
+    with the others fixed (mul, matmul), so a product of series is the Cauchy
+    product of their coefficients.  ``None`` (anything else): Taylor mode uses
+    the general recurrence, which is exact for every operation.
     """
 
-    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "name", "vjp_rule")
+    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "linearity", "name", "vjp_rule")
 
     def __init__(
         self,
@@ -73,6 +82,7 @@ class Primitive:
         jvp: Callable[..., Any] | None = None,
         vjp: Callable[..., Any] | None = None,
         doc: str = "",
+        linearity: str | None = None,
     ) -> None:
         if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
             raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
@@ -82,6 +92,9 @@ class Primitive:
         self.jvp_rule = jvp
         self.vjp_rule = vjp
         self.doc = doc
+        if linearity not in (None, "linear", "bilinear"):
+            raise ValueError(f"linearity must be None, 'linear' or 'bilinear', got {linearity!r}")
+        self.linearity = linearity
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:

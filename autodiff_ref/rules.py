@@ -47,13 +47,17 @@ __all__ = ["RULES"]
 RULES: dict[str, Primitive] = {}
 
 
-def _elementwise(name: str, impl: Any, *derivs: Deriv, doc: str = "") -> Primitive:
-    RULES[name] = prim = Primitive(name, impl, derivs=derivs, doc=doc)
+def _elementwise(
+    name: str, impl: Any, *derivs: Deriv, doc: str = "", linearity: str | None = None
+) -> Primitive:
+    RULES[name] = prim = Primitive(name, impl, derivs=derivs, doc=doc, linearity=linearity)
     return prim
 
 
-def _linear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitive:
-    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc)
+def _linear(
+    name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "", linearity: str = "linear"
+) -> Primitive:
+    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc, linearity=linearity)
     return prim
 
 
@@ -131,12 +135,12 @@ def _minus_one(y: Any) -> Any:
 
 # -- elementwise: value and local derivative(s) ------------------------------
 # fmt: off
-add: Primitive = _elementwise("add", operator.add, 1, 1, doc="x + y")
-sub: Primitive = _elementwise("sub", operator.sub, 1, -1, doc="x - y")
-neg: Primitive = _elementwise("neg", operator.neg, -1, doc="-x")
+add: Primitive = _elementwise("add", operator.add, 1, 1, doc="x + y", linearity="linear")
+sub: Primitive = _elementwise("sub", operator.sub, 1, -1, doc="x - y", linearity="linear")
+neg: Primitive = _elementwise("neg", operator.neg, -1, doc="-x", linearity="linear")
 mul: Primitive = _elementwise("mul", operator.mul,
                               lambda ans, x, y: y,
-                              lambda ans, x, y: x, doc="x * y")
+                              lambda ans, x, y: x, doc="x * y", linearity="bilinear")
 div: Primitive = _elementwise("div", np.divide,
                               lambda ans, x, y: div(1.0, y),
                               lambda ans, x, y: neg(div(ans, y)), doc="x / y")
@@ -164,7 +168,8 @@ minimum: Primitive = _elementwise("minimum", _minimum,
 where: Primitive = _elementwise("where", _where,
                                 None,
                                 lambda ans, c, x, y: where(c, 1.0, 0.0),
-                                lambda ans, c, x, y: where(c, 0.0, 1.0))
+                                lambda ans, c, x, y: where(c, 0.0, 1.0),
+                                linearity="linear")  # in x and y, for a fixed condition
 # fmt: on
 
 
@@ -288,7 +293,9 @@ def _matmul_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
 
 
 # matmul is bilinear: linear in each factor with the other held fixed.
-matmul: Primitive = _linear("matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y")
+matmul: Primitive = _linear(
+    "matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y", linearity="bilinear"
+)
 
 
 def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:

@@ -349,3 +349,66 @@ def numerical_methods() -> dict[str, Any]:
 
 if __name__ == "__main__":  # python -m benchmarks.cases LIBRARY N_OPS (see _in_subprocess)
     _child(sys.argv[1], int(sys.argv[2]))
+
+
+# -- 6: derivatives of high order: Taylor mode against nested dual numbers ---------
+def _nested_duals(f: Callable[[Any], Any], order: int) -> Callable[[Any], Any]:
+    """f's order-th derivative by nesting first-order forward passes (one per order)."""
+    g = f
+    for _ in range(order):
+        g = (lambda h: lambda t: ad.derivative(h, t))(g)
+    return g
+
+
+def _fitted_exponent(orders: list[int], seconds: list[float]) -> float:
+    """The slope of log(time) against log(order): time ~ order ** slope."""
+    return float(np.polyfit(np.log(orders), np.log(seconds), 1)[0])
+
+
+def taylor(
+    repeats: int,
+    nested_orders: tuple[int, ...] = (2, 4, 6, 8, 10),
+    jet_orders: tuple[int, ...] = (2, 4, 6, 8, 10, 20, 30, 50, 75, 100),
+) -> dict[str, Any]:
+    """Time the order-n derivative of exp(sin(x)) at 0.5 both ways, for several n."""
+
+    def f(x: Any) -> Any:
+        return ad.exp(ad.sin(x))
+
+    x = 0.5
+    rows = []
+    for n in sorted(set(nested_orders) | set(jet_orders)):
+        calls: dict[str, Callable[[], Any]] = {}
+        if n in jet_orders:
+            calls["jet"] = functools.partial(ad.derivative, f, x, n)
+        if n in nested_orders:
+            calls["nested duals"] = functools.partial(_nested_duals(f, n), x)
+        if len(calls) == 2:  # both methods must agree before either is timed
+            a, b = (fn() for fn in calls.values())
+            if not np.isclose(a, b, rtol=1e-10, atol=0):
+                raise AssertionError(f"jet and nested duals disagree at order {n}: {a} vs {b}")
+        # The nested duals' samples are long (0.3 s at order 10): fewer of them.
+        few = max(3, repeats // 3) if "nested duals" in calls and n >= 8 else repeats
+        t = measure(calls, few, min_sample=0.02)
+        rows.append({"order": n, **{name: stats for name, stats in t.items()}})
+    nested = [(r["order"], r["nested duals"]["median"]) for r in rows if "nested duals" in r]
+    jets = [(r["order"], r["jet"]["median"]) for r in rows if "jet" in r]
+    both = [r for r in rows if "jet" in r and "nested duals" in r]
+    top = max(both, key=lambda r: r["order"])
+    order_50 = next(r for r in rows if r["order"] == 50)
+    nested_orders_run, nested_seconds = map(list, zip(*nested, strict=True))
+    return {
+        "function": "the n-th derivative of exp(sin(x)) at x = 0.5",
+        "rows": rows,
+        # Nesting doubles the work (at least) with each order: exponential, so the
+        # factor per order, from the slope of log(time) against the order itself.
+        "nested_growth_per_order": float(
+            np.exp(np.polyfit(nested_orders_run[1:], np.log(nested_seconds[1:]), 1)[0])
+        ),
+        "jet_exponent": _fitted_exponent(
+            *map(list, zip(*[j for j in jets if j[0] >= 10], strict=True))
+        ),
+        "speedup_order": top["order"],
+        "speedup": top["nested duals"]["median"] / top["jet"]["median"],
+        "jet_order_50_ms": 1e3 * order_50["jet"]["median"],
+    }

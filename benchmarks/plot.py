@@ -94,7 +94,20 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
             for s, r in b.items() if s != "run"
         ]  # fmt: skip
         out.append(("Build and test times", ["command", "seconds", "exit code"], rows))
+    if "taylor" in cases:
+        out.append(_taylor_table(cases["taylor"]))
     return out
+
+
+def _taylor_table(case: dict[str, Any]) -> Table:
+    rows = [
+        [str(r["order"]), _ms(r["jet"]) if "jet" in r else "",
+         _ms(r["nested duals"]) if "nested duals" in r else ""]
+        for r in case["rows"]
+    ]  # fmt: skip
+    title = (f"Taylor mode: {case['function']} (jet {case['speedup']:.0f}x faster than "
+             f"nested duals at order {case['speedup_order']})")  # fmt: skip
+    return title, ["order", "jet (ms)", "nested duals (ms)"], rows
 
 
 def _by_method(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -213,11 +226,30 @@ def fig_numerical(case: dict[str, Any]) -> Any:
     return fig
 
 
+def fig_taylor(case: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    labels = {
+        "nested duals": f"nested duals (x{case['nested_growth_per_order']:.1f} per order)",
+        "jet": f"jet (time ~ n^{case['jet_exponent']:.1f} from n = 10)",
+    }
+    for k, (method, label) in enumerate(labels.items()):
+        pts = [(r["order"], 1e3 * r[method]["median"]) for r in case["rows"] if method in r]
+        orders, ms = zip(*pts, strict=True)
+        ax.loglog(orders, ms, "o-", color=f"C{k}", label=label)
+    ax.set(xlabel="order n of the derivative", ylabel="time per derivative (ms)",
+           title=case["function"])  # fmt: skip
+    ax.legend()
+    return fig
+
+
 FIGURES = {
     "gradients": fig_gradients,
     "scalar_graph": fig_scalar_graph,
     "crossover": fig_crossover,
     "numerical": fig_numerical,
+    "taylor": fig_taylor,
 }
 
 

@@ -43,6 +43,7 @@ CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "scalar_graph": lambda args: cases.scalar_graph(args.repeats),
     "crossover": lambda args: cases.crossover(args.repeats),
     "numerical": lambda args: cases.numerical_methods(),
+    "taylor": lambda args: cases.taylor(args.repeats),
     "builds": lambda args: builds(),
 }
 
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": round(time.perf_counter() - start, 1),
             # Other processes' load while it ran (2 cores): numbers are noisier above ~1.
             "load_average_1min": [round(load, 2), round(os.getloadavg()[0], 2)],
+            # The machine entry is the last run's: each case keeps its own commit.
+            "git": results["machine"]["git"],
         }
         results["cases"][name] = record
         args.output.write_text(json.dumps(results, indent=1) + "\n")  # after each case
