@@ -131,8 +131,6 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": round(time.perf_counter() - start, 1),
             # Other processes' load while it ran (2 cores): numbers are noisier above ~1.
             "load_average_1min": [round(load, 2), round(os.getloadavg()[0], 2)],
-            # The machine entry is the last run's: each case keeps its own commit.
-            "git": results["machine"]["git"],
         }
         results["cases"][name] = record
         args.output.write_text(json.dumps(results, indent=1) + "\n")  # after each case
