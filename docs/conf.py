@@ -173,6 +173,7 @@ sphinx_gallery_conf = {
             "plot_computational_graph.py",
             "plot_forward_vs_reverse_cost.py",
             "plot_linear_regression.py",
+            "plot_gradient_descent_sgd.py",
             "plot_newton_rosenbrock.py",
             "plot_mlp_decision_boundary.py",
             "*",
