@@ -46,6 +46,7 @@ from .ops import (
     where,
 )
 from .testing import check_grad, check_grads
+from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .transforms import (
     derivative,
     grad,
@@ -110,4 +111,9 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "where",
+    # custom derivatives and extension points
+    "checkpoint",
+    "custom_jvp",
+    "custom_vjp",
+    "stop_gradient",
 ]
