@@ -12,6 +12,7 @@ one rules table (:mod:`autodiff_ref.rules`).
 
 from . import numerical, rules, symbolic
 from .core import primal_value
+from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
@@ -46,7 +47,6 @@ from .ops import (
     where,
 )
 from .testing import check_grad, check_grads
-from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .transforms import (
     derivative,
     grad,
@@ -67,8 +67,11 @@ __all__ = [
     "add",
     "check_grad",
     "check_grads",
+    "checkpoint",
     "concatenate",
     "cos",
+    "custom_jvp",
+    "custom_vjp",
     "derivative",
     "derivatives_from_matrix",
     "divide",
@@ -100,6 +103,7 @@ __all__ = [
     "sqrt",
     "square",
     "stack",
+    "stop_gradient",
     "subtract",
     "sum",
     "symbolic",
@@ -111,9 +115,4 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "where",
-    # custom derivatives and extension points
-    "checkpoint",
-    "custom_jvp",
-    "custom_vjp",
-    "stop_gradient",
 ]

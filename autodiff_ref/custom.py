@@ -162,7 +162,7 @@ class _LastCotangents:
     repeated per argument. Holding the key objects keeps their ids unique.
     """
 
-    __slots__ = ("ct", "args", "cts")
+    __slots__ = ("args", "ct", "cts")
 
     def __init__(self) -> None:
         self.ct: Any = None
@@ -182,7 +182,7 @@ class _LastCotangents:
 
 
 # -- custom_jvp ------------------------------------------------------------------
-class custom_jvp:  # noqa: N801 -- JAX's name
+class custom_jvp:
     """A function with a forward-mode derivative rule of your own (JAX's ``custom_jvp``).
 
     Decorate the function, then register its rule with :meth:`defjvp`. The
@@ -305,7 +305,7 @@ class custom_jvp:  # noqa: N801 -- JAX's name
 
 
 # -- custom_vjp ------------------------------------------------------------------
-class custom_vjp:  # noqa: N801 -- JAX's name
+class custom_vjp:
     """A function with a reverse-mode derivative rule of your own (JAX's ``custom_vjp``).
 
     Decorate the function, then register its rule with
