@@ -37,7 +37,10 @@ grids = {
     "sqrt": (0.02, 3), "tanh": (-3, 3), "abs": (-3, 3), "sign": (-3, 3),
     "heaviside": (-3, 3), "maximum": (-3, 3), "minimum": (-3, 3), "where": (-3, 3),
 }  # fmt: skip
-elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
+# stop_gradient is left out: its derivative is 0 by definition, not the slope of its value.
+elementwise = {
+    name: prim for name, prim in RULES.items() if prim.elementwise and name != "stop_gradient"
+}
 assert grids.keys() == elementwise.keys(), "a new rule needs a grid here"
 
 
