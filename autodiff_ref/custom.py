@@ -2,17 +2,17 @@
 
 Each name here is JAX's, with JAX's meaning:
 
-* :func:`stop_gradient` is an entry of the rules table whose derivative is
+* :func:`~autodiff_ref.stop_gradient` is an entry of the rules table whose derivative is
   zero (``None``): its value passes through, its derivative does not, in
   every mode and at every order.
-* :class:`custom_jvp` and :class:`custom_vjp` turn a user's function and the
+* :class:`~autodiff_ref.custom_jvp` and :class:`~autodiff_ref.custom_vjp` turn a user's function and the
   user's derivative rule into a :class:`~autodiff_ref.core.Primitive` made at
   run time.  Every trace sees it as it sees a table entry, by its name: the
   forward and reverse traces call its rules, and the evaluation trace
   (:func:`~autodiff_ref.trace`) and the graph drawing
   (:func:`~autodiff_ref.draw_graph`) show one row or node named after the
   function.
-* :func:`checkpoint` makes a primitive of a whole function: reverse mode
+* :func:`~autodiff_ref.checkpoint` makes a primitive of a whole function: reverse mode
   records one node for it (its inputs and output, not its interior) and runs
   the function again, under :func:`~autodiff_ref.vjp`, when the backward pass
   reaches it.  Memory is traded for time.
@@ -58,12 +58,13 @@ def stop_gradient(x: Any) -> Any:
 
     Parameters
     ----------
-    x : number, ndarray, traced value, or tuple or list of them
-        The value to pass through.
+    x : number, ndarray, tuple or list
+        The value to pass through: a number or array (traced or not), or a
+        tuple or list of them.
 
     Returns
     -------
-    number, ndarray or container
+    number, ndarray, tuple or list
         A copy of ``x``'s value, not traced by any transform.
 
     Examples
