@@ -157,29 +157,36 @@ class _LastCotangents:
     """The cotangents of all arguments from one backward step, computed once.
 
     The backward pass asks a primitive for one argument's cotangent at a time,
-    with the same cotangent and argument objects each time. Rules that give
-    all arguments' cotangents from one run (a user's ``bwd``, a re-run of a
-    checkpointed function) keep the last answer here, so that run is not
-    repeated per argument. Holding the key objects keeps their ids unique.
+    each argument once, with the same cotangent and argument objects. Rules
+    that give all arguments' cotangents from one run (a user's ``bwd``, a
+    re-run of a checkpointed function) keep that run's answer here, so it is
+    not repeated per argument. An argument asked for a second time means a new
+    backward step (perhaps with the same cotangent array, refilled by the
+    caller): the rule runs again. Holding the key objects keeps their ids
+    unique.
     """
 
-    __slots__ = ("args", "ct", "cts")
+    __slots__ = ("args", "ct", "cts", "served")
 
     def __init__(self) -> None:
         self.ct: Any = None
         self.args: tuple = ()
         self.cts: tuple = ()
+        self.served: set[int] = set()
 
-    def get(self, ct: Any, args: Sequence[Any], compute: Callable[[], tuple]) -> tuple:
-        same = (
-            self.ct is ct
+    def get(self, i: int, ct: Any, args: Sequence[Any], compute: Callable[[], tuple]) -> Any:
+        """The cotangent of argument ``i``, from the stored run if it is this step's."""
+        same_step = (
+            i not in self.served
+            and self.ct is ct
             and len(self.args) == len(args)
             and all(a is b for a, b in zip(self.args, args, strict=True))
         )
-        if not same:
+        if not same_step:
             cts = compute()
-            self.ct, self.args, self.cts = ct, tuple(args), cts
-        return self.cts
+            self.ct, self.args, self.cts, self.served = ct, tuple(args), cts, set()
+        self.served.add(i)
+        return self.cts[i]
 
 
 class _UserPrimitive:
@@ -306,7 +313,7 @@ class custom_jvp(_UserPrimitive):
         return self._rule_output(tuple(primals), full, ans)
 
     def _vjp_rule(self, i: int, ct: Any, ans: Any, *primals: Any) -> Any:
-        return self._last.get(ct, primals, lambda: self._transpose(ct, ans, primals))[i]
+        return self._last.get(i, ct, primals, lambda: self._transpose(ct, ans, primals))
 
     def _transpose(self, ct: Any, ans: Any, primals: Sequence[Any]) -> tuple:
         """The VJP: the rule's linear tangent map, recorded on a fresh tape and swept back."""
@@ -393,7 +400,7 @@ class custom_vjp(_UserPrimitive):
         )
 
     def _vjp_rule(self, i: int, ct: Any, ans: Any, *primals: Any) -> Any:
-        return self._last.get(ct, primals, lambda: self._backward(ct, ans, primals))[i]
+        return self._last.get(i, ct, primals, lambda: self._backward(ct, ans, primals))
 
     def _backward(self, ct: Any, ans: Any, primals: Sequence[Any]) -> tuple:
         if self.fwd is None or self.bwd is None:
@@ -480,7 +487,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         from .transforms import vjp
 
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
-        return last.get(ct, primals, lambda: vjp(fun, *primals)[1](ct))[i]
+        return last.get(i, ct, primals, lambda: vjp(fun, *primals)[1](ct))
 
     prim = Primitive(name, impl, jvp=jvp_rule, vjp=vjp_rule, doc=f"{name}: recomputed")
 

@@ -482,6 +482,25 @@ def test_custom_vjp_runs_fwd_once_per_backward_step() -> None:
     assert calls == ["fwd"]
 
 
+def test_a_cotangent_buffer_refilled_between_calls_is_read_afresh() -> None:
+    # Rows of a Jacobian pulled back with one array refilled in place: each call of
+    # vjp_fn must see the new values (the per-step cache of all-argument rules must
+    # not answer from the previous call, which had the same array object).
+    saved = ad.checkpoint(lambda a, b: a * b)
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    for f in (saved, sin_times_v, sin_times):
+        _, vjp_fn = ad.vjp(f, x, y)
+        buffer = np.zeros(2)
+        rows = []
+        for k in range(2):
+            buffer[:] = 0.0
+            buffer[k] = 1.0
+            rows.append(vjp_fn(buffer))
+        for k in range(2):
+            np.testing.assert_array_equal(rows[k][0], ad.jacrev(f)(x, y)[k])
+            np.testing.assert_array_equal(rows[k][1], ad.jacrev(f, argnums=1)(x, y)[k])
+
+
 def test_custom_vjp_refuses_forward_mode() -> None:
     for run in (
         lambda: ad.jvp(sin_times_v, (2.0, 3.0), (1.0, 0.0)),
