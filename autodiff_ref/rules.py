@@ -23,10 +23,6 @@ Conventions at non-differentiable points (the same in every mode):
 * ``sign`` and ``heaviside`` have derivative 0 everywhere (their impulse at 0
   is ignored).
 
-``stop_gradient`` is the identity with derivative 0 by definition, not a
-derivative of its value: it is how a user says "treat this as a constant",
-at every order and in every mode.
-
 Outside a function's domain the value is whatever NumPy gives (``log(-1.0)``
 is ``nan`` with a ``RuntimeWarning``) and so is the derivative.  The
 derivative of ``x ** y`` with respect to ``y`` is ``log(x) x**y``: it is only
@@ -122,11 +118,6 @@ def _reciprocal(x: Any) -> Any:
     return np.divide(1.0, x)
 
 
-def _copy(x: Any) -> Any:
-    # stop_gradient's value: x itself, as a new array (a primitive never returns its input).
-    return x if type(x) is float else np.array(x, copy=True)[()]
-
-
 def _minus_one(y: Any) -> Any:
     # The power rule's exponent y - 1, except 0 where a constant y is 0: there
     # y x**(y-1) = 0 * x**-1 is nan at x = 0 (so d³/dx³ x**2 was nan at 0),
@@ -174,8 +165,16 @@ where: Primitive = _elementwise("where", _where,
                                 None,
                                 lambda ans, c, x, y: where(c, 1.0, 0.0),
                                 lambda ans, c, x, y: where(c, 0.0, 1.0))
-stop_gradient: Primitive = _elementwise("stop_gradient", _copy, None, doc="x, derivative 0")
 # fmt: on
+
+
+# The identity whose derivative is 0 by definition, not the slope of its value: how a
+# program says "treat this as a constant", in every mode and at every order.
+def _copy(x: Any) -> Any:
+    return x if type(x) is float else np.array(x, copy=True)[()]  # never the input itself
+
+
+stop_gradient: Primitive = _elementwise("stop_gradient", _copy, None, doc="x, derivative 0")
 
 
 # -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------

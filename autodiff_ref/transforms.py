@@ -222,8 +222,8 @@ def _with_aux(f: Callable, transform: str) -> tuple[Callable, Callable[[], Any]]
     box: list[Any] = []
 
     @functools.wraps(f)
-    def main(*args: Any) -> Any:
-        result = f(*args)
+    def main(*args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
         if not (isinstance(result, tuple | list) and len(result) == 2):
             raise TypeError(
                 f"{transform}(..., has_aux=True) needs f to return a pair (output, aux), "
@@ -541,9 +541,9 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
     if has_aux:
 
         @functools.wraps(f)
-        def with_aux(*args: Any) -> tuple[Any, Any]:
+        def with_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
             main, aux = _with_aux(f, "value_and_grad")  # per call: calls may nest
-            value, gradient = value_and_grad(main, argnums)(*args)
+            value, gradient = value_and_grad(main, argnums)(*args, **kwargs)
             return (value, aux()), gradient
 
         return with_aux
@@ -601,8 +601,8 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     value_and_gradient = value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
-    def gradient(*args: Any) -> Any:
-        value, g = value_and_gradient(*args)
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        value, g = value_and_gradient(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
     return gradient
@@ -681,8 +681,8 @@ def _aux_returned(transform: Callable, f: Callable, argnums: ArgNums, name: str)
     """``transform(f, argnums)`` for an ``f`` returning ``(output, aux)``: ``(result, aux)``."""
 
     @functools.wraps(f)
-    def with_aux(*args: Any) -> tuple[Any, Any]:
+    def with_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         main, aux = _with_aux(f, name)  # per call: calls may nest
-        return transform(main, argnums)(*args), aux()
+        return transform(main, argnums)(*args, **kwargs), aux()
 
     return with_aux

@@ -37,10 +37,8 @@ grids = {
     "sqrt": (0.02, 3), "tanh": (-3, 3), "abs": (-3, 3), "sign": (-3, 3),
     "heaviside": (-3, 3), "maximum": (-3, 3), "minimum": (-3, 3), "where": (-3, 3),
 }  # fmt: skip
-# stop_gradient is left out: its derivative is 0 by definition, not the slope of its value.
-elementwise = {
-    name: prim for name, prim in RULES.items() if prim.elementwise and name != "stop_gradient"
-}
+elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
+del elementwise["stop_gradient"]  # its derivative is 0 by definition, not its value's slope
 assert grids.keys() == elementwise.keys(), "a new rule needs a grid here"
 
 
