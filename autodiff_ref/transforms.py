@@ -418,8 +418,10 @@ def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     operations without a batched form go one column at a time.
 
     The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
-    a tuple of such Jacobians. With ``has_aux=True``, ``f`` returns
-    ``(output, aux)`` and the result is ``(jacobian, aux)``.
+    a tuple of such Jacobians.
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``.
 
     Examples
     --------
@@ -576,14 +578,13 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     has_aux : bool
         If True, ``f`` returns a pair ``(output, aux)``: only ``output`` is
         differentiated, and ``aux`` (any numbers, arrays or containers of
-        them) comes back as plain values next to the gradient.
+        them) comes back as plain values: the result is ``(gradient, aux)``.
 
     Returns
     -------
     callable
         Takes ``f``'s arguments; returns the gradient, shaped like the
-        argument (a tuple of them for a tuple ``argnums``); with
-        ``has_aux=True``, the pair ``(gradient, aux)``.
+        argument (a tuple of them for a tuple ``argnums``).
 
     Examples
     --------
@@ -593,10 +594,10 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     1.0
     >>> grad(lambda x: sum(x**2))(np.array([1.0, 2.0, 3.0]))
     array([2., 4., 6.])
-    >>> grad(grad(lambda x: x**3))(2.0)
-    12.0
     >>> grad(lambda x: (x**2, x + 1), has_aux=True)(3.0)  # (gradient, aux)
     (6.0, 4.0)
+    >>> grad(grad(lambda x: x**3))(2.0)
+    12.0
     """
     value_and_gradient = value_and_grad(f, argnums, has_aux)
 
@@ -611,14 +612,14 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
 def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
 
-    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
-    ``(jacobian, aux)``.
-
     >>> import numpy as np
     >>> from autodiff_ref import jacrev
     >>> jacrev(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
     array([[4., 2.],
            [3., 3.]])
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``.
     """
     nums = _normalize_argnums(f, argnums, "jacrev")
     if has_aux:
