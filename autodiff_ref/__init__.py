@@ -12,6 +12,7 @@ one rules table (:mod:`autodiff_ref.rules`).
 
 from . import numerical, rules, symbolic
 from .core import primal_value
+from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
@@ -67,8 +68,11 @@ __all__ = [
     "add",
     "check_grad",
     "check_grads",
+    "checkpoint",
     "concatenate",
     "cos",
+    "custom_jvp",
+    "custom_vjp",
     "derivative",
     "derivatives_from_matrix",
     "divide",
@@ -101,6 +105,7 @@ __all__ = [
     "sqrt",
     "square",
     "stack",
+    "stop_gradient",
     "subtract",
     "sum",
     "symbolic",

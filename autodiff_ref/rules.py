@@ -173,6 +173,15 @@ where: Primitive = _elementwise("where", _where,
 # fmt: on
 
 
+# The identity whose derivative is 0 by definition, not the slope of its value: how a
+# program says "treat this as a constant", in every mode and at every order.
+def _copy(x: Any) -> Any:
+    return x if type(x) is float else np.array(x, copy=True)[()]  # never the input itself
+
+
+stop_gradient: Primitive = _elementwise("stop_gradient", _copy, None, doc="x, derivative 0")
+
+
 # -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------
 def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """The shape of ``sum(x, axis, keepdims=True)`` for ``x`` of ``shape``."""

@@ -810,6 +810,7 @@ _LATEX_FUNCTIONS = {
     "heaviside": "H",
     "maximum": r"\max",
     "minimum": r"\min",
+    "stop_gradient": r"\operatorname{stop\_gradient}",
 }
 _GREEK = set(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "

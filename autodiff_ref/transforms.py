@@ -212,8 +212,59 @@ def _split_args(
     return [_as_input_tree(args[i], transform) for i in positions], with_values
 
 
+# -- auxiliary outputs (has_aux) --------------------------------------------------
+def _with_aux(f: Callable, transform: str) -> tuple[Callable, Callable[[], Any]]:
+    """``f`` returning only its output, and a way to read the ``aux`` it returned.
+
+    For ``has_aux=True``: ``f`` returns ``(output, aux)``; the transform
+    differentiates the output, and ``aux`` is handed back once the transform
+    has returned, with that transform's tracers taken off (see :func:`_lower`).
+    """
+    box: list[Any] = []
+
+    @functools.wraps(f)
+    def main(*args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
+        if not (isinstance(result, tuple | list) and len(result) == 2):
+            raise TypeError(
+                f"{transform}(..., has_aux=True) needs f to return a pair (output, aux), "
+                f"got {type(result).__name__}; return e.g. (loss, {{'accuracy': acc}})"
+            )
+        box[:] = [result[1]]
+        return result[0]
+
+    def aux() -> Any:
+        return _lower(box[0])
+
+    return main, aux
+
+
+def _lower(x: Any) -> Any:
+    """``x``, at any depth of tuples, lists and dicts, without the tracers of
+    transforms that have returned.
+
+    A transform's trace is inactive once it returns, and its level is above
+    every trace still running, so its tracers are the outermost wrappers:
+    unwrapping them leaves plain values, or values of the enclosing transforms
+    (which those transforms unwrap in turn when they return).
+    """
+    if isinstance(x, Tracer):
+        while isinstance(x, Tracer) and not x._trace.active:
+            x = x._inner()
+        return x
+    if isinstance(x, dict):
+        return type(x)((k, _lower(v)) for k, v in x.items())
+    if isinstance(x, tuple) and hasattr(x, "_fields"):  # a namedtuple
+        return type(x)(*(_lower(v) for v in x))
+    if isinstance(x, tuple | list):
+        return type(x)(_lower(v) for v in x)
+    return x
+
+
 # -- forward mode --------------------------------------------------------------
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(
+    f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> tuple[Any, ...]:
     """Jacobian-vector product: ``f(*primals)`` and its derivative along ``tangents``.
 
     Parameters
@@ -222,6 +273,9 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         A function of ``len(primals)`` arrays.
     primals, tangents : tuple
         The point, and a direction of the same shapes.
+    has_aux : bool
+        If True, ``f`` returns ``(output, aux)``: ``aux`` is returned as a
+        third value, undifferentiated.
 
     Returns
     -------
@@ -238,6 +292,9 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))  # d/dx (x y) = y
     (12.0, 4.0)
     """
+    if has_aux:
+        main, aux = _with_aux(f, "jvp")
+        return (*jvp(main, primals, tangents), aux())
     primals = _check_tuple("jvp's primals", primals, "jvp(f, (x,), (v,))")
     tangents = _check_tuple("jvp's tangents", tangents, "jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
@@ -359,7 +416,7 @@ def _push_basis(f: Callable[[Any], Any], x: Any) -> tuple[Any, list[Any]]:
     return _unflatten(treedef, primals), jacobians
 
 
-def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
+def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Jacobian of ``f`` by forward mode: one column per input element.
 
     The columns are the JVPs along the unit directions of the input. They are
@@ -370,6 +427,9 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
     a tuple of such Jacobians.
 
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -379,6 +439,8 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
            [3., 3.]])
     """
     nums = _normalize_argnums(f, argnums, "jacfwd")
+    if has_aux:
+        return _aux_returned(jacfwd, f, argnums, "jacfwd")
 
     @functools.wraps(f)
     def jacobian(*args: Any) -> Any:
@@ -402,12 +464,14 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
 
 
 # -- reverse mode --------------------------------------------------------------
-def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
 
     Runs ``f`` once, recording a tape; ``vjp_fn(cotangent)`` sweeps it
     backwards and returns one cotangent per primal, as a tuple.  ``vjp_fn``
-    may be called many times (once per Jacobian row, say).
+    may be called many times (once per Jacobian row, say).  With
+    ``has_aux=True``, ``f`` returns ``(output, aux)`` and ``vjp`` returns
+    ``(output, vjp_fn, aux)``.
 
     Examples
     --------
@@ -417,6 +481,9 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
+    if has_aux:
+        main, aux = _with_aux(f, "vjp")
+        return (*vjp(main, *primals), aux())
     flat = [_input_leaves(p, "vjp") for p in primals]
     trace = ReverseTrace()
     try:
@@ -467,14 +534,28 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     return out_primal, vjp_fn
 
 
-def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """Like :func:`grad`, but return ``(f(*args), gradient)`` from one pass.
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``((output, aux), gradient)``, as in JAX.
 
     >>> from autodiff_ref import value_and_grad
     >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
+    >>> value_and_grad(lambda x: (x**2, {"half": x / 2}), has_aux=True)(3.0)
+    ((9.0, {'half': 1.5}), 6.0)
     """
     nums = _normalize_argnums(f, argnums, "grad")
+    if has_aux:
+
+        @functools.wraps(f)
+        def with_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            main, aux = _with_aux(f, "value_and_grad")  # per call: calls may nest
+            value, gradient = value_and_grad(main, argnums)(*args, **kwargs)
+            return (value, aux()), gradient
+
+        return with_aux
 
     @functools.wraps(f)
     def value_and_gradient(*args: Any) -> tuple[Any, Any]:
@@ -492,7 +573,7 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The gradient of a scalar-valued ``f`` by reverse mode.
 
     Parameters
@@ -501,6 +582,10 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
         Returns a scalar.
     argnums : int or tuple of int
         Which positional arguments to differentiate with respect to.
+    has_aux : bool
+        If True, ``f`` returns a pair ``(output, aux)``: only ``output`` is
+        differentiated, and ``aux`` (any numbers, arrays or containers of
+        them) comes back as plain values: the result is ``(gradient, aux)``.
 
     Returns
     -------
@@ -516,19 +601,22 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     1.0
     >>> grad(lambda x: sum(x**2))(np.array([1.0, 2.0, 3.0]))
     array([2., 4., 6.])
+    >>> grad(lambda x: (x**2, x + 1), has_aux=True)(3.0)  # (gradient, aux)
+    (6.0, 4.0)
     >>> grad(grad(lambda x: x**3))(2.0)
     12.0
     """
-    value_and_gradient = value_and_grad(f, argnums)
+    value_and_gradient = value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
-    def gradient(*args: Any) -> Any:
-        return value_and_gradient(*args)[1]
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        value, g = value_and_gradient(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
 
     return gradient
 
 
-def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
+def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
 
     >>> import numpy as np
@@ -536,8 +624,13 @@ def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
     >>> jacrev(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
     array([[4., 2.],
            [3., 3.]])
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``.
     """
     nums = _normalize_argnums(f, argnums, "jacrev")
+    if has_aux:
+        return _aux_returned(jacrev, f, argnums, "jacrev")
 
     @functools.wraps(f)
     def jacobian(*args: Any) -> Any:
@@ -560,8 +653,11 @@ def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
     return jacobian
 
 
-def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
+def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Hessian of a scalar ``f``, forward-over-reverse: ``jacfwd(grad(f))``.
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
+    ``(hessian, aux)``.
 
     >>> import numpy as np
     >>> from autodiff_ref import hessian
@@ -569,7 +665,7 @@ def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
     array([[4., 2.],
            [2., 0.]])
     """
-    return jacfwd(grad(f, argnums), argnums)
+    return jacfwd(grad(f, argnums, has_aux), argnums, has_aux)
 
 
 def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
@@ -587,3 +683,14 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     primals = _check_tuple("hvp's primals", primals, "hvp(f, (x,), (v,))")
     argnums: ArgNums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     return jvp(grad(f, argnums), primals, tangents)[1]
+
+
+def _aux_returned(transform: Callable, f: Callable, argnums: ArgNums, name: str) -> Callable:
+    """``transform(f, argnums)`` for an ``f`` returning ``(output, aux)``: ``(result, aux)``."""
+
+    @functools.wraps(f)
+    def with_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        main, aux = _with_aux(f, name)  # per call: calls may nest
+        return transform(main, argnums)(*args, **kwargs), aux()
+
+    return with_aux

@@ -127,7 +127,15 @@ RULE_CASES = {
 
 def test_every_elementwise_rule_is_covered():
     elementwise = {name for name, p in rules.RULES.items() if p.derivs is not None}
-    assert elementwise == set(RULE_CASES)
+    # stop_gradient's derivative is 0 by definition (SymPy has no such function).
+    assert elementwise == set(RULE_CASES) | {"stop_gradient"}
+
+
+def test_stop_gradient_differentiates_to_zero_and_keeps_its_value():
+    f = rules.stop_gradient(x) * y
+    assert diff(f, x) == Const(0.0)
+    assert diff(f, y) == rules.stop_gradient(x)
+    assert evaluate(f, x=2.0, y=3.0) == 6.0
 
 
 @pytest.mark.parametrize("name", sorted(RULE_CASES))
