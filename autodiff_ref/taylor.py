@@ -21,7 +21,7 @@ the ``linearity`` the table records, and change no result:
   ``y_k = Σ_i f(a_i, b_{k-i})``;
 * a quotient ``a / b`` is taken as ``a · (1/b)``, with ``1/b`` from the
   ``reciprocal`` rule (``-ans²``), and a power ``x ** p`` as ``exp(p log x)``
-  (for a positive base; see :func:`_same_value`).  These are identities between
+  (for a positive base; see ``_same_value`` below).  These are identities between
   values, not derivative formulas: ``div``'s rule divides its own output
   again, and ``pow``'s raises ``x`` to ``p - 1``, so through their own rules
   every order would make a new quotient or power, and the cost would grow as
@@ -360,8 +360,8 @@ def jet(
         A function of ``len(primals)`` numbers or arrays, returning one.
     primals : tuple
         The point ``x(0)``.
-    series : tuple of tuples
-        For each primal, the terms ``(x'(0), x''(0), ..., x^(n)(0))`` of a curve
+    series : tuple
+        For each primal, a tuple of the terms ``(x'(0), x''(0), ..., x^(n)(0))`` of a curve
         through it (derivatives, as in JAX, not divided by ``k!``).
 
     Returns
