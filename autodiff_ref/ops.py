@@ -260,7 +260,9 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
 
 def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
     """Join arrays along an existing axis."""
-    return rules.concatenate(*arrays, axis=axis)
+    ndim = len(shape_of(arrays[0])) if len(arrays) else 1
+    offsets = rules.concatenate_offsets(arrays, axis % ndim if ndim else 0)
+    return rules.concatenate(*arrays, axis=axis, offsets=offsets)
 
 
 def reshape(x: ArrayLike, shape: int | tuple[int, ...]) -> Any:
