@@ -336,7 +336,9 @@ class Tracer:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other: Any) -> Any:
-        return rules.matmul(self, other)
+        from .ops import dot  # NumPy's dot, which is matmul only up to two dimensions
+
+        return dot(self, other)
 
     # -- comparisons look at primal values, so if/while work -------------------
     def __lt__(self, other: Any) -> Any:

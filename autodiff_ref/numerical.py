@@ -74,11 +74,11 @@ _ORDER = {"forward": 1, "backward": 1, "central": 2, "complex": 2}
 # numbers and are analytic away from the kink, so the complex step sees their
 # slope.  NumPy's abs(3+4j) is the modulus 5.0, which throws the step away.
 _STAND_INS: dict[str, Callable[..., Any]] = {
-    "abs": lambda x: np.where(np.real(x) < 0, -x, x)[()],
-    "sign": lambda x: np.sign(np.real(x))[()],
-    "heaviside": lambda x: np.heaviside(np.real(x), 0.5)[()],
-    "maximum": lambda x, y: np.where(np.real(x) >= np.real(y), x, y)[()],
-    "minimum": lambda x, y: np.where(np.real(x) <= np.real(y), x, y)[()],
+    "abs": lambda x: np.asarray(np.where(np.real(x) < 0, -x, x))[()],
+    "sign": lambda x: np.asarray(np.sign(np.real(x)))[()],
+    "heaviside": lambda x: np.asarray(np.heaviside(np.real(x), 0.5))[()],
+    "maximum": lambda x, y: np.asarray(np.where(np.real(x) >= np.real(y), x, y))[()],
+    "minimum": lambda x, y: np.asarray(np.where(np.real(x) <= np.real(y), x, y))[()],
 }
 
 

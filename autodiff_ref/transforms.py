@@ -8,11 +8,15 @@ each call has its own tag, transforms nest in any order -- ``grad(grad(f))``,
 ``jacfwd(grad(f))``, ``derivative(grad(f), x)`` -- without perturbation
 confusion.
 
-Inputs and outputs may be numbers, NumPy arrays, or (nested) tuples and lists
-of them, as in JAX: ``grad(loss)([W, b])`` returns ``[dW, db]``. A list is a
-container, not an array: ``grad(f)([1.0, 2.0])`` returns a list of two numbers.
-Integer inputs are differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``);
-boolean inputs are refused.
+Inputs, outputs, tangents and cotangents may be numbers, NumPy arrays, or
+pytrees of them (:mod:`autodiff_ref.tree`: nested tuples, lists, dicts and
+namedtuples), as in JAX: ``grad(loss)({"w": W, "b": b})`` returns
+``{"w": dW, "b": db}``. A list is a container, not an array:
+``grad(f)([1.0, 2.0])`` returns a list of two numbers. Integer inputs are
+differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``); boolean inputs
+are refused, and so are complex ones where JAX refuses them (``grad``,
+``jacfwd``, ``jacrev``). Derivatives keep the inputs' float type (float32 in,
+float32 out). Keyword arguments pass through undifferentiated.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .core import Tracer, shape_of
+from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
+from .tree import PyTreeDef, tree_flatten, tree_leaves, tree_leaves_like, tree_unflatten
 
 __all__ = [
     "derivative",
@@ -66,33 +71,18 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-# -- tuples and lists of arrays ("pytrees" with two kinds of node) -----------
-def _flatten(tree: Any) -> tuple[list[Any], Any]:
-    if isinstance(tree, tuple | list):
-        leaves: list[Any] = []
-        defs = []
-        for child in tree:
-            child_leaves, child_def = _flatten(child)
-            leaves.extend(child_leaves)
-            defs.append((len(child_leaves), child_def))
-        return leaves, (type(tree), defs)
-    return [tree], None
+# -- pytrees: autodiff_ref.tree; the old private names stay importable ---------
+_flatten = tree_flatten
+_unflatten = tree_unflatten
 
 
-def _unflatten(treedef: Any, leaves: Sequence[Any]) -> Any:
-    if treedef is None:
-        return leaves[0]
-    kind, defs = treedef
-    children, start = [], 0
-    for count, child_def in defs:
-        children.append(_unflatten(child_def, leaves[start : start + count]))
-        start += count
-    return kind(children)
-
-
-# -- checking inputs -----------------------------------------------------------
+# -- checking inputs and outputs -----------------------------------------------
 def _as_input(x: Any, transform: str) -> Any:
-    """A differentiable input: floats and float arrays as they are, ints as floats."""
+    """A differentiable input: floats and float arrays, ints as floats, arrays copied.
+
+    The copy means no output of a transform is the caller's own array (the
+    identity function's jvp would otherwise hand back its argument).
+    """
     if isinstance(x, Tracer):
         return x
     if isinstance(x, bool | np.bool_):
@@ -105,7 +95,7 @@ def _as_input(x: Any, transform: str) -> Any:
     if isinstance(x, numbers.Number):
         return x
     try:
-        arr = np.asarray(x)
+        arr = np.array(x)
     except TypeError:
         raise
     except Exception as exc:  # ragged lists and the like
@@ -125,34 +115,86 @@ def _as_input(x: Any, transform: str) -> Any:
     return arr
 
 
-def _input_leaves(x: Any, transform: str) -> tuple[list[Any], Any]:
-    """The leaves of an input (an array, or a tuple/list of them) and its structure."""
-    leaves, treedef = _flatten(x)
+def _input_leaves(x: Any, transform: str) -> tuple[list[Any], PyTreeDef]:
+    """The leaves of an input (an array, or a pytree of them) and its structure."""
+    leaves, treedef = tree_flatten(x)
     return [_as_input(leaf, transform) for leaf in leaves], treedef
 
 
 def _as_input_tree(x: Any, transform: str) -> Any:
     """An input with every leaf checked (and integers made floats)."""
     leaves, treedef = _input_leaves(x, transform)
-    return _unflatten(treedef, leaves)
+    return tree_unflatten(treedef, leaves)
 
 
-def _array_only(xs: Sequence[Any], transform: str) -> None:
-    if any(isinstance(x, tuple | list) for x in xs):
-        raise TypeError(
-            f"{transform} differentiates with respect to arrays; for a tuple or list of "
-            "arrays, pass them as separate arguments and list them in argnums"
-        )
+def _is_data(leaf: Any) -> bool:
+    """Whether an output leaf is a number, a numeric array or a traced value."""
+    if isinstance(leaf, Tracer | numbers.Number):
+        return True
+    return isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "biufc"
+
+
+def _check_outputs(leaves: Sequence[Any], out: Any) -> None:
+    """Refuse outputs that are not differentiable data, naming what was returned."""
+    for leaf in leaves:
+        if not _is_data(leaf):
+            where = "" if leaf is out else f" inside its output {_describe(out)}"
+            raise TypeError(
+                f"f returned {_describe(leaf)}{where}, which is not "
+                "differentiable data; return numbers, arrays, or tuples, lists, dicts "
+                "or namedtuples of them"
+            )
+
+
+def _describe(x: Any) -> str:
+    text = repr(x)
+    return f"a {type(x).__name__} ({text if len(text) <= 60 else text[:57] + '...'})"
+
+
+def _value(x: Any) -> Any:
+    """The plain value inside ``x``; None for a symbolic expression, which has none."""
+    try:
+        return primal_value(x)
+    except TypeError:
+        return None
+
+
+def _dtype(x: Any) -> np.dtype | None:
+    """The dtype of a NumPy value; None for Python numbers, which take any float type."""
+    x = _value(x)
+    return x.dtype if isinstance(x, np.ndarray | np.generic) else None
+
+
+def _float_dtype(x: Any) -> np.dtype:
+    """The dtype derivatives of ``x`` get: its own if inexact, else float64."""
+    dtype = _dtype(x)
+    if dtype is None:
+        return np.dtype(complex if isinstance(_value(x), complex) else float)
+    return dtype if dtype.kind in "fc" else np.dtype(float)
 
 
 def _ones_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.ones(shape) if shape else 1.0
+    if not shape_of(x) and _dtype(x) is None:  # scalar graphs stay Python floats
+        return 1.0
+    return np.ones(shape_of(x), dtype=_float_dtype(x))[()]
 
 
 def _zeros_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.zeros(shape) if shape else 0.0
+    if not shape_of(x) and _dtype(x) is None:
+        return 0.0
+    return np.zeros(shape_of(x), dtype=_float_dtype(x))[()]
+
+
+def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
+    """grad, jacfwd and jacrev differentiate real functions of real inputs, as JAX's do."""
+    for x in tree_leaves(list(xs)):
+        if _float_dtype(x).kind == "c":
+            raise TypeError(
+                f"{transform} differentiates with respect to real inputs, but an input is "
+                f"complex ({_describe(_value(x))}); use jvp or vjp, which push complex "
+                "tangents and cotangents through the same rules (holomorphic=True, JAX's "
+                "option for this, is not implemented)"
+            )
 
 
 def _check_tuple(name: str, value: Any, example: str) -> tuple:
@@ -218,16 +260,16 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     Parameters
     ----------
     f : callable
-        A function of ``len(primals)`` arrays.
+        A function of ``len(primals)`` arrays (or pytrees of arrays).
     primals, tangents : tuple
-        The point, and a direction of the same shapes.
+        The point, and a direction of the same structure, shapes and dtypes.
 
     Returns
     -------
-    primal_out : array
+    primal_out : array or pytree
         ``f(*primals)``.
-    tangent_out : array
-        ``J(primals) @ tangents``, shaped like ``primal_out``.
+    tangent_out : array or pytree
+        ``J(primals) @ tangents``, structured like ``primal_out``.
 
     Examples
     --------
@@ -236,6 +278,8 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     (0.0, 2.0)
     >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))  # d/dx (x y) = y
     (12.0, 4.0)
+    >>> jvp(lambda p: p["w"] * p["b"], ({"w": 2.0, "b": 3.0},), ({"w": 1.0, "b": 0.0},))
+    (6.0, 3.0)
     """
     primals = _check_tuple("jvp's primals", primals, "jvp(f, (x,), (v,))")
     tangents = _check_tuple("jvp's tangents", tangents, "jvp(f, (x,), (v,))")
@@ -247,31 +291,33 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     inputs = []
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         p_leaves, p_def = _input_leaves(p, "jvp")
-        t_leaves, t_def = _input_leaves(t, "jvp")
-        if p_def != t_def:
-            raise ValueError(
-                f"jvp: tangent {k} is not structured like its primal (a tuple or list of "
-                "arrays needs a tuple or list of tangents of the same length)"
-            )
+        t_leaves = tree_leaves_like(p_def, t, f"tangent {k} of jvp")
+        t_leaves = [_as_input(leaf, "jvp") for leaf in t_leaves]
         for p_leaf, t_leaf in zip(p_leaves, t_leaves, strict=True):
             if shape_of(p_leaf) != shape_of(t_leaf):
                 raise ValueError(
                     f"jvp: tangent {k} has shape {shape_of(t_leaf)} but its primal has shape "
                     f"{shape_of(p_leaf)}; tangents must have their primal's shape"
                 )
+            p_type, t_type = _dtype(p_leaf), _dtype(t_leaf)
+            if p_type is not None and t_type is not None and p_type != t_type:
+                raise TypeError(  # as JAX: a silent cast would hide a precision bug
+                    f"jvp: primal {k} has dtype {p_type}, so its tangent must have dtype "
+                    f"{p_type} too, but it has dtype {t_type}; convert one of them"
+                )
         duals = [Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)]
-        inputs.append(_unflatten(p_def, duals))
+        inputs.append(tree_unflatten(p_def, duals))
     treedef, primal_leaves, tangent_leaves = _run_forward(f, inputs, trace)
     tangent_leaves = [
         _zeros_like(p) if t is None else t
         for p, t in zip(primal_leaves, tangent_leaves, strict=True)
     ]
-    return _unflatten(treedef, primal_leaves), _unflatten(treedef, tangent_leaves)
+    return tree_unflatten(treedef, primal_leaves), tree_unflatten(treedef, tangent_leaves)
 
 
 def _run_forward(
     f: Callable, inputs: Sequence[Any], trace: ForwardTrace
-) -> tuple[Any, list[Any], list[Any]]:
+) -> tuple[PyTreeDef, list[Any], list[Any]]:
     """Call ``f`` on dual inputs of ``trace``; split each output leaf into primal and tangent.
 
     The tangent is None for an output that does not depend on the inputs.
@@ -280,7 +326,8 @@ def _run_forward(
         out = f(*inputs)
     finally:
         trace.active = False
-    leaves, treedef = _flatten(out)
+    leaves, treedef = tree_flatten(out)
+    _check_outputs(leaves, out)
     primals, tangents = [], []
     for leaf in leaves:
         ours = isinstance(leaf, Dual) and leaf._trace is trace
@@ -294,7 +341,9 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
 
     Each order nests one forward-mode pass with its own tag, so the result is
     exact to rounding for any order (the cost doubles with each order).  For an
-    array ``x`` and an elementwise ``f`` this gives ``f'`` elementwise.
+    array ``x`` and an elementwise ``f`` this gives ``f'`` elementwise; a
+    function that is not elementwise (``sum``, ``x[::-1]``) is refused, since
+    its derivative is a Jacobian: use :func:`grad` or :func:`jacfwd`.
 
     Examples
     --------
@@ -318,50 +367,125 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     if order > 1:
         return derivative(lambda y: derivative(f, y, order - 1), x)
     x = _as_input(x, "derivative")
-    return jvp(f, (x,), (_ones_like(x),))[1]
+    if isinstance(x, Tracer) or int(np.prod(shape_of(x))) <= 1:
+        return jvp(f, (x,), (_ones_like(x),))[1]
+    return _elementwise_derivative(f, x)
 
 
-def _basis(shape: tuple[int, ...]) -> list[Any]:
+def _elementwise_derivative(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f'(x)`` elementwise, refusing an ``f`` whose Jacobian is not diagonal.
+
+    One pass pushes two directions: ones, whose image is ``f'(x)`` if ``f`` is
+    elementwise, and a random positive direction ``r``, whose image must then be
+    ``f'(x) * r``. Any output element that depends on another input element breaks
+    that (for all but a measure-zero set of ``r``), so it costs one extra tangent,
+    not the whole Jacobian.
+    """
+    direction = np.random.default_rng(0).uniform(1.0, 2.0, shape_of(x)).astype(x.dtype)
+    trace = ForwardTrace(batch=2)
+    tangents = np.stack([np.ones_like(x), direction])
+    treedef, primals, pushed = _run_forward(f, [Dual._new(x, tangents, trace)], trace)
+    slopes = []
+    for primal, tangent in zip(primals, pushed, strict=True):
+        if tangent is None:
+            slopes.append(_zeros_like(primal))
+            continue
+        ones_image, r_image = primal_value(tangent[0]), primal_value(tangent[1])
+        expected = ones_image * direction if shape_of(primal) == shape_of(x) else None
+        if expected is None or not _agree(r_image, expected):
+            raise ValueError(
+                "derivative(f, x) with an array x is the elementwise derivative, but f is "
+                f"not elementwise (its output of shape {shape_of(primal)} does not depend on "
+                f"each element of x of shape {shape_of(x)} alone); use grad for a scalar f, "
+                "or jacfwd (or jacrev) for the whole Jacobian"
+            )
+        slopes.append(ones_image)
+    return tree_unflatten(treedef, slopes)
+
+
+def _agree(a: Any, b: Any) -> bool:
+    """Equal up to the rounding of the two tangents' different summation orders."""
+    both = np.isfinite(a) & np.isfinite(b)
+    scale = np.max(np.abs(b[both]), initial=0.0)
+    return bool(np.allclose(a[both], b[both], rtol=1e-9, atol=1e-12 * scale))
+
+
+def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
     """The unit arrays of ``shape``, in C order."""
     size = int(np.prod(shape))
-    eye = np.eye(size)
-    return [eye[k].reshape(shape) if shape else 1.0 for k in range(size)]
+    eye = np.eye(size, dtype=dtype)
+    return [eye[k].reshape(shape) if shape else eye[k, 0] for k in range(size)]
 
 
-def _push_basis(f: Callable[[Any], Any], x: Any) -> tuple[Any, list[Any]]:
-    """``f(x)`` and, per output leaf, its derivative along every unit direction of ``x``.
+def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
+    """``f(*xs)`` and, per output leaf, its derivative along every unit direction of each x.
 
-    All directions go through ``f`` in one pass: the tangent of ``x`` is the
-    identity, stacked along a leading batch axis of ``x.size`` directions.
+    All directions go through ``f`` in one pass: the inputs' tangents are the
+    identity, stacked along a leading batch axis of ``n`` directions (``n`` is
+    the number of input elements; each input gets its own columns of it).
+    Returns the output structure, the output leaves, and per output leaf one
+    Jacobian ``out.shape + x.shape`` per input.
     """
-    in_shape = shape_of(x)
-    n = int(np.prod(in_shape))
-    trace = ForwardTrace(batch=n)
-    treedef, primals, tangents = _run_forward(
-        f, [Dual._new(x, np.eye(n).reshape((n, *in_shape)), trace)], trace
-    )
+    sizes = [int(np.prod(shape_of(x))) for x in xs]
+    n = sum(sizes)
+    if n == 0:  # nothing to differentiate: f's value, and empty Jacobians
+        treedef, primals, _ = _run_forward(f, xs, ForwardTrace())
+        empty = [[np.zeros(shape_of(p) + shape_of(x)) for x in xs] for p in primals]
+        return treedef, primals, empty
+    eye = np.eye(n, dtype=np.result_type(*(_float_dtype(x) for x in xs)))
+    trace = ForwardTrace(batch=n if n > 1 else None)  # one direction: a plain JVP
+    duals, start = [], 0
+    for x, size in zip(xs, sizes, strict=True):
+        columns = eye[:, start : start + size].reshape((n, *shape_of(x)))
+        duals.append(Dual._new(x, columns if n > 1 else columns[0], trace))
+        start += size
+    treedef, primals, tangents = _run_forward(f, duals, trace)
     jacobians = []
     for primal, tangent in zip(primals, tangents, strict=True):
         out_shape = shape_of(primal)
-        if tangent is None:  # the output does not depend on x
-            jacobians.append(np.zeros(out_shape + in_shape))
+        if tangent is None:  # the output does not depend on the inputs
+            jacobians.append([np.zeros(out_shape + shape_of(x), eye.dtype) for x in xs])
             continue
-        # (n, *out_shape) -> (*out_shape, n) -> (*out_shape, *in_shape)
+        if n == 1:
+            tangent = rules.reshape(tangent, shape=(1, *out_shape))
+        # (n, *out_shape) -> (*out_shape, n), then each input's columns, shaped like it
         moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
-        jacobians.append(rules.reshape(moved, shape=out_shape + in_shape))
-    return _unflatten(treedef, primals), jacobians
+        blocks, start = [], 0
+        for x, size in zip(xs, sizes, strict=True):
+            block = rules.getitem(moved, index=(Ellipsis, slice(start, start + size)))
+            blocks.append(rules.reshape(block, shape=out_shape + shape_of(x)))
+            start += size
+        jacobians.append(blocks)
+    return treedef, primals, jacobians
+
+
+def _arrange(
+    out_def: PyTreeDef, per_leaf: list[list[Any]], in_defs: list[PyTreeDef], argnums: ArgNums
+) -> Any:
+    """Jacobian blocks nested as JAX nests them: the output's structure outside, then
+    the tuple of ``argnums`` (if it is a tuple), then each argument's structure."""
+    counts = [d.num_leaves for d in in_defs]
+    arranged = []
+    for blocks in per_leaf:
+        per_arg, start = [], 0
+        for d, count in zip(in_defs, counts, strict=True):
+            per_arg.append(tree_unflatten(d, blocks[start : start + count]))
+            start += count
+        arranged.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+    return tree_unflatten(out_def, arranged)
 
 
 def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     """The Jacobian of ``f`` by forward mode: one column per input element.
 
-    The columns are the JVPs along the unit directions of the input. They are
+    The columns are the JVPs along the unit directions of the inputs. They are
     pushed through ``f`` together, as a batch of tangents in a single forward
     pass: elementwise operations handle the whole batch at once; linear
     operations without a batched form go one column at a time.
 
-    The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
-    a tuple of such Jacobians.
+    The result has shape ``out.shape + in.shape``. For pytrees and a tuple
+    ``argnums`` it is nested as in JAX: the output's structure outside, then
+    the tuple of arguments, then each argument's structure.
 
     Examples
     --------
@@ -370,31 +494,85 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     >>> jacfwd(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
     array([[4., 2.],
            [3., 3.]])
+
+    Tuple outputs and tuple ``argnums``: ``J[i][j]`` is output i by argument j.
+
+    >>> J = jacfwd(lambda x, y: (x * y, x + y), argnums=(0, 1))(2.0, 3.0)
+    >>> [[float(J[i][j]) for j in range(2)] for i in range(2)]
+    [[3.0, 2.0], [1.0, 1.0]]
     """
     nums = _normalize_argnums(f, argnums, "jacfwd")
 
     @functools.wraps(f)
-    def jacobian(*args: Any) -> Any:
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacfwd")
-        _array_only(xs, "jacfwd")
-        jacobians = []
-        for k, x in enumerate(xs):
+        _refuse_complex(xs, "jacfwd")
+        flat = [_input_leaves(x, "jacfwd") for x in xs]
+        in_defs = [d for _, d in flat]
 
-            def f_k(xk: Any, k: int = k) -> Any:
-                return f(*with_values(*xs[:k], xk, *xs[k + 1 :]))
+        def f_leaves(*leaves: Any) -> Any:
+            trees, start = [], 0
+            for d in in_defs:
+                trees.append(tree_unflatten(d, leaves[start : start + d.num_leaves]))
+                start += d.num_leaves
+            return f(*with_values(*trees), **kwargs)
 
-            if not shape_of(x):  # one direction: a plain JVP
-                out, tangent = jvp(f_k, (x,), (1.0,))
-                jacobians.append(tangent)
-                continue
-            out, per_leaf = _push_basis(f_k, x)
-            jacobians.append(_unflatten(_flatten(out)[1], per_leaf))
-        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+        leaves = [leaf for ls, _ in flat for leaf in ls]
+        out_def, _, per_leaf = _push_basis(f_leaves, leaves)
+        return _arrange(out_def, per_leaf, in_defs, argnums)
 
     return jacobian
 
 
 # -- reverse mode --------------------------------------------------------------
+class _Recording:
+    """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
+
+    def __init__(self, f: Callable, primals: Sequence[Any], transform: str = "vjp") -> None:
+        flat = [_input_leaves(p, transform) for p in primals]
+        trace = ReverseTrace()
+        try:
+            nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
+            with cycle_collector_paused():
+                out = f(*(tree_unflatten(d, ns) for ns, (_, d) in zip(nodes, flat, strict=True)))
+        except BaseException:
+            trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
+            raise
+        finally:
+            trace.active = False
+        self.tape, trace.tape = trace.tape, None  # only this recording keeps the graph alive
+        self.trace, self.nodes, self.in_defs = trace, nodes, [d for _, d in flat]
+        self.leaves, self.treedef = tree_flatten(out)
+        _check_outputs(self.leaves, out)
+        self.out = tree_unflatten(self.treedef, [self.value(k) for k in range(len(self.leaves))])
+
+    def value(self, k: int) -> Any:
+        """Output leaf ``k`` without its node."""
+        leaf = self.leaves[k]
+        return leaf.value if self.depends(k) else leaf
+
+    def depends(self, k: int) -> bool:
+        """Whether output leaf ``k`` was computed from the inputs."""
+        leaf = self.leaves[k]
+        return isinstance(leaf, Node) and leaf._trace is self.trace
+
+    def sweep(self, k: int, ct: Any) -> dict[int, Any]:
+        """The input cotangents, by tape index, of output leaf ``k`` given its cotangent."""
+        if not self.depends(k):
+            return {}
+        assert self.tape is not None
+        with cycle_collector_paused():
+            return backward(self.tape, self.leaves[k], ct)
+
+    def input_trees(self, cts: dict[int, Any]) -> tuple:
+        """One cotangent per primal, structured like it (zeros where nothing flowed)."""
+        return tuple(
+            tree_unflatten(d, [cts[n.index] if n.index in cts else _zeros_like(n.value)
+                               for n in ns])
+            for ns, d in zip(self.nodes, self.in_defs, strict=True)
+        )  # fmt: skip
+
+
 def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
 
@@ -410,54 +588,42 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
-    flat = [_input_leaves(p, "vjp") for p in primals]
-    trace = ReverseTrace()
-    try:
-        nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
-        with cycle_collector_paused():
-            out = f(
-                *(_unflatten(treedef, ns) for ns, (_, treedef) in zip(nodes, flat, strict=True))
-            )
-    except BaseException:
-        trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
-        raise
-    finally:
-        trace.active = False
-    tape, trace.tape = trace.tape, None  # only vjp_fn keeps the graph alive
-    assert tape is not None
-    leaves, treedef = _flatten(out)
-    out_primal = _unflatten(
-        treedef, [leaf.value if isinstance(leaf, Node) and leaf._trace is trace else leaf
-                  for leaf in leaves]
-    )  # fmt: skip
+    rec = _Recording(f, primals, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        ct_leaves, ct_def = _flatten(cotangent)
-        if ct_def != treedef:
-            raise ValueError(
-                "the cotangent must have the structure of f's output "
-                f"({len(leaves)} array(s)); got {len(ct_leaves)}"
-            )
+        ct_leaves = tree_leaves_like(rec.treedef, cotangent, "cotangent given to vjp_fn")
         input_cts: dict[int, Any] = {}
-        for leaf, ct in zip(leaves, ct_leaves, strict=True):
+        for k, ct in enumerate(ct_leaves):
             ct = _as_input(ct, "vjp_fn")
-            if shape_of(ct) != shape_of(leaf):
+            if shape_of(ct) != shape_of(rec.leaves[k]):
                 raise ValueError(
                     f"cotangent shape {shape_of(ct)} does not match the output shape "
-                    f"{shape_of(leaf)}; pass one cotangent entry per output entry"
+                    f"{shape_of(rec.leaves[k])}; pass one cotangent entry per output entry"
                 )
-            if not (isinstance(leaf, Node) and leaf._trace is trace):
-                continue  # this output does not depend on the inputs
-            with cycle_collector_paused():
-                cts = backward(tape, leaf, ct)
-            for k, c in cts.items():
-                input_cts[k] = c if k not in input_cts else rules.add(input_cts[k], c)
-        return tuple(
-            _unflatten(treedef, [input_cts.get(n.index, _zeros_like(n.value)) for n in ns])
-            for ns, (_, treedef) in zip(nodes, flat, strict=True)
-        )
+            for i, c in rec.sweep(k, ct).items():
+                input_cts[i] = c if i not in input_cts else rules.add(input_cts[i], c)
+        return rec.input_trees(input_cts)
 
-    return out_primal, vjp_fn
+    return rec.out, vjp_fn
+
+
+def _check_scalar_output(out: Any, transform: str) -> None:
+    if out is None or not tree_flatten(out)[1].is_leaf:
+        shown = "None" if out is None else f"a {type(out).__name__}"
+        raise TypeError(
+            f"{transform} needs a real scalar output, but f returned {shown}; "
+            "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
+        )
+    if shape_of(out) != ():
+        raise TypeError(
+            f"{transform} needs a scalar output, but f returned shape {shape_of(out)}; "
+            "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
+        )
+    if _float_dtype(out).kind == "c":
+        raise TypeError(
+            f"{transform} needs a real scalar output, but f returned a complex number; "
+            "use jvp or vjp, where you choose the complex tangent or cotangent"
+        )
 
 
 def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
@@ -470,16 +636,12 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     nums = _normalize_argnums(f, argnums, "grad")
 
     @functools.wraps(f)
-    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
+    def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         xs, with_values = _split_args(args, nums, "grad")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
-        if isinstance(out, tuple | list) or shape_of(out) != ():
-            shape = "a tuple" if isinstance(out, tuple | list) else f"shape {shape_of(out)}"
-            raise TypeError(
-                f"grad needs a scalar output, but f returned {shape}; "
-                "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
-            )
-        cts = vjp_fn(1.0)
+        _refuse_complex(xs, "grad")
+        out, vjp_fn = vjp(lambda *v: f(*with_values(*v), **kwargs), *xs)
+        _check_scalar_output(out, "grad")
+        cts = vjp_fn(_ones_like(out))
         return out, cts[0] if isinstance(argnums, int) else cts
 
     return value_and_gradient
@@ -491,14 +653,15 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     Parameters
     ----------
     f : callable
-        Returns a scalar.
+        Returns a real scalar.
     argnums : int or tuple of int
-        Which positional arguments to differentiate with respect to.
+        Which positional arguments to differentiate with respect to. Keyword
+        arguments are passed to ``f`` and not differentiated.
 
     Returns
     -------
     callable
-        Takes ``f``'s arguments; returns the gradient, shaped like the
+        Takes ``f``'s arguments; returns the gradient, structured like the
         argument (a tuple of them for a tuple ``argnums``).
 
     Examples
@@ -511,18 +674,22 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     array([2., 4., 6.])
     >>> grad(grad(lambda x: x**3))(2.0)
     12.0
+    >>> grad(lambda p: p["w"] * p["b"])({"w": 2.0, "b": 3.0})
+    {'w': 3.0, 'b': 2.0}
     """
     value_and_gradient = value_and_grad(f, argnums)
 
     @functools.wraps(f)
-    def gradient(*args: Any) -> Any:
-        return value_and_gradient(*args)[1]
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return value_and_gradient(*args, **kwargs)[1]
 
     return gradient
 
 
 def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
+
+    Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
 
     >>> import numpy as np
     >>> from autodiff_ref import jacrev
@@ -533,22 +700,29 @@ def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
     nums = _normalize_argnums(f, argnums, "jacrev")
 
     @functools.wraps(f)
-    def jacobian(*args: Any) -> Any:
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacrev")
-        _array_only(xs, "jacrev")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
-        if isinstance(out, tuple | list):
-            raise TypeError("jacrev needs f to return one array; stack the outputs first")
-        out_shape = shape_of(out)
-        rows = [vjp_fn(e) for e in _basis(out_shape)]
-        jacobians = []
-        for k, x in enumerate(xs):
-            if not out_shape:
-                jacobians.append(rows[0][k])
-                continue
-            stacked = rules.stack(*[r[k] for r in rows], axis=0)
-            jacobians.append(rules.reshape(stacked, shape=out_shape + shape_of(x)))
-        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+        _refuse_complex(xs, "jacrev")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev")
+        inputs = [n for ns in rec.nodes for n in ns]
+        per_leaf = []
+        for k, out_leaf in enumerate(rec.leaves):
+            out_shape = shape_of(out_leaf)
+            # One backward pass per element of this output: row e_i^T J of each input.
+            rows = [rec.sweep(k, e) for e in _basis(out_shape, _float_dtype(out_leaf))]
+            blocks = []
+            for n in inputs:
+                zero = _zeros_like(n.value)
+                entries = [row.get(n.index, zero) for row in rows]
+                if not out_shape:
+                    blocks.append(entries[0])
+                elif not entries:  # an empty output: an empty Jacobian
+                    blocks.append(np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value)))
+                else:
+                    stacked = rules.stack(*entries, axis=0)
+                    blocks.append(rules.reshape(stacked, shape=out_shape + shape_of(n.value)))
+            per_leaf.append(blocks)
+        return _arrange(rec.treedef, per_leaf, rec.in_defs, argnums)
 
     return jacobian
 

@@ -26,7 +26,7 @@ PyTreeDef({'w': (*, *), 'b': None, 'c': [*]})
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["PyTreeDef", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten"]
@@ -49,7 +49,7 @@ class PyTreeDef:
 
     def __init__(self, kind: str, meta: Any = None, children: tuple[PyTreeDef, ...] = ()):
         self.kind, self.meta, self.children = kind, meta, children
-        self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        self.num_leaves: int = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
 
     def _key(self) -> tuple:
         return (self.kind, self.meta, self.children)
@@ -72,7 +72,9 @@ class PyTreeDef:
         if self.kind == "list":
             return "[" + ", ".join(items) + "]"
         if self.kind == "dict":
-            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.meta, items)) + "}"
+            return (
+                "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.meta, items, strict=True)) + "}"
+            )
         inner = ", ".join(items) + ("," if len(items) == 1 and self.kind == "tuple" else "")
         return f"{self.meta.__name__}({inner})" if self.kind == "namedtuple" else f"({inner})"
 
@@ -100,6 +102,9 @@ def _children(tree: Any) -> tuple[str, Any, Sequence[Any]] | None:
     return None
 
 
+# The walks below are module-level functions that pass their accumulators along:
+# a recursive closure is a reference cycle (the function holds the cell that holds
+# it), which would keep every leaf -- a reverse-mode graph -- alive until the gc runs.
 def tree_flatten(tree: Any) -> tuple[list[Any], PyTreeDef]:
     """The leaves of ``tree`` (depth first, dicts in insertion order) and its structure.
 
@@ -107,18 +112,18 @@ def tree_flatten(tree: Any) -> tuple[list[Any], PyTreeDef]:
     ([1.0, 2.0], PyTreeDef([*, (*, None)]))
     """
     leaves: list[Any] = []
+    return leaves, _flatten_into(tree, leaves)
 
-    def walk(node: Any) -> PyTreeDef:
-        if node is None:
-            return _NONE
-        parts = _children(node)
-        if parts is None:
-            leaves.append(node)
-            return LEAF
-        kind, meta, items = parts
-        return PyTreeDef(kind, meta, tuple(walk(item) for item in items))
 
-    return leaves, walk(tree)
+def _flatten_into(node: Any, leaves: list[Any]) -> PyTreeDef:
+    if node is None:
+        return _NONE
+    parts = _children(node)
+    if parts is None:
+        leaves.append(node)
+        return LEAF
+    kind, meta, items = parts
+    return PyTreeDef(kind, meta, tuple(_flatten_into(item, leaves) for item in items))
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
@@ -132,23 +137,22 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
         raise ValueError(
             f"{treedef} has {treedef.num_leaves} leaves, but {len(leaves)} were given"
         )
-    position = iter(leaves)
+    return _build(treedef, iter(leaves))
 
-    def build(node: PyTreeDef) -> Any:
-        if node.kind == "leaf":
-            return next(position)
-        if node.kind == "none":
-            return None
-        items = [build(c) for c in node.children]
-        if node.kind == "tuple":
-            return tuple(items)
-        if node.kind == "list":
-            return items
-        if node.kind == "dict":
-            return dict(zip(node.meta, items, strict=True))
-        return node.meta(*items)  # a namedtuple's class
 
-    return build(treedef)
+def _build(node: PyTreeDef, leaves: Iterator[Any]) -> Any:
+    if node.kind == "leaf":
+        return next(leaves)
+    if node.kind == "none":
+        return None
+    items = [_build(c, leaves) for c in node.children]
+    if node.kind == "tuple":
+        return tuple(items)
+    if node.kind == "list":
+        return items
+    if node.kind == "dict":
+        return dict(zip(node.meta, items, strict=True))
+    return node.meta(*items)  # a namedtuple's class
 
 
 def tree_leaves(tree: Any) -> list[Any]:
@@ -171,33 +175,33 @@ def tree_leaves_like(treedef: PyTreeDef, tree: Any, what: str = "tree") -> list[
     [10.0, 20.0]
     """
     leaves: list[Any] = []
-
-    def walk(node: PyTreeDef, sub: Any) -> bool:
-        if node.kind == "leaf":
-            if sub is None or _children(sub) is not None:
-                return False
-            leaves.append(sub)
-            return True
-        if node.kind == "none":
-            return sub is None
-        parts = _children(sub)
-        if parts is None or parts[0] != node.kind:
-            return False
-        kind, meta, items = parts
-        if kind == "dict":
-            if set(meta) != set(node.meta):
-                return False
-            items = [sub[k] for k in node.meta]
-        elif meta != node.meta or len(items) != len(node.children):
-            return False
-        return all(walk(c, item) for c, item in zip(node.children, items, strict=True))
-
-    if not walk(treedef, tree):
+    if not _leaves_like(treedef, tree, leaves):
         raise ValueError(
             f"the {what} must have the structure {treedef}, but it has the structure "
             f"{tree_flatten(tree)[1]}"
         )
     return leaves
+
+
+def _leaves_like(node: PyTreeDef, sub: Any, leaves: list[Any]) -> bool:
+    if node.kind == "leaf":
+        if sub is None or _children(sub) is not None:
+            return False
+        leaves.append(sub)
+        return True
+    if node.kind == "none":
+        return sub is None
+    parts = _children(sub)
+    if parts is None or parts[0] != node.kind:
+        return False
+    kind, meta, items = parts
+    if kind == "dict":
+        if set(meta) != set(node.meta):
+            return False
+        items = [sub[k] for k in node.meta]
+    elif meta != node.meta or len(items) != len(node.children):
+        return False
+    return all(_leaves_like(c, item, leaves) for c, item in zip(node.children, items, strict=True))
 
 
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:

@@ -589,5 +589,9 @@ def test_transforms_reject_boolean_inputs(x: Any) -> None:
 def test_transforms_reject_strings_and_other_non_numbers(x: Any) -> None:
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):
         ad.derivative(ad.sin, x)
+    if x is None:  # in jvp, None is an empty pytree, which 1.0 does not match (as in JAX)
+        with pytest.raises(ValueError, match=r"structure PyTreeDef\(None\).*PyTreeDef\(\*\)"):
+            ad.jvp(ad.sin, (x,), (1.0,))
+        return
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):
         ad.jvp(ad.sin, (x,), (1.0,))

@@ -661,7 +661,7 @@ def _re(shape: tuple[int, ...]) -> str:
 
 def test_cotangent_of_the_wrong_structure() -> None:
     _, vjp_fn = ad.vjp(lambda v: (v * 2.0, ad.sum(v)), np.ones(3))
-    with pytest.raises(ValueError, match="structure of f's output"):
+    with pytest.raises(ValueError, match=r"structure PyTreeDef\(\(\*, \*\)\).*PyTreeDef\(\*\)"):
         vjp_fn(np.ones(3))
     with pytest.raises(ValueError, match="structure"):
         vjp_fn((np.ones(3), 1.0, 1.0))

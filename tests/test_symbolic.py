@@ -57,8 +57,9 @@ _SYMPY_OPS = {
     "maximum": sp.Max,
     "minimum": sp.Min,
     # A number as a condition is true where it is nonzero, as in numpy.where.
-    "where": lambda c, a, b: sp.Piecewise((a, c if c in (sp.true, sp.false) else sp.Ne(c, 0)),
-                                          (b, True)),
+    "where": lambda c, a, b: sp.Piecewise(
+        (a, c if c in (sp.true, sp.false) else sp.Ne(c, 0)), (b, True)
+    ),
 }
 
 
