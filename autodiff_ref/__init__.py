@@ -10,7 +10,7 @@ one rules table (:mod:`autodiff_ref.rules`).
 0.0
 """
 
-from . import numerical, rules, symbolic
+from . import numerical, rules, symbolic, tree
 from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
@@ -107,6 +107,7 @@ __all__ = [
     "to_dot",
     "trace",
     "transpose",
+    "tree",
     "value_and_grad",
     "vjp",
     "where",

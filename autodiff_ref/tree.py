@@ -29,7 +29,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["PyTreeDef", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten"]
+__all__ = [
+    "PyTreeDef",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_leaves_like",
+    "tree_map",
+    "tree_unflatten",
+]
 
 
 def _is_namedtuple(x: Any) -> bool:
