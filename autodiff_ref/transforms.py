@@ -446,13 +446,21 @@ def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], l
         if tangent is None:  # the output does not depend on the inputs
             jacobians.append([np.zeros(out_shape + shape_of(x), eye.dtype) for x in xs])
             continue
-        if n == 1:
-            tangent = rules.reshape(tangent, shape=(1, *out_shape))
+        if n == 1:  # a plain JVP: the tangent is the one column, of the one nonempty x
+            blocks = [
+                rules.reshape(tangent, shape=out_shape + shape_of(x))
+                if size
+                else np.zeros(out_shape + shape_of(x), eye.dtype)
+                for x, size in zip(xs, sizes, strict=True)
+            ]
+            jacobians.append(blocks)
+            continue
         # (n, *out_shape) -> (*out_shape, n), then each input's columns, shaped like it
         moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
         blocks, start = [], 0
         for x, size in zip(xs, sizes, strict=True):
-            block = rules.getitem(moved, index=(Ellipsis, slice(start, start + size)))
+            columns = (..., slice(start, start + size))
+            block = moved if size == n else rules.getitem(moved, index=columns)
             blocks.append(rules.reshape(block, shape=out_shape + shape_of(x)))
             start += size
         jacobians.append(blocks)
