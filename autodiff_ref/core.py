@@ -55,14 +55,15 @@ class Primitive:
       differentiated arguments (sum, reshape, indexing, matmul in each factor,
       ...).  ``jvp(tangents, ans, *args, **params)`` applies the operation to
       the tangents (``None`` stands for a zero tangent); ``vjps[i](ct, ans,
-      *args, **params)`` applies its transpose to a cotangent.
+      *args, **params)`` applies its transpose to a cotangent (``vjps[i](ct,
+      ans, **params)`` if ``vjp_reads_args`` is False).
 
     Every derivative is written with autodiff_ref's own primitives, so a
     derivative can be differentiated again: higher orders and nesting need no
     extra code.
     """
 
-    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "name", "vjp_rule")
+    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "name", "vjp_reads_args", "vjp_rule")
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class Primitive:
         jvp: Callable[..., Any] | None = None,
         vjp: Callable[..., Any] | None = None,
         doc: str = "",
+        vjp_reads_args: bool = True,
     ) -> None:
         if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
             raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
@@ -82,6 +84,9 @@ class Primitive:
         self.jvp_rule = jvp
         self.vjp_rule = vjp
         self.doc = doc
+        # A join of n pieces (stack, concatenate) is transposed from its output's
+        # shape alone: handing each of its n VJP calls all n pieces would be n**2 work.
+        self.vjp_reads_args = vjp_reads_args
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:
@@ -151,6 +156,8 @@ class Primitive:
         """
         if self.derivs is None:
             assert self.vjp_rule is not None
+            if not self.vjp_reads_args:
+                return self.vjp_rule(i, ct, ans, **params)
             return self.vjp_rule(i, ct, ans, *args, **params)
         d = self.derivs[i]
         # Elementwise: the local Jacobian is diagonal, so it is its own transpose.

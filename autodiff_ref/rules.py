@@ -54,8 +54,12 @@ def _elementwise(name: str, impl: Any, *derivs: Deriv, doc: str = "") -> Primiti
     return prim
 
 
-def _linear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitive:
-    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc)
+def _linear(
+    name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "", vjp_reads_args: bool = True
+) -> Primitive:
+    RULES[name] = prim = Primitive(
+        name, impl, jvp=jvp, vjp=vjp, doc=doc, vjp_reads_args=vjp_reads_args
+    )
     return prim
 
 
@@ -304,7 +308,7 @@ def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
     return [np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)]
 
 
-def _stack_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+def _stack_vjp(i: int, ct: Any, ans: Any, axis: int = 0) -> Any:
     axis = axis % len(shape_of(ans))
     return getitem(ct, index=(slice(None),) * axis + (i,))
 
@@ -323,23 +327,24 @@ def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
     return tuple(starts)
 
 
-def _concatenate_vjp(
-    i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0, offsets: Any = None
-) -> Any:
+def _concatenate_vjp(i: int, ct: Any, ans: Any, axis: int = 0, offsets: Any = None) -> Any:
+    if offsets is None:
+        raise TypeError(
+            "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
+            "differentiated in reverse mode; call autodiff_ref.concatenate, which passes them"
+        )
     axis = axis % len(shape_of(ans))
-    if offsets is None:  # a direct call of the primitive, without ops.concatenate
-        offsets = concatenate_offsets(xs, axis)
     return getitem(ct, index=(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),))
 
 
 stack: Primitive = _linear(
     "stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
     jvp=lambda ts, ans, *xs, axis=0: stack(*_zeros_where_none(ts, xs), axis=axis),
-    vjp=_stack_vjp, doc="join along a new axis",
+    vjp=_stack_vjp, doc="join along a new axis", vjp_reads_args=False,
 )  # fmt: skip
 concatenate: Primitive = _linear(
     "concatenate", lambda *xs, axis=0, offsets=None: np.concatenate(xs, axis=axis),
     jvp=lambda ts, ans, *xs, axis=0, offsets=None: concatenate(
         *_zeros_where_none(ts, xs), axis=axis, offsets=offsets),
-    vjp=_concatenate_vjp, doc="join along an existing axis",
+    vjp=_concatenate_vjp, doc="join along an existing axis", vjp_reads_args=False,
 )  # fmt: skip

@@ -273,27 +273,39 @@ def test_cotangent_structure_errors_show_both_structures() -> None:
         vjp_fn(1.0)
 
 
-def _shape_of_calls_in_backward(n: int, monkeypatch: pytest.MonkeyPatch) -> int:
+def _work_in_backward(n: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Shape look-ups plus arguments handed to concatenate's VJP, in one backward pass."""
     pieces = [np.ones(2) for _ in range(n)]
     _, vjp_fn = ad.vjp(lambda *xs: ad.concatenate(xs), *pieces)
-    calls = [0]
-    original = rules.shape_of
+    work = [0]
+    shape_of, vjp_rule = rules.shape_of, rules.concatenate.vjp_rule
 
-    def counting(x: Any) -> Any:
-        calls[0] += 1
-        return original(x)
+    def counting_shape_of(x: Any) -> Any:
+        work[0] += 1
+        return shape_of(x)
 
-    monkeypatch.setattr(rules, "shape_of", counting)
+    def counting_vjp(*args: Any, **params: Any) -> Any:
+        work[0] += len(args)
+        return vjp_rule(*args, **params)
+
+    monkeypatch.setattr(rules, "shape_of", counting_shape_of)
+    monkeypatch.setattr(rules.concatenate, "vjp_rule", counting_vjp)
     cts = vjp_fn(np.arange(2.0 * n))
-    monkeypatch.setattr(rules, "shape_of", original)
+    monkeypatch.undo()
     np.testing.assert_array_equal(cts[-1], [2 * n - 2, 2 * n - 1])  # the right slice
-    return calls[0]
+    return work[0]
 
 
 def test_reverse_mode_of_concatenate_is_linear_in_the_number_of_pieces(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Counted, not timed: the work per piece must not grow with the number of pieces.
-    small = _shape_of_calls_in_backward(200, monkeypatch)
-    large = _shape_of_calls_in_backward(400, monkeypatch)
+    # Counted, not timed: the work per piece must not grow with the number of pieces
+    # (neither summing the earlier pieces' lengths nor receiving all n pieces).
+    small = _work_in_backward(200, monkeypatch)
+    large = _work_in_backward(400, monkeypatch)
     assert large <= 2.2 * small  # quadratic work would give 4x
+
+
+def test_rules_concatenate_without_offsets_says_how_to_call_it() -> None:
+    with pytest.raises(TypeError, match=r"offsets=concatenate_offsets.*autodiff_ref\.concatenate"):
+        ad.grad(lambda x: ad.sum(rules.concatenate(x, x)))(np.ones(2))
