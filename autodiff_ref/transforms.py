@@ -459,8 +459,8 @@ def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], l
         moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
         blocks, start = [], 0
         for x, size in zip(xs, sizes, strict=True):
-            columns = (..., slice(start, start + size))
-            block = moved if size == n else rules.getitem(moved, index=columns)
+            mine = (..., slice(start, start + size))  # this input's columns
+            block = moved if size == n else rules.getitem(moved, index=mine)
             blocks.append(rules.reshape(block, shape=out_shape + shape_of(x)))
             start += size
         jacobians.append(blocks)
