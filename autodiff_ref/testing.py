@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from . import numerical
-from .transforms import _as_input, _as_input_tree, _flatten, _unflatten, grad, jvp, vjp
+from .arguments import _as_input, _as_input_tree
+from .transforms import _flatten, _unflatten, grad, jvp, vjp
 
 __all__ = ["check_grad", "check_grads"]
 
