@@ -101,9 +101,9 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
 
     Returns
     -------
-    primal_out : array or pytree
-        ``f(*primals)``.
-    tangent_out : array or pytree
+    primal_out : array
+        ``f(*primals)`` (a pytree of arrays if ``f`` returns one).
+    tangent_out : array
         ``J(primals) @ tangents``, structured like ``primal_out``.
 
     Examples
