@@ -10,7 +10,7 @@ one rules table (:mod:`autodiff_ref.rules`).
 0.0
 """
 
-from . import numerical, rules, symbolic
+from . import numerical, rules, symbolic, tree
 from .core import primal_value
 from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
@@ -114,6 +114,7 @@ __all__ = [
     "to_dot",
     "trace",
     "transpose",
+    "tree",
     "value_and_grad",
     "vjp",
     "where",

@@ -55,7 +55,8 @@ class Primitive:
       differentiated arguments (sum, reshape, indexing, matmul in each factor,
       ...).  ``jvp(tangents, ans, *args, **params)`` applies the operation to
       the tangents (``None`` stands for a zero tangent); ``vjps[i](ct, ans,
-      *args, **params)`` applies its transpose to a cotangent.
+      *args, **params)`` applies its transpose to a cotangent (``vjps[i](ct,
+      ans, **params)`` if ``vjp_reads_args`` is False).
 
     Every derivative is written with autodiff_ref's own primitives, so a
     derivative can be differentiated again: higher orders and nesting need no
@@ -71,7 +72,9 @@ class Primitive:
     the general recurrence, which is exact for every operation.
     """
 
-    __slots__ = ("derivs", "doc", "impl", "jvp_rule", "linearity", "name", "vjp_rule")
+    __slots__ = (
+        "derivs", "doc", "impl", "jvp_rule", "linearity", "name", "vjp_reads_args", "vjp_rule"
+    )
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class Primitive:
         vjp: Callable[..., Any] | None = None,
         doc: str = "",
         linearity: str | None = None,
+        vjp_reads_args: bool = True,
     ) -> None:
         if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
             raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
@@ -95,6 +99,9 @@ class Primitive:
         if linearity not in (None, "linear", "bilinear"):
             raise ValueError(f"linearity must be None, 'linear' or 'bilinear', got {linearity!r}")
         self.linearity = linearity
+        # A join of n pieces (stack, concatenate) is transposed from its output's
+        # shape alone: handing each of its n VJP calls all n pieces would be n**2 work.
+        self.vjp_reads_args = vjp_reads_args
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:
@@ -164,6 +171,8 @@ class Primitive:
         """
         if self.derivs is None:
             assert self.vjp_rule is not None
+            if not self.vjp_reads_args:
+                return self.vjp_rule(i, ct, ans, **params)
             return self.vjp_rule(i, ct, ans, *args, **params)
         d = self.derivs[i]
         # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
@@ -349,7 +358,9 @@ class Tracer:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other: Any) -> Any:
-        return rules.matmul(self, other)
+        from .ops import dot  # NumPy's dot, which is matmul only up to two dimensions
+
+        return dot(self, other)
 
     # -- comparisons look at primal values, so if/while work -------------------
     def __lt__(self, other: Any) -> Any:

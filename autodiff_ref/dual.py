@@ -108,9 +108,21 @@ class Dual(Tracer):
                 f"{shape_of(primal)}; give each element of the primal one tangent "
                 "(e.g. numpy.ones_like(primal))"
             )
+        tag = USER_TAG if tag is None else tag
+        for part in (primal, tangent):
+            if isinstance(part, Tracer) and part._trace.level > tag.level:
+                # Its tag is below the transform's, so the transform would unwrap it
+                # from the inside out: the dual's tangent would leak out of it.
+                raise TypeError(
+                    "Dual(primal, tangent) was given a value traced by a transform "
+                    "(jvp, grad, jacfwd, ...) that is still running; a user-made dual "
+                    "shares one tag below every transform, so the transform could not see "
+                    "through it. Inside a transformed function, nest autodiff_ref.jvp (or "
+                    "derivative) instead of making duals by hand"
+                )
         self.primal = primal
         self.tangent = tangent
-        self._trace = USER_TAG if tag is None else tag
+        self._trace = tag
 
     @classmethod
     def _new(cls, primal: Any, tangent: Any, trace: ForwardTrace) -> Dual:

@@ -8,7 +8,8 @@ against, and their errors are the reason those exact methods exist:
   so at best about ``sqrt(eps)`` ~ 1e-8 relative.
 * ``"central"``: symmetric difference, error O(h**2) + O(eps/h), at best ``eps**(2/3)`` ~ 1e-11.
 * ``"complex"``: the complex step ``Im f(x + i h) / h``; no subtraction, hence no
-  cancellation, so it is accurate to ~eps, but ``f`` must accept complex numbers.
+  cancellation, so it is accurate to ~eps, but ``f`` must accept complex numbers and be
+  analytic (see :func:`complex_step_stand_ins` for the kinks of autodiff_ref).
 * ``"richardson"``: central differences at halving steps, extrapolated to ``h = 0``;
   ~1e-13 with real arithmetic only, but needs ``f`` smooth on ``[x - h, x + h]`` for a
   fairly large ``h``.
@@ -16,14 +17,23 @@ against, and their errors are the reason those exact methods exist:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["derivative", "directional", "gradient", "hessian", "jacobian", "step_size"]
+__all__ = [
+    "complex_step_stand_ins",
+    "derivative",
+    "directional",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "step_size",
+]
 
 # The method names, as a type: mypy then catches a misspelt method before runtime does.
 Method = Literal["forward", "backward", "central", "complex", "richardson"]
@@ -58,6 +68,53 @@ _HESSIAN_BASE_STEP: float = _EPS ** (1 / 4)
 # Order p of the truncation error c * h**p, used to turn a comparison of steps h and h/2
 # into an error estimate.
 _ORDER = {"forward": 1, "backward": 1, "central": 2, "complex": 2}
+
+
+# Analytic stand-ins for the kinks: they agree with the real functions on real
+# numbers and are analytic away from the kink, so the complex step sees their
+# slope.  NumPy's abs(3+4j) is the modulus 5.0, which throws the step away.
+_STAND_INS: dict[str, Callable[..., Any]] = {
+    "abs": lambda x: np.asarray(np.where(np.real(x) < 0, -x, x))[()],
+    "sign": lambda x: np.asarray(np.sign(np.real(x)))[()],
+    "heaviside": lambda x: np.asarray(np.heaviside(np.real(x), 0.5))[()],
+    "maximum": lambda x, y: np.asarray(np.where(np.real(x) >= np.real(y), x, y))[()],
+    "minimum": lambda x, y: np.asarray(np.where(np.real(x) <= np.real(y), x, y))[()],
+}
+
+
+@contextlib.contextmanager
+def complex_step_stand_ins() -> Iterator[None]:
+    """Let autodiff_ref's kinks (abs, sign, maximum, ...) be complex-stepped, for a while.
+
+    ``autodiff_ref.abs`` means what ``numpy.abs`` means, so ``abs(x + ih)`` is
+    the modulus, a real number: the complex step of a function that uses it
+    would silently be 0.  Inside this block the primitives ``abs``, ``sign``,
+    ``heaviside``, ``maximum`` and ``minimum`` of :mod:`autodiff_ref.rules` are
+    replaced by their analytic continuations from the real line (``abs(z)`` is
+    ``-z`` where ``Re z < 0``), which have the right derivative away from their
+    kinks.  :func:`derivative` and friends use it for ``method="complex"``.
+
+    What the complex step still cannot differentiate: NumPy's own non-analytic
+    functions called directly (``np.abs``, ``np.real``, ``np.conj``, ...),
+    points exactly on a kink (it gives one side's slope, not autodiff_ref's
+    convention there), and anything that compares or converts values.
+
+    >>> import autodiff_ref as ad
+    >>> with complex_step_stand_ins():
+    ...     slope = float(np.imag(ad.abs(-2.0 + 1e-20j)) / 1e-20)
+    >>> slope, float(ad.abs(-2.0 + 1e-20j))
+    (-1.0, 2.0)
+    """
+    from . import rules
+
+    saved = {name: rules.RULES[name].impl for name in _STAND_INS}
+    try:
+        for name, stand_in in _STAND_INS.items():
+            rules.RULES[name].impl = stand_in
+        yield
+    finally:
+        for name, impl in saved.items():
+            rules.RULES[name].impl = impl
 
 
 def step_size(x: float, method: Method = "central") -> float:
@@ -466,7 +523,7 @@ def _complex_step(
     try:
         # A ComplexWarning means f cast x + ih to a real number (e.g. math.exp of a NumPy
         # complex scalar), discarding h: the result would silently be 0, so fail instead.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), complex_step_stand_ins():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             image = g(complex(x, h))
     except (TypeError, np.exceptions.ComplexWarning) as error:

@@ -242,10 +242,37 @@ def matmul(x: ArrayLike, y: ArrayLike) -> Any:
 
 
 def dot(x: ArrayLike, y: ArrayLike) -> Any:
-    """Dot product of vectors, or matrix product: ``matmul`` for 1-D and 2-D."""
-    if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
+    """NumPy's ``dot``: a sum over the last axis of ``x`` and the second-to-last of ``y``.
+
+    For 1-D and 2-D arrays this is ``matmul``; with a scalar it is ``x * y``. For a
+    ``y`` of more dimensions it is not matmul's stacking: ``dot(x, y)[i, j, k] =
+    sum(x[i, :] * y[j, :, k])`` has shape ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``.
+
+    >>> import numpy as np
+    >>> x, y = np.ones((2, 3)), np.ones((4, 3, 5))
+    >>> dot(x, y).shape == np.dot(x, y).shape == (2, 4, 5)
+    True
+    """
+    x_shape, y_shape = shape_of(x), shape_of(y)
+    if not x_shape or not y_shape:
         return rules.mul(x, y)
-    return rules.matmul(x, y)
+    if len(y_shape) <= 2:  # y a vector or a matrix: matmul's stacking of x agrees
+        return rules.matmul(x, y)
+    # Line y's contracted axis up in front, flatten both to matrices, multiply.
+    n = y_shape[-2]
+    y_axes = (len(y_shape) - 2, *range(len(y_shape) - 2), len(y_shape) - 1)
+    columns = _size(y_shape[:-2]) * y_shape[-1]
+    y_matrix = rules.reshape(rules.transpose(y, axes=y_axes), shape=(n, columns))
+    x_matrix = rules.reshape(x, shape=(_size(x_shape[:-1]), x_shape[-1]))
+    out_shape = x_shape[:-1] + y_shape[:-2] + y_shape[-1:]
+    return rules.reshape(rules.matmul(x_matrix, y_matrix), shape=out_shape)
+
+
+def _size(shape: Sequence[int]) -> int:
+    size = 1
+    for n in shape:
+        size *= n
+    return size
 
 
 def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
@@ -260,19 +287,20 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
 
 def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
     """Join arrays along an existing axis."""
-    return rules.concatenate(*arrays, axis=axis)
+    ndim = len(shape_of(arrays[0])) if len(arrays) else 1
+    offsets = rules.concatenate_offsets(arrays, axis % ndim if ndim else 0)
+    return rules.concatenate(*arrays, axis=axis, offsets=offsets)
 
 
 def reshape(x: ArrayLike, shape: int | tuple[int, ...]) -> Any:
     """Give ``x`` a new shape with the same elements (``-1`` is inferred)."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if -1 in shape:
-        known = 1
-        for n in shape:
-            known *= n if n != -1 else 1
-        size = 1
-        for n in shape_of(x):
-            size *= n
+        size, known = _size(shape_of(x)), -_size(shape)  # the -1 contributes a factor -1
+        if shape.count(-1) > 1:
+            raise ValueError("can only specify one unknown dimension")
+        if known == 0 or size % known:  # as NumPy says it
+            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
         shape = tuple(size // known if n == -1 else n for n in shape)
     return rules.reshape(x, shape=shape)
 

@@ -27,7 +27,9 @@ Outside a function's domain the value is whatever NumPy gives (``log(-1.0)``
 is ``nan`` with a ``RuntimeWarning``) and so is the derivative.  The
 derivative of ``x ** y`` with respect to ``y`` is ``log(x) x**y``: it is only
 computed when ``y`` is being differentiated, so integer powers of negative
-bases (``(-2.0) ** 3``) differentiate fine in ``x``.
+bases (``(-2.0) ** 3``) differentiate fine in ``x``.  At a zero base it is
+taken to be 0, as in JAX and autograd: ``0**y`` is the constant 0 for
+``y > 0``, so its derivative is 0 there (for ``y < 0`` it is ``nan``).
 """
 
 from __future__ import annotations
@@ -55,50 +57,61 @@ def _elementwise(
 
 
 def _linear(
-    name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "", linearity: str = "linear"
+    name: str,
+    impl: Any,
+    jvp: Any,
+    vjp: Any,
+    doc: str = "",
+    linearity: str = "linear",
+    vjp_reads_args: bool = True,
 ) -> Primitive:
-    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc, linearity=linearity)
+    RULES[name] = prim = Primitive(
+        name,
+        impl,
+        jvp=jvp,
+        vjp=vjp,
+        doc=doc,
+        linearity=linearity,
+        vjp_reads_args=vjp_reads_args,
+    )
     return prim
 
 
 # -- NumPy implementations that need care ------------------------------------
-# Complex inputs appear only in the complex-step check, where a function must
-# be the analytic continuation of its real version; that is why abs, sign,
-# heaviside, maximum and minimum look at the real part.  Python floats take a
-# shortcut around NumPy's machinery: they are what scalar graphs are made of.
+# Each means what NumPy's function of the same name means, complex numbers
+# included (abs(3+4j) is 5.0).  The complex step needs analytic stand-ins for
+# the kinks instead: autodiff_ref.numerical swaps them in while it evaluates.
+# Python floats take a shortcut around NumPy's machinery: they are what scalar
+# graphs are made of.  sign and heaviside return NumPy scalars even then: they
+# have no derivative, so a traced caller gets them bare, and should still be
+# able to call array methods on them (.sum(), .shape).
 def _abs(x: Any) -> Any:
     if type(x) is float:
         return math.fabs(x)
-    if np.iscomplexobj(x):
-        return np.where(np.real(x) < 0, -x, x)[()]
     return np.abs(x)
 
 
 def _sign(x: Any) -> Any:
     if type(x) is float:
-        return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x  # x: nan
-    return np.sign(np.real(x))
+        return np.float64(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x)
+    return np.sign(x)
 
 
 def _heaviside(x: Any) -> Any:
     if type(x) is float:
-        return 1.0 if x > 0.0 else 0.0 if x < 0.0 else 0.5 + 0.0 * x
-    return np.heaviside(np.real(x), 0.5)
+        return np.float64(1.0 if x > 0.0 else 0.0 if x < 0.0 else 0.5 + 0.0 * x)
+    return np.heaviside(x, 0.5)
 
 
 def _maximum(x: Any, y: Any) -> Any:
     if type(x) is float and type(y) is float:
         return x if x > y or x != x else y  # as NumPy: nan wins, ties give y
-    if np.iscomplexobj(x) or np.iscomplexobj(y):
-        return np.where(np.real(x) >= np.real(y), x, y)[()]
     return np.maximum(x, y)
 
 
 def _minimum(x: Any, y: Any) -> Any:
     if type(x) is float and type(y) is float:
         return x if x < y or x != x else y  # as NumPy: nan wins, ties give y
-    if np.iscomplexobj(x) or np.iscomplexobj(y):
-        return np.where(np.real(x) <= np.real(y), x, y)[()]
     return np.minimum(x, y)
 
 
@@ -111,7 +124,7 @@ def _power(x: Any, y: Any) -> Any:
     if isinstance(x, int) or (isinstance(x, np.ndarray) and x.dtype.kind in "biu"):
         x = np.asarray(x, dtype=float)[()]
     if type(y) in (int, float) and y == 1:  # x**1, which the power rule makes of x**2
-        return x
+        return x.copy() if isinstance(x, np.ndarray) else x  # never the caller's own array
     if isinstance(x, np.ndarray):
         return x**y  # ndarray's ** has fast paths (x**2 is a square) that np.power lacks
     return np.power(x, y)
@@ -133,6 +146,14 @@ def _minus_one(y: Any) -> Any:
     return np.where(np.equal(y, 0), 0, np.subtract(y, 1))[()]
 
 
+def _nonzero_base(x: Any) -> Any:
+    # d/dy x**y = log(x) x**y is 0 * log(0) = nan at a zero base, where the true
+    # derivative of 0**y (y > 0) is 0.  A zero base is replaced by 1 inside the log
+    # (JAX's choice), so the product is 0 there.  where(x, x, 1) is itself a
+    # primitive expression, so every mode and every order sees the same fix.
+    return where(x, x, 1.0)
+
+
 # -- elementwise: value and local derivative(s) ------------------------------
 # fmt: off
 add: Primitive = _elementwise("add", operator.add, 1, 1, doc="x + y", linearity="linear")
@@ -146,7 +167,8 @@ div: Primitive = _elementwise("div", np.divide,
                               lambda ans, x, y: neg(div(ans, y)), doc="x / y")
 pow: Primitive = _elementwise("pow", _power,  # the operator's name
                               lambda ans, x, y: mul(y, pow(x, _minus_one(y))),
-                              lambda ans, x, y: mul(log(x), ans), doc="x ** y")
+                              lambda ans, x, y: mul(log(_nonzero_base(x)), ans),
+                              doc="x ** y")
 reciprocal: Primitive = _elementwise("reciprocal", _reciprocal,
                                      lambda ans, x: neg(mul(ans, ans)), doc="1 / x")
 exp: Primitive = _elementwise("exp", np.exp, lambda ans, x: ans)
@@ -250,7 +272,8 @@ def _is_basic_index(index: Any) -> bool:
 
 
 def _scatter_add(ct: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    out = np.zeros(shape, dtype=np.result_type(ct, float))
+    dtype = np.result_type(ct)  # ct's own float type: float32 stays float32
+    out = np.zeros(shape, dtype=dtype if dtype.kind in "fc" else np.float64)
     if _is_basic_index(index):
         out[index] = ct  # a view onto distinct elements: plain assignment, fast
     else:
@@ -311,25 +334,43 @@ def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
     return [np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)]
 
 
-def _stack_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+def _stack_vjp(i: int, ct: Any, ans: Any, axis: int = 0) -> Any:
     axis = axis % len(shape_of(ans))
     return getitem(ct, index=(slice(None),) * axis + (i,))
 
 
-def _concatenate_vjp(i: int, ct: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
+def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
+    """Where each piece starts along ``axis`` in ``concatenate(*xs)``, and the total.
+
+    Computed once per call and carried in the call's params: if each piece's
+    VJP summed the lengths of the pieces before it, the backward pass of n
+    pieces would take n**2 / 2 steps.
+    """
+    starts = [0]
+    for x in xs:
+        shape = shape_of(x)
+        starts.append(starts[-1] + (shape[axis] if shape else 1))
+    return tuple(starts)
+
+
+def _concatenate_vjp(i: int, ct: Any, ans: Any, axis: int = 0, offsets: Any = None) -> Any:
+    if offsets is None:
+        raise TypeError(
+            "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
+            "differentiated in reverse mode; call autodiff_ref.concatenate, which passes them"
+        )
     axis = axis % len(shape_of(ans))
-    start = int(np.sum([shape_of(x)[axis] for x in xs[:i]], dtype=int))
-    stop = start + shape_of(xs[i])[axis]
-    return getitem(ct, index=(slice(None),) * axis + (slice(start, stop),))
+    return getitem(ct, index=(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),))
 
 
 stack: Primitive = _linear(
     "stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
     jvp=lambda ts, ans, *xs, axis=0: stack(*_zeros_where_none(ts, xs), axis=axis),
-    vjp=_stack_vjp, doc="join along a new axis",
+    vjp=_stack_vjp, doc="join along a new axis", vjp_reads_args=False,
 )  # fmt: skip
 concatenate: Primitive = _linear(
-    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-    jvp=lambda ts, ans, *xs, axis=0: concatenate(*_zeros_where_none(ts, xs), axis=axis),
-    vjp=_concatenate_vjp, doc="join along an existing axis",
+    "concatenate", lambda *xs, axis=0, offsets=None: np.concatenate(xs, axis=axis),
+    jvp=lambda ts, ans, *xs, axis=0, offsets=None: concatenate(
+        *_zeros_where_none(ts, xs), axis=axis, offsets=offsets),
+    vjp=_concatenate_vjp, doc="join along an existing axis", vjp_reads_args=False,
 )  # fmt: skip

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from . import numerical
-from .transforms import _as_input, _flatten, _unflatten, grad, jvp, vjp
+from .arguments import _as_input, _as_input_tree
+from .transforms import _flatten, _unflatten, grad, jvp, vjp
 
 __all__ = ["check_grad", "check_grads"]
 
@@ -35,36 +36,64 @@ _MODES = ("fwd", "rev")
 
 
 def _flat(tree: Any) -> np.ndarray:
-    """All the numbers of a number, array, or tuple/list of them, as one float vector."""
+    """All the numbers of a pytree of numbers and arrays, as one float (or complex) vector."""
     leaves = _flatten(tree)[0]
     if not leaves:
         return np.zeros(0)
-    return np.concatenate([np.ravel(np.asarray(leaf, dtype=float)) for leaf in leaves])
+    return np.concatenate([np.ravel(np.asarray(leaf) + 0.0) for leaf in leaves])
 
 
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:
-    """Standard normal numbers with the structure and shapes of ``tree``."""
+    """Standard normal numbers (complex ones for complex leaves) shaped like ``tree``."""
     leaves, treedef = _flatten(tree)
-    shapes = [np.shape(leaf) for leaf in leaves]
-    return _unflatten(
-        treedef, [rng.standard_normal(s) if s else rng.standard_normal() for s in shapes]
-    )
+
+    def normal(leaf: Any) -> Any:
+        shape = np.shape(leaf)
+        x = rng.standard_normal(shape)
+        if np.iscomplexobj(leaf):
+            x = x + 1j * rng.standard_normal(shape)
+        return x.astype(np.result_type(leaf, float)) if shape else x
+
+    return _unflatten(treedef, [normal(leaf) for leaf in leaves])
 
 
 def _numerical_jvp(f: Callable, args: tuple, tangents: tuple, eps: float | None) -> np.ndarray:
-    """``J v`` by a central difference, flattened; ``f`` sees its arguments' shapes."""
-    shapes = [np.shape(a) for a in args]
+    """``J v`` by a central difference, flattened; ``f`` sees its arguments' structure.
+
+    A complex number is two real ones, its real and imaginary parts, so the
+    difference is taken in real arithmetic; for a holomorphic ``f`` (the only
+    kind whose complex JVP and VJP are products with one complex Jacobian) the
+    result is the same ``J v``.
+    """
+    leaves, treedef = _flatten(tuple(args))
+    shapes = [np.shape(leaf) for leaf in leaves]
+    is_complex = [np.iscomplexobj(leaf) for leaf in leaves]
     splits = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    point, direction = _flat(tuple(args)), _flat(tuple(tangents))
+    n = point.size
+    realify = any(is_complex)
 
     def f_flat(x: np.ndarray) -> np.ndarray:
-        pieces = np.split(x, splits)
-        return _flat(f(*(p.reshape(s)[()] for p, s in zip(pieces, shapes, strict=True))))
+        z = x[:n] + 1j * x[n:] if realify else x
+        pieces = [
+            (p if c else np.real(p)).reshape(s)[()]
+            for p, s, c in zip(np.split(z, splits), shapes, is_complex, strict=True)
+        ]
+        out = _flat(f(*_unflatten(treedef, pieces)))
+        return np.concatenate([np.real(out), np.imag(out)]) if realify else out
 
-    return np.atleast_1d(numerical.directional(f_flat, _flat(args), _flat(tangents), h=eps))
+    if realify:
+        point = np.concatenate([np.real(point), np.imag(point)])
+        direction = np.concatenate([np.real(direction), np.imag(direction)])
+    jv = np.atleast_1d(numerical.directional(f_flat, point, direction, h=eps))
+    return jv[: jv.size // 2] + 1j * jv[jv.size // 2 :] if realify else jv
 
 
 def _show(x: Any) -> str:
-    return np.array2string(np.asarray(x, dtype=float), precision=12, separator=", ")
+    x = np.asarray(x)
+    return np.array2string(
+        x if x.dtype.kind == "c" else x.astype(float), precision=12, separator=", "
+    )
 
 
 def _assert_close(
@@ -77,7 +106,7 @@ def _assert_close(
     names: tuple[str, str] = ("exact (autodiff_ref)", "finite differences"),
 ) -> None:
     """Raise AssertionError with both values unless ``|exact - approx| <= atol + rtol scale``."""
-    exact, approx = np.asarray(exact, dtype=float), np.asarray(approx, dtype=float)
+    exact, approx = np.asarray(exact) + 0.0, np.asarray(approx) + 0.0  # complex stays complex
     if scale is None:
         scale = np.maximum(np.abs(exact), np.abs(approx))
     error = np.abs(exact - approx)
@@ -177,10 +206,14 @@ def check_grads(
     Parameters
     ----------
     f : callable
-        A function of ``len(args)`` numbers or arrays, returning a number, an
-        array, or a tuple/list of them, written with autodiff_ref's operations.
+        A function of ``len(args)`` numbers, arrays or pytrees of them (tuples,
+        lists, dicts, namedtuples), returning the same kind of thing, written with
+        autodiff_ref's operations.
     args : tuple
-        The point.
+        The point, as ``grad`` would take it.  Complex numbers are allowed: a
+        holomorphic ``f`` passes, with complex directions compared in real
+        arithmetic (a non-holomorphic one, such as ``abs``, has no complex
+        Jacobian and fails).
     order : int
         The highest derivative order to check; ``order=2`` also checks the
         derivatives of the JVP and VJP maps (second derivatives).
@@ -230,7 +263,7 @@ def check_grads(
         raise ValueError(f'modes must be a non-empty tuple of "fwd" and "rev", got {modes!r}')
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(0 if rng is None else rng)
-    point = tuple(_as_input(a, "check_grads") for a in args)
+    point = tuple(_as_input_tree(a, "check_grads") for a in args)
     _check(f, point, order, modes, 1, "f", eps, rtol, atol, rng)
 
 

@@ -8,11 +8,15 @@ each call has its own tag, transforms nest in any order -- ``grad(grad(f))``,
 ``jacfwd(grad(f))``, ``derivative(grad(f), x)`` -- without perturbation
 confusion.
 
-Inputs and outputs may be numbers, NumPy arrays, or (nested) tuples and lists
-of them, as in JAX: ``grad(loss)([W, b])`` returns ``[dW, db]``. A list is a
-container, not an array: ``grad(f)([1.0, 2.0])`` returns a list of two numbers.
-Integer inputs are differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``);
-boolean inputs are refused.
+Inputs, outputs, tangents and cotangents may be numbers, NumPy arrays, or
+pytrees of them (:mod:`autodiff_ref.tree`: nested tuples, lists, dicts and
+namedtuples), as in JAX: ``grad(loss)({"w": W, "b": b})`` returns
+``{"w": dW, "b": db}``. A list is a container, not an array:
+``grad(f)([1.0, 2.0])`` returns a list of two numbers. Integer inputs are
+differentiated as floats (``grad(f)(3)`` is ``grad(f)(3.0)``); boolean inputs
+are refused, and so are complex ones where JAX refuses them (``grad``,
+``jacfwd``, ``jacrev``). Derivatives keep the inputs' float type (float32 in,
+float32 out). Keyword arguments pass through undifferentiated.
 """
 
 from __future__ import annotations
@@ -20,18 +24,33 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import inspect
-import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import rules
-from .core import Tracer, shape_of
+from .arguments import (  # shared checks; _as_input, _ones_like, ... stay importable here
+    ArgNums,
+    _as_input,
+    _as_input_tree,  # noqa: F401  (imported from here by other modules)
+    _check_outputs,
+    _check_scalar_output,
+    _check_tuple,
+    _dtype,
+    _float_dtype,
+    _input_leaves,
+    _normalize_argnums,
+    _ones_like,
+    _refuse_complex,
+    _split_args,
+    _zeros_like,
+)
+from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
 from .taylor import taylor_leaves
+from .tree import PyTreeDef, tree_flatten, tree_leaves_like, tree_unflatten
 
 __all__ = [
     "derivative",
@@ -44,8 +63,6 @@ __all__ = [
     "value_and_grad",
     "vjp",
 ]
-
-ArgNums = int | Sequence[int]
 
 
 @contextlib.contextmanager
@@ -67,149 +84,9 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-# -- tuples and lists of arrays ("pytrees" with two kinds of node) -----------
-def _flatten(tree: Any) -> tuple[list[Any], Any]:
-    if isinstance(tree, tuple | list):
-        leaves: list[Any] = []
-        defs = []
-        for child in tree:
-            child_leaves, child_def = _flatten(child)
-            leaves.extend(child_leaves)
-            defs.append((len(child_leaves), child_def))
-        return leaves, (type(tree), defs)
-    return [tree], None
-
-
-def _unflatten(treedef: Any, leaves: Sequence[Any]) -> Any:
-    if treedef is None:
-        return leaves[0]
-    kind, defs = treedef
-    children, start = [], 0
-    for count, child_def in defs:
-        children.append(_unflatten(child_def, leaves[start : start + count]))
-        start += count
-    return kind(children)
-
-
-# -- checking inputs -----------------------------------------------------------
-def _as_input(x: Any, transform: str) -> Any:
-    """A differentiable input: floats and float arrays as they are, ints as floats."""
-    if isinstance(x, Tracer):
-        return x
-    if isinstance(x, bool | np.bool_):
-        raise TypeError(
-            f"{transform} cannot differentiate with respect to a boolean; "
-            "pass a float, or move the flag out of the differentiated arguments (argnums)"
-        )
-    if isinstance(x, numbers.Integral):
-        return float(x)
-    if isinstance(x, numbers.Number):
-        return x
-    try:
-        arr = np.asarray(x)
-    except TypeError:
-        raise
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{transform} needs numbers or arrays as inputs: {exc}") from None
-    if arr.dtype.kind == "b":
-        raise TypeError(
-            f"{transform} cannot differentiate with respect to a boolean array; "
-            "convert it with x.astype(float) if you mean it"
-        )
-    if arr.dtype.kind in "iu":
-        return arr.astype(float)
-    if arr.dtype.kind not in "fc":
-        raise TypeError(
-            f"{transform} needs numbers or numeric arrays as inputs, "
-            f"got {type(x).__name__} (dtype {arr.dtype})"
-        )
-    return arr
-
-
-def _input_leaves(x: Any, transform: str) -> tuple[list[Any], Any]:
-    """The leaves of an input (an array, or a tuple/list of them) and its structure."""
-    leaves, treedef = _flatten(x)
-    return [_as_input(leaf, transform) for leaf in leaves], treedef
-
-
-def _as_input_tree(x: Any, transform: str) -> Any:
-    """An input with every leaf checked (and integers made floats)."""
-    leaves, treedef = _input_leaves(x, transform)
-    return _unflatten(treedef, leaves)
-
-
-def _array_only(xs: Sequence[Any], transform: str) -> None:
-    if any(isinstance(x, tuple | list) for x in xs):
-        raise TypeError(
-            f"{transform} differentiates with respect to arrays; for a tuple or list of "
-            "arrays, pass them as separate arguments and list them in argnums"
-        )
-
-
-def _ones_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.ones(shape) if shape else 1.0
-
-
-def _zeros_like(x: Any) -> Any:
-    shape = shape_of(x)
-    return np.zeros(shape) if shape else 0.0
-
-
-def _check_tuple(name: str, value: Any, example: str) -> tuple:
-    if not isinstance(value, tuple | list):
-        raise TypeError(f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}")
-    return tuple(value)
-
-
-def _normalize_argnums(f: Callable, argnums: ArgNums, transform: str) -> tuple[int, ...]:
-    nums: tuple[Any, ...] = (argnums,) if isinstance(argnums, int) else ()
-    if isinstance(argnums, Sequence):  # anything else stays () and is refused just below
-        nums = tuple(argnums)
-    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
-        raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}")
-    try:
-        params = inspect.signature(f).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
-        return nums
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return nums
-    arity = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-    for i in nums:
-        if not -arity <= i < arity:
-            raise ValueError(
-                f"{transform}: argnums {i} is out of range for "
-                f"{getattr(f, '__name__', 'f')}, which takes {arity} positional "
-                f"argument{'s' if arity != 1 else ''} (valid: 0 to {arity - 1})"
-            )
-    return nums
-
-
-def _split_args(
-    args: Sequence[Any], nums: tuple[int, ...], transform: str
-) -> tuple[list[Any], Callable[..., list[Any]]]:
-    """The differentiated arguments, and a way to put new values in their places."""
-    n = len(args)
-    for i in nums:
-        if not -n <= i < n:
-            raise ValueError(
-                f"{transform}: argnums {i} is out of range: the function was called "
-                f"with {n} positional argument{'s' if n != 1 else ''}"
-            )
-    positions = [i % n for i in nums]
-    if len(set(positions)) != len(positions):  # the later one would silently win
-        raise ValueError(
-            f"{transform}: argnums {nums} names the same argument more than once; "
-            "list each argument once"
-        )
-
-    def with_values(*values: Any) -> list[Any]:
-        full = list(args)
-        for i, v in zip(positions, values, strict=True):
-            full[i] = v
-        return full
-
-    return [_as_input_tree(args[i], transform) for i in positions], with_values
+# -- pytrees: autodiff_ref.tree; the old private names stay importable ---------
+_flatten = tree_flatten
+_unflatten = tree_unflatten
 
 
 # -- auxiliary outputs (has_aux) --------------------------------------------------
@@ -270,9 +147,9 @@ def jvp(
     Parameters
     ----------
     f : callable
-        A function of ``len(primals)`` arrays.
+        A function of ``len(primals)`` arrays (or pytrees of arrays).
     primals, tangents : tuple
-        The point, and a direction of the same shapes.
+        The point, and a direction of the same structure, shapes and dtypes.
     has_aux : bool
         If True, ``f`` returns ``(output, aux)``: ``aux`` is returned as a
         third value, undifferentiated.
@@ -280,9 +157,9 @@ def jvp(
     Returns
     -------
     primal_out : array
-        ``f(*primals)``.
+        ``f(*primals)`` (a pytree of arrays if ``f`` returns one).
     tangent_out : array
-        ``J(primals) @ tangents``, shaped like ``primal_out``.
+        ``J(primals) @ tangents``, structured like ``primal_out``.
 
     Examples
     --------
@@ -291,6 +168,8 @@ def jvp(
     (0.0, 2.0)
     >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))  # d/dx (x y) = y
     (12.0, 4.0)
+    >>> jvp(lambda p: p["w"] * p["b"], ({"w": 2.0, "b": 3.0},), ({"w": 1.0, "b": 0.0},))
+    (6.0, 3.0)
     """
     if has_aux:
         main, aux = _with_aux(f, "jvp")
@@ -305,31 +184,33 @@ def jvp(
     inputs = []
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         p_leaves, p_def = _input_leaves(p, "jvp")
-        t_leaves, t_def = _input_leaves(t, "jvp")
-        if p_def != t_def:
-            raise ValueError(
-                f"jvp: tangent {k} is not structured like its primal (a tuple or list of "
-                "arrays needs a tuple or list of tangents of the same length)"
-            )
+        t_leaves = tree_leaves_like(p_def, t, f"tangent {k} of jvp")
+        t_leaves = [_as_input(leaf, "jvp") for leaf in t_leaves]
         for p_leaf, t_leaf in zip(p_leaves, t_leaves, strict=True):
             if shape_of(p_leaf) != shape_of(t_leaf):
                 raise ValueError(
                     f"jvp: tangent {k} has shape {shape_of(t_leaf)} but its primal has shape "
                     f"{shape_of(p_leaf)}; tangents must have their primal's shape"
                 )
+            p_type, t_type = _dtype(p_leaf), _dtype(t_leaf)
+            if p_type is not None and t_type is not None and p_type != t_type:
+                raise TypeError(  # as JAX: a silent cast would hide a precision bug
+                    f"jvp: primal {k} has dtype {p_type}, so its tangent must have dtype "
+                    f"{p_type} too, but it has dtype {t_type}; convert one of them"
+                )
         duals = [Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)]
-        inputs.append(_unflatten(p_def, duals))
+        inputs.append(tree_unflatten(p_def, duals))
     treedef, primal_leaves, tangent_leaves = _run_forward(f, inputs, trace)
     tangent_leaves = [
         _zeros_like(p) if t is None else t
         for p, t in zip(primal_leaves, tangent_leaves, strict=True)
     ]
-    return _unflatten(treedef, primal_leaves), _unflatten(treedef, tangent_leaves)
+    return tree_unflatten(treedef, primal_leaves), tree_unflatten(treedef, tangent_leaves)
 
 
 def _run_forward(
     f: Callable, inputs: Sequence[Any], trace: ForwardTrace
-) -> tuple[Any, list[Any], list[Any]]:
+) -> tuple[PyTreeDef, list[Any], list[Any]]:
     """Call ``f`` on dual inputs of ``trace``; split each output leaf into primal and tangent.
 
     The tangent is None for an output that does not depend on the inputs.
@@ -338,7 +219,8 @@ def _run_forward(
         out = f(*inputs)
     finally:
         trace.active = False
-    leaves, treedef = _flatten(out)
+    leaves, treedef = tree_flatten(out)
+    _check_outputs(leaves, out)
     primals, tangents = [], []
     for leaf in leaves:
         ours = isinstance(leaf, Dual) and leaf._trace is trace
@@ -355,7 +237,9 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     gets every derivative up to ``order`` at once, exact to rounding, at a cost
     that grows with the square of the order (nesting first-order passes would
     double it with each order).  For an array ``x`` and an elementwise ``f``
-    this gives the derivatives elementwise.
+    this gives the derivatives elementwise; a function that is not elementwise
+    (``sum``, ``x[::-1]``) is refused, since its derivative is a Jacobian: use
+    :func:`grad` or :func:`jacfwd`.
 
     Examples
     --------
@@ -377,55 +261,139 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     if order == 0:
         return f(x)
     x = _as_input(x, "derivative")
+    array = not isinstance(x, Tracer) and int(np.prod(shape_of(x))) > 1
     if order == 1:
-        return jvp(f, (x,), (_ones_like(x),))[1]
+        return _elementwise_derivative(f, x) if array else jvp(f, (x,), (_ones_like(x),))[1]
+    if array:
+        _elementwise_derivative(f, x)  # refuses an f that is not elementwise
     # The curve x + t: its series is (1, 0, 0, ...), and the k-th term out is f^(k)(x).
     terms = (_ones_like(x),) + (_zeros_like(x),) * (order - 1)
     treedef, _, term_leaves = taylor_leaves(f, (x,), (terms,))
-    return _unflatten(treedef, [leaf_terms[-1] for leaf_terms in term_leaves])
+    return tree_unflatten(treedef, [leaf_terms[-1] for leaf_terms in term_leaves])
 
 
-def _basis(shape: tuple[int, ...]) -> list[Any]:
+def _elementwise_derivative(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f'(x)`` elementwise, refusing an ``f`` whose Jacobian is not diagonal.
+
+    One pass pushes two directions: ones, whose image is ``f'(x)`` if ``f`` is
+    elementwise, and a random positive direction ``r``, whose image must then be
+    ``f'(x) * r``. Any output element that depends on another input element breaks
+    that (for all but a measure-zero set of ``r``), so it costs one extra tangent,
+    not the whole Jacobian.
+    """
+    direction = np.random.default_rng(0).uniform(1.0, 2.0, shape_of(x)).astype(x.dtype)
+    trace = ForwardTrace(batch=2)
+    tangents = np.stack([np.ones_like(x), direction])
+    treedef, primals, pushed = _run_forward(f, [Dual._new(x, tangents, trace)], trace)
+    slopes = []
+    for primal, tangent in zip(primals, pushed, strict=True):
+        if tangent is None:
+            slopes.append(_zeros_like(primal))
+            continue
+        ones_image, r_image = primal_value(tangent[0]), primal_value(tangent[1])
+        expected = ones_image * direction if shape_of(primal) == shape_of(x) else None
+        if expected is None or not _agree(r_image, expected):
+            raise ValueError(
+                "derivative(f, x) with an array x is the elementwise derivative, but f is "
+                f"not elementwise (its output of shape {shape_of(primal)} does not depend on "
+                f"each element of x of shape {shape_of(x)} alone); use grad for a scalar f, "
+                "or jacfwd (or jacrev) for the whole Jacobian"
+            )
+        slopes.append(ones_image)
+    return tree_unflatten(treedef, slopes)
+
+
+def _agree(a: Any, b: Any) -> bool:
+    """Equal up to the rounding of the two tangents' different summation orders."""
+    both = np.isfinite(a) & np.isfinite(b)
+    scale = np.max(np.abs(b[both]), initial=0.0)
+    return bool(np.allclose(a[both], b[both], rtol=1e-9, atol=1e-12 * scale))
+
+
+def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
     """The unit arrays of ``shape``, in C order."""
     size = int(np.prod(shape))
-    eye = np.eye(size)
-    return [eye[k].reshape(shape) if shape else 1.0 for k in range(size)]
+    eye = np.eye(size, dtype=dtype)
+    return [eye[k].reshape(shape) if shape else eye[k, 0] for k in range(size)]
 
 
-def _push_basis(f: Callable[[Any], Any], x: Any) -> tuple[Any, list[Any]]:
-    """``f(x)`` and, per output leaf, its derivative along every unit direction of ``x``.
+def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
+    """``f(*xs)`` and, per output leaf, its derivative along every unit direction of each x.
 
-    All directions go through ``f`` in one pass: the tangent of ``x`` is the
-    identity, stacked along a leading batch axis of ``x.size`` directions.
+    All directions go through ``f`` in one pass: the inputs' tangents are the
+    identity, stacked along a leading batch axis of ``n`` directions (``n`` is
+    the number of input elements; each input gets its own columns of it).
+    Returns the output structure, the output leaves, and per output leaf one
+    Jacobian ``out.shape + x.shape`` per input.
     """
-    in_shape = shape_of(x)
-    n = int(np.prod(in_shape))
-    trace = ForwardTrace(batch=n)
-    treedef, primals, tangents = _run_forward(
-        f, [Dual._new(x, np.eye(n).reshape((n, *in_shape)), trace)], trace
-    )
+    sizes = [int(np.prod(shape_of(x))) for x in xs]
+    n = sum(sizes)
+    if n == 0:  # nothing to differentiate: f's value, and empty Jacobians
+        treedef, primals, _ = _run_forward(f, xs, ForwardTrace())
+        empty = [[np.zeros(shape_of(p) + shape_of(x)) for x in xs] for p in primals]
+        return treedef, primals, empty
+    eye = np.eye(n, dtype=np.result_type(*(_float_dtype(x) for x in xs)))
+    trace = ForwardTrace(batch=n if n > 1 else None)  # one direction: a plain JVP
+    duals, start = [], 0
+    for x, size in zip(xs, sizes, strict=True):
+        columns = eye[:, start : start + size].reshape((n, *shape_of(x)))
+        duals.append(Dual._new(x, columns if n > 1 else columns[0], trace))
+        start += size
+    treedef, primals, tangents = _run_forward(f, duals, trace)
     jacobians = []
     for primal, tangent in zip(primals, tangents, strict=True):
         out_shape = shape_of(primal)
-        if tangent is None:  # the output does not depend on x
-            jacobians.append(np.zeros(out_shape + in_shape))
+        if tangent is None:  # the output does not depend on the inputs
+            jacobians.append([np.zeros(out_shape + shape_of(x), eye.dtype) for x in xs])
             continue
-        # (n, *out_shape) -> (*out_shape, n) -> (*out_shape, *in_shape)
+        if n == 1:  # a plain JVP: the tangent is the one column, of the one nonempty x
+            blocks = [
+                rules.reshape(tangent, shape=out_shape + shape_of(x))
+                if size
+                else np.zeros(out_shape + shape_of(x), eye.dtype)
+                for x, size in zip(xs, sizes, strict=True)
+            ]
+            jacobians.append(blocks)
+            continue
+        # (n, *out_shape) -> (*out_shape, n), then each input's columns, shaped like it
         moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
-        jacobians.append(rules.reshape(moved, shape=out_shape + in_shape))
-    return _unflatten(treedef, primals), jacobians
+        blocks, start = [], 0
+        for x, size in zip(xs, sizes, strict=True):
+            mine = (..., slice(start, start + size))  # this input's columns
+            block = moved if size == n else rules.getitem(moved, index=mine)
+            blocks.append(rules.reshape(block, shape=out_shape + shape_of(x)))
+            start += size
+        jacobians.append(blocks)
+    return treedef, primals, jacobians
+
+
+def _arrange(
+    out_def: PyTreeDef, per_leaf: list[list[Any]], in_defs: list[PyTreeDef], argnums: ArgNums
+) -> Any:
+    """Jacobian blocks nested as JAX nests them: the output's structure outside, then
+    the tuple of ``argnums`` (if it is a tuple), then each argument's structure."""
+    counts = [d.num_leaves for d in in_defs]
+    arranged = []
+    for blocks in per_leaf:
+        per_arg, start = [], 0
+        for d, count in zip(in_defs, counts, strict=True):
+            per_arg.append(tree_unflatten(d, blocks[start : start + count]))
+            start += count
+        arranged.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+    return tree_unflatten(out_def, arranged)
 
 
 def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Jacobian of ``f`` by forward mode: one column per input element.
 
-    The columns are the JVPs along the unit directions of the input. They are
+    The columns are the JVPs along the unit directions of the inputs. They are
     pushed through ``f`` together, as a batch of tangents in a single forward
     pass: elementwise operations handle the whole batch at once; linear
     operations without a batched form go one column at a time.
 
-    The result has shape ``out.shape + in.shape``; with a tuple ``argnums``,
-    a tuple of such Jacobians.
+    The result has shape ``out.shape + in.shape``. For pytrees and a tuple
+    ``argnums`` it is nested as in JAX: the output's structure outside, then
+    the tuple of arguments, then each argument's structure.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
     ``(jacobian, aux)``.
@@ -437,33 +405,87 @@ def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     >>> jacfwd(lambda x: x[0] * x[1] + x)(np.array([2.0, 3.0]))
     array([[4., 2.],
            [3., 3.]])
+
+    Tuple outputs and tuple ``argnums``: ``J[i][j]`` is output i by argument j.
+
+    >>> J = jacfwd(lambda x, y: (x * y, x + y), argnums=(0, 1))(2.0, 3.0)
+    >>> [[float(J[i][j]) for j in range(2)] for i in range(2)]
+    [[3.0, 2.0], [1.0, 1.0]]
     """
     nums = _normalize_argnums(f, argnums, "jacfwd")
     if has_aux:
         return _aux_returned(jacfwd, f, argnums, "jacfwd")
 
     @functools.wraps(f)
-    def jacobian(*args: Any) -> Any:
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacfwd")
-        _array_only(xs, "jacfwd")
-        jacobians = []
-        for k, x in enumerate(xs):
+        _refuse_complex(xs, "jacfwd")
+        flat = [_input_leaves(x, "jacfwd") for x in xs]
+        in_defs = [d for _, d in flat]
 
-            def f_k(xk: Any, k: int = k) -> Any:
-                return f(*with_values(*xs[:k], xk, *xs[k + 1 :]))
+        def f_leaves(*leaves: Any) -> Any:
+            trees, start = [], 0
+            for d in in_defs:
+                trees.append(tree_unflatten(d, leaves[start : start + d.num_leaves]))
+                start += d.num_leaves
+            return f(*with_values(*trees), **kwargs)
 
-            if not shape_of(x):  # one direction: a plain JVP
-                out, tangent = jvp(f_k, (x,), (1.0,))
-                jacobians.append(tangent)
-                continue
-            out, per_leaf = _push_basis(f_k, x)
-            jacobians.append(_unflatten(_flatten(out)[1], per_leaf))
-        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+        leaves = [leaf for ls, _ in flat for leaf in ls]
+        out_def, _, per_leaf = _push_basis(f_leaves, leaves)
+        return _arrange(out_def, per_leaf, in_defs, argnums)
 
     return jacobian
 
 
 # -- reverse mode --------------------------------------------------------------
+class _Recording:
+    """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
+
+    def __init__(self, f: Callable, primals: Sequence[Any], transform: str = "vjp") -> None:
+        flat = [_input_leaves(p, transform) for p in primals]
+        trace = ReverseTrace()
+        try:
+            nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
+            with cycle_collector_paused():
+                out = f(*(tree_unflatten(d, ns) for ns, (_, d) in zip(nodes, flat, strict=True)))
+        except BaseException:
+            trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
+            raise
+        finally:
+            trace.active = False
+        self.tape, trace.tape = trace.tape, None  # only this recording keeps the graph alive
+        self.trace, self.nodes, self.in_defs = trace, nodes, [d for _, d in flat]
+        self.leaves, self.treedef = tree_flatten(out)
+        _check_outputs(self.leaves, out)
+        self.out = tree_unflatten(self.treedef, [self.value(k) for k in range(len(self.leaves))])
+
+    def value(self, k: int) -> Any:
+        """Output leaf ``k`` without its node."""
+        leaf = self.leaves[k]
+        return leaf.value if self.depends(k) else leaf
+
+    def depends(self, k: int) -> bool:
+        """Whether output leaf ``k`` was computed from the inputs."""
+        leaf = self.leaves[k]
+        return isinstance(leaf, Node) and leaf._trace is self.trace
+
+    def sweep(self, k: int, ct: Any) -> dict[int, Any]:
+        """The input cotangents, by tape index, of output leaf ``k`` given its cotangent."""
+        if not self.depends(k):
+            return {}
+        assert self.tape is not None
+        with cycle_collector_paused():
+            return backward(self.tape, self.leaves[k], ct)
+
+    def input_trees(self, cts: dict[int, Any]) -> tuple:
+        """One cotangent per primal, structured like it (zeros where nothing flowed)."""
+        return tuple(
+            tree_unflatten(d, [cts[n.index] if n.index in cts else _zeros_like(n.value)
+                               for n in ns])
+            for ns, d in zip(self.nodes, self.in_defs, strict=True)
+        )  # fmt: skip
+
+
 def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
 
@@ -484,54 +506,23 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     if has_aux:
         main, aux = _with_aux(f, "vjp")
         return (*vjp(main, *primals), aux())
-    flat = [_input_leaves(p, "vjp") for p in primals]
-    trace = ReverseTrace()
-    try:
-        nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
-        with cycle_collector_paused():
-            out = f(
-                *(_unflatten(treedef, ns) for ns, (_, treedef) in zip(nodes, flat, strict=True))
-            )
-    except BaseException:
-        trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
-        raise
-    finally:
-        trace.active = False
-    tape, trace.tape = trace.tape, None  # only vjp_fn keeps the graph alive
-    assert tape is not None
-    leaves, treedef = _flatten(out)
-    out_primal = _unflatten(
-        treedef, [leaf.value if isinstance(leaf, Node) and leaf._trace is trace else leaf
-                  for leaf in leaves]
-    )  # fmt: skip
+    rec = _Recording(f, primals, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        ct_leaves, ct_def = _flatten(cotangent)
-        if ct_def != treedef:
-            raise ValueError(
-                "the cotangent must have the structure of f's output "
-                f"({len(leaves)} array(s)); got {len(ct_leaves)}"
-            )
+        ct_leaves = tree_leaves_like(rec.treedef, cotangent, "cotangent given to vjp_fn")
         input_cts: dict[int, Any] = {}
-        for leaf, ct in zip(leaves, ct_leaves, strict=True):
+        for k, ct in enumerate(ct_leaves):
             ct = _as_input(ct, "vjp_fn")
-            if shape_of(ct) != shape_of(leaf):
+            if shape_of(ct) != shape_of(rec.leaves[k]):
                 raise ValueError(
                     f"cotangent shape {shape_of(ct)} does not match the output shape "
-                    f"{shape_of(leaf)}; pass one cotangent entry per output entry"
+                    f"{shape_of(rec.leaves[k])}; pass one cotangent entry per output entry"
                 )
-            if not (isinstance(leaf, Node) and leaf._trace is trace):
-                continue  # this output does not depend on the inputs
-            with cycle_collector_paused():
-                cts = backward(tape, leaf, ct)
-            for k, c in cts.items():
-                input_cts[k] = c if k not in input_cts else rules.add(input_cts[k], c)
-        return tuple(
-            _unflatten(treedef, [input_cts.get(n.index, _zeros_like(n.value)) for n in ns])
-            for ns, (_, treedef) in zip(nodes, flat, strict=True)
-        )
+            for i, c in rec.sweep(k, ct).items():
+                input_cts[i] = c if i not in input_cts else rules.add(input_cts[i], c)
+        return rec.input_trees(input_cts)
 
-    return out_primal, vjp_fn
+    return rec.out, vjp_fn
 
 
 def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
@@ -558,16 +549,12 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
         return with_aux
 
     @functools.wraps(f)
-    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
+    def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         xs, with_values = _split_args(args, nums, "grad")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
-        if isinstance(out, tuple | list) or shape_of(out) != ():
-            shape = "a tuple" if isinstance(out, tuple | list) else f"shape {shape_of(out)}"
-            raise TypeError(
-                f"grad needs a scalar output, but f returned {shape}; "
-                "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
-            )
-        cts = vjp_fn(1.0)
+        _refuse_complex(xs, "grad")
+        out, vjp_fn = vjp(lambda *v: f(*with_values(*v), **kwargs), *xs)
+        _check_scalar_output(out, "grad")
+        cts = vjp_fn(_ones_like(out))
         return out, cts[0] if isinstance(argnums, int) else cts
 
     return value_and_gradient
@@ -579,9 +566,10 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     Parameters
     ----------
     f : callable
-        Returns a scalar.
+        Returns a real scalar.
     argnums : int or tuple of int
-        Which positional arguments to differentiate with respect to.
+        Which positional arguments to differentiate with respect to. Keyword
+        arguments are passed to ``f`` and not differentiated.
     has_aux : bool
         If True, ``f`` returns a pair ``(output, aux)``: only ``output`` is
         differentiated, and ``aux`` (any numbers, arrays or containers of
@@ -590,7 +578,7 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     Returns
     -------
     callable
-        Takes ``f``'s arguments; returns the gradient, shaped like the
+        Takes ``f``'s arguments; returns the gradient, structured like the
         argument (a tuple of them for a tuple ``argnums``).
 
     Examples
@@ -605,6 +593,8 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     (6.0, 4.0)
     >>> grad(grad(lambda x: x**3))(2.0)
     12.0
+    >>> grad(lambda p: p["w"] * p["b"])({"w": 2.0, "b": 3.0})
+    {'w': 3.0, 'b': 2.0}
     """
     value_and_gradient = value_and_grad(f, argnums, has_aux)
 
@@ -618,6 +608,8 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
 
 def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
+
+    Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
 
     >>> import numpy as np
     >>> from autodiff_ref import jacrev
@@ -633,22 +625,29 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
         return _aux_returned(jacrev, f, argnums, "jacrev")
 
     @functools.wraps(f)
-    def jacobian(*args: Any) -> Any:
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacrev")
-        _array_only(xs, "jacrev")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v)), *xs)
-        if isinstance(out, tuple | list):
-            raise TypeError("jacrev needs f to return one array; stack the outputs first")
-        out_shape = shape_of(out)
-        rows = [vjp_fn(e) for e in _basis(out_shape)]
-        jacobians = []
-        for k, x in enumerate(xs):
-            if not out_shape:
-                jacobians.append(rows[0][k])
-                continue
-            stacked = rules.stack(*[r[k] for r in rows], axis=0)
-            jacobians.append(rules.reshape(stacked, shape=out_shape + shape_of(x)))
-        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+        _refuse_complex(xs, "jacrev")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev")
+        inputs = [n for ns in rec.nodes for n in ns]
+        per_leaf = []
+        for k, out_leaf in enumerate(rec.leaves):
+            out_shape = shape_of(out_leaf)
+            # One backward pass per element of this output: row e_i^T J of each input.
+            rows = [rec.sweep(k, e) for e in _basis(out_shape, _float_dtype(out_leaf))]
+            blocks = []
+            for n in inputs:
+                zero = _zeros_like(n.value)
+                entries = [row.get(n.index, zero) for row in rows]
+                if not out_shape:
+                    blocks.append(entries[0])
+                elif not entries:  # an empty output: an empty Jacobian
+                    blocks.append(np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value)))
+                else:
+                    stacked = rules.stack(*entries, axis=0)
+                    blocks.append(rules.reshape(stacked, shape=out_shape + shape_of(n.value)))
+            per_leaf.append(blocks)
+        return _arrange(rec.treedef, per_leaf, rec.in_defs, argnums)
 
     return jacobian
 

@@ -22,7 +22,8 @@ SETTINGS = settings(max_examples=80, deadline=None)
 
 def complex_step(expr, point, var):
     shifted = {k: v + 1j * H if k == var else v for k, v in point.items()}
-    return np.imag(evaluate(expr, **shifted)) / H
+    with ad.numerical.complex_step_stand_ins():  # abs(z) would be |z|
+        return np.imag(evaluate(expr, **shifted)) / H
 
 
 @SETTINGS

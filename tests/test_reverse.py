@@ -35,7 +35,8 @@ def cs_jacobian(f: Callable[..., Any], args: tuple[Any, ...], k: int) -> np.ndar
     for e in np.eye(x.size):
         xs = list(args)
         xs[k] = x + 1j * h * e.reshape(x.shape)
-        columns.append(np.imag(f(*xs)) / h)
+        with ad.numerical.complex_step_stand_ins():  # abs(z) would be |z|
+            columns.append(np.imag(f(*xs)) / h)
     out_shape = np.shape(columns[0]) if columns else ()
     return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
 
@@ -660,7 +661,7 @@ def _re(shape: tuple[int, ...]) -> str:
 
 def test_cotangent_of_the_wrong_structure() -> None:
     _, vjp_fn = ad.vjp(lambda v: (v * 2.0, ad.sum(v)), np.ones(3))
-    with pytest.raises(ValueError, match="structure of f's output"):
+    with pytest.raises(ValueError, match=r"structure PyTreeDef\(\(\*, \*\)\).*PyTreeDef\(\*\)"):
         vjp_fn(np.ones(3))
     with pytest.raises(ValueError, match="structure"):
         vjp_fn((np.ones(3), 1.0, 1.0))

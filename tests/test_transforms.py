@@ -31,7 +31,8 @@ def cs_jacobian(f: Fn, x: Any) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by the complex step, shaped ``out.shape + x.shape``."""
     h = 1e-30
     x = np.asarray(x, dtype=float)
-    columns = [np.imag(f(x + 1j * h * e.reshape(x.shape))) / h for e in np.eye(x.size)]
+    with ad.numerical.complex_step_stand_ins():  # abs(z) would be |z|
+        columns = [np.imag(f(x + 1j * h * e.reshape(x.shape))) / h for e in np.eye(x.size)]
     return np.stack(columns, axis=-1).reshape(np.shape(columns[0]) + x.shape)
 
 
@@ -540,14 +541,18 @@ def test_jvp_with_tuple_primals_and_mismatched_tangent_structure() -> None:
 
     out, tangent = ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), ((1.0, 0.0),))
     assert (out, tangent) == (6.0, 3.0)
-    with pytest.raises(ValueError, match="structured like its primal"):
+    with pytest.raises(
+        ValueError, match=r"tangent 0 .* structure PyTreeDef\(\(\*, \*\)\), .* PyTreeDef\(\*\)"
+    ):
         ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), (1.0,))
 
 
-def test_jacobians_refuse_containers_and_say_what_to_do() -> None:
+def test_jacobians_of_a_list_argument_are_lists_of_blocks() -> None:
     import autodiff_ref as ad
 
-    with pytest.raises(TypeError, match="separate arguments"):
-        ad.jacfwd(lambda p: p[0])([np.ones(2), np.ones(2)])
-    with pytest.raises(TypeError, match="separate arguments"):
-        ad.jacrev(lambda p: p[0])([np.ones(2), np.ones(2)])
+    # d p[0] / d p = [I, 0]: one block per list item, each out.shape + item.shape.
+    for jacobian in (ad.jacfwd, ad.jacrev):
+        got = jacobian(lambda p: p[0])([np.ones(2), np.ones(3)])
+        assert isinstance(got, list) and len(got) == 2
+        np.testing.assert_array_equal(got[0], np.eye(2))
+        np.testing.assert_array_equal(got[1], np.zeros((2, 3)))

@@ -1,0 +1,217 @@
+"""What the transforms take and give: inputs checked and copied, outputs checked.
+
+The transforms of :mod:`autodiff_ref.transforms` share these checks, so each
+refusal is worded once: a boolean, string or ragged input, an output that is
+not differentiable data, a complex number where only a real one makes sense,
+an ``argnums`` out of range.  They also fix the dtypes of derivatives: a
+derivative has its input's float type (float32 in, float32 out).
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import Tracer, primal_value, shape_of
+from .tree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
+
+ArgNums = int | Sequence[int]
+
+
+def _as_input(x: Any, transform: str) -> Any:
+    """A differentiable input: floats and float arrays, ints as floats, arrays copied.
+
+    The copy means no output of a transform is the caller's own array (the
+    identity function's jvp would otherwise hand back its argument).
+    """
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, bool | np.bool_):
+        raise TypeError(
+            f"{transform} cannot differentiate with respect to a boolean; "
+            "pass a float, or move the flag out of the differentiated arguments (argnums)"
+        )
+    if isinstance(x, numbers.Integral):
+        return float(x)
+    if isinstance(x, numbers.Number):
+        return x
+    try:
+        arr = np.array(x)
+    except TypeError:
+        raise
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{transform} needs numbers or arrays as inputs: {exc}") from None
+    if arr.dtype.kind == "b":
+        raise TypeError(
+            f"{transform} cannot differentiate with respect to a boolean array; "
+            "convert it with x.astype(float) if you mean it"
+        )
+    if arr.dtype.kind in "iu":
+        return arr.astype(float)
+    if arr.dtype.kind not in "fc":
+        raise TypeError(
+            f"{transform} needs numbers or numeric arrays as inputs, "
+            f"got {type(x).__name__} (dtype {arr.dtype})"
+        )
+    return arr
+
+
+def _input_leaves(x: Any, transform: str) -> tuple[list[Any], PyTreeDef]:
+    """The leaves of an input (an array, or a pytree of them) and its structure."""
+    leaves, treedef = tree_flatten(x)
+    return [_as_input(leaf, transform) for leaf in leaves], treedef
+
+
+def _as_input_tree(x: Any, transform: str) -> Any:
+    """An input with every leaf checked (and integers made floats)."""
+    leaves, treedef = _input_leaves(x, transform)
+    return tree_unflatten(treedef, leaves)
+
+
+def _is_data(leaf: Any) -> bool:
+    """Whether an output leaf is a number, a numeric array or a traced value."""
+    if isinstance(leaf, Tracer | numbers.Number):
+        return True
+    return isinstance(leaf, np.ndarray | np.generic) and leaf.dtype.kind in "biufc"
+
+
+def _check_outputs(leaves: Sequence[Any], out: Any) -> None:
+    """Refuse outputs that are not differentiable data, naming what was returned."""
+    for leaf in leaves:
+        if not _is_data(leaf):
+            where = "" if leaf is out else f" inside its output {_describe(out)}"
+            raise TypeError(
+                f"f returned {_describe(leaf)}{where}, which is not "
+                "differentiable data; return numbers, arrays, or tuples, lists, dicts "
+                "or namedtuples of them"
+            )
+
+
+def _describe(x: Any) -> str:
+    text = repr(x)
+    return f"a {type(x).__name__} ({text if len(text) <= 60 else text[:57] + '...'})"
+
+
+def _value(x: Any) -> Any:
+    """The plain value inside ``x``; None for a symbolic expression, which has none."""
+    try:
+        return primal_value(x)
+    except TypeError:
+        return None
+
+
+def _dtype(x: Any) -> np.dtype | None:
+    """The dtype of a NumPy value; None for Python numbers, which take any float type."""
+    x = _value(x)
+    return x.dtype if isinstance(x, np.ndarray | np.generic) else None
+
+
+def _float_dtype(x: Any) -> np.dtype:
+    """The dtype derivatives of ``x`` get: its own if inexact, else float64."""
+    dtype = _dtype(x)
+    if dtype is None:
+        return np.dtype(complex if isinstance(_value(x), complex) else float)
+    return dtype if dtype.kind in "fc" else np.dtype(float)
+
+
+def _ones_like(x: Any) -> Any:
+    if not shape_of(x) and _dtype(x) is None:  # scalar graphs stay Python floats
+        return 1.0
+    return np.ones(shape_of(x), dtype=_float_dtype(x))[()]
+
+
+def _zeros_like(x: Any) -> Any:
+    if not shape_of(x) and _dtype(x) is None:
+        return 0.0
+    return np.zeros(shape_of(x), dtype=_float_dtype(x))[()]
+
+
+def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
+    """grad, jacfwd and jacrev differentiate real functions of real inputs, as JAX's do."""
+    for x in tree_leaves(list(xs)):
+        if _float_dtype(x).kind == "c":
+            raise TypeError(
+                f"{transform} differentiates with respect to real inputs, but an input is "
+                f"complex ({_describe(_value(x))}); use jvp or vjp, which push complex "
+                "tangents and cotangents through the same rules (holomorphic=True, JAX's "
+                "option for this, is not implemented)"
+            )
+
+
+def _check_tuple(name: str, value: Any, example: str) -> tuple:
+    if not isinstance(value, tuple | list):
+        raise TypeError(f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}")
+    return tuple(value)
+
+
+def _normalize_argnums(f: Callable, argnums: ArgNums, transform: str) -> tuple[int, ...]:
+    nums: tuple[Any, ...] = (argnums,) if isinstance(argnums, int) else ()
+    if isinstance(argnums, Sequence):  # anything else stays () and is refused just below
+        nums = tuple(argnums)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return nums
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return nums
+    arity = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    for i in nums:
+        if not -arity <= i < arity:
+            raise ValueError(
+                f"{transform}: argnums {i} is out of range for "
+                f"{getattr(f, '__name__', 'f')}, which takes {arity} positional "
+                f"argument{'s' if arity != 1 else ''} (valid: 0 to {arity - 1})"
+            )
+    return nums
+
+
+def _split_args(
+    args: Sequence[Any], nums: tuple[int, ...], transform: str
+) -> tuple[list[Any], Callable[..., list[Any]]]:
+    """The differentiated arguments, and a way to put new values in their places."""
+    n = len(args)
+    for i in nums:
+        if not -n <= i < n:
+            raise ValueError(
+                f"{transform}: argnums {i} is out of range: the function was called "
+                f"with {n} positional argument{'s' if n != 1 else ''}"
+            )
+    positions = [i % n for i in nums]
+    if len(set(positions)) != len(positions):  # the later one would silently win
+        raise ValueError(
+            f"{transform}: argnums {nums} names the same argument more than once; "
+            "list each argument once"
+        )
+
+    def with_values(*values: Any) -> list[Any]:
+        full = list(args)
+        for i, v in zip(positions, values, strict=True):
+            full[i] = v
+        return full
+
+    return [_as_input_tree(args[i], transform) for i in positions], with_values
+
+
+def _check_scalar_output(out: Any, transform: str) -> None:
+    if out is None or not tree_flatten(out)[1].is_leaf:
+        shown = "None" if out is None else f"a {type(out).__name__}"
+        raise TypeError(
+            f"{transform} needs a real scalar output, but f returned {shown}; "
+            "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
+        )
+    if shape_of(out) != ():
+        raise TypeError(
+            f"{transform} needs a scalar output, but f returned shape {shape_of(out)}; "
+            "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
+        )
+    if _float_dtype(out).kind == "c":
+        raise TypeError(
+            f"{transform} needs a real scalar output, but f returned a complex number; "
+            "use jvp or vjp, where you choose the complex tangent or cotangent"
+        )
