@@ -201,3 +201,11 @@ def test_no_series_escape():
     ad.jet(lambda x: kept.append(x) or x, (1.0,), (line(2),))
     with pytest.raises(ValueError, match="escaped"):
         ad.sin(kept[0])
+
+
+def test_high_order_derivative_of_arrays_refuses_functions_that_are_not_elementwise():
+    with pytest.raises(ValueError, match="not elementwise"):
+        ad.derivative(lambda x: x * ad.sum(x), np.ones(3), order=3)
+    np.testing.assert_allclose(
+        ad.derivative(lambda x: x**4, np.array([1.0, 2.0]), order=3), [24.0, 48.0]
+    )
