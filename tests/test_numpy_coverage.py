@@ -1,0 +1,299 @@
+"""More of NumPy on traced values: each function called the way NumPy users write it.
+
+Every case is a small program written with NumPy's own functions (``np.max``,
+``np.linalg.norm``, ``x.ravel()``, ``x % 2``).  On plain arrays it runs NumPy
+itself, which makes NumPy the independent reference: the value computed inside
+``jvp``/``vjp`` must equal NumPy's (same shape, same numbers), and the
+Jacobians of forward and reverse mode must equal central differences of NumPy's
+function.  The ``autodiff_ref.<name>`` spelling is checked against NumPy too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autodiff_ref as ad
+
+RNG = np.random.default_rng(1234)
+
+
+def central_jacobian(f: Callable, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    out_shape = np.shape(f(x))
+    jac = np.zeros(out_shape + x.shape)
+    for idx in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[idx] = h
+        jac[(Ellipsis, *idx)] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h)
+    return jac
+
+
+def distinct(*shape: int) -> np.ndarray:
+    """Random values with no ties and no zeros (away from max's and abs's kinks)."""
+    n = int(np.prod(shape))
+    return (RNG.permutation(n) + RNG.uniform(0.1, 0.9, n) - n / 2).reshape(shape) / 2
+
+
+M34 = distinct(3, 4)
+V5 = distinct(5)
+T234 = distinct(2, 3, 4)
+SQ = RNG.normal(size=(3, 3)) + 3 * np.eye(3)
+_Q, _ = np.linalg.qr(RNG.normal(size=(3, 3)))
+SPD = _Q @ np.diag([1.0, 2.5, 4.0]) @ _Q.T
+B32 = RNG.normal(size=(3, 2))
+
+# id -> (program written with NumPy, input)
+PROGRAMS: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
+    # reductions
+    "np.max": (lambda x: np.max(x), M34),
+    "np.amax-axis0": (lambda x: np.amax(x, axis=0), M34),
+    "np.max-keepdims": (lambda x: np.max(x, axis=-1, keepdims=True), T234),
+    "x.max()": (lambda x: x.max(axis=1), M34),
+    "np.min-axes": (lambda x: np.min(x, axis=(0, 2)), T234),
+    "x.min()": (lambda x: x.min(), M34),
+    "np.amin": (lambda x: np.amin(x, axis=-2), M34),
+    "softmax": (lambda x: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x))), V5),
+    "np.prod": (lambda x: np.prod(x, axis=1), M34),
+    "x.prod()": (lambda x: x.prod(), V5),
+    "np.mean": (lambda x: np.mean(x, axis=(0, -1), keepdims=True), T234),
+    "x.mean()": (lambda x: x.mean(axis=0), M34),
+    "np.var": (lambda x: np.var(x, axis=1), M34),
+    "np.var-ddof": (lambda x: np.var(x, axis=0, ddof=1, keepdims=True), M34),
+    "np.std": (lambda x: np.std(x), M34),
+    "x.std()": (lambda x: x.std(axis=-1, ddof=1), T234),
+    "np.cumsum": (lambda x: np.cumsum(x, axis=1), M34),
+    "np.cumsum-flat": (lambda x: np.cumsum(x), M34),
+    "x.cumsum()": (lambda x: x.cumsum(axis=-1), T234),
+    "np.diff": (lambda x: np.diff(x), M34),
+    "np.diff-n2-axis0": (lambda x: np.diff(x, n=2, axis=0), T234.reshape(4, 6)),
+    "np.trace": (lambda x: np.trace(x), M34),
+    "np.trace-offset": (lambda x: np.trace(x, offset=1, axis1=1, axis2=2), T234),
+    "x.trace()": (lambda x: x.trace(offset=-1), M34),
+    "np.diagonal": (lambda x: np.diagonal(x, 1), M34),
+    # products
+    "np.einsum-matmul": (lambda x: np.einsum("ij,jk->ik", x, x.T), M34),
+    "np.einsum-implicit": (lambda x: np.einsum("ij,kj", x, x), M34),
+    "np.einsum-ellipsis": (lambda x: np.einsum("...j,j->...", x, V5[:4]), T234),
+    "np.einsum-trace": (lambda x: np.einsum("ii", x), SQ),
+    "np.tensordot": (lambda x: np.tensordot(x, M34, axes=([1, 2], [0, 1])), T234),
+    "np.tensordot-int": (lambda x: np.tensordot(x, x, axes=1), SQ),
+    "np.outer": (lambda x: np.outer(x, V5), M34[:, :2]),
+    "np.inner": (lambda x: np.inner(x, M34), M34),
+    "np.kron": (lambda x: np.kron(x, np.array([[1.0, 2.0], [3.0, 4.0]])), M34),
+    "np.kron-vector": (lambda x: np.kron(V5[:2], x), V5),
+    "np.cross": (lambda x: np.cross(x, np.array([1.0, -2.0, 0.5])), M34[:, :3]),
+    "np.cross-axis": (lambda x: np.cross(x[:3], x[:3] ** 2, axis=0), M34),
+    # shapes
+    "np.sort": (lambda x: np.sort(x, axis=0), M34),
+    "np.sort-flat": (lambda x: np.sort(x, axis=None), M34),
+    "np.repeat": (lambda x: np.repeat(x, 2, axis=1), M34),
+    "np.repeat-list": (lambda x: np.repeat(x, [1, 0, 3, 2, 1]), V5),
+    "x.repeat()": (lambda x: x.repeat(2), V5),
+    "np.tile": (lambda x: np.tile(x, (2, 1, 3)), M34),
+    "np.roll": (lambda x: np.roll(x, 2), M34),
+    "np.roll-axes": (lambda x: np.roll(x, (1, -2), axis=(0, 1)), M34),
+    "np.flip": (lambda x: np.flip(x, axis=1), M34),
+    "np.flip-all": (lambda x: np.flip(x), T234),
+    "np.rot90": (lambda x: np.rot90(x), M34),
+    "np.rot90-k3": (lambda x: np.rot90(x, k=3, axes=(1, 2)), T234),
+    "np.rot90-k2": (lambda x: np.rot90(x, 2), M34),
+    "np.pad": (lambda x: np.pad(x, ((1, 0), (2, 1))), M34),
+    "np.pad-value": (lambda x: np.pad(x, 2, constant_values=1.5), V5),
+    "np.expand_dims": (lambda x: np.expand_dims(x, (0, -1)), M34),
+    "np.squeeze": (lambda x: np.squeeze(x[:, None, :1]), M34),
+    "x.squeeze()": (lambda x: x[None].squeeze(axis=0), M34),
+    "np.swapaxes": (lambda x: np.swapaxes(x, 0, -1), T234),
+    "x.swapaxes()": (lambda x: x.swapaxes(1, 2), T234),
+    "np.moveaxis": (lambda x: np.moveaxis(x, 0, -1), T234),
+    "np.moveaxis-many": (lambda x: np.moveaxis(x, [0, 1], [-1, 0]), T234),
+    "np.ravel": (lambda x: np.ravel(x), M34),
+    "x.ravel()": (lambda x: x.ravel(), T234),
+    "x.flatten()": (lambda x: x.flatten(), M34),
+    "np.atleast_1d": (lambda x: np.atleast_1d(x[0, 0]), M34),
+    "np.atleast_2d": (lambda x: np.atleast_2d(x), V5),
+    "np.atleast_3d": (lambda x: np.atleast_3d(x), M34),
+    "np.atleast_3d-vector": (lambda x: np.atleast_3d(x), V5),
+    "np.vstack": (lambda x: np.vstack([x, x[0], np.ones(4)]), M34),
+    "np.hstack": (lambda x: np.hstack([x, x[:, :1]]), M34),
+    "np.hstack-vectors": (lambda x: np.hstack([x, V5]), V5),
+    "np.append": (lambda x: np.append(x, x[0]), M34),
+    "np.append-axis": (lambda x: np.append(x, x[:1], axis=0), M34),
+    "np.split": (lambda x: np.stack(np.split(x, 2, axis=1)), M34),
+    "np.split-indices": (lambda x: np.split(x, [1, 3])[1], V5),
+    "np.array_split": (lambda x: np.array_split(x, 3)[2], V5),
+    "np.diag-vector": (lambda x: np.diag(x, k=1), V5),
+    "np.diag-matrix": (lambda x: np.diag(x, k=-1), M34),
+    "np.tril": (lambda x: np.tril(x), M34),
+    "np.triu": (lambda x: np.triu(x, k=1), T234),
+    "np.select": (lambda x: np.select([x > 1, x < -1], [x**2, -x], default=x / 2), M34),
+    "np.linspace": (lambda x: np.linspace(x[0], x[1], 5), V5),
+    "np.linspace-arrays": (lambda x: np.linspace(x[0], x[1], 4, endpoint=False), M34),
+    "np.clip": (lambda x: np.clip(x, -1.0, 1.0), M34),
+    "x.clip()": (lambda x: x.clip(min=0.0), M34),
+    "np.real": (lambda x: np.real(x), M34),
+    "x.real": (lambda x: x.real * 2, M34),
+    "x.astype": (lambda x: x.astype(np.float64) + x.astype("float64"), M34),
+    # elementwise, through NumPy's ufuncs and operators
+    "x % 2": (lambda x: x % 1.5, M34),
+    "2 % x": (lambda x: 2.0 % x, M34),
+    "np.mod": (lambda x: np.mod(x, -1.3), M34),
+    "np.remainder": (lambda x: np.remainder(3.0, x), M34),
+    "np.floor": (lambda x: np.floor(x) * x, M34),
+    "np.ceil": (lambda x: np.ceil(x) * x, M34),
+    "trig": (lambda x: np.cosh(x) + np.sinh(x) * np.arctan(x) + np.arcsinh(x), M34),
+    "inverse trig": (lambda x: np.arcsin(x / 5) + np.arccos(x / 6) + np.arctanh(x / 7), M34),
+    "np.arccosh": (lambda x: np.arccosh(x**2 + 1.5), M34),
+    "logs": (lambda x: np.log1p(x**2) + np.log2(x**2) + np.log10(x**2), M34),
+    "exps": (lambda x: np.expm1(x) + np.exp2(x), M34),
+    "binary": (lambda x: np.hypot(x, 2.0) + np.logaddexp(x, x[0]) + np.arctan2(x, 1.5), M34),
+    # linear algebra
+    "np.linalg.norm": (lambda x: np.linalg.norm(x), M34),
+    "norm-1": (lambda x: np.linalg.norm(x, 1), V5),
+    "norm-inf": (lambda x: np.linalg.norm(x, np.inf), V5),
+    "norm--inf": (lambda x: np.linalg.norm(x, -np.inf), V5),
+    "norm-3": (lambda x: np.linalg.norm(x, 3), V5),
+    "norm-axis": (lambda x: np.linalg.norm(x, axis=1, keepdims=True), M34),
+    "norm-fro": (lambda x: np.linalg.norm(x, "fro"), M34),
+    "norm-nuc": (lambda x: np.linalg.norm(x, "nuc"), M34),
+    "norm-matrix-2": (lambda x: np.linalg.norm(x, 2), M34),
+    "norm-matrix-1": (lambda x: np.linalg.norm(x, 1), M34),
+    "norm-matrix-inf": (lambda x: np.linalg.norm(x, np.inf), M34),
+    "norm-axes": (lambda x: np.linalg.norm(x, "nuc", axis=(2, 0)), T234),
+    "np.linalg.inv": (lambda x: np.linalg.inv(x), SQ),
+    "np.linalg.solve": (lambda x: np.linalg.solve(x, B32), SQ),
+    "solve-vector": (lambda x: np.linalg.solve(SQ, x), V5[:3]),
+    "np.linalg.det": (lambda x: np.linalg.det(x), SQ),
+    "np.linalg.slogdet": (lambda x: np.linalg.slogdet(x)[1], SQ),
+    "np.linalg.cholesky": (lambda x: np.linalg.cholesky((x + x.T) / 2), SPD),
+    "np.linalg.eigh": (lambda x: np.linalg.eigh((x + x.T) / 2)[1] ** 2, SPD),
+    "eigh-values": (lambda x: np.linalg.eigh((x + x.T) / 2).eigenvalues, SPD),
+    "np.linalg.eigvalsh": (lambda x: np.linalg.eigvalsh((x + x.T) / 2), SPD),
+    "np.linalg.svd": (lambda x: np.abs(np.linalg.svd(x, full_matrices=False)[0]), M34),
+    "svd-values": (lambda x: np.linalg.svd(x, compute_uv=False), M34),
+    "svd-square": (lambda x: np.linalg.svd(x)[2] ** 2, SQ),
+    "np.linalg.qr": (lambda x: np.linalg.qr(x)[1], M34.T),
+    "qr-Q": (lambda x: np.linalg.qr(x).Q, M34.T),
+    "np.linalg.matrix_power": (lambda x: np.linalg.matrix_power(x, 3), SQ),
+    "matrix_power-neg": (lambda x: np.linalg.matrix_power(x, -2), SQ),
+    "np.linalg.trace": (lambda x: np.linalg.trace(x), T234),
+    # reductions of Python lists of traced values
+    "ad.sum-list": (lambda x: ad.sum([x[0], x[1] * 2]), M34),
+    "ad.mean-list": (lambda x: ad.mean([x[0], x[1]], axis=0), M34),
+    "ad.max-list": (lambda x: ad.max([x[0], x[1]]), V5),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_numpy_program_matches_numpy_and_central_differences(name: str) -> None:
+    f, x = PROGRAMS[name]
+    expected = np.asarray(f(x))  # plain input: NumPy itself
+    value, tangent = ad.jvp(f, (x,), (np.ones_like(x),))
+    value_rev, _ = ad.vjp(f, x)
+    for got in (value, value_rev):
+        assert np.shape(got) == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)
+    reference = central_jacobian(f, x)
+    fwd, rev = ad.jacfwd(f)(x), ad.jacrev(f)(x)
+    np.testing.assert_allclose(fwd, reference, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, fwd.reshape(*expected.shape, -1).sum(-1), atol=1e-12)
+
+
+# -- the autodiff_ref spelling means the NumPy function of the same name ----------
+SAME_NAME = [
+    ("max", (M34,), {"axis": 0}), ("amin", (M34,), {"axis": 1, "keepdims": True}),
+    ("prod", (M34,), {"axis": -1}), ("var", (M34,), {"ddof": 1}), ("std", (M34,), {}),
+    ("cumsum", (M34,), {}), ("diff", (M34,), {"axis": 0}), ("einsum", ("ij->j", M34), {}),
+    ("tensordot", (M34, M34.T), {"axes": 1}), ("outer", (V5, V5), {}),
+    ("inner", (M34, M34), {}), ("kron", (M34, SQ), {}), ("sort", (M34,), {"axis": None}),
+    ("repeat", (M34, 2), {"axis": 0}), ("tile", (V5, 2), {}), ("roll", (V5, -1), {}),
+    ("flip", (M34,), {}), ("rot90", (M34, 3), {}), ("pad", (V5, (1, 2)), {}),
+    ("expand_dims", (V5, 0), {}), ("squeeze", (M34[None],), {}),
+    ("swapaxes", (T234, 0, 2), {}), ("moveaxis", (T234, -1, 0), {}), ("ravel", (M34,), {}),
+    ("atleast_2d", (V5,), {}), ("vstack", ([V5, V5],), {}), ("hstack", ([M34, M34],), {}),
+    ("append", (V5, M34), {}), ("diag", (V5,), {}), ("tril", (M34, -1), {}),
+    ("triu", (M34,), {}), ("linspace", (0.0, V5), {"num": 3}), ("clip", (V5, 0.0, 1.0), {}),
+    ("cosh", (V5,), {}), ("arctan2", (V5, M34[:, :1]), {}), ("mod", (V5, 0.7), {}),
+    ("remainder", (V5, -0.7), {}), ("floor", (V5,), {}), ("logaddexp", (V5, 1.0), {}),
+    ("real", (V5,), {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), SAME_NAME, ids=[c[0] for c in SAME_NAME])
+def test_autodiff_ref_function_equals_numpy_function(name: str, args: tuple, kwargs: dict):
+    ours = getattr(ad, name)(*args, **kwargs)
+    theirs = getattr(np, name)(*args, **kwargs)
+    assert np.shape(ours) == np.shape(theirs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)  # einsum sums in another order
+
+
+def test_split_returns_the_pieces_numpy_returns() -> None:
+    for ours, theirs in zip(ad.array_split(V5, 3), np.array_split(V5, 3), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match="equal division"):
+        ad.split(V5, 2)
+
+
+def test_linalg_functions_equal_numpy() -> None:
+    np.testing.assert_allclose(ad.linalg.inv(SQ), np.linalg.inv(SQ), rtol=1e-15)
+    np.testing.assert_allclose(ad.linalg.det(SQ), np.linalg.det(SQ), rtol=1e-15)
+    sign, logdet = ad.linalg.slogdet(SQ)
+    assert (sign, logdet) == tuple(np.linalg.slogdet(SQ))
+    for ours, theirs in zip(ad.linalg.svd(SQ), np.linalg.svd(SQ), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=1e-15)
+    for ord_ in (None, 1, 2, np.inf, -np.inf, 0, 3):
+        assert ad.linalg.norm(V5, ord_) == pytest.approx(np.linalg.norm(V5, ord_), rel=1e-15)
+    for ord_ in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
+        assert ad.linalg.norm(M34, ord_) == pytest.approx(np.linalg.norm(M34, ord_), rel=1e-14)
+
+
+# -- ties, zeros and the conventions ------------------------------------------------------
+def test_max_ties_share_the_derivative_like_maximum() -> None:
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    expected = np.array([[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    for g in (ad.grad(lambda v: np.sum(np.max(v, axis=1)))(x), ad.jacfwd(lambda v: v.max(1))(x)):
+        np.testing.assert_allclose(np.reshape(g, (-1, 2, 3)).sum(0), expected, rtol=1e-15)
+    # as maximum does for two arguments:
+    assert ad.grad(lambda v: np.max(v))(np.array([1.0, 1.0])).tolist() == [0.5, 0.5]
+
+
+def test_prod_is_exact_where_elements_are_zero() -> None:
+    x = np.array([2.0, 0.0, 5.0, 0.0])
+    np.testing.assert_array_equal(ad.grad(np.prod)(x), [0.0, 0.0, 0.0, 0.0])
+    y = np.array([2.0, 0.0, 5.0])
+    np.testing.assert_array_equal(ad.grad(np.prod)(y), [0.0, 10.0, 0.0])
+    # second derivatives: d²/dx1 dx2 prod = x0 (nothing divided by zero)
+    np.testing.assert_array_equal(ad.hessian(np.prod)(y)[1], [5.0, 0.0, 2.0])  # x2, 0, x0
+
+
+def test_floor_ceil_and_mod_derivative_conventions() -> None:
+    # floor and ceil are piecewise constant: derivative 0, also at the jumps.
+    for f in (ad.floor, ad.ceil):
+        for x0 in (1.5, 2.0, -3.0):
+            assert ad.derivative(f, x0) == 0.0 and ad.grad(f)(x0) == 0.0
+    # mod: 1 in x, -floor(x / y) in y; at a jump the one-sided value of the right.
+    assert ad.grad(lambda x, y: x % y, argnums=(0, 1))(7.5, 2.0) == (1.0, -3.0)
+    assert ad.grad(lambda x, y: x % y, argnums=(0, 1))(6.0, 2.0) == (1.0, -3.0)
+
+
+def test_sort_follows_the_permutation() -> None:
+    x = np.array([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(ad.jacrev(np.sort)(x), np.eye(3)[[1, 2, 0]])
+
+
+def test_higher_order_through_new_rules() -> None:
+    # d²/dx² of log(sum exp) = diag(p) - p p^T, through logaddexp.
+    x = np.array([0.3, -1.2])
+    p = np.exp(x) / np.exp(x).sum()
+    h = ad.hessian(lambda v: ad.logaddexp(v[0], v[1]))(x)
+    np.testing.assert_allclose(h, np.diag(p) - np.outer(p, p), rtol=1e-14)
+    # d²/dA² log det A, contracted with dA twice, = -tr(A^-1 dA A^-1 dA)
+    d = RNG.normal(size=(3, 3))
+    second = ad.jvp(lambda a: ad.jvp(lambda b: ad.linalg.slogdet(b)[1], (a,), (d,))[1],
+                    (SQ,), (d,))[1]  # fmt: skip
+    ainv_d = np.linalg.solve(SQ, d)
+    assert second == pytest.approx(-np.trace(ainv_d @ ainv_d), rel=1e-12)
