@@ -22,6 +22,18 @@ Conventions at non-differentiable points (the same in every mode):
   (``heaviside(0) = 1/2``), so ``maximum(x, x)`` has derivative 1;
 * ``sign`` and ``heaviside`` have derivative 0 everywhere (their impulse at 0
   is ignored).
+* ``floor`` and ``ceil`` have derivative 0 everywhere, at their jumps too (the
+  value is piecewise constant; the jump's impulse is ignored), as in JAX;
+* ``mod(x, y) = x - y floor(x / y)`` has derivative 1 in ``x`` and
+  ``-floor(x / y)`` in ``y`` everywhere, at its jumps the one-sided value from
+  the right;
+* ``max``/``min`` over an axis give the derivative to the selected elements,
+  shared evenly at a tie (like ``maximum``); ``sort`` follows the (stable)
+  sorting permutation;
+* ``eigh`` and ``svd`` raise where two eigenvalues or singular values are equal
+  (there the decomposition is not differentiable), ``inv``, ``solve``, ``det``
+  and ``slogdet`` at a singular matrix; ``eigh`` and ``cholesky`` take symmetric
+  input and let a tangent act through its symmetric part ``(dA + dA^T) / 2``.
 
 Outside a function's domain the value is whatever NumPy gives (``log(-1.0)``
 is ``nan`` with a ``RuntimeWarning``) and so is the derivative.  The

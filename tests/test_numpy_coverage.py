@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autodiff_ref as ad
 
@@ -297,3 +299,204 @@ def test_higher_order_through_new_rules() -> None:
                     (SQ,), (d,))[1]  # fmt: skip
     ainv_d = np.linalg.solve(SQ, d)
     assert second == pytest.approx(-np.trace(ainv_d @ ainv_d), rel=1e-12)
+
+
+# -- linear algebra against closed forms ----------------------------------------------------
+def test_jacobi_formula_for_the_determinant() -> None:
+    # d det(A) = det(A) tr(A^-1 dA), and grad det = det(A) A^-T.
+    d = RNG.normal(size=(3, 3))
+    _, tangent = ad.jvp(np.linalg.det, (SQ,), (d,))
+    expected = np.linalg.det(SQ) * np.trace(np.linalg.solve(SQ, d))
+    assert tangent == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(
+        ad.grad(np.linalg.det)(SQ), np.linalg.det(SQ) * np.linalg.inv(SQ).T, rtol=1e-13
+    )
+
+
+def test_differential_of_the_inverse() -> None:
+    # d(A^-1) = -A^-1 dA A^-1, in forward mode and (transposed) in reverse mode.
+    d = RNG.normal(size=(3, 3))
+    inv = np.linalg.inv(SQ)
+    _, tangent = ad.jvp(np.linalg.inv, (SQ,), (d,))
+    np.testing.assert_allclose(tangent, -inv @ d @ inv, rtol=1e-13, atol=1e-15)
+    w = RNG.normal(size=(3, 3))  # grad <W, A^-1> = -A^-T W A^-T
+    g = ad.grad(lambda a: np.sum(w * np.linalg.inv(a)))(SQ)
+    np.testing.assert_allclose(g, -inv.T @ w @ inv.T, rtol=1e-13, atol=1e-15)
+
+
+def test_gradient_of_log_det_is_the_inverse_transpose() -> None:
+    np.testing.assert_allclose(
+        ad.grad(lambda a: np.linalg.slogdet(a)[1])(SQ), np.linalg.inv(SQ).T, rtol=1e-13
+    )
+    # For a symmetric positive definite matrix, through Cholesky: log det = 2 sum log diag L.
+    g = ad.grad(lambda a: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky((a + a.T) / 2)))))
+    np.testing.assert_allclose(g(SPD), np.linalg.inv(SPD), rtol=1e-12)
+
+
+def test_least_squares_gradient_and_minimum() -> None:
+    # loss(x) = |A x - b|² / 2 has gradient A^T (A x - b); its zero solves the normal
+    # equations, and the solution found with linalg.solve has zero gradient.
+    a, b = RNG.normal(size=(6, 3)), RNG.normal(size=6)
+    x0 = RNG.normal(size=3)
+
+    def loss(x: Any) -> Any:
+        r = a @ x - b
+        return 0.5 * np.sum(r * r)
+
+    np.testing.assert_allclose(ad.grad(loss)(x0), a.T @ (a @ x0 - b), rtol=1e-13)
+    x_star = ad.linalg.solve(a.T @ a, a.T @ b)
+    np.testing.assert_allclose(x_star, np.linalg.lstsq(a, b, rcond=None)[0], rtol=1e-12)
+    np.testing.assert_allclose(ad.grad(loss)(x_star), 0.0, atol=1e-12)
+    # and the solution's derivative in b is the pseudo-inverse
+    np.testing.assert_allclose(
+        ad.jacrev(lambda v: ad.linalg.solve(a.T @ a, a.T @ v))(b), np.linalg.pinv(a), rtol=1e-11
+    )
+
+
+def test_eigenvalue_and_singular_value_gradients() -> None:
+    # d w_k = v_k^T dA v_k, d s_k = u_k^T dA v_k.
+    _, v = np.linalg.eigh(SPD)
+    for k in range(3):
+        g = ad.grad(lambda a, k=k: np.linalg.eigvalsh((a + a.T) / 2)[k])(SPD)
+        np.testing.assert_allclose(g, np.outer(v[:, k], v[:, k]), atol=1e-13)
+    u, _, vh = np.linalg.svd(M34, full_matrices=False)
+    g = ad.grad(lambda a: np.linalg.norm(a, "nuc"))(M34)
+    np.testing.assert_allclose(g, u @ vh, atol=1e-13)  # the nuclear norm's gradient
+
+
+def test_matrix_power_and_solve_against_numpy() -> None:
+    d = RNG.normal(size=(3, 3))
+    _, t = ad.jvp(lambda a: np.linalg.matrix_power(a, 2), (SQ,), (d,))
+    np.testing.assert_allclose(t, d @ SQ + SQ @ d, rtol=1e-13)
+    assert np.array_equal(ad.linalg.matrix_power(SQ, 0), np.eye(3))
+
+
+# -- where a derivative does not exist, or the input is wrong: clear errors ---------------
+def test_singular_matrix_is_refused_by_inv_and_solve() -> None:
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(np.linalg.LinAlgError, match="inv: the matrix is singular"):
+        ad.grad(lambda a: np.sum(np.linalg.inv(a)))(singular)
+    with pytest.raises(np.linalg.LinAlgError, match="solve: the matrix is singular"):
+        ad.linalg.solve(singular, np.ones(2))
+
+
+def test_non_symmetric_input_to_eigh_and_cholesky_is_refused() -> None:
+    with pytest.raises(ValueError, match="eigh needs a symmetric matrix"):
+        ad.jacfwd(lambda a: np.linalg.eigh(a)[0])(M34[:, :3])
+    with pytest.raises(ValueError, match="cholesky needs a symmetric matrix"):
+        ad.linalg.cholesky(SQ)
+
+
+def test_repeated_eigenvalues_and_singular_values_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"derivative of eigh does not exist.*equal"):
+        ad.grad(lambda a: np.linalg.eigh(a)[0][0])(np.eye(3))
+    with pytest.raises(ValueError, match=r"derivative of svd does not exist.*equal"):
+        ad.jacfwd(lambda a: np.linalg.svd(a)[1])(2 * np.eye(2))
+    with pytest.raises(ValueError, match="full_matrices=False"):
+        ad.grad(lambda a: np.sum(np.linalg.svd(a)[0]))(M34)
+
+
+def test_unsupported_numpy_functions_are_named_in_full() -> None:
+    pattern = (
+        r"numpy\.linalg\.eig has no derivative rule.*custom_jvp.*"
+        r'"How to write a custom derivative rule"'
+    )
+    with pytest.raises(TypeError, match=pattern):
+        ad.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(SQ)
+    with pytest.raises(TypeError, match=r"numpy\.fft\.fft has no derivative rule"):
+        ad.jacfwd(lambda x: np.fft.fft(x))(V5)
+    with pytest.raises(TypeError, match=r"numpy\.cumprod has no derivative rule"):
+        ad.grad(lambda x: np.sum(np.cumprod(x)))(V5)
+
+
+@pytest.mark.parametrize(
+    ("method", "match"),
+    [
+        ("argmax", r"no method \.argmax\(\) of numpy\.ndarray.*primal_value\(x\)\.argmax"),
+        ("tolist", r"no method \.tolist\(\) of numpy\.ndarray"),
+        ("nonzero", r"no method \.nonzero\(\) of numpy\.ndarray"),
+        ("cumprod", r"no method \.cumprod\(\) of numpy\.ndarray"),
+    ],
+)
+def test_ndarray_methods_traced_values_lack_are_named(method: str, match: str) -> None:
+    for transform in (ad.grad, ad.jacfwd):
+        with pytest.raises(AttributeError, match=match) as info:
+            transform(lambda x, m=method: getattr(x, m)())(V5)
+        assert "'Node' object has no attribute" not in str(info.value)
+
+
+def test_the_methods_users_reach_for_exist() -> None:
+    f = lambda x: x.ravel().max() + x.flatten().min() + x.mean() + x.squeeze().prod()  # noqa: E731
+    g = ad.grad(f)(M34[None])
+    np.testing.assert_allclose(g, central_jacobian(f, M34[None]), rtol=1e-6, atol=1e-8)
+    with pytest.raises(TypeError, match=r"astype\(int64\) of a traced value.*floor"):
+        ad.grad(lambda x: np.sum(x.astype(np.int64)))(V5)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda x: np.r_[x, x], r"numpy\.r_ / numpy\.c_ .*tried to convert a \w+ to a NumPy"),
+        (lambda x: np.c_[x, x], r"numpy\.r_ / numpy\.c_ .*autodiff_ref\.concatenate"),
+        (
+            lambda x: np.mean([x[0], x[1]]),
+            r"numpy\.mean of a list .*autodiff_ref\.mean\(\[\.\.\.\]\)",
+        ),
+        (
+            lambda x: np.sum([x[0], x[1]]),
+            r"numpy\.sum of a list .*autodiff_ref\.sum\(\[\.\.\.\]\)",
+        ),
+        (lambda x: np.int64(x[0]), r"numpy\.int64.*in `.*np\.int64\(x\[0\]\)"),
+        (lambda x: np.float64(x[0]), r"numpy\.float64"),
+        (lambda x: int(x[0]), r"int\(\) of a \w+ would drop its derivative"),
+    ],
+    ids=["r_", "c_", "mean-list", "sum-list", "int64", "float64", "int"],
+)
+def test_conversions_say_which_was_attempted(call: Callable, match: str) -> None:
+    for transform in (ad.grad, ad.jacfwd):
+        with pytest.raises(TypeError, match=match):
+            transform(lambda x: ad.sum(call(x)))(V5)
+
+
+# -- random NumPy programs (Hypothesis): NumPy is the reference ----------------------------
+ARRAY_STEPS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("cumsum", lambda a: np.cumsum(a, axis=-1)),
+    ("flip", lambda a: np.flip(a, axis=0)),
+    ("roll", lambda a: np.roll(a, 1, axis=-1)),
+    ("sort", lambda a: np.sort(a, axis=-1)),
+    ("swapaxes", lambda a: np.swapaxes(a, 0, -1)),
+    ("max", lambda a: a * np.max(a, axis=0, keepdims=True)),
+    ("min", lambda a: a - a.min(axis=-1, keepdims=True)),
+    ("prod", lambda a: a + np.prod(np.tanh(a), axis=-1, keepdims=True)),
+    ("mean/std", lambda a: (a - a.mean(axis=0)) / (1 + np.std(a, axis=0))),
+    ("einsum", lambda a: np.einsum("ij,ij->i", a, a)[:, None] * a / 10),
+    ("norm", lambda a: a / (1 + np.linalg.norm(a, axis=0))),
+    ("repeat", lambda a: np.repeat(a, 2, axis=0)[1::2]),
+    ("rot90", lambda a: np.rot90(a)),
+    ("tril", lambda a: np.tril(a, 1) + np.triu(a, 2) * 0.5),
+    ("elementwise", lambda a: np.sinh(a / 2) + np.arctan(a) + np.logaddexp(a, 0.3)),
+    ("hypot/arctan2", lambda a: np.hypot(a, 1.0) - np.arctan2(a, 2.0)),
+    ("mod", lambda a: np.mod(a, 7.3) + np.floor(a / 11.0)),
+    ("outer-inner", lambda a: np.inner(a, a) @ a / 10),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(ARRAY_STEPS), min_size=1, max_size=4),
+    st.integers(0, 2**32 - 1),
+)
+def test_random_numpy_programs_match_numpy_and_central_differences(steps, seed) -> None:
+    x = np.random.default_rng(seed).normal(size=(3, 4))
+
+    def program(a: Any) -> Any:
+        for _, step in steps:
+            a = step(a)
+        return a
+
+    expected = program(x)
+    value, _ = ad.jvp(program, (x,), (np.ones_like(x),))
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-12)
+    fwd, rev = ad.jacfwd(program)(x), ad.jacrev(program)(x)
+    np.testing.assert_allclose(rev, fwd, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fwd, central_jacobian(program, x), rtol=1e-5, atol=1e-6)
