@@ -26,6 +26,10 @@ from . import ops, rules
 from .core import primal_value, shape_of
 
 __all__ = [
+    "EighResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
     "cholesky",
     "det",
     "eigh",
