@@ -292,7 +292,8 @@ def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Any:
 # selection (max, min), prod, cumsum and einsum too.  Everything else below
 # is a composition of primitives (a shape operation is a reshape, transpose,
 # index or concatenation), so it needs no rule of its own.
-__all__ += [
+#: The functions below, exported by autodiff_ref too.
+MORE_OF_NUMPY = [
     "amax",
     "amin",
     "append",
@@ -359,7 +360,8 @@ __all__ += [
     "triu",
     "var",
     "vstack",
-]  # fmt: skip
+]
+__all__ += MORE_OF_NUMPY  # fmt: skip
 
 
 def _array_arg(x: Any) -> Any:
