@@ -401,13 +401,17 @@ class Tracer:
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the class lacks: say what to use instead of
         # "'Node' object has no attribute", for the methods ndarray has.
+        if name in _INDEX_METHODS:  # integer or boolean answers: no derivative to lose
+            return getattr(np.asarray(primal_value(self)), name)
         if not name.startswith("__") and hasattr(np.ndarray, name):
-            ours = f"autodiff_ref.{name}(x)" if hasattr(_ops(), name) else None
-            instead = ours or "the autodiff_ref functions it is made of"
+            if hasattr(_ops(), name):
+                instead = f"use autodiff_ref.{name}(x) instead, or"
+            else:
+                instead = "autodiff_ref has no differentiable version of it; use"
             raise AttributeError(
                 f"traced values ({type(self).__name__}) have no method .{name}() of "
-                f"numpy.ndarray: use {instead}, or autodiff_ref.primal_value(x).{name} "
-                "for the plain value (without derivative)"
+                f"numpy.ndarray: {instead} autodiff_ref.primal_value(x).{name} for the "
+                "plain value (without derivative)"
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -458,6 +462,11 @@ class Tracer:
         from .numpy_dispatch import apply_function
 
         return apply_function(func, args, kwargs)
+
+
+#: ndarray methods whose answers are indices or booleans: traced values answer them
+#: from their primal values, as comparisons do.
+_INDEX_METHODS = frozenset({"argmax", "argmin", "argsort", "nonzero", "any", "all"})
 
 
 def _conversion_message(x: Any, conversion: str) -> str:
