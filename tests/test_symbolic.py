@@ -455,6 +455,8 @@ def test_printing_round_trips(expr):
     namespace.update({name: symbolic(getattr(ad, name)) for name in ("tan", "sqrt", "tanh")})
     namespace.update({name: symbolic(getattr(ad, name)) for name in ("abs", "maximum", "minimum")})
     namespace.update(x=x, y=y, reciprocal=symbolic(rules.reciprocal), inf=math.inf, nan=math.nan)
+    more = "cosh sinh arctan arcsinh arcsin arccos arctanh arccosh log1p expm1 log2 log10 exp2"
+    namespace.update({name: symbolic(getattr(ad, name)) for name in more.split()})
     parsed = eval(str(expr), namespace)
     assert (parsed if isinstance(parsed, Expr) else Const(parsed)) is expr
 
