@@ -181,6 +181,7 @@ _FUNCTIONS.update(
         np.linspace: ops.linspace,
         np.clip: ops.clip,
         np.real: ops.real,
+        np.sinc: ops.sinc,
         np.linalg.norm: linalg.norm,
         np.linalg.inv: linalg.inv,
         np.linalg.solve: linalg.solve,

@@ -149,6 +149,7 @@ PROGRAMS: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
     "trig": (lambda x: np.cosh(x) + np.sinh(x) * np.arctan(x) + np.arcsinh(x), M34),
     "inverse trig": (lambda x: np.arcsin(x / 5) + np.arccos(x / 6) + np.arctanh(x / 7), M34),
     "np.arccosh": (lambda x: np.arccosh(x**2 + 1.5), M34),
+    "np.sinc": (lambda x: np.sinc(x) + np.sinc(x / 3), M34),
     "logs": (lambda x: np.log1p(x**2) + np.log2(x**2) + np.log10(x**2), M34),
     "exps": (lambda x: np.expm1(x) + np.exp2(x), M34),
     "binary": (lambda x: np.hypot(x, 2.0) + np.logaddexp(x, x[0]) + np.arctan2(x, 1.5), M34),
@@ -221,7 +222,7 @@ SAME_NAME = [
     ("triu", (M34,), {}), ("linspace", (0.0, V5), {"num": 3}), ("clip", (V5, 0.0, 1.0), {}),
     ("cosh", (V5,), {}), ("arctan2", (V5, M34[:, :1]), {}), ("mod", (V5, 0.7), {}),
     ("remainder", (V5, -0.7), {}), ("floor", (V5,), {}), ("logaddexp", (V5, 1.0), {}),
-    ("real", (V5,), {}),
+    ("real", (V5,), {}), ("sinc", (V5,), {}),
 ]  # fmt: skip
 
 
@@ -280,6 +281,25 @@ def test_floor_ceil_and_mod_derivative_conventions() -> None:
     # mod: 1 in x, -floor(x / y) in y; at a jump the one-sided value of the right.
     assert ad.grad(lambda x, y: x % y, argnums=(0, 1))(7.5, 2.0) == (1.0, -3.0)
     assert ad.grad(lambda x, y: x % y, argnums=(0, 1))(6.0, 2.0) == (1.0, -3.0)
+
+
+@pytest.mark.parametrize("x0", [0.0, 0.02, -0.6, 0.999, 1.0, 2.5])
+def test_sinc_derivatives_match_sympy_at_and_near_zero(x0: float) -> None:
+    import sympy as sp
+
+    t = sp.Symbol("t")
+    expr = sp.sin(sp.pi * t) / (sp.pi * t)
+    for order in range(7):
+        d = sp.diff(expr, t, order)
+        exact = float(sp.limit(d, t, 0) if x0 == 0 else d.subs(t, sp.Float(x0, 40)).evalf(30))
+        for ours in (ad.derivative(ad.sinc, x0, order=order), _nested_grad(ad.sinc, order)(x0)):
+            assert ours == pytest.approx(exact, rel=1e-12, abs=1e-12), (order, ours, exact)
+
+
+def _nested_grad(f: Callable, order: int) -> Callable:
+    for _ in range(order):
+        f = ad.grad(f)
+    return f
 
 
 def test_sort_follows_the_permutation() -> None:
