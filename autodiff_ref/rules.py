@@ -338,6 +338,23 @@ concatenate: Primitive = _linear(
 # docstring).
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
+def _real_derivative(x: Any) -> float:
+    """1 for real x; complex x has no complex derivative of real(x): refuse it."""
+    from .core import primal_value
+
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return 1.0
+    if np.iscomplexobj(value):
+        raise TypeError(
+            "real(z) of a complex z has no complex derivative (it is not holomorphic), "
+            "so no tangent multiplier exists; differentiate it on real inputs, or write z "
+            "as x + 1j * y with real x and y and differentiate in those"
+        )
+    return 1.0
+
+
 # fmt: off
 cosh: Primitive = _elementwise("cosh", np.cosh, lambda ans, x: sinh(x))
 sinh: Primitive = _elementwise("sinh", np.sinh, lambda ans, x: cosh(x))
@@ -377,7 +394,8 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * floor(x / y), Python's %
                               1,
                               lambda ans, x, y: neg(floor(div(x, y))),
                               doc="x % y, with the sign of y")
-real: Primitive = _elementwise("real", np.real, 1, doc="the real part (x itself for real x)")
+real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
+                               doc="the real part (x itself for real x)")
 # fmt: on
 
 

@@ -564,3 +564,10 @@ def test_second_derivatives_agree_in_every_nesting(name: str) -> None:
     np.testing.assert_allclose(fwd_fwd, fwd_rev, rtol=1e-10, atol=1e-11)
     by_differences = central_jacobian(lambda v: ad.grad(scalar)(v), x)
     np.testing.assert_allclose(fwd_rev, by_differences, rtol=1e-6, atol=1e-7)
+
+
+def test_real_of_a_complex_value_is_refused_not_passed_through() -> None:
+    # real is not holomorphic: a complex tangent has no multiplier, so no silent answer.
+    assert ad.real(3 + 4j) == 3.0
+    with pytest.raises(TypeError, match=r"real\(z\) of a complex z has no complex derivative"):
+        ad.jvp(ad.real, (1 + 2j,), (1j,))
