@@ -338,6 +338,7 @@ concatenate: Primitive = _linear(
 # docstring).
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
+
 def _real_derivative(x: Any) -> float:
     """1 for real x; complex x has no complex derivative of real(x): refuse it."""
     from .core import primal_value
