@@ -379,7 +379,7 @@ def _ndim(x: Any) -> int:
     return len(shape_of(x))
 
 
-def _size(x: Any) -> int:
+def _size_of(x: Any) -> int:
     n = 1
     for d in shape_of(x):
         n *= d
@@ -611,7 +611,7 @@ def var(
     x = _array_arg(x)
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
-    return rules.div(squares, float(_size(x) // builtins.max(_size(squares), 1) - ddof))
+    return rules.div(squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof))
 
 
 def std(
@@ -672,7 +672,7 @@ def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> A
 def ravel(x: ArrayLike) -> Any:
     """The elements as a 1-D array, in C order."""
     x = _array_arg(x)
-    return rules.reshape(x, shape=(_size(x),))
+    return rules.reshape(x, shape=(_size_of(x),))
 
 
 flatten = ravel
