@@ -772,20 +772,20 @@ def atleast_3d(*arys: ArrayLike) -> Any:
 
 def vstack(tup: Sequence[ArrayLike]) -> Any:
     """Stack rows: vectors become rows, then join along axis 0."""
-    return rules.concatenate(*(_atleast(a, 2) for a in tup), axis=0)
+    return concatenate([_atleast(a, 2) for a in tup], axis=0)
 
 
 def hstack(tup: Sequence[ArrayLike]) -> Any:
     """Join along axis 1 (along axis 0 for vectors)."""
     arrays = [_atleast(a, 1) for a in tup]
-    return rules.concatenate(*arrays, axis=0 if _ndim(arrays[0]) == 1 else 1)
+    return concatenate(arrays, axis=0 if _ndim(arrays[0]) == 1 else 1)
 
 
 def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
     """``arr`` followed by ``values`` (both flattened when ``axis`` is None)."""
     if axis is None:
-        return rules.concatenate(ravel(arr), ravel(values), axis=0)
-    return rules.concatenate(_array_arg(arr), _array_arg(values), axis=axis)
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([_array_arg(arr), _array_arg(values)], axis=axis)
 
 
 def _split_bounds(n: int, sections: Any, equal: bool) -> list[int]:
@@ -856,9 +856,11 @@ def roll(x: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
         s %= n if n else 1
         if s:
             before = (slice(None),) * ax
-            x = rules.concatenate(
-                rules.getitem(x, index=(*before, slice(n - s, None))),
-                rules.getitem(x, index=(*before, slice(None, n - s))),
+            x = concatenate(
+                [
+                    rules.getitem(x, index=(*before, slice(n - s, None))),
+                    rules.getitem(x, index=(*before, slice(None, n - s))),
+                ],
                 axis=ax,
             )
     return x
@@ -963,9 +965,11 @@ def linspace(
     out = rules.add(rules.mul(ks, step), start)
     if endpoint and num > 1:  # the last value is exactly `stop`, as NumPy makes it
         last = rules.broadcast_to(stop, shape=shape_of(delta))
-        out = rules.concatenate(
-            rules.getitem(out, index=slice(None, -1)),
-            rules.reshape(last, shape=(1, *shape_of(delta))),
+        out = concatenate(
+            [
+                rules.getitem(out, index=slice(None, -1)),
+                rules.reshape(last, shape=(1, *shape_of(delta))),
+            ],
             axis=0,
         )
     return (out, step) if retstep else out

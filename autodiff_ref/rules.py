@@ -675,6 +675,24 @@ def _require_distinct(values: Any, what: str, nonzero: bool = False) -> None:
         )
 
 
+def _pack_rows(*parts: Any) -> Any:
+    """(Stacks of) matrices joined along their rows: each added into zeros at its rows.
+
+    The packed tangent of eigh, svd and qr; linear, with indexing as its transpose.
+    """
+    shape = shape_of(parts[0])
+    total = 0
+    for part in parts:
+        total += shape_of(part)[-2]
+    out, start = None, 0
+    for part in parts:
+        stop = start + shape_of(part)[-2]
+        index = (Ellipsis, slice(start, stop), slice(None))
+        term = scatter_add(part, index=index, shape=(*shape[:-2], total, shape[-1]))
+        out, start = term if out is None else add(out, term), stop
+    return out
+
+
 def _gap_inverse(w: Any) -> Any:
     """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it."""
     n = shape_of(w)[-1]
@@ -771,7 +789,7 @@ def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     _require_distinct(w, "eigh")
     p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
     dv = matmul(v, mul(_gap_inverse(w), p))
-    return concatenate(_row(_diagonal(p)), dv, axis=-2)
+    return _pack_rows(_row(_diagonal(p)), dv)
 
 
 def _eigh_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
@@ -815,7 +833,7 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
         du = add(du, div(sub(matmul(t, v), matmul(u, dp)), _row(s)))
     if n > k:
         dv = add(dv, div(sub(matmul(_matrix_transpose(t), u), matmul(v, dpt)), _row(s)))
-    return concatenate(du, _row(_diagonal(dp)), dv, axis=-2)
+    return _pack_rows(du, _row(_diagonal(dp)), dv)
 
 
 def _svd_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
@@ -877,7 +895,7 @@ def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     omega = sub(low, _matrix_transpose(low))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))
     dr = matmul(sub(c, omega), r)
-    return concatenate(dq, dr, axis=-2)
+    return _pack_rows(dq, dr)
 
 
 def _qr_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
