@@ -408,8 +408,11 @@ NONLINEAR: set[str] = set()
 
 
 def _nonlinear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitive:
+    # Not _linear: nothing may take these rules for linear maps (Taylor mode's
+    # shortcut for linear primitives would be wrong for them).
     NONLINEAR.add(name)
-    return _linear(name, impl, jvp, vjp, doc)
+    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc)
+    return prim
 
 
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -565,7 +568,9 @@ def _einsum_jvp(ts: Sequence[Any], ans: Any, *operands: Any, subscripts: str) ->
     return out
 
 
-einsum: Primitive = _linear(
+# Linear in each operand, but not in all of them together (einsum("i,i->", x, x) is
+# quadratic): not made with _linear, whose primitives may be taken for linear maps.
+RULES["einsum"] = einsum = Primitive(
     "einsum", lambda *operands, subscripts: np.einsum(subscripts, *operands),
     jvp=_einsum_jvp,
     vjp=lambda i, ct, ans, *operands, subscripts: _einsum_transpose(

@@ -571,3 +571,18 @@ def test_real_of_a_complex_value_is_refused_not_passed_through() -> None:
     assert ad.real(3 + 4j) == 3.0
     with pytest.raises(TypeError, match=r"real\(z\) of a complex z has no complex derivative"):
         ad.jvp(ad.real, (1 + 2j,), (1j,))
+
+
+def test_higher_derivatives_along_a_line_match_closed_forms() -> None:
+    # derivative(order=k) of t -> F(A + t B): polynomials and the Neumann series.
+    x, b = np.array([1.0, 2.0, 3.0]), RNG.normal(size=(3, 3))
+    assert ad.derivative(lambda t: ad.prod(x * t), 1.0, order=3) == pytest.approx(6 * np.prod(x))
+    quadratic = ad.derivative(lambda t: ad.einsum("i,i->", x * t, x * t), 1.0, order=2)
+    assert quadratic == pytest.approx(2 * x @ x)
+    third = ad.derivative(lambda t: ad.linalg.det(SQ + t * b), 0.0, order=3)
+    assert third == pytest.approx(6 * np.linalg.det(b), rel=1e-10)
+    second = ad.derivative(lambda t: ad.linalg.inv(SQ + t * b), 0.0, order=2)
+    inv = np.linalg.inv(SQ)
+    np.testing.assert_allclose(second, 2 * inv @ b @ inv @ b @ inv, rtol=1e-11, atol=1e-13)
+    top = ad.derivative(lambda t: ad.max(x * t + t**2), 1.0, order=2)  # the last element's
+    assert top == 2.0
