@@ -497,9 +497,9 @@ ARRAY_STEPS: list[tuple[str, Callable[[Any], Any]]] = [
     ("max", lambda a: a * np.max(a, axis=0, keepdims=True)),
     ("min", lambda a: a - a.min(axis=-1, keepdims=True)),
     ("prod", lambda a: a + np.prod(np.tanh(a), axis=-1, keepdims=True)),
-    ("mean/std", lambda a: (a - a.mean(axis=0)) / (1 + np.std(a, axis=0))),
+    ("mean/var", lambda a: (a - a.mean(axis=0)) / (1 + np.var(a, axis=0))),  # std: kink at 0
     ("einsum", lambda a: np.einsum("ij,ij->i", a, a)[:, None] * a / 10),
-    ("norm", lambda a: a / (1 + np.linalg.norm(a, axis=0))),
+    ("norm", lambda a: a / np.linalg.norm(np.stack([a, a * 0 + 1]), axis=0)),  # never 0
     ("repeat", lambda a: np.repeat(a, 2, axis=0)[1::2]),
     ("rot90", lambda a: np.rot90(a)),
     ("tril", lambda a: np.tril(a, 1) + np.triu(a, 2) * 0.5),
