@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,7 +74,14 @@ class Primitive:
     """
 
     __slots__ = (
-        "derivs", "doc", "impl", "jvp_rule", "linearity", "name", "vjp_reads_args", "vjp_rule"
+        "derivs",
+        "doc",
+        "impl",
+        "jvp_rule",
+        "linearity",
+        "name",
+        "vjp_reads_args",
+        "vjp_rule",
     )
 
     def __init__(
@@ -362,6 +370,82 @@ class Tracer:
 
         return dot(self, other)
 
+    # -- more ndarray methods, each the autodiff_ref function of the same name ----
+    def __mod__(self, other: Any) -> Any:
+        return bind(rules.mod, (self, other), NO_PARAMS)
+
+    def __rmod__(self, other: Any) -> Any:
+        return bind(rules.mod, (other, self), NO_PARAMS)
+
+    def ravel(self) -> Any:
+        return _ops().ravel(self)
+
+    def flatten(self) -> Any:
+        return _ops().ravel(self)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        return _ops().squeeze(self, axis)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return _ops().swapaxes(self, axis1, axis2)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _ops().mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _ops().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _ops().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _ops().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _ops().min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _ops().prod(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Any:
+        return _ops().cumsum(self, axis=axis)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        return _ops().trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        return _ops().diagonal(self, offset, axis1, axis2)
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:
+        return _ops().clip(self, min, max)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Any:
+        return _ops().repeat(self, repeats, axis)
+
+    def astype(self, dtype: Any) -> Any:
+        return _ops().astype(self, dtype)
+
+    @property
+    def real(self) -> Any:
+        return rules.real(self)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the class lacks: say what to use instead of
+        # "'Node' object has no attribute", for the methods ndarray has.
+        if name in _INDEX_METHODS:  # integer or boolean answers: no derivative to lose
+            return getattr(np.asarray(primal_value(self)), name)
+        if not name.startswith("__") and hasattr(np.ndarray, name):
+            if hasattr(_ops(), name):
+                instead = f"use autodiff_ref.{name}(x) instead, or"
+            else:
+                instead = "autodiff_ref has no differentiable version of it; use"
+            raise AttributeError(
+                f"traced values ({type(self).__name__}) have no method .{name}() of "
+                f"numpy.ndarray: {instead} autodiff_ref.primal_value(x).{name} for the "
+                "plain value (without derivative)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     # -- comparisons look at primal values, so if/while work -------------------
     def __lt__(self, other: Any) -> Any:
         return primal_value(self) < primal_value(other)
@@ -388,21 +472,16 @@ class Tracer:
 
     # -- conversions that would silently drop derivatives are refused ----------
     def __float__(self) -> float:
-        raise TypeError(
-            f"float() of a {type(self).__name__} would drop its derivative; "
-            "use autodiff_ref functions (autodiff_ref.sin, not math.sin), or "
-            "autodiff_ref.primal_value(x) if you really want the plain number"
-        )
+        raise TypeError(_conversion_message(self, "float()"))
 
-    __int__ = __float__
-    __complex__ = __float__
+    def __int__(self) -> Any:
+        raise TypeError(_conversion_message(self, "int()"))
+
+    def __complex__(self) -> Any:
+        raise TypeError(_conversion_message(self, "complex()"))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError(
-            f"a {type(self).__name__} cannot be converted to a NumPy array without "
-            "dropping its derivative; build arrays of traced values with "
-            "autodiff_ref.stack, and use autodiff_ref functions instead of NumPy ones"
-        )
+        raise TypeError(_array_conversion_message(self, sys._getframe(1)))
 
     # -- NumPy functions: route the ones with a rule, refuse the others -------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -414,6 +493,66 @@ class Tracer:
         from .numpy_dispatch import apply_function
 
         return apply_function(func, args, kwargs)
+
+
+#: ndarray methods whose answers are indices or booleans: traced values answer them
+#: from their primal values, as comparisons do.
+_INDEX_METHODS = frozenset({"argmax", "argmin", "argsort", "nonzero", "any", "all"})
+
+
+def _conversion_message(x: Any, conversion: str) -> str:
+    return (
+        f"{conversion} of a {type(x).__name__} would drop its derivative; use autodiff_ref "
+        "functions (autodiff_ref.sin, not math.sin), or autodiff_ref.primal_value(x) if you "
+        "really want the plain number"
+    )
+
+
+def _array_conversion_message(x: Any, caller: Any) -> str:
+    """Say which conversion to an ndarray was attempted, from the frame that asked for it.
+
+    NumPy converts with ``__array__`` from C code, so the caller is the Python
+    code that called numpy.array (or a NumPy function that converts its input).
+    """
+    kind = type(x).__name__
+    module = caller.f_globals.get("__name__", "") if caller is not None else ""
+    hint = ""
+    if "index_tricks" in module:
+        what = "numpy.r_ / numpy.c_ (they convert each piece with numpy.array)"
+        hint = "join traced pieces with autodiff_ref.concatenate or autodiff_ref.hstack; "
+    elif module.startswith("numpy"):
+        outer = caller
+        while outer.f_back is not None and outer.f_back.f_globals.get("__name__", "").startswith(
+            "numpy"
+        ):
+            outer = outer.f_back
+        name = outer.f_code.co_name
+        what = (
+            f"numpy.{name} of a list or tuple holding traced values (NumPy converts the "
+            "list to one array before it looks at its elements)"
+        )
+        hint = f"use autodiff_ref.{name}([...]) or numpy.{name}(autodiff_ref.stack([...])); "
+    else:
+        import linecache
+
+        line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+        where = f" in `{line}`" if line else ""
+        what = (
+            "numpy.array / numpy.asarray, or a NumPy scalar type such as numpy.float64 or "
+            f"numpy.int64,{where}"
+        )
+    return (
+        f"{what} tried to convert a {kind} to a NumPy array: a {kind} cannot be converted "
+        f"to a NumPy array without dropping its derivative; {hint}build arrays of traced "
+        "values with autodiff_ref.stack, and use autodiff_ref functions instead of NumPy "
+        "ones (autodiff_ref.primal_value(x) gives the plain value)"
+    )
+
+
+def _ops() -> Any:
+    from . import ops  # ops imports this module: import it when first needed
+
+    return ops
 
 
 def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import linalg, ops
 from .core import primal_value
 
 _UFUNCS: dict[Any, Callable[..., Any]] = {
@@ -59,12 +59,29 @@ _FUNCTIONS: dict[Any, Callable[..., Any]] = {
 }
 
 
+def _full_name(func: Any) -> str:
+    """NumPy's public name of a function or ufunc: numpy.linalg.eig, not numpy.eig."""
+    module = getattr(func, "__module__", None) or "numpy"
+    if isinstance(func, np.ufunc) or not module.startswith("numpy"):
+        module = "numpy"
+    # Implementation modules (numpy._core.fromnumeric, numpy.lib._shape_base_impl)
+    # are not where users find the function: use the public namespace.
+    public = ".".join(p for p in module.split(".") if not p.startswith("_") and p != "lib")
+    name = getattr(func, "__name__", repr(func))
+    if public != "numpy" and getattr(np, name, None) is func:
+        public = "numpy"
+    return f"{public}.{name}"
+
+
 def _refuse(name: str) -> TypeError:
-    ours = name if hasattr(ops, name) else None
-    hint = f"use autodiff_ref.{ours}" if ours else "write it with autodiff_ref's functions"
+    short = name.rsplit(".", 1)[-1]
+    ours = short if hasattr(ops, short) else None
+    hint = f"use autodiff_ref.{ours}, or " if ours else ""
     return TypeError(
-        f"numpy.{name} has no derivative rule in autodiff_ref and cannot see traced values; "
-        f"{hint} (the rules are listed in autodiff_ref.rules.RULES)"
+        f"{name} has no derivative rule in autodiff_ref and cannot see traced values; "
+        f"{hint}write it with autodiff_ref's functions (the rules are listed in "
+        "autodiff_ref.rules.RULES), or give it your own rule with autodiff_ref.custom_jvp "
+        'or custom_vjp (see the how-to guide "How to write a custom derivative rule")'
     )
 
 
@@ -79,11 +96,109 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             "the returned value (or autodiff_ref.where to select elements)"
         )
     if method != "__call__" or kwargs or ufunc not in _UFUNCS:
-        raise _refuse(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
+        name = f"numpy.{ufunc.__name__}"
+        raise _refuse(name if method == "__call__" else f"{name}.{method}")
     return _UFUNCS[ufunc](*inputs)
 
 
 def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if func not in _FUNCTIONS:
-        raise _refuse(func.__name__)
+        raise _refuse(_full_name(func))
     return _FUNCTIONS[func](*args, **kwargs)
+
+
+# -- more of NumPy (appended; the elementwise ones are ufuncs) -------------------------
+_UFUNCS.update({
+    np.cosh: ops.cosh, np.sinh: ops.sinh, np.arcsin: ops.arcsin, np.arccos: ops.arccos,
+    np.arctan: ops.arctan, np.arcsinh: ops.arcsinh, np.arccosh: ops.arccosh,
+    np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1, np.log2: ops.log2,
+    np.log10: ops.log10, np.exp2: ops.exp2, np.hypot: ops.hypot,
+    np.logaddexp: ops.logaddexp, np.arctan2: ops.arctan2, np.remainder: ops.mod,
+    np.floor: ops.floor, np.ceil: ops.ceil,
+})  # fmt: skip
+
+
+def _with_axis(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A reduction as NumPy calls it: refuse out=, dtype=, where= and initial=."""
+
+    def reduction(x: Any, axis: Any = None, *args: Any, **kwargs: Any) -> Any:
+        unsupported = [
+            k for k, v in kwargs.items() if k != "keepdims" and k != "ddof" and v is not None
+        ]
+        if args or unsupported:
+            raise TypeError(
+                f"numpy.{f.__name__} on traced values takes only axis= and keepdims= "
+                f"(and ddof= for var/std); got {', '.join(unsupported) or 'extra arguments'}"
+            )
+        return f(x, axis=axis, **{k: v for k, v in kwargs.items() if v is not None})
+
+    return reduction
+
+
+_FUNCTIONS.update(
+    {
+        np.max: _with_axis(ops.max),
+        np.amax: _with_axis(ops.max),
+        np.min: _with_axis(ops.min),
+        np.amin: _with_axis(ops.min),
+        np.prod: _with_axis(ops.prod),
+        np.var: _with_axis(ops.var),
+        np.std: _with_axis(ops.std),
+        np.cumsum: lambda x, axis=None: ops.cumsum(x, axis=axis),
+        np.diff: ops.diff,
+        np.trace: ops.trace,
+        np.diagonal: ops.diagonal,
+        np.einsum: ops.einsum,
+        np.tensordot: ops.tensordot,
+        np.outer: ops.outer,
+        np.inner: ops.inner,
+        np.kron: ops.kron,
+        np.cross: ops.cross,
+        np.sort: ops.sort,
+        np.repeat: ops.repeat,
+        np.tile: ops.tile,
+        np.roll: ops.roll,
+        np.flip: ops.flip,
+        np.rot90: ops.rot90,
+        np.pad: ops.pad,
+        np.expand_dims: ops.expand_dims,
+        np.squeeze: ops.squeeze,
+        np.swapaxes: ops.swapaxes,
+        np.moveaxis: ops.moveaxis,
+        np.ravel: ops.ravel,
+        np.atleast_1d: ops.atleast_1d,
+        np.atleast_2d: ops.atleast_2d,
+        np.atleast_3d: ops.atleast_3d,
+        np.vstack: ops.vstack,
+        np.hstack: ops.hstack,
+        np.append: ops.append,
+        np.split: ops.split,
+        np.array_split: ops.array_split,
+        np.diag: ops.diag,
+        np.tril: ops.tril,
+        np.triu: ops.triu,
+        np.select: ops.select,
+        np.linspace: ops.linspace,
+        np.clip: ops.clip,
+        np.real: ops.real,
+        np.sinc: ops.sinc,
+        np.linalg.norm: linalg.norm,
+        np.linalg.inv: linalg.inv,
+        np.linalg.solve: linalg.solve,
+        np.linalg.det: linalg.det,
+        np.linalg.slogdet: linalg.slogdet,
+        np.linalg.cholesky: linalg.cholesky,
+        np.linalg.eigh: linalg.eigh,
+        np.linalg.eigvalsh: linalg.eigvalsh,
+        np.linalg.svd: linalg.svd,
+        np.linalg.svdvals: linalg.svdvals,
+        np.linalg.qr: linalg.qr,
+        np.linalg.matrix_power: linalg.matrix_power,
+        np.linalg.trace: linalg.trace,
+    }
+)
+# Index and boolean answers depend on primal values only, as comparisons do.
+for _index_function in (np.argmax, np.argmin, np.argsort, np.nonzero, np.any, np.all):
+    _FUNCTIONS[_index_function] = lambda x, *args, _f=_index_function, **kwargs: _f(
+        primal_value(x), *args, **kwargs
+    )  # fmt: skip

@@ -9,11 +9,15 @@ compositions of primitives and need no rule of their own.
 
 from __future__ import annotations
 
+import builtins  # max, min and sum are NumPy's names in this module
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import rules
-from .core import shape_of
+from .core import Tracer, primal_value, shape_of
 
 __all__ = [
     "abs",
@@ -216,11 +220,12 @@ def sum(  # NumPy's name
     array([[0., 1., 0.],
            [0., 1., 0.]])
     """
-    return rules.sum(x, axis=axis, keepdims=keepdims)
+    return rules.sum(_array_arg(x), axis=axis, keepdims=keepdims)
 
 
 def mean(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
     """Arithmetic mean over ``axis`` (all elements by default)."""
+    x = _array_arg(x)  # a list of traced values, as in mean([x, y])
     shape = shape_of(x)
     axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
     count = 1
@@ -308,3 +313,815 @@ def reshape(x: ArrayLike, shape: int | tuple[int, ...]) -> Any:
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Any:
     """Permute the axes (reverse them by default)."""
     return rules.transpose(x, axes=None if axes is None else tuple(axes))
+
+
+# == More of NumPy ==================================================================
+# Elementwise functions are primitives of the rules table; reductions by
+# selection (max, min), prod, cumsum and einsum too.  Everything else below
+# is a composition of primitives (a shape operation is a reshape, transpose,
+# index or concatenation), so it needs no rule of its own.
+#: The functions below, exported by autodiff_ref too.
+MORE_OF_NUMPY = [
+    "amax",
+    "amin",
+    "append",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "array_split",
+    "astype",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "ceil",
+    "clip",
+    "cosh",
+    "cross",
+    "cumsum",
+    "diag",
+    "diagonal",
+    "diff",
+    "einsum",
+    "exp2",
+    "expand_dims",
+    "expm1",
+    "flatten",
+    "flip",
+    "floor",
+    "hstack",
+    "hypot",
+    "inner",
+    "kron",
+    "linspace",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "max",
+    "min",
+    "mod",
+    "moveaxis",
+    "outer",
+    "pad",
+    "prod",
+    "ravel",
+    "real",
+    "remainder",
+    "repeat",
+    "roll",
+    "rot90",
+    "select",
+    "sinc",
+    "sinh",
+    "sort",
+    "split",
+    "squeeze",
+    "std",
+    "swapaxes",
+    "tensordot",
+    "tile",
+    "trace",
+    "tril",
+    "triu",
+    "var",
+    "vstack",
+]
+__all__ += MORE_OF_NUMPY  # fmt: skip
+
+
+def _array_arg(x: Any) -> Any:
+    """A (nested) list or tuple holding traced values, stacked into one traced array."""
+    if isinstance(x, list | tuple):
+        items = [_array_arg(item) for item in x]
+        if builtins.any(isinstance(item, Tracer) for item in items):
+            return rules.stack(*items, axis=0)
+        return np.asarray(items)
+    return x
+
+
+def _ndim(x: Any) -> int:
+    return len(shape_of(x))
+
+
+def _size_of(x: Any) -> int:
+    n = 1
+    for d in shape_of(x):
+        n *= d
+    return n
+
+
+def _axis_list(axis: int | Sequence[int], ndim: int) -> list[int]:
+    axes = [axis] if isinstance(axis, int | np.integer) else list(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(
+                f"axis {a} is out of bounds for array of dimension {ndim}"
+            )
+    return [int(a) % ndim for a in axes]
+
+
+# -- elementwise ----------------------------------------------------------------------
+def cosh(x: ArrayLike) -> Any:
+    """Hyperbolic cosine; its derivative is ``sinh``.
+
+    >>> from autodiff_ref import derivative
+    >>> float(derivative(cosh, 0.0))
+    0.0
+    """
+    return rules.cosh(x)
+
+
+def sinh(x: ArrayLike) -> Any:
+    """Hyperbolic sine; its derivative is ``cosh``."""
+    return rules.sinh(x)
+
+
+def arcsin(x: ArrayLike) -> Any:
+    """Inverse sine, for ``-1 <= x <= 1``; derivative ``1 / sqrt(1 - x**2)``."""
+    return rules.arcsin(x)
+
+
+def arccos(x: ArrayLike) -> Any:
+    """Inverse cosine, for ``-1 <= x <= 1``; derivative ``-1 / sqrt(1 - x**2)``."""
+    return rules.arccos(x)
+
+
+def arctan(x: ArrayLike) -> Any:
+    """Inverse tangent; derivative ``1 / (1 + x**2)``.
+
+    >>> from autodiff_ref import derivative
+    >>> float(derivative(arctan, 1.0))
+    0.5
+    """
+    return rules.arctan(x)
+
+
+def arcsinh(x: ArrayLike) -> Any:
+    """Inverse hyperbolic sine; derivative ``1 / sqrt(x**2 + 1)``."""
+    return rules.arcsinh(x)
+
+
+def arccosh(x: ArrayLike) -> Any:
+    """Inverse hyperbolic cosine, for ``x >= 1``; derivative ``1 / sqrt(x**2 - 1)``."""
+    return rules.arccosh(x)
+
+
+def arctanh(x: ArrayLike) -> Any:
+    """Inverse hyperbolic tangent, for ``|x| < 1``; derivative ``1 / (1 - x**2)``."""
+    return rules.arctanh(x)
+
+
+def log1p(x: ArrayLike) -> Any:
+    """``log(1 + x)``, accurate for small ``x``."""
+    return rules.log1p(x)
+
+
+def expm1(x: ArrayLike) -> Any:
+    """``exp(x) - 1``, accurate for small ``x``."""
+    return rules.expm1(x)
+
+
+def log2(x: ArrayLike) -> Any:
+    """Base-2 logarithm."""
+    return rules.log2(x)
+
+
+def log10(x: ArrayLike) -> Any:
+    """Base-10 logarithm."""
+    return rules.log10(x)
+
+
+def exp2(x: ArrayLike) -> Any:
+    """``2 ** x``."""
+    return rules.exp2(x)
+
+
+def hypot(x: ArrayLike, y: ArrayLike) -> Any:
+    """``sqrt(x**2 + y**2)`` without overflow.
+
+    >>> from autodiff_ref import grad
+    >>> grad(hypot, argnums=(0, 1))(3.0, 4.0)
+    (0.6, 0.8)
+    """
+    return rules.hypot(x, y)
+
+
+def logaddexp(x: ArrayLike, y: ArrayLike) -> Any:
+    """``log(exp(x) + exp(y))`` without overflow; its gradient is the softmax of ``(x, y)``."""
+    return rules.logaddexp(x, y)
+
+
+def arctan2(y: ArrayLike, x: ArrayLike) -> Any:
+    """The angle of the point ``(x, y)``, in ``(-pi, pi]``; note the argument order."""
+    return rules.arctan2(y, x)
+
+
+#: sinc's Maclaurin coefficients (-1)^k / (2k + 1)!, in powers of (pi x)^2: near 0 the
+#: series replaces sin(pi x) / (pi x), whose derivatives there are 0/0.
+_SINC_SERIES = [(-1) ** k / float(np.prod(np.arange(1.0, 2 * k + 2))) for k in range(22)]
+
+
+def sinc(x: ArrayLike) -> Any:
+    """The normalized sinc, ``sin(pi x) / (pi x)`` and 1 at 0 (as ``numpy.sinc``).
+
+    For ``|x| < 1`` it is computed from its Maclaurin series (degree 42, exact to
+    rounding there), so that derivatives at and near 0 are exact too (the quotient's
+    derivatives lose digits like ``1/x**k`` near 0); elsewhere from ``sin``. A
+    composition of primitives: it needs no rule of its own.
+
+    >>> from autodiff_ref import derivative
+    >>> float(derivative(sinc, 0.0)), float(derivative(sinc, 0.0, order=2))  # -pi**2 / 3
+    (0.0, -3.289868133696...)
+    """
+    x = _array_arg(x)
+    near_zero = np.abs(np.asarray(primal_value(x))) < 1.0  # a constant mask
+    pi_x = rules.mul(np.pi, x)
+    square = rules.mul(pi_x, pi_x)
+    series: Any = _SINC_SERIES[-1]
+    for coefficient in reversed(_SINC_SERIES[:-1]):  # Horner's rule
+        series = rules.add(coefficient, rules.mul(square, series))
+    away = rules.mul(np.pi, rules.where(near_zero, 1.0, x))  # never 0/0 in either branch
+    return rules.where(near_zero, series, rules.div(rules.sin(away), away))
+
+
+def floor(x: ArrayLike) -> Any:
+    """The largest integer ``<= x`` (as a float); its derivative is 0 (see the rules)."""
+    return rules.floor(x)
+
+
+def ceil(x: ArrayLike) -> Any:
+    """The smallest integer ``>= x`` (as a float); its derivative is 0 (see the rules)."""
+    return rules.ceil(x)
+
+
+def mod(x: ArrayLike, y: ArrayLike) -> Any:
+    """``x % y`` with the sign of ``y`` (Python's and NumPy's ``%``).
+
+    Its derivative is 1 in ``x`` and ``-floor(x / y)`` in ``y``; the jumps are
+    ignored (see :mod:`autodiff_ref.rules`).
+
+    >>> from autodiff_ref import grad
+    >>> grad(lambda x: x % 2.0)(5.5)
+    1.0
+    """
+    return rules.mod(x, y)
+
+
+remainder = mod  # NumPy's other name
+
+
+def real(x: ArrayLike) -> Any:
+    """The real part; differentiable for real inputs (where it is ``x`` itself)."""
+    return rules.real(x)
+
+
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Any:
+    """``a`` limited to ``[a_min, a_max]``: ``minimum(maximum(a, a_min), a_max)``, as NumPy.
+
+    At a bound the derivative is shared as by ``maximum`` and ``minimum``.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(lambda x: sum(clip(x, -1.0, 1.0)))(np.array([-2.0, 0.5, 3.0]))
+    array([0., 1., 0.])
+    """
+    if a_min is None and a_max is None:
+        raise ValueError("clip needs at least one of a_min and a_max (as numpy.clip)")
+    out = a if a_min is None else rules.maximum(a, a_min)
+    return out if a_max is None else rules.minimum(out, a_max)
+
+
+# -- reductions ---------------------------------------------------------------------
+def prod(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """Product of elements over ``axis``; exact also where an element is 0.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(prod)(np.array([2.0, 0.0, 5.0]))
+    array([ 0., 10.,  0.])
+    """
+    return rules.prod(_array_arg(x), axis=axis, keepdims=keepdims)
+
+
+def max(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """Largest element over ``axis``; tied maxima share the derivative evenly.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(max)(np.array([1.0, 3.0, 3.0]))
+    array([0. , 0.5, 0.5])
+    """
+    return rules.amax(_array_arg(x), axis=axis, keepdims=keepdims)
+
+
+def min(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """Smallest element over ``axis``; tied minima share the derivative evenly."""
+    return rules.amin(_array_arg(x), axis=axis, keepdims=keepdims)
+
+
+amax, amin = max, min  # NumPy's other names
+
+
+def var(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+) -> Any:
+    """Variance ``sum((x - mean)**2) / (n - ddof)`` over ``axis``.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(var)(np.array([1.0, 2.0, 6.0]))  # 2 (x - mean) / n
+    array([-1.33333333, -0.66666667,  2.        ])
+    """
+    x = _array_arg(x)
+    centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
+    squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
+    return rules.div(squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof))
+
+
+def std(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+) -> Any:
+    """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
+    return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def cumsum(x: ArrayLike, axis: int | None = None) -> Any:
+    """Running sums along ``axis`` (of the flattened array by default)."""
+    x = _array_arg(x)
+    if axis is None:
+        return rules.cumsum(ravel(x), axis=0)
+    _axis_list(axis, _ndim(x))
+    return rules.cumsum(x, axis=axis)
+
+
+def diff(a: ArrayLike, n: int = 1, axis: int = -1) -> Any:
+    """Differences of neighbours along ``axis``, ``n`` times."""
+    a = _array_arg(a)
+    (ax,) = _axis_list(axis, _ndim(a))
+    before = (slice(None),) * ax
+    for _ in range(n):
+        a = rules.sub(
+            rules.getitem(a, index=(*before, slice(1, None))),
+            rules.getitem(a, index=(*before, slice(None, -1))),
+        )
+    return a
+
+
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """Sum along a diagonal (``numpy.trace``; ``autodiff_ref.trace`` is the evaluation trace).
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad, ops
+    >>> grad(ops.trace)(np.ones((2, 2)))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return rules.sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The diagonal over ``axis1`` and ``axis2``, as the last axis (``numpy.diagonal``)."""
+    a = _array_arg(a)
+    a1, a2 = _axis_list((axis1, axis2), _ndim(a))
+    rest = [k for k in range(_ndim(a)) if k not in (a1, a2)]
+    moved = rules.transpose(a, axes=(*rest, a1, a2))
+    rows, cols = shape_of(moved)[-2:]
+    start_r, start_c = builtins.max(-offset, 0), builtins.max(offset, 0)
+    length = builtins.max(builtins.min(rows - start_r, cols - start_c), 0)
+    k = np.arange(length)
+    return rules.getitem(moved, index=(Ellipsis, start_r + k, start_c + k))
+
+
+# -- shapes ---------------------------------------------------------------------------
+def ravel(x: ArrayLike) -> Any:
+    """The elements as a 1-D array, in C order."""
+    x = _array_arg(x)
+    return rules.reshape(x, shape=(_size_of(x),))
+
+
+flatten = ravel
+
+
+def astype(x: ArrayLike, dtype: Any) -> Any:
+    """``x`` as another floating-point (or complex) dtype; integer dtypes are refused."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":
+        raise TypeError(
+            f"astype({dtype}) of a traced value would drop its derivative (a cast to "
+            f"{dtype} is piecewise constant); round with autodiff_ref.floor (derivative 0) "
+            "or use autodiff_ref.primal_value(x).astype(...) for the plain values"
+        )
+    if isinstance(x, Tracer) and dtype == np.asarray(primal_value(x)).dtype:
+        return x
+    return rules.astype(x, dtype=dtype)
+
+
+def expand_dims(x: ArrayLike, axis: int | Sequence[int]) -> Any:
+    """Insert axes of length 1 at the positions ``axis`` of the result."""
+    shape = list(shape_of(x))
+    axes = _axis_list(axis, len(shape) + (1 if isinstance(axis, int) else len(axis)))
+    for a in sorted(axes):
+        shape.insert(a, 1)
+    return rules.reshape(x, shape=tuple(shape))
+
+
+def squeeze(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Any:
+    """Remove axes of length 1 (only those in ``axis`` if given)."""
+    shape = shape_of(x)
+    axes = (
+        [k for k, n in enumerate(shape) if n == 1]
+        if axis is None
+        else _axis_list(axis, len(shape))
+    )
+    if builtins.any(shape[a] != 1 for a in axes):
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return rules.reshape(x, shape=tuple(n for k, n in enumerate(shape) if k not in axes))
+
+
+def swapaxes(x: ArrayLike, axis1: int, axis2: int) -> Any:
+    """Exchange two axes."""
+    a1, a2 = _axis_list((axis1, axis2), _ndim(x))
+    perm = list(range(_ndim(x)))
+    perm[a1], perm[a2] = perm[a2], perm[a1]
+    return rules.transpose(x, axes=tuple(perm))
+
+
+def moveaxis(x: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Any:
+    """Move axes to new positions, keeping the order of the others (as numpy.moveaxis)."""
+    src, dst = _axis_list(source, _ndim(x)), _axis_list(destination, _ndim(x))
+    if len(src) != len(dst):
+        raise ValueError(
+            "`source` and `destination` arguments must have the same number of elements"
+        )
+    order = [k for k in range(_ndim(x)) if k not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return rules.transpose(x, axes=tuple(order))
+
+
+def _atleast(x: Any, ndim: int) -> Any:
+    x = _array_arg(x)
+    shape = shape_of(x)
+    if len(shape) >= ndim:
+        return x
+    new: dict[int, dict[int, tuple[int, ...]]] = {
+        1: {0: (1,)},
+        2: {0: (1, 1), 1: (1, *shape)},
+        3: {0: (1, 1, 1), 1: (1, *shape, 1), 2: (*shape, 1)},
+    }
+    return rules.reshape(x, shape=new[ndim][len(shape)])
+
+
+def atleast_1d(*arys: ArrayLike) -> Any:
+    """Each argument with at least one axis (a tuple of them for several arguments)."""
+    out = tuple(_atleast(a, 1) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys: ArrayLike) -> Any:
+    """Each argument with at least two axes; a vector becomes a row ``(1, n)``."""
+    out = tuple(_atleast(a, 2) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys: ArrayLike) -> Any:
+    """Each argument with at least three axes.
+
+    ``(n,)`` becomes ``(1, n, 1)`` and ``(m, n)`` becomes ``(m, n, 1)``, as in NumPy.
+
+    """
+    out = tuple(_atleast(a, 3) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def vstack(tup: Sequence[ArrayLike]) -> Any:
+    """Stack rows: vectors become rows, then join along axis 0."""
+    return concatenate([_atleast(a, 2) for a in tup], axis=0)
+
+
+def hstack(tup: Sequence[ArrayLike]) -> Any:
+    """Join along axis 1 (along axis 0 for vectors)."""
+    arrays = [_atleast(a, 1) for a in tup]
+    return concatenate(arrays, axis=0 if _ndim(arrays[0]) == 1 else 1)
+
+
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
+    """``arr`` followed by ``values`` (both flattened when ``axis`` is None)."""
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([_array_arg(arr), _array_arg(values)], axis=axis)
+
+
+def _split_bounds(n: int, sections: Any, equal: bool) -> list[int]:
+    if isinstance(sections, int | np.integer):
+        if equal and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        each, extra = divmod(n, int(sections))
+        sizes = [each + 1] * extra + [each] * (int(sections) - extra)
+        return [0, *np.cumsum(sizes).tolist()]
+    return [0, *[int(i) for i in sections], n]
+
+
+def split(x: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    """Split into equal sections, or at the given indices, along ``axis``."""
+    return _split(x, indices_or_sections, axis, equal=True)
+
+
+def array_split(x: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    """Like :func:`split`, but the sections may differ in length by one."""
+    return _split(x, indices_or_sections, axis, equal=False)
+
+
+def _split(x: Any, sections: Any, axis: int, equal: bool) -> list[Any]:
+    x = _array_arg(x)
+    (ax,) = _axis_list(axis, _ndim(x))
+    bounds = _split_bounds(shape_of(x)[ax], sections, equal)
+    before = (slice(None),) * ax
+    return [
+        rules.getitem(x, index=(*before, slice(start, stop)))
+        for start, stop in itertools.pairwise(bounds)
+    ]
+
+
+def flip(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Any:
+    """Reverse the order of elements along ``axis`` (all axes by default)."""
+    x = _array_arg(x)
+    axes = range(_ndim(x)) if axis is None else _axis_list(axis, _ndim(x))
+    index = [slice(None)] * _ndim(x)
+    for a in axes:
+        index[a] = slice(None, None, -1)
+    return rules.getitem(x, index=tuple(index))
+
+
+def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes`` (as numpy.rot90)."""
+    a0, a1 = _axis_list(axes, _ndim(m))
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a0), a1)
+    perm = list(range(_ndim(m)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return rules.transpose(flip(m, a1), axes=tuple(perm))
+    return flip(rules.transpose(m, axes=tuple(perm)), a1)
+
+
+def roll(x: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Any:
+    """Shift elements cyclically along ``axis`` (of the flattened array by default)."""
+    x = _array_arg(x)
+    if axis is None:
+        return rules.reshape(roll(ravel(x), shift, 0), shape=shape_of(x))
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    for s, a in zip(shifts.ravel().tolist(), axes.ravel().tolist(), strict=True):
+        (ax,) = _axis_list(a, _ndim(x))
+        n = shape_of(x)[ax]
+        s %= n if n else 1
+        if s:
+            before = (slice(None),) * ax
+            x = concatenate(
+                [
+                    rules.getitem(x, index=(*before, slice(n - s, None))),
+                    rules.getitem(x, index=(*before, slice(None, n - s))),
+                ],
+                axis=ax,
+            )
+    return x
+
+
+def repeat(x: ArrayLike, repeats: int | Sequence[int], axis: int | None = None) -> Any:
+    """Repeat each element ``repeats`` times along ``axis`` (flattened by default)."""
+    x = _array_arg(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    (ax,) = _axis_list(axis, _ndim(x))
+    index = np.repeat(np.arange(shape_of(x)[ax]), repeats)
+    return rules.getitem(x, index=(*(slice(None),) * ax, index))
+
+
+def tile(x: ArrayLike, reps: int | Sequence[int]) -> Any:
+    """The array repeated ``reps`` times along each axis (as numpy.tile)."""
+    x = _array_arg(x)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    d = builtins.max(_ndim(x), len(reps))
+    shape = (1,) * (d - _ndim(x)) + shape_of(x)
+    reps = (1,) * (d - len(reps)) + reps
+    spread = rules.reshape(x, shape=tuple(v for n in shape for v in (1, n)))
+    tiled = rules.broadcast_to(
+        spread, shape=tuple(v for r, n in zip(reps, shape, strict=True) for v in (r, n))
+    )
+    return rules.reshape(tiled, shape=tuple(r * n for r, n in zip(reps, shape, strict=True)))
+
+
+def pad(x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+    """Pad with a constant (``mode="constant"`` only) around each axis."""
+    if mode != "constant":
+        raise NotImplementedError(
+            f"pad(mode={mode!r}) has no rule; only mode='constant' is differentiable here. "
+            "Build the padding with autodiff_ref.concatenate and indexing instead"
+        )
+    x = _array_arg(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (_ndim(x), 2))
+    shape = tuple(int(b + n + a) for (b, a), n in zip(widths, shape_of(x), strict=True))
+    inner = tuple(slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True))
+    out = rules.scatter_add(x, index=inner, shape=shape)
+    if np.ndim(primal_value(constant_values)) != 0:
+        raise NotImplementedError("pad: only a single constant_values is supported")
+    if isinstance(constant_values, Tracer) or constant_values != 0:
+        outside = np.ones(shape)
+        outside[inner] = 0.0
+        out = rules.add(out, rules.mul(constant_values, outside))
+    return out
+
+
+def diag(v: ArrayLike, k: int = 0) -> Any:
+    """A vector's diagonal matrix, or a matrix's ``k``-th diagonal (as numpy.diag)."""
+    v = _array_arg(v)
+    if _ndim(v) == 2:
+        return diagonal(v, offset=k)
+    if _ndim(v) != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    n = shape_of(v)[0]
+    i = np.arange(n)
+    size = n + builtins.abs(k)
+    index = (i + builtins.max(-k, 0), i + builtins.max(k, 0))
+    return rules.scatter_add(v, index=index, shape=(size, size))
+
+
+def tril(m: ArrayLike, k: int = 0) -> Any:
+    """The lower triangle (on and below diagonal ``k``); zeros above."""
+    m = _array_arg(m)
+    rows, cols = shape_of(m)[-2:]
+    return rules.where(np.tri(rows, cols, k, dtype=bool), m, 0.0)
+
+
+def triu(m: ArrayLike, k: int = 0) -> Any:
+    """The upper triangle (on and above diagonal ``k``); zeros below."""
+    m = _array_arg(m)
+    rows, cols = shape_of(m)[-2:]
+    return rules.where(~np.tri(rows, cols, k - 1, dtype=bool), m, 0.0)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[ArrayLike], default: Any = 0) -> Any:
+    """From each choice where its condition holds, the first one that does (as numpy.select)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    out = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+        out = rules.where(cond, choice, out)
+    return out
+
+
+def linspace(
+    start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False
+) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop``, differentiable in both ends.
+
+    >>> from autodiff_ref import jacfwd
+    >>> jacfwd(lambda b: linspace(0.0, b, 3))(2.0)
+    array([0. , 0.5, 1. ])
+    """
+    divisions = (num - 1 if endpoint else num) or 1
+    delta = rules.sub(stop, start)
+    step = rules.div(delta, float(divisions))
+    ks = np.arange(num, dtype=float).reshape((num,) + (1,) * _ndim(delta))
+    out = rules.add(rules.mul(ks, step), start)
+    if endpoint and num > 1:  # the last value is exactly `stop`, as NumPy makes it
+        last = rules.broadcast_to(stop, shape=shape_of(delta))
+        out = concatenate(
+            [
+                rules.getitem(out, index=slice(None, -1)),
+                rules.reshape(last, shape=(1, *shape_of(delta))),
+            ],
+            axis=0,
+        )
+    return (out, step) if retstep else out
+
+
+def sort(x: ArrayLike, axis: int | None = -1) -> Any:
+    """Sorted copy; the derivative follows the sorting permutation (stable at ties)."""
+    x = _array_arg(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    (ax,) = _axis_list(axis, _ndim(x))
+    order = np.argsort(np.asarray(primal_value(x)), axis=ax, kind="stable")
+    index = list(np.indices(shape_of(x), sparse=True))
+    index[ax] = order
+    return rules.getitem(x, index=tuple(index))
+
+
+# -- products -------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
+    """``subscripts`` with the output spelled out and ``...`` replaced by letters."""
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: {len(terms)} operand subscripts for {len(operands)} operands")
+    free = [c for c in _LETTERS if c not in spec]
+    widest = builtins.max(
+        (
+            _ndim(op) - len(t.replace("...", ""))
+            for t, op in zip(terms, operands, strict=True)
+            if "..." in t
+        ),
+        default=0,
+    )
+    ell = "".join(free[:widest])
+    expanded = []
+    for t, op in zip(terms, operands, strict=True):
+        if "..." in t:
+            k = _ndim(op) - len(t.replace("...", ""))
+            t = t.replace("...", ell[widest - k :] if k else "")
+        expanded.append(t)
+    if arrow:
+        out = output.replace("...", ell)
+    else:  # implicit mode: the letters used once, in alphabetical order
+        counts = "".join(expanded)
+        out = ell + "".join(
+            sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell)
+        )
+    return ",".join(expanded) + "->" + out
+
+
+def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
+    """Einstein summation, as ``numpy.einsum``; linear in each operand.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> grad(lambda x: einsum("i,ij,j->", x, A, x))(np.array([1.0, 1.0]))  # (A + A.T) x
+    array([ 8., 12.])
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: give the subscripts as a string, e.g. einsum('ij,jk->ik', a, b)")
+    operands = tuple(_array_arg(op) for op in operands)
+    return rules.einsum(*operands, subscripts=_explicit_subscripts(subscripts, operands))
+
+
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Any] = 2) -> Any:
+    """Sum of products over ``axes`` of ``a`` and ``b`` (as numpy.tensordot)."""
+    a, b = _array_arg(a), _array_arg(b)
+    if isinstance(axes, int | np.integer):
+        axes_a = list(range(_ndim(a) - int(axes), _ndim(a)))
+        axes_b = list(range(int(axes)))
+    else:
+        axes_a, axes_b = _axis_list(axes[0], _ndim(a)), _axis_list(axes[1], _ndim(b))
+    la = list(_LETTERS[: _ndim(a)])
+    lb = list(_LETTERS[_ndim(a) : _ndim(a) + _ndim(b)])
+    for i, j in zip(axes_a, axes_b, strict=True):
+        lb[j] = la[i]
+    out = [c for k, c in enumerate(la) if k not in axes_a]
+    out += [c for k, c in enumerate(lb) if k not in axes_b]
+    return rules.einsum(a, b, subscripts=f"{''.join(la)},{''.join(lb)}->{''.join(out)}")
+
+
+def outer(a: ArrayLike, b: ArrayLike) -> Any:
+    """``a_i b_j`` of the flattened arguments."""
+    return rules.einsum(ravel(a), ravel(b), subscripts="i,j->ij")
+
+
+def inner(a: ArrayLike, b: ArrayLike) -> Any:
+    """Sum of products over the last axes (a product if either is a scalar)."""
+    a, b = _array_arg(a), _array_arg(b)
+    if _ndim(a) == 0 or _ndim(b) == 0:
+        return rules.mul(a, b)
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def kron(a: ArrayLike, b: ArrayLike) -> Any:
+    """The Kronecker product: blocks ``a[i, j] * b`` (as numpy.kron)."""
+    a, b = _array_arg(a), _array_arg(b)
+    d = builtins.max(_ndim(a), _ndim(b))
+    sa = (1,) * (d - _ndim(a)) + shape_of(a)
+    sb = (1,) * (d - _ndim(b)) + shape_of(b)
+    spread_a = rules.reshape(a, shape=tuple(v for n in sa for v in (n, 1)))
+    spread_b = rules.reshape(b, shape=tuple(v for n in sb for v in (1, n)))
+    return rules.reshape(
+        rules.mul(spread_a, spread_b), shape=tuple(p * q for p, q in zip(sa, sb, strict=True))
+    )
+
+
+def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Any:
+    """Cross product of 3-vectors along ``axis`` (NumPy 2 deprecates 2-vectors)."""
+    a = moveaxis(_array_arg(a), axis, -1)
+    b = moveaxis(_array_arg(b), axis, -1)
+    if (shape_of(a)[-1], shape_of(b)[-1]) != (3, 3):
+        raise ValueError("cross: both vectors need 3 components along the axis")
+
+    def c(v: Any, k: int) -> Any:
+        return rules.getitem(v, index=(Ellipsis, k))
+
+    parts = [
+        rules.sub(rules.mul(c(a, i), c(b, j)), rules.mul(c(a, j), c(b, i)))
+        for i, j in ((1, 2), (2, 0), (0, 1))
+    ]
+    return moveaxis(rules.stack(*parts, axis=-1), -1, axis)

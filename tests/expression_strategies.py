@@ -2,8 +2,11 @@
 
 The trees use the elementwise primitives (through :mod:`autodiff_ref`'s
 functions, so they are built by the symbolic trace) with the domains of
-``log``, ``sqrt`` and non-integer powers guarded structurally (their
-arguments are ``1 + u*u`` or ``exp(u)``).  Poles, overflow and kinks depend on
+``log``, ``sqrt``, non-integer powers and the inverse functions guarded
+structurally (their arguments are ``1 + u*u``, ``exp(u)`` or ``tanh(u) / 2``).
+The primitives NumPy does not extend analytically to complex numbers
+(``hypot``, ``logaddexp``, ``arctan2``, ``floor``, ``ceil``, ``mod``) are left
+out: the tests compare with the complex step.  Poles, overflow and kinks depend on
 the point, so :func:`well_conditioned` checks a tree at a point, and tests
 ``assume`` it.
 """
@@ -45,6 +48,20 @@ UNARY: list[tuple[str, Callable[..., Any]]] = [
     ("reciprocal", lambda u, k: ad.reciprocal(u)),
     ("abs", lambda u, k: ad.abs(u)),
     ("integer power", lambda u, k: u ** [2, 3, -1, -2][k % 4]),
+    # More of NumPy, with their domains guarded the same way: arcsin, arccos and
+    # arctanh see values in (-1/2, 1/2), arccosh values >= 2, log1p values > -1.
+    ("cosh", lambda u, k: ad.cosh(u)),
+    ("sinh", lambda u, k: ad.sinh(u)),
+    ("arctan", lambda u, k: ad.arctan(u)),
+    ("arcsinh", lambda u, k: ad.arcsinh(u)),
+    ("arcsin", lambda u, k: ad.arcsin(0.5 * ad.tanh(u))),
+    ("arccos", lambda u, k: ad.arccos(0.5 * ad.tanh(u))),
+    ("arctanh", lambda u, k: ad.arctanh(0.5 * ad.tanh(u))),
+    ("arccosh", lambda u, k: ad.arccosh(1 + _positive(u, k % 2))),
+    ("log1p", lambda u, k: ad.log1p(_positive(u, k % 2))),
+    ("expm1", lambda u, k: ad.expm1(u)),
+    ("log2 or log10", lambda u, k: (ad.log2, ad.log10)[k % 2](_positive(u, k // 2 % 2))),
+    ("exp2", lambda u, k: ad.exp2(u)),
 ]
 
 BINARY: list[tuple[str, Callable[..., Any]]] = [

@@ -1,0 +1,305 @@
+"""Linear algebra, as ``numpy.linalg``: differentiable in every mode.
+
+``inv``, ``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``svd`` and
+``qr`` are primitives of :mod:`autodiff_ref.rules` (their derivatives follow
+Giles 2008, "Collected matrix derivative results for forward and reverse mode
+algorithmic differentiation"); ``norm``, ``matrix_power`` and ``trace`` are
+compositions of primitives.  Stacks of matrices ``(..., m, n)`` work as in
+NumPy.
+
+Where a derivative does not exist, the rules raise rather than return a
+number: ``eigh`` and ``svd`` at repeated eigenvalues or singular values (the
+shared subspace has no unique basis), ``svd`` of a non-square matrix with a
+zero singular value, ``inv``, ``solve``, ``det`` and ``slogdet`` at a singular
+matrix.  ``eigh`` and ``cholesky`` refuse non-symmetric input (NumPy would
+read only the lower triangle) and differentiate along symmetric perturbations:
+a tangent ``dA`` acts through its symmetric part ``(dA + dA^T) / 2``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import ops, rules
+from .core import primal_value, shape_of
+
+__all__ = [
+    "EighResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matrix_power",
+    "norm",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "trace",
+]
+
+ArrayLike = Any
+
+
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)``, as numpy.linalg.slogdet returns."""
+
+    sign: Any
+    logabsdet: Any
+
+
+class EighResult(NamedTuple):
+    """``(eigenvalues, eigenvectors)``, as numpy.linalg.eigh returns."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    """``(U, S, Vh)``, as numpy.linalg.svd returns."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    """``(Q, R)``, as numpy.linalg.qr returns."""
+
+    Q: Any
+    R: Any
+
+
+def _square(a: Any, what: str) -> None:
+    shape = shape_of(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError(
+            f"{what}: last 2 dimensions of the array must be square, got shape {shape}"
+        )
+
+
+def inv(a: ArrayLike) -> Any:
+    """The inverse matrix; ``d(A^-1) = -A^-1 dA A^-1``.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import jvp
+    >>> A, dA = np.array([[2.0, 0.0], [0.0, 4.0]]), np.eye(2)
+    >>> jvp(inv, (A,), (dA,))[1]
+    array([[-0.25  , -0.    ],
+           [-0.    , -0.0625]])
+    """
+    _square(a, "inv")
+    return rules.inv(a)
+
+
+def solve(a: ArrayLike, b: ArrayLike) -> Any:
+    """The solution ``x`` of ``a @ x = b``; ``b`` is a vector if 1-D, else (stacks of) matrices.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> grad(lambda b: ops.sum(solve(A, b)))(np.array([1.0, 2.0]))  # A^-T 1
+    array([0.4, 0.2])
+    """
+    _square(a, "solve")
+    if len(shape_of(b)) == 1:
+        column = rules.reshape(b, shape=(*shape_of(b), 1))
+        return rules.reshape(rules.solve(a, column), shape=shape_of(b))
+    return rules.solve(a, b)
+
+
+def det(a: ArrayLike) -> Any:
+    """The determinant; its gradient is ``det(A) A^-T`` (Jacobi's formula).
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(det)(np.array([[2.0, 1.0], [1.0, 3.0]]))
+    array([[ 3., -1.],
+           [-1.,  2.]])
+    """
+    _square(a, "det")
+    return rules.det(a)
+
+
+def slogdet(a: ArrayLike) -> SlogdetResult:
+    """``(sign, log|det A|)``; the sign is a constant, ``log|det A|`` has gradient ``A^-T``."""
+    _square(a, "slogdet")
+    sign = np.linalg.slogdet(primal_value(a))[0]
+    return SlogdetResult(sign, rules.slogdet(a))
+
+
+def cholesky(a: ArrayLike) -> Any:
+    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``."""
+    _square(a, "cholesky")
+    return rules.cholesky(a)
+
+
+def eigh(a: ArrayLike) -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+
+    The derivative does not exist at repeated eigenvalues, where it raises.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(lambda a: eigh(a)[0][-1])(np.array([[2.0, 1.0], [1.0, 2.0]]))  # v v^T
+    array([[0.5, 0.5],
+           [0.5, 0.5]])
+    """
+    _square(a, "eigh")
+    packed = rules.eigh(a)
+    w = rules.getitem(packed, index=(Ellipsis, 0, slice(None)))
+    v = rules.getitem(packed, index=(Ellipsis, slice(1, None), slice(None)))
+    return EighResult(w, v)
+
+
+def eigvalsh(a: ArrayLike) -> Any:
+    """The eigenvalues of a symmetric matrix, ascending."""
+    return eigh(a).eigenvalues
+
+
+def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    """The singular value decomposition ``a = U @ diag(S) @ Vh``.
+
+    Only the reduced decomposition is differentiable (the extra columns of a full
+    ``U`` or ``Vh`` are not unique): pass ``full_matrices=False`` for non-square
+    matrices.  The derivative does not exist at repeated singular values.
+    """
+    m, n = shape_of(a)[-2:]
+    if full_matrices and compute_uv and m != n:
+        raise ValueError(
+            "svd(full_matrices=True) of a non-square matrix is not differentiable (the extra "
+            "columns of U or Vh are not unique); pass full_matrices=False"
+        )
+    packed = rules.svd(a)
+    s = rules.getitem(packed, index=(Ellipsis, m, slice(None)))
+    if not compute_uv:
+        return s
+    u = rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None)))
+    v = rules.getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None)))
+    return SVDResult(u, s, ops.swapaxes(v, -1, -2))
+
+
+def svdvals(a: ArrayLike) -> Any:
+    """The singular values, descending."""
+    return svd(a, compute_uv=False)
+
+
+def qr(a: ArrayLike, mode: str = "reduced") -> Any:
+    """The QR decomposition ``a = Q @ R`` (``mode="reduced"`` or ``"r"``), for ``m >= n``."""
+    if mode not in ("reduced", "r"):
+        raise ValueError(f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'")
+    m = shape_of(a)[-2]
+    packed = rules.qr(a)
+    r = rules.getitem(packed, index=(Ellipsis, slice(m, None), slice(None)))
+    if mode == "r":
+        return r
+    return QRResult(rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None))), r)
+
+
+def matrix_power(a: ArrayLike, n: int) -> Any:
+    """``a`` multiplied by itself ``n`` times, by repeated squaring (inverted if ``n < 0``)."""
+    _square(a, "matrix_power")
+    if not isinstance(n, int | np.integer):
+        raise TypeError("matrix_power: the exponent must be an integer")
+    if n < 0:
+        a, n = inv(a), -n
+    size = shape_of(a)[-1]
+    if n == 0:
+        return np.broadcast_to(np.eye(size), shape_of(a)).copy()
+    result = None
+    square = a
+    while n:
+        if n & 1:
+            result = square if result is None else rules.matmul(result, square)
+        n >>= 1
+        if n:
+            square = rules.matmul(square, square)
+    return result
+
+
+def trace(x: ArrayLike, offset: int = 0) -> Any:
+    """Sum of each matrix's diagonal over the last two axes (numpy.linalg.trace)."""
+    return ops.trace(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
+    if ord is None or ord == 2:
+        return rules.sqrt(rules.sum(rules.mul(x, x), axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return ops.max(rules.abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return ops.min(rules.abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the count of non-zeros: piecewise constant
+        return np.sum(np.asarray(primal_value(x)) != 0, axis=axis, keepdims=keepdims).astype(float)
+    if ord == 1:
+        return rules.sum(rules.abs(x), axis=axis, keepdims=keepdims)
+    p = float(ord)
+    return rules.pow(rules.sum(rules.pow(rules.abs(x), p), axis=axis, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
+    ndim = len(shape_of(x))
+    row, col = (a % ndim for a in axes)
+    if ord is None or ord == "fro":
+        return rules.sqrt(rules.sum(rules.mul(x, x), axis=(row, col), keepdims=keepdims))
+    if ord in (1, -1, np.inf, -np.inf):
+        reduce = ops.max if ord in (1, np.inf) else ops.min
+        summed, other = (row, col) if ord in (1, -1) else (col, row)
+        sums = rules.sum(rules.abs(x), axis=summed, keepdims=True)
+        out = reduce(sums, axis=other, keepdims=True)
+    elif ord in ("nuc", 2, -2):
+        rest = [k for k in range(ndim) if k not in (row, col)]
+        s = svdvals(rules.transpose(x, axes=(*rest, row, col)))
+        reduction: dict[Any, Any] = {"nuc": rules.sum, 2: ops.max, -2: ops.min}
+        out = reduction[ord](s, axis=-1)
+        out = rules.reshape(out, shape=tuple(1 if k in (row, col) else n
+                                              for k, n in enumerate(shape_of(x))))  # fmt: skip
+    else:
+        raise ValueError(f"Invalid norm order {ord!r} for matrices")
+    if keepdims:
+        return out
+    return rules.reshape(
+        out, shape=tuple(n for k, n in enumerate(shape_of(x)) if k not in (row, col))
+    )
+
+
+def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """Vector or matrix norm, as ``numpy.linalg.norm``.
+
+    Vectors: ``ord`` None/2, 1, inf, -inf, 0 or any p.  Matrices (2-D, or
+    ``axis`` a pair): None/"fro", "nuc", 1, -1, 2, -2, inf, -inf.  The 2-norm's
+    derivative at 0 does not exist (it is nan there, as in JAX).
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(norm)(np.array([3.0, 4.0]))
+    array([0.6, 0.8])
+    """
+    x = ops._array_arg(x)
+    ndim = len(shape_of(x))
+    if axis is None:
+        if ord is None:
+            out = _vector_norm(ops.ravel(x), None, None, False)
+            return rules.reshape(out, shape=(1,) * ndim) if keepdims else out
+        if ndim == 1:
+            return _vector_norm(x, ord, 0, keepdims)
+        if ndim == 2:
+            return _matrix_norm(x, ord, (0, 1), keepdims)
+        raise ValueError("Improper number of dimensions to norm.")
+    if isinstance(axis, int | np.integer):
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
+        return _vector_norm(x, ord, int(axis), keepdims)
+    axis = tuple(axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis, keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
