@@ -209,3 +209,34 @@ def test_high_order_derivative_of_arrays_refuses_functions_that_are_not_elementw
     np.testing.assert_allclose(
         ad.derivative(lambda x: x**4, np.array([1.0, 2.0]), order=3), [24.0, 48.0]
     )
+
+
+def _matrix(x):
+    return ad.stack([ad.stack([x, 1.0]), ad.stack([2.0, x * x + 3])])
+
+
+# Rules of every kind in the table: elementwise of one and two arguments, reductions by
+# selection, and point-dependent (nonlinear) maps that Taylor mode takes through the
+# general recurrence.
+OTHER_RULES = {
+    "arctan": ad.arctan,
+    "cosh": ad.cosh,
+    "log1p": ad.log1p,
+    "arcsinh": ad.arcsinh,
+    "hypot": lambda x: ad.hypot(x, 2.0),
+    "logaddexp": lambda x: ad.logaddexp(x, 0.3),
+    "arctan2": lambda x: ad.arctan2(x, 1.3),
+    "prod": lambda x: ad.prod(ad.stack([x, x * x, ad.sin(x)])),
+    "max": lambda x: ad.max(ad.stack([x, 2 * x - 0.1, x * x])),
+    "einsum": lambda x: ad.einsum("i,i->", ad.stack([x, x * x]), ad.stack([ad.sin(x), x])),
+    "det": lambda x: ad.linalg.det(_matrix(x)),
+    "inv": lambda x: ad.sum(ad.linalg.inv(_matrix(x))),
+    "cumsum": lambda x: ad.sum(ad.cumsum(ad.stack([x, ad.exp(x), x**3])) ** 2),
+}
+
+
+@pytest.mark.parametrize("f", OTHER_RULES.values(), ids=OTHER_RULES.keys())
+def test_other_rules_agree_with_nested_duals(f):
+    expected = [nested_duals(f, k)(0.7) for k in range(1, 6)]
+    _, terms = ad.jet(f, (0.7,), (line(5),))
+    np.testing.assert_allclose(terms, expected, rtol=1e-12, atol=1e-13)
