@@ -239,4 +239,5 @@ OTHER_RULES = {
 def test_other_rules_agree_with_nested_duals(f):
     expected = [nested_duals(f, k)(0.7) for k in range(1, 6)]
     _, terms = ad.jet(f, (0.7,), (line(5),))
-    np.testing.assert_allclose(terms, expected, rtol=1e-12, atol=1e-13)
+    # det goes through a linear solve: its zero 4th and 5th derivatives are rounding.
+    np.testing.assert_allclose(terms, expected, rtol=1e-12, atol=1e-10)
