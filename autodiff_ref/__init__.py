@@ -15,6 +15,8 @@ from .core import primal_value
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
+from .jit import jit
+from .linear import linear_transpose, linearize
 from .ops import (
     abs,
     add,
@@ -45,6 +47,7 @@ from .ops import (
     transpose,
     where,
 )
+from .program import Program, make_program, simplify
 from .testing import check_grad, check_grads
 from .transforms import (
     derivative,
@@ -62,6 +65,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dual",
+    "Program",
     "abs",
     "add",
     "check_grad",
@@ -79,9 +83,13 @@ __all__ = [
     "hvp",
     "jacfwd",
     "jacrev",
+    "jit",
     "jordan_block",
     "jvp",
+    "linear_transpose",
+    "linearize",
     "log",
+    "make_program",
     "matmul",
     "maximum",
     "mean",
@@ -95,6 +103,7 @@ __all__ = [
     "reshape",
     "rules",
     "sign",
+    "simplify",
     "sin",
     "sqrt",
     "square",

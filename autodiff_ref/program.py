@@ -1,0 +1,931 @@
+"""Programs: a function traced once on abstract values and written out as equations.
+
+:func:`make_program` runs a function on *abstract values* -- tracers that know
+only a shape, a dtype and what kind of Python object they stand for (a Python
+float, a NumPy scalar, an array) -- and records every primitive applied to them
+as an *equation* ``out = prim(args, params)``.  The list of equations is a
+:class:`Program`: the evaluation trace of the function as a data structure,
+valid for every input of those shapes and dtypes.
+
+The program trace is an ordinary :class:`~autodiff_ref.core.Trace`.  Because it
+is made before the function runs, its level is below that of every transform
+the function calls, so a ``grad`` or ``jvp`` inside the traced function runs
+*on top of* abstract values: the reverse sweep or the tangent pushes it performs
+are primitives too, and they land in the program as equations.  That is how a
+gradient program comes to exist without a second set of derivative formulas:
+``make_program(grad(f))(x)`` is the reverse sweep, written out.
+
+A program is run three ways: called (each equation bound again, so it runs
+under any transform -- the interpreter), as generated Python source
+(:attr:`Program.source`, NumPy calls, or :mod:`math` for Python floats), and
+simplified (:func:`simplify`: constant folding, exact algebraic identities,
+common-subexpression elimination and dead-code elimination).
+
+Python control flow that needs the value of an abstract value (``if x > 0:``)
+cannot be recorded: it raises :class:`ConcretizationError`, naming the line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import math
+import numbers
+import operator
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import rules
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, primal_value
+from .evaluation_trace import input_names, render_expression
+
+__all__ = [
+    "Aval",
+    "ConcretizationError",
+    "Equation",
+    "Program",
+    "ProgramValue",
+    "Var",
+    "make_program",
+    "simplify",
+]
+
+
+# -- abstract values -------------------------------------------------------------
+class Aval(NamedTuple):
+    """What a program knows about a value: its shape, dtype and Python kind.
+
+    ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"complex"`` for a Python
+    number, ``"scalar"`` for a NumPy scalar and ``"array"`` for an ndarray: the
+    same arithmetic gives different types (and ``1.0 / 0.0`` raises for Python
+    floats), so generated code must know which it has.
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    kind: str
+
+    def __str__(self) -> str:
+        if self.kind in ("float", "int", "bool", "complex"):
+            return self.kind
+        if self.kind == "scalar":
+            return str(self.dtype)
+        return f"{self.dtype}[{','.join(map(str, self.shape))}]"
+
+
+_PYTHON_KINDS = {bool: "bool", int: "int", float: "float", complex: "complex"}
+
+
+def aval_of(x: Any) -> Aval:
+    """The abstract value of a number, array or program value."""
+    if isinstance(x, ProgramValue):
+        return x.var.aval
+    if type(x) in _PYTHON_KINDS:
+        return Aval((), np.dtype(type(x)), _PYTHON_KINDS[type(x)])
+    if isinstance(x, np.ndarray):
+        return Aval(x.shape, x.dtype, "array")
+    if isinstance(x, np.generic):
+        return Aval((), x.dtype, "scalar")
+    if isinstance(x, numbers.Number):  # another number type: as a float or complex
+        return aval_of(complex(x) if isinstance(x, numbers.Complex) and x.imag else float(x))
+    raise TypeError(
+        f"a program's inputs and values are numbers and NumPy arrays, not {type(x).__name__}"
+    )
+
+
+def stand_in(aval: Aval) -> Any:
+    """A concrete value of ``aval`` (ones): what a primitive's output type is read from."""
+    if aval.kind in _PYTHON_KINDS.values():
+        return aval.dtype.type(1).item()
+    if aval.kind == "scalar":
+        return aval.dtype.type(1)
+    return np.ones(aval.shape, aval.dtype)
+
+
+class Var:
+    """A variable of a program: an input, or the output of one equation."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: Aval) -> None:
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Var({self.aval})"
+
+
+class Equation(NamedTuple):
+    """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant."""
+
+    prim: Primitive
+    args: tuple[Any, ...]
+    params: dict
+    out: Var
+
+
+class ConcretizationError(TypeError):
+    """Python needed the value of an abstract value (an ``if``, a ``float()``, ...)."""
+
+
+def _user_line() -> str:
+    """``file:line: code`` of the innermost frame outside autodiff_ref, or ''."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(package + os.sep):
+            code = (frame.line or "").strip()
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}' + (
+                f": {code}" if code else ""
+            )
+    return ""
+
+
+def _concretization_error(what: str) -> ConcretizationError:
+    line = _user_line()
+    where = f" ({line})" if line else ""
+    return ConcretizationError(
+        f"{what} needs the value of a traced array{where}. A program (make_program, jit) is "
+        "traced once for every input of the same shapes and dtypes, so it cannot follow "
+        "Python control flow that depends on the values. Instead: select values with "
+        "autodiff_ref.where(condition, a, b); or pass the deciding argument as static "
+        "(jit(f, static_argnums=...)), which traces one program per value; or do not jit f."
+    )
+
+
+# Comparisons are recorded as equations (their outputs feed where()); they have no
+# derivative (a zero one), so they are not differentiable primitives of the rules table.
+def _comparison(name: str, impl: Callable[..., Any]) -> Primitive:
+    return Primitive(name, impl, derivs=(None, None), doc=f"x {name} y (no derivative)")
+
+
+COMPARISONS: dict[str, Primitive] = {
+    "lt": _comparison("lt", operator.lt),
+    "le": _comparison("le", operator.le),
+    "gt": _comparison("gt", operator.gt),
+    "ge": _comparison("ge", operator.ge),
+    "eq": _comparison("eq", operator.eq),
+    "ne": _comparison("ne", operator.ne),
+}
+_UFUNC_COMPARISONS = {
+    np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
+    np.equal: "eq", np.not_equal: "ne",
+}  # fmt: skip
+
+
+class ProgramValue(Tracer):
+    """An abstract value of a program trace: a :class:`Var` being recorded."""
+
+    __slots__ = ("_trace", "var")
+    _trace: ProgramTrace
+
+    def __init__(self, trace: ProgramTrace, var: Var) -> None:
+        self._trace = trace
+        self.var = var
+
+    def _inner(self) -> Any:
+        return self  # the bottom: no number below an abstract value
+
+    def _shape(self) -> tuple[int, ...]:
+        return self.var.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.var.aval.dtype
+
+    def __repr__(self) -> str:
+        return f"ProgramValue({self.var.aval})"
+
+    # Comparisons become equations; Python asking for their truth value is the error.
+    def __lt__(self, other: Any) -> Any:
+        return bind(COMPARISONS["lt"], (self, primal_value(other)), NO_PARAMS)
+
+    def __le__(self, other: Any) -> Any:
+        return bind(COMPARISONS["le"], (self, primal_value(other)), NO_PARAMS)
+
+    def __gt__(self, other: Any) -> Any:
+        return bind(COMPARISONS["gt"], (self, primal_value(other)), NO_PARAMS)
+
+    def __ge__(self, other: Any) -> Any:
+        return bind(COMPARISONS["ge"], (self, primal_value(other)), NO_PARAMS)
+
+    def __eq__(self, other: object) -> Any:
+        return bind(COMPARISONS["eq"], (self, primal_value(other)), NO_PARAMS)
+
+    def __ne__(self, other: object) -> Any:
+        return bind(COMPARISONS["ne"], (self, primal_value(other)), NO_PARAMS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise _concretization_error("an if, while, and/or or bool()")
+
+    def __float__(self) -> float:
+        raise _concretization_error("float()")
+
+    def __int__(self) -> int:
+        raise _concretization_error("int()")
+
+    def __index__(self) -> int:
+        raise _concretization_error("using a traced value as an index or size")
+
+    def __complex__(self) -> complex:
+        raise _concretization_error("complex()")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise _concretization_error("converting to a NumPy array (np.asarray, a NumPy call)")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
+            prim = COMPARISONS[_UFUNC_COMPARISONS[ufunc]]
+            return bind(prim, tuple(primal_value(x) for x in inputs), NO_PARAMS)
+        return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+
+
+class ProgramTrace(Trace):
+    """Records each primitive applied to its values as an :class:`Equation`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.equations: list[Equation] = []
+
+    def new_input(self, aval: Aval) -> ProgramValue:
+        return ProgramValue(self, Var(aval))
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+        inputs, stand_ins = [], []
+        for a in args:
+            if isinstance(a, ProgramValue) and a._trace is self:
+                inputs.append(a.var)
+                stand_ins.append(stand_in(a.var.aval))
+            elif isinstance(a, Tracer):
+                raise ValueError(
+                    f"{prim.name}: a {type(a).__name__} of a transform outside the traced "
+                    "function reached its program (a value closed over from an enclosing "
+                    "grad/jvp); pass it to the traced function as an argument instead"
+                )
+            else:
+                inputs.append(a)
+                stand_ins.append(a)
+        # The output's shape, dtype and kind: the primitive's own NumPy code run on
+        # stand-ins, so no second table of shape rules is needed.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = prim.impl(*stand_ins, **params)
+        var = Var(aval_of(out))
+        self.equations.append(Equation(prim, tuple(inputs), params, var))
+        return ProgramValue(self, var)
+
+
+# -- pytrees: the transforms' tuples and lists ------------------------------------
+def _flatten(tree: Any) -> tuple[list[Any], Any]:
+    from .transforms import _flatten as flatten
+
+    return flatten(tree)
+
+
+def _unflatten(treedef: Any, leaves: Sequence[Any]) -> Any:
+    from .transforms import _unflatten as unflatten
+
+    return unflatten(treedef, leaves)
+
+
+def hashable_treedef(treedef: Any) -> Any:
+    """The structure of a flattened tree as a hashable key."""
+    if treedef is None:
+        return None
+    kind, defs = treedef
+    return (kind, tuple((n, hashable_treedef(d)) for n, d in defs))
+
+
+# -- the program -----------------------------------------------------------------
+class Program:
+    """A straight-line program: inputs, equations in evaluation order, outputs.
+
+    Made by :func:`make_program`.  Calling it runs every equation again through
+    :func:`~autodiff_ref.core.bind`, so it gives the values ``f`` gives and runs
+    under any transform; :attr:`source` is the same program as Python code.
+
+    Attributes
+    ----------
+    inputs : list of Var
+        One variable per leaf of the (non-static) arguments.
+    equations : list of Equation
+        ``out = prim(args, params)`` in evaluation order.
+    outputs : list
+        One per leaf of the output: a :class:`Var`, or a constant (an output
+        that does not depend on the inputs).
+    """
+
+    def __init__(
+        self,
+        inputs: list[Var],
+        equations: list[Equation],
+        outputs: list[Any],
+        in_tree: Any,
+        out_tree: Any,
+        name: str = "f",
+        names: Sequence[str] | None = None,
+    ) -> None:
+        self.inputs = inputs
+        self.equations = equations
+        self.outputs = outputs
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.name = name if name.isidentifier() and not keyword.iskeyword(name) else "f"
+        self._input_names = _valid_names(names, len(inputs))
+        self._compiled: dict[bool, Callable[..., Any]] = {}
+
+    def replace(self, equations: list[Equation], outputs: list[Any]) -> Program:
+        """The same inputs with other equations and outputs."""
+        return Program(
+            self.inputs, equations, outputs, self.in_tree, self.out_tree, self.name,
+            self._input_names,
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        """The number of equations."""
+        return len(self.equations)
+
+    # -- names ----------------------------------------------------------------------
+    def names(self) -> dict[int, str]:
+        """``id(var) -> name``: the inputs' names, then v1, v2, ... for the equations."""
+        names = {id(v): n for v, n in zip(self.inputs, self._input_names, strict=True)}
+        taken = set(names.values())
+        counter = itertools.count(1)
+        for eq in self.equations:
+            name = f"v{next(counter)}"
+            while name in taken:
+                name = f"v{next(counter)}"
+            names[id(eq.out)] = name
+        return names
+
+    # -- running --------------------------------------------------------------------
+    def _leaves(self, args: Sequence[Any]) -> list[Any]:
+        leaves, treedef = _flatten(tuple(args))
+        if hashable_treedef(treedef) != hashable_treedef(self.in_tree) or len(leaves) != len(
+            self.inputs
+        ):
+            raise TypeError(
+                f"this program takes arguments structured like its example "
+                f"({len(self.inputs)} array(s)); trace a new program for other structures"
+            )
+        for k, (leaf, var) in enumerate(zip(leaves, self.inputs, strict=True)):
+            aval = aval_of(primal_value(leaf))
+            if aval.shape != var.aval.shape or aval.dtype != var.aval.dtype:
+                raise TypeError(
+                    f"input {k} has shape {aval.shape} and dtype {aval.dtype}, but the "
+                    f"program was traced for {var.aval.shape} and {var.aval.dtype}; "
+                    "trace a new program for it (jit does this for you)"
+                )
+        return leaves
+
+    def evaluate(self, leaves: Sequence[Any]) -> list[Any]:
+        """The output leaves for input leaves: every equation bound again (the interpreter)."""
+        env = {id(v): x for v, x in zip(self.inputs, leaves, strict=True)}
+        for prim, args, params, out in self.equations:
+            values = [env[id(a)] if type(a) is Var else a for a in args]
+            env[id(out)] = bind(prim, values, params)
+        return [env[id(o)] if type(o) is Var else o for o in self.outputs]
+
+    def __call__(self, *args: Any) -> Any:
+        return _unflatten(self.out_tree, self.evaluate(self._leaves(args)))
+
+    # -- code -----------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The program as a Python function: NumPy calls, :mod:`math` for Python floats."""
+        return self.to_source()[0]
+
+    def to_source(self, use_math: bool = True) -> tuple[str, dict[str, Any]]:
+        """The source of the program as a function, and the globals it needs.
+
+        With ``use_math=False`` every operation on Python floats calls NumPy,
+        as the interpreter does, and the results equal the interpreter's to the
+        last bit; :mod:`math`'s functions (the C library's) can differ from
+        NumPy's in the last bit, but cost a tenth of the time on a float.
+        """
+        return _codegen(self, use_math)
+
+    def compile(self, use_math: bool = True) -> Callable[..., Any]:
+        """The generated code, compiled: a function of the input leaves, returning a list.
+
+        Where :mod:`math` refuses what NumPy answers with ``inf`` or ``nan``
+        (``math.log(0.0)``, ``1.0 / 0.0``), the call is redone with NumPy, so
+        the compiled program gives what the interpreter gives.
+        """
+        if use_math not in self._compiled:
+            source = self.to_source(use_math)
+            fast = _compile(*source, self.name)
+            exact_source = self.to_source(False) if use_math else source
+            if exact_source[0] != source[0]:
+                exact = _compile(*exact_source, self.name)
+
+                def run(*leaves: Any) -> Any:
+                    try:
+                        return fast(*leaves)
+                    except (ArithmeticError, ValueError):
+                        return exact(*leaves)
+
+                self._compiled[use_math] = run
+            else:
+                self._compiled[use_math] = fast
+        return self._compiled[use_math]
+
+    # -- display --------------------------------------------------------------------
+    def rows(self) -> list[tuple[str, str, str]]:
+        """``(variable, expression, type)`` per equation, as the listing shows them."""
+        names = self.names()
+        constants: dict[int, str] = {}
+
+        def operand(a: Any) -> str:
+            if type(a) is Var:
+                return names[id(a)]
+            return _display_constant(a, constants)
+
+        return [
+            (names[id(eq.out)], _expression(eq, [operand(a) for a in eq.args]), str(eq.out.aval))
+            for eq in self.equations
+        ]
+
+    def to_text(self) -> str:
+        names = self.names()
+        header = ", ".join(f"{names[id(v)]}: {v.aval}" for v in self.inputs)
+        rows = [("v", "expression", "type"), *self.rows()]
+        widths = [max(len(r[c]) for r in rows) for c in range(3)]
+        lines = [f"program {self.name}({header})"]
+        for k, r in enumerate(rows):
+            lines.append("  ".join(r[c].ljust(widths[c]) for c in range(3)).rstrip())
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        outs = ", ".join(
+            names[id(o)] if type(o) is Var else _display_constant(o, {}) for o in self.outputs
+        )
+        lines.append(f"return {outs}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+def _valid_names(names: Sequence[str] | None, n: int) -> list[str]:
+    out: list[str] = []
+    for k in range(n):
+        name = names[k] if names is not None and k < len(names) else f"x{k + 1}"
+        if not name.isidentifier() or keyword.iskeyword(name) or name in out:
+            name = f"x{k + 1}"
+        while name in out:
+            name += "_"
+        out.append(name)
+    return out
+
+
+def _display_constant(value: Any, constants: dict[int, str]) -> str:
+    if isinstance(value, np.ndarray) and value.size > 1:
+        return constants.setdefault(id(value), f"c{len(constants)}")
+    text = repr(value.item() if isinstance(value, np.generic | np.ndarray) else value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _expression(eq: Equation, operands: list[str]) -> str:
+    name = eq.prim.name
+    symbol = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}.get(name)
+    if eq.prim is COMPARISONS.get(name) and symbol:
+        return f"{operands[0]} {symbol} {operands[1]}"
+    return render_expression(name, operands, eq.params)
+
+
+# -- code generation -------------------------------------------------------------
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "matmul": "@",
+          "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}  # fmt: skip
+_NUMPY_FUNCTIONS = {"exp", "log", "sin", "cos", "tan", "sqrt", "tanh"}
+_MATH_FUNCTIONS = {**{n: f"math.{n}" for n in _NUMPY_FUNCTIONS}, "abs": "math.fabs"}
+_SCALAR_KINDS = ("float", "int", "scalar")
+
+
+def _is_literal(value: Any) -> bool:
+    """Whether ``repr(value)`` reads back as an equal value of the same type."""
+    if value is None or value is Ellipsis or type(value) in (bool, int, str):
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) in (tuple, list):
+        return all(_is_literal(v) for v in value)
+    if type(value) is slice:
+        return all(_is_literal(v) for v in (value.start, value.stop, value.step))
+    return False
+
+
+class _Writer:
+    """Names constants that cannot be written as literals, and the functions called."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"np": np, "math": math}
+        self._ids: dict[int, str] = {}
+
+    def constant(self, value: Any) -> str:
+        if _is_literal(value):
+            return repr(value)
+        if id(value) not in self._ids:
+            name = f"c{len(self._ids)}"
+            self._ids[id(value)] = name
+            self.namespace[name] = value
+        return self._ids[id(value)]
+
+    def function(self, prim: Primitive) -> str:
+        key = id(prim.impl)
+        if key not in self._ids:
+            name = f"{prim.name}_impl" if prim.name.isidentifier() else f"impl{len(self._ids)}"
+            while name in self.namespace:
+                name += "_"
+            self._ids[key] = name
+            self.namespace[name] = prim.impl
+        return self._ids[key]
+
+
+def _index_text(index: Any, writer: _Writer) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(_is_literal(p) for p in parts):
+        return writer.constant(index)
+    out = []
+    for p in parts:
+        if type(p) is slice:
+            text = "" if p.start is None else repr(p.start)
+            text += ":" + ("" if p.stop is None else repr(p.stop))
+            text += "" if p.step is None else ":" + repr(p.step)
+            out.append(text)
+        else:
+            out.append("..." if p is Ellipsis else repr(p))
+    return ", ".join(out) + ("," if isinstance(index, tuple) and len(index) == 1 else "")
+
+
+def _call(function: str, operands: list[str], params: dict, writer: _Writer) -> str:
+    keywords = [f"{k}={writer.constant(v)}" for k, v in params.items()]
+    return f"{function}({', '.join([*operands, *keywords])})"
+
+
+def _statement(eq: Equation, operands: list[str], writer: _Writer, use_math: bool) -> str:
+    """The right-hand side of ``out = ...`` for one equation."""
+    name, params, args = eq.prim.name, eq.params, eq.args
+    if eq.prim is not rules.RULES.get(name) and eq.prim is not COMPARISONS.get(name):
+        return _call(writer.function(eq.prim), operands, params, writer)  # e.g. a user rule
+    avals = [a.aval if type(a) is Var else aval_of(a) for a in args]
+    numpy_typed = any(v.kind in ("scalar", "array") for v in avals)
+    scalar_floats = (
+        use_math
+        and eq.out.aval.shape == ()
+        and eq.out.aval.dtype == np.float64
+        and all(v.kind in _SCALAR_KINDS and v.dtype.kind in "if" for v in avals)
+    )
+    if name in _INFIX and not params:
+        return f"{operands[0]} {_INFIX[name]} {operands[1]}"
+    if name == "neg":
+        return f"-{operands[0]}"
+    if name == "div":  # np.divide: Python's / raises on a zero Python float
+        if numpy_typed or scalar_floats:
+            return f"{operands[0]} / {operands[1]}"
+        return f"np.divide({operands[0]}, {operands[1]})"
+    if name == "reciprocal":
+        return f"1.0 / {operands[0]}" if numpy_typed or scalar_floats else (
+            f"np.divide(1.0, {operands[0]})"
+        )  # fmt: skip
+    if name == "pow":
+        exponent = args[1]
+        if type(exponent) is not Var and type(exponent) in (int, float) and exponent == 1:
+            return operands[0]  # what the implementation returns: x itself
+        if scalar_floats:
+            return f"math.pow({operands[0]}, {operands[1]})"
+        if avals[0].kind == "array" and avals[0].dtype.kind in "fc":
+            return f"{operands[0]} ** {operands[1]}"
+    if scalar_floats and name in _MATH_FUNCTIONS:
+        return f"{_MATH_FUNCTIONS[name]}({operands[0]})"
+    if name in _NUMPY_FUNCTIONS:
+        return f"np.{name}({operands[0]})"
+    if name == "abs" and avals[0].dtype.kind in "fi" and avals[0].kind != "float":
+        return f"np.abs({operands[0]})"
+    if name == "sum":
+        return _call("np.sum", operands, params, writer)
+    if name == "getitem" and avals[0].kind == "array":
+        return f"{operands[0]}[{_index_text(params['index'], writer)}]"
+    if eq.out.aval.kind == "array":  # the [()] of the implementations only matters for 0-d
+        if name == "reshape":
+            return (
+                f"{operands[0]}.reshape({writer.constant(params['shape'])})"
+                if (avals[0].kind == "array")
+                else _call("np.reshape", operands, params, writer)
+            )
+        if name == "transpose":
+            return _call("np.transpose", operands, params, writer)
+        if name == "broadcast_to":
+            return _call("np.broadcast_to", operands, params, writer)
+        if name == "where":
+            return f"np.where({', '.join(operands)})"
+        if name == "stack":
+            return f"np.stack(({', '.join(operands)},), axis={params.get('axis', 0)!r})"
+    return _call(writer.function(eq.prim), operands, params, writer)
+
+
+def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
+    names = program.names()
+    writer = _Writer()
+
+    def operand(a: Any) -> str:
+        if type(a) is Var:
+            return names[id(a)]
+        text = writer.constant(a)
+        return f"({text})" if text.startswith("-") else text
+
+    arguments = ", ".join(names[id(v)] for v in program.inputs)
+    lines = [f"def {program.name}({arguments}):"]
+    for eq in program.equations:
+        rhs = _statement(eq, [operand(a) for a in eq.args], writer, use_math)
+        lines.append(f"    {names[id(eq.out)]} = {rhs}")
+    outs = [operand(o) for o in program.outputs]
+    lines.append(f"    return {', '.join(outs) if len(outs) != 1 else outs[0]}")
+    return "\n".join(lines) + "\n", writer.namespace
+
+
+_sources = itertools.count()
+
+
+def _compile(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
+    namespace = dict(namespace)
+    filename = f"<autodiff_ref program {next(_sources)}>"
+    exec(compile(source, filename, "exec"), namespace)  # our own generated code
+    # Keep the text findable for tracebacks and inspect.getsource.
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    function = namespace[name]
+    return function
+
+
+# -- make_program ----------------------------------------------------------------
+def _static_positions(static_argnums: int | Sequence[int], n: int) -> set[int]:
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    for i in nums:
+        if not isinstance(i, int) or not -n <= i < n:
+            raise ValueError(
+                f"static_argnums {i!r} is out of range for a call with {n} positional argument(s)"
+            )
+    return {i % n for i in nums}
+
+
+def trace_program(
+    f: Callable[..., Any], args: Sequence[Any], static_argnums: int | Sequence[int] = ()
+) -> Program:
+    """Trace ``f`` on abstract values shaped like ``args`` (static ones passed as they are)."""
+    static = _static_positions(static_argnums, len(args))
+    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+    leaves, in_tree = _flatten(dynamic)
+    trace = ProgramTrace()
+    inputs = [trace.new_input(aval_of(primal_value(leaf))) for leaf in leaves]
+    rebuilt = iter(_unflatten(in_tree, inputs))
+    full = [a if i in static else next(rebuilt) for i, a in enumerate(args)]
+    try:
+        out = f(*full)
+    finally:
+        trace.active = False
+    out_leaves, out_tree = _flatten(out)
+    outputs: list[Any] = []
+    for leaf in out_leaves:
+        if isinstance(leaf, ProgramValue) and leaf._trace is trace:
+            outputs.append(leaf.var)
+        elif isinstance(leaf, Tracer):
+            raise ValueError(
+                f"the traced function returned a {type(leaf).__name__} of a transform it "
+                "did not make (closed over from outside); pass that value as an argument"
+            )
+        else:
+            aval_of(leaf)  # refuses what is not a number or an array
+            outputs.append(leaf)
+    n_args = len(args) - len(static)
+    arg_names = [n for i, n in enumerate(input_names(f, len(args))) if i not in static]
+    if len(leaves) == n_args:
+        names = arg_names
+    else:  # arguments that are tuples or lists: one name per leaf
+        names = []
+        for arg, name in zip(dynamic, arg_names, strict=True):
+            count = len(_flatten(arg)[0])
+            names += [name] if count == 1 else [f"{name}_{k}" for k in range(count)]
+    name = getattr(f, "__name__", "f")
+    return Program(
+        [x.var for x in inputs], trace.equations, outputs, in_tree, out_tree,
+        "f" if name == "<lambda>" else name, names,
+    )  # fmt: skip
+
+
+def make_program(
+    f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
+) -> Callable[..., Program]:
+    """Trace ``f`` to a :class:`Program` (JAX: ``make_jaxpr``).
+
+    ``make_program(f)(*example_args)`` runs ``f`` once on abstract values with
+    the shapes and dtypes of the examples and returns the equations it
+    recorded.  A transform inside ``f`` records its derivative work too:
+    ``make_program(grad(f))(x)`` is the gradient program.
+
+    Parameters
+    ----------
+    f : callable
+        Written with autodiff_ref's operations.
+    static_argnums : int or tuple of int
+        Arguments passed to ``f`` as they are (not traced): flags, sizes.
+
+    Examples
+    --------
+    >>> import autodiff_ref as ad
+    >>> def f(x1, x2):
+    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    >>> program = ad.make_program(f)(2.0, 5.0)
+    >>> print(program)
+    program f(x1: float, x2: float)
+    v   expression  type
+    --  ----------  -------
+    v1  ln(x1)      float64
+    v2  x1 × x2     float
+    v3  v1 + v2     float64
+    v4  sin(x2)     float64
+    v5  v3 - v4     float64
+    return v5
+    >>> program(2.0, 5.0) == f(2.0, 5.0)
+    True
+    >>> print(program.source)
+    def f(x1, x2):
+        v1 = math.log(x1)
+        v2 = x1 * x2
+        v3 = v1 + v2
+        v4 = math.sin(x2)
+        v5 = v3 - v4
+        return v5
+    <BLANKLINE>
+    """
+
+    def make(*args: Any) -> Program:
+        return trace_program(f, args, static_argnums)
+
+    return make
+
+
+# -- simplification --------------------------------------------------------------
+_NO_RULE = object()
+
+
+def _all_equal(value: Any, target: float) -> bool:
+    """Whether a constant is ``target`` everywhere (zeros: with ``target``'s sign)."""
+    if type(value) in (int, float) or (
+        isinstance(value, np.ndarray | np.generic) and value.dtype.kind in "if"
+    ):
+        negative_zero = math.copysign(1.0, target) < 0
+        return bool(np.all(value == target)) and (
+            target != 0 or bool(np.all(np.signbit(value) == negative_zero))
+        )
+    return False
+
+
+def _zeros(aval: Aval) -> Any:
+    if aval.kind in _PYTHON_KINDS.values():
+        return aval.dtype.type(0).item()
+    if aval.kind == "scalar":
+        return aval.dtype.type(0)
+    return np.zeros(aval.shape, aval.dtype)
+
+
+def _identity(eq: Equation, args: tuple[Any, ...], assume_finite: bool) -> Any:
+    """What the equation's output equals without computing it, or _NO_RULE."""
+    name, out = eq.prim.name, eq.out.aval
+    if eq.prim is not rules.RULES.get(name):
+        return _NO_RULE
+
+    def same(a: Any) -> bool:  # ``a`` may stand for the output: same shape, dtype, kind
+        return type(a) is Var and a.aval == out
+
+    if name == "mul":
+        for a, b in (args, args[::-1]):
+            if same(a) and _all_equal(b, 1.0):  # x * 1 = x for every x, nan and inf too
+                return a
+            if assume_finite and type(a) is Var and _all_equal(b, 0.0):
+                return _zeros(out)  # x * 0 = 0 for finite x (inf * 0 is nan)
+    if name == "div" and same(args[0]) and _all_equal(args[1], 1.0):
+        return args[0]
+    if name == "sub" and same(args[0]) and _all_equal(args[1], 0.0):
+        return args[0]  # x - 0 = x, even for x = -0.0
+    if name == "add":
+        for a, b in (args, args[::-1]):
+            if same(a) and _all_equal(b, -0.0):  # x + (-0) = x for every x
+                return a
+            if assume_finite and same(a) and _all_equal(b, 0.0):  # but -0.0 + 0.0 = +0.0
+                return a
+    if name == "pow" and type(args[1]) in (int, float) and args[1] == 1 and same(args[0]):
+        return args[0]
+    if name in ("reshape", "broadcast_to", "sum_to") and same(args[0]):
+        return args[0]
+    return _NO_RULE
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable key for a constant or params value (arrays by identity)."""
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in sorted(value.items()))
+    if isinstance(value, tuple | list):
+        return (type(value), tuple(_freeze(v) for v in value))
+    if isinstance(value, slice):
+        return (slice, _freeze(value.start), _freeze(value.stop), _freeze(value.step))
+    if type(value) is float:
+        return (float, value, math.copysign(1.0, value))  # 0.0 and -0.0 differ
+    if isinstance(value, np.ndarray | np.generic):
+        return ("array", id(value))
+    hash(value)
+    return (type(value), value)
+
+
+def simplify(program: Program, *, assume_finite: bool = False) -> Program:
+    """A program with the same values and fewer equations.
+
+    Four passes, in one sweep and then a backward one:
+
+    * **constant folding**: an equation whose arguments are all constants is
+      computed now (with the primitive's own implementation);
+    * **exact identities**: ``x * 1``, ``x / 1``, ``x - 0``, ``x ** 1`` and
+      reshapes to the same shape are ``x``, for every ``x`` including
+      ``nan``, ``inf`` and ``-0.0``;
+    * **common-subexpression elimination**: the same primitive on the same
+      arguments with the same parameters is computed once;
+    * **dead-code elimination**: equations no output depends on are dropped.
+
+    With ``assume_finite=True`` it also uses ``x * 0 = 0`` and ``x + 0 = x``.
+    They hold for finite ``x`` only (``inf * 0`` is ``nan``, ``-0.0 + 0.0`` is
+    ``+0.0``), which is why they are not the default; they are what deletes
+    the tangent lines of an input whose tangent is zero.
+
+    Examples
+    --------
+    >>> import autodiff_ref as ad
+    >>> def f(x1, x2):
+    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    >>> def tangent(x1, x2):  # the derivative in x1 only: x2's tangent is 0
+    ...     return ad.jvp(f, (x1, x2), (1.0, 0.0))[1]
+    >>> program = ad.make_program(tangent)(2.0, 5.0)
+    >>> len(program), len(simplify(program)), len(simplify(program, assume_finite=True))
+    (15, 8, 2)
+    """
+    replaced: dict[int, Any] = {}
+
+    def resolve(a: Any) -> Any:
+        return replaced.get(id(a), a) if type(a) is Var else a
+
+    seen: dict[Any, Var] = {}
+    kept: list[Equation] = []
+    for eq in program.equations:
+        args = tuple(resolve(a) for a in eq.args)
+        if not any(type(a) is Var for a in args):
+            replaced[id(eq.out)] = eq.prim.impl(*args, **eq.params)
+            continue
+        same = _identity(eq, args, assume_finite)
+        if same is not _NO_RULE:
+            replaced[id(eq.out)] = same
+            continue
+        try:
+            key: Any = (id(eq.prim), _freeze(args_key(args)), _freeze(eq.params))
+        except TypeError:  # an unhashable parameter: leave this one alone
+            key = None
+        if key is not None and key in seen:
+            replaced[id(eq.out)] = seen[key]
+            continue
+        if key is not None:
+            seen[key] = eq.out
+        kept.append(Equation(eq.prim, args, eq.params, eq.out))
+    outputs = [resolve(o) for o in program.outputs]
+    live = {id(o) for o in outputs if type(o) is Var}
+    alive: list[Equation] = []
+    for eq in reversed(kept):
+        if id(eq.out) in live:
+            alive.append(eq)
+            live.update(id(a) for a in eq.args if type(a) is Var)
+    return program.replace(alive[::-1], outputs)
+
+
+def args_key(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Arguments as a hashable key: variables by identity, constants by value."""
+    return tuple(("var", id(a)) if type(a) is Var else a for a in args)
+
+
+def _main() -> None:  # pragma: no cover - a quick look: python -m autodiff_ref.program
+    import autodiff_ref as ad
+
+    def f(x1: Any, x2: Any) -> Any:
+        return ad.log(x1) + x1 * x2 - ad.sin(x2)
+
+    print(make_program(ad.grad(f, argnums=(0, 1)))(2.0, 5.0))
+    print(make_program(ad.grad(f, argnums=(0, 1)))(2.0, 5.0).source, file=sys.stdout)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
