@@ -39,7 +39,7 @@ class Jitted:
     def _signature(self, args: tuple[Any, ...]) -> tuple[Any, list[Any]]:
         from .transforms import _flatten
 
-        static = _static_positions(self.static_argnums, len(args)) if self.static_argnums else ()
+        static = _static_positions(self.static_argnums, len(args))
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)
         leaves, tree = _flatten(dynamic)
         static_values = tuple((type(args[i]), args[i]) for i in sorted(static))

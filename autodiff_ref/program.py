@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import keyword
 import math
-import numbers
 import operator
 import os
 import sys
@@ -92,10 +91,9 @@ def aval_of(x: Any) -> Aval:
         return Aval(x.shape, x.dtype, "array")
     if isinstance(x, np.generic):
         return Aval((), x.dtype, "scalar")
-    if isinstance(x, numbers.Number):  # another number type: as a float or complex
-        return aval_of(complex(x) if isinstance(x, numbers.Complex) and x.imag else float(x))
     raise TypeError(
-        f"a program's inputs and values are numbers and NumPy arrays, not {type(x).__name__}"
+        "a program's inputs and values are Python numbers and NumPy arrays or scalars, "
+        f"not {type(x).__name__}; convert it with float() or numpy.asarray()"
     )
 
 
@@ -171,6 +169,14 @@ COMPARISONS: dict[str, Primitive] = {
     "eq": _comparison("eq", operator.eq),
     "ne": _comparison("ne", operator.ne),
 }
+# Reductions of primal values, e.g. the row maximum that log-sum-exp subtracts as a
+# constant: primal_value() strips every tracer above the program, so no derivative
+# of these is ever asked for.
+VALUE_ONLY: dict[str, Primitive] = {
+    "max": Primitive("max", np.max, derivs=(None,), doc="maximum of a primal value"),
+    "min": Primitive("min", np.min, derivs=(None,), doc="minimum of a primal value"),
+}
+_VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min"}
 _UFUNC_COMPARISONS = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
@@ -219,7 +225,7 @@ class ProgramValue(Tracer):
     def __ne__(self, other: object) -> Any:
         return bind(COMPARISONS["ne"], (self, primal_value(other)), NO_PARAMS)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __bool__(self) -> bool:
         raise _concretization_error("an if, while, and/or or bool()")
@@ -233,11 +239,24 @@ class ProgramValue(Tracer):
     def __index__(self) -> int:
         raise _concretization_error("using a traced value as an index or size")
 
-    def __complex__(self) -> complex:
+    def __complex__(self) -> float:  # Tracer's signature (it refuses all three alike)
         raise _concretization_error("complex()")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise _concretization_error("converting to a NumPy array (np.asarray, a NumPy call)")
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The maximum of a primal value (no derivative: see primal_value)."""
+        return bind(VALUE_ONLY["max"], (self,), {"axis": axis, "keepdims": keepdims})
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The minimum of a primal value (no derivative: see primal_value)."""
+        return bind(VALUE_ONLY["min"], (self,), {"axis": axis, "keepdims": keepdims})
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _VALUE_ONLY_FUNCTIONS and len(args) == 1:
+            return getattr(self, _VALUE_ONLY_FUNCTIONS[func])(**kwargs)
+        return super().__array_function__(func, types, args, kwargs)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
