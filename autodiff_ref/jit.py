@@ -20,10 +20,36 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .core import Tracer, primal_value
-from .program import Program, _static_positions, aval_of, hashable_treedef, simplify, trace_program
+from .program import Program, _static_positions, aval_of, simplify, trace_program
 
 __all__ = ["jit"]
+
+_NUMBERS = (float, int, bool, complex)
+
+
+def _key(x: Any, leaves: list[Any]) -> Any:
+    """The part of the cache key for one argument; its leaves are appended to ``leaves``.
+
+    The type, shape and dtype of every leaf, and the tuples and lists around
+    them: everything the program depends on, and nothing else.
+    """
+    t = type(x)
+    if t is np.ndarray:
+        leaves.append(x)
+        return (x.shape, x.dtype)
+    if t in _NUMBERS:
+        leaves.append(x)
+        return t
+    if t is tuple or t is list:  # (loops, not generators: this runs on every call)
+        parts: list[Any] = [t]
+        for child in x:
+            parts.append(_key(child, leaves))
+        return tuple(parts)
+    leaves.append(x)
+    return aval_of(primal_value(x))  # NumPy scalars, tracers (refuses anything else)
 
 
 class Jitted:
@@ -36,31 +62,35 @@ class Jitted:
         self.traces = 0
         self._cache: dict[Any, tuple[Program, Callable[..., Any]]] = {}
 
-    def _signature(self, args: tuple[Any, ...]) -> tuple[Any, list[Any]]:
-        from .transforms import _flatten
-
-        static = _static_positions(self.static_argnums, len(args))
-        dynamic = tuple(a for i, a in enumerate(args) if i not in static)
-        leaves, tree = _flatten(dynamic)
-        static_values = tuple((type(args[i]), args[i]) for i in sorted(static))
-        try:
-            hash(static_values)
-        except TypeError:
-            raise TypeError(
-                "jit: static arguments are part of the cache key, so they must be hashable "
-                "(numbers, strings, tuples); pass arrays as ordinary (traced) arguments"
-            ) from None
-        key = (
-            hashable_treedef(tree),
-            tuple(aval_of(primal_value(leaf)) for leaf in leaves),
-            static_values,
-        )
-        return key, leaves
+    def _signature(self, args: tuple[Any, ...]) -> tuple[Any, list[Any], bool]:
+        """The cache key of a call, the leaves of its traced arguments, and whether
+        one of them is a tracer (a value of an enclosing transform)."""
+        leaves: list[Any] = []
+        if self.static_argnums == ():
+            key = tuple([_key(a, leaves) for a in args])
+        else:
+            static = _static_positions(self.static_argnums, len(args))
+            key = tuple(
+                ("static", type(a), a) if i in static else _key(a, leaves)
+                for i, a in enumerate(args)
+            )
+            try:
+                hash(key)
+            except TypeError:
+                raise TypeError(
+                    "jit: static arguments are part of the cache key, so they must be "
+                    "hashable (numbers, strings, tuples); pass arrays as traced arguments"
+                ) from None
+        traced = False
+        for leaf in leaves:
+            if isinstance(leaf, Tracer):
+                traced = True
+                break
+        return key, leaves, traced
 
     def program(self, *args: Any) -> Program:
         """The (simplified) program that runs for arguments like ``args``."""
-        key, _ = self._signature(args)
-        return self._entry(key, args)[0]
+        return self._entry(self._signature(args)[0], args)[0]
 
     def _entry(self, key: Any, args: tuple[Any, ...]) -> tuple[Program, Callable[..., Any]]:
         entry = self._cache.get(key)
@@ -71,17 +101,14 @@ class Jitted:
         return entry
 
     def __call__(self, *args: Any) -> Any:
-        from .transforms import _unflatten
+        key, leaves, traced = self._signature(args)
+        entry = self._cache.get(key)
+        program, compiled = self._entry(key, args) if entry is None else entry
+        if traced:  # under a transform (or another trace): its equations, bound again
+            from .transforms import _unflatten
 
-        key, leaves = self._signature(args)
-        program, compiled = self._entry(key, args)
-        if any(isinstance(leaf, Tracer) for leaf in leaves):
-            # Under a transform (or inside another trace): its equations, bound again.
-            outs = program.evaluate(leaves)
-        else:
-            result = compiled(*leaves)
-            outs = [result] if len(program.outputs) == 1 else list(result)
-        return _unflatten(program.out_tree, outs)
+            return _unflatten(program.out_tree, program.evaluate(leaves))
+        return compiled(*leaves)
 
     def cache_clear(self) -> None:
         """Forget every program (the next call traces again)."""

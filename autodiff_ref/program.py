@@ -431,7 +431,7 @@ class Program:
         return _codegen(self, use_math)
 
     def compile(self, use_math: bool = True) -> Callable[..., Any]:
-        """The generated code, compiled: a function of the input leaves, returning a list.
+        """The generated code, compiled: a function of the input leaves returning f's output.
 
         Where :mod:`math` refuses what NumPy answers with ``inf`` or ``nan``
         (``math.log(0.0)``, ``1.0 / 0.0``), the call is redone with NumPy, so
@@ -666,9 +666,20 @@ def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
     for eq in program.equations:
         rhs = _statement(eq, [operand(a) for a in eq.args], writer, use_math)
         lines.append(f"    {names[id(eq.out)]} = {rhs}")
-    outs = [operand(o) for o in program.outputs]
-    lines.append(f"    return {', '.join(outs) if len(outs) != 1 else outs[0]}")
+    outs = iter([operand(o) for o in program.outputs])
+    lines.append(f"    return {_structure(program.out_tree, outs)}")
     return "\n".join(lines) + "\n", writer.namespace
+
+
+def _structure(treedef: Any, leaves: Any) -> str:
+    """The output's tuples and lists written around the names of its leaves."""
+    if treedef is None:
+        return str(next(leaves))
+    kind, defs = treedef
+    parts = [_structure(d, leaves) for _, d in defs]
+    if kind is list:
+        return f"[{', '.join(parts)}]"
+    return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
 
 
 _sources = itertools.count()
@@ -849,6 +860,77 @@ def _identity(eq: Equation, args: tuple[Any, ...], assume_finite: bool) -> Any:
     return _NO_RULE
 
 
+_ARITHMETIC = ("add", "sub", "mul", "div")
+
+
+def _scalar_constants(eq: Equation, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A constant array of one repeated value, as that value, where that changes nothing.
+
+    ``x * full(shape, c)`` equals ``x * c`` element for element when ``x``
+    already has the output's shape and dtype; the scalar saves reading the array
+    (a gradient's seed, broadcast, is such an array).
+    """
+    name, out = eq.prim.name, eq.out.aval
+    if name not in _ARITHMETIC or eq.prim is not rules.RULES.get(name):
+        return args
+    if not any(type(a) is Var and a.aval == out for a in args):
+        return args
+    new = list(args)
+    for k, a in enumerate(args):
+        if isinstance(a, np.ndarray) and a.size > 1 and a.dtype == out.dtype:
+            first = a.flat[0]
+            if np.all(a == first) and np.all(np.signbit(a) == np.signbit(first)):
+                new[k] = a.dtype.type(first)
+    return tuple(new)
+
+
+def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
+    """Exact rewrites that save work, given the kept equations defining the arguments.
+
+    * ``-(c * x)`` is ``(-c) * x``: rounding is symmetric, so the two agree bit
+      for bit, and one operation is saved (reverse mode writes ``-(2 * v)``).
+    * ``scatter_add(a, i) + scatter_add(b, i)`` is ``scatter_add(a + b, i)``
+      for a basic index ``i`` (no element selected twice): outside ``i`` both
+      are ``0 + 0``; inside, both are ``a + b``.  One zero array fewer.
+    """
+    name = eq.prim.name
+    if eq.prim is not rules.RULES.get(name):
+        return [eq]
+    if name == "neg" and type(eq.args[0]) is Var:
+        inner = definition.get(id(eq.args[0]))
+        if inner is not None and inner.prim is rules.mul and inner.out.aval == eq.out.aval:
+            a, b = inner.args
+            for c, x in ((a, b), (b, a)):
+                if type(c) in (int, float) or isinstance(c, np.generic):
+                    return [Equation(rules.mul, (-c, x), NO_PARAMS, eq.out)]
+    if name == "add" and all(type(a) is Var for a in eq.args):
+        left, right = (definition.get(id(a)) for a in eq.args)
+        if (
+            left is not None
+            and right is not None
+            and left.prim is right.prim is rules.scatter_add
+            and left.params["shape"] == right.params["shape"]
+            and _same_basic_index(left.params["index"], right.params["index"])
+            and left.out.aval == right.out.aval == eq.out.aval
+            and type(left.args[0]) is Var
+            and type(right.args[0]) is Var
+            and left.args[0].aval == right.args[0].aval
+        ):
+            total = Var(left.args[0].aval)
+            return [
+                Equation(rules.add, (left.args[0], right.args[0]), NO_PARAMS, total),
+                Equation(rules.scatter_add, (total,), left.params, eq.out),
+            ]
+    return [eq]
+
+
+def _same_basic_index(i: Any, j: Any) -> bool:
+    try:
+        return bool(_freeze(i) == _freeze(j)) and rules._is_basic_index(i)
+    except TypeError:
+        return False
+
+
 def _freeze(value: Any) -> Any:
     """A hashable key for a constant or params value (arrays by identity)."""
     if isinstance(value, dict):
@@ -902,25 +984,33 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
 
     seen: dict[Any, Var] = {}
     kept: list[Equation] = []
+    definition: dict[int, Equation] = {}
+
+    def keep(eq: Equation) -> None:
+        try:
+            key: Any = (id(eq.prim), _freeze(args_key(eq.args)), _freeze(eq.params))
+        except TypeError:  # an unhashable parameter: leave this one alone
+            key = None
+        if key is not None and key in seen:
+            replaced[id(eq.out)] = seen[key]
+            return
+        if key is not None:
+            seen[key] = eq.out
+        kept.append(eq)
+        definition[id(eq.out)] = eq
+
     for eq in program.equations:
         args = tuple(resolve(a) for a in eq.args)
         if not any(type(a) is Var for a in args):
             replaced[id(eq.out)] = eq.prim.impl(*args, **eq.params)
             continue
+        args = _scalar_constants(eq, args)
         same = _identity(eq, args, assume_finite)
         if same is not _NO_RULE:
             replaced[id(eq.out)] = same
             continue
-        try:
-            key: Any = (id(eq.prim), _freeze(args_key(args)), _freeze(eq.params))
-        except TypeError:  # an unhashable parameter: leave this one alone
-            key = None
-        if key is not None and key in seen:
-            replaced[id(eq.out)] = seen[key]
-            continue
-        if key is not None:
-            seen[key] = eq.out
-        kept.append(Equation(eq.prim, args, eq.params, eq.out))
+        for new in _rewrite(Equation(eq.prim, args, eq.params, eq.out), definition):
+            keep(new)
     outputs = [resolve(o) for o in program.outputs]
     live = {id(o) for o in outputs if type(o) is Var}
     alive: list[Equation] = []

@@ -43,6 +43,7 @@ CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "scalar_graph": lambda args: cases.scalar_graph(args.repeats),
     "crossover": lambda args: cases.crossover(args.repeats),
     "numerical": lambda args: cases.numerical_methods(),
+    "programs": lambda args: cases.programs(args.repeats),
     "builds": lambda args: builds(),
 }
 
