@@ -183,6 +183,14 @@ _UFUNC_COMPARISONS = {
 }  # fmt: skip
 
 
+def _comparison_method(name: str) -> Callable[[Any, Any], Any]:
+    def compare(self: Any, other: Any) -> Any:
+        return bind(COMPARISONS[name], (self, primal_value(other)), NO_PARAMS)
+
+    compare.__name__ = f"__{name}__"
+    return compare
+
+
 class ProgramValue(Tracer):
     """An abstract value of a program trace: a :class:`Var` being recorded."""
 
@@ -207,24 +215,12 @@ class ProgramValue(Tracer):
         return f"ProgramValue({self.var.aval})"
 
     # Comparisons become equations; Python asking for their truth value is the error.
-    def __lt__(self, other: Any) -> Any:
-        return bind(COMPARISONS["lt"], (self, primal_value(other)), NO_PARAMS)
-
-    def __le__(self, other: Any) -> Any:
-        return bind(COMPARISONS["le"], (self, primal_value(other)), NO_PARAMS)
-
-    def __gt__(self, other: Any) -> Any:
-        return bind(COMPARISONS["gt"], (self, primal_value(other)), NO_PARAMS)
-
-    def __ge__(self, other: Any) -> Any:
-        return bind(COMPARISONS["ge"], (self, primal_value(other)), NO_PARAMS)
-
-    def __eq__(self, other: object) -> Any:
-        return bind(COMPARISONS["eq"], (self, primal_value(other)), NO_PARAMS)
-
-    def __ne__(self, other: object) -> Any:
-        return bind(COMPARISONS["ne"], (self, primal_value(other)), NO_PARAMS)
-
+    __lt__ = _comparison_method("lt")
+    __le__ = _comparison_method("le")
+    __gt__ = _comparison_method("gt")
+    __ge__ = _comparison_method("ge")
+    __eq__ = _comparison_method("eq")
+    __ne__ = _comparison_method("ne")
     __hash__ = None
 
     def __bool__(self) -> bool:
