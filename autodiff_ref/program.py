@@ -647,6 +647,19 @@ def _statement(eq: Equation, operands: list[str], writer: _Writer, use_math: boo
     return _call(writer.function(eq.prim), operands, params, writer)
 
 
+def _is_basic_scatter(eq: Equation) -> bool:
+    return (
+        eq.prim is rules.scatter_add
+        and eq.out.aval.kind == "array"
+        and rules._is_basic_index(eq.params["index"])
+        and all(_is_literal(p) for p in _index_parts(eq.params["index"]))
+    )
+
+
+def _index_parts(index: Any) -> tuple[Any, ...]:
+    return index if isinstance(index, tuple) else (index,)
+
+
 def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
     names = program.names()
     writer = _Writer()
@@ -660,8 +673,14 @@ def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
     arguments = ", ".join(names[id(v)] for v in program.inputs)
     lines = [f"def {program.name}({arguments}):"]
     for eq in program.equations:
-        rhs = _statement(eq, [operand(a) for a in eq.args], writer, use_math)
-        lines.append(f"    {names[id(eq.out)]} = {rhs}")
+        out = names[id(eq.out)]
+        operands = [operand(a) for a in eq.args]
+        if _is_basic_scatter(eq):  # what _scatter_add does, without the call and the check
+            dtype = writer.constant(eq.out.aval.dtype.name)
+            lines.append(f"    {out} = np.zeros({writer.constant(eq.params['shape'])}, {dtype})")
+            lines.append(f"    {out}[{_index_text(eq.params['index'], writer)}] = {operands[0]}")
+            continue
+        lines.append(f"    {out} = {_statement(eq, operands, writer, use_math)}")
     outs = iter([operand(o) for o in program.outputs])
     lines.append(f"    return {_structure(program.out_tree, outs)}")
     return "\n".join(lines) + "\n", writer.namespace
@@ -885,6 +904,10 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
 
     * ``-(c * x)`` is ``(-c) * x``: rounding is symmetric, so the two agree bit
       for bit, and one operation is saved (reverse mode writes ``-(2 * v)``).
+    * ``c * (p * x)`` is ``(c p) * x`` when ``p`` is a power of two and both
+      are at least 1 in size: ``p * x`` is exact (doubling loses no bits, even
+      below the normal range) and overflows only where ``(c p) * x`` does too,
+      so both round ``c p x`` once.  (The power rule writes ``2 * x``.)
     * ``scatter_add(a, i) + scatter_add(b, i)`` is ``scatter_add(a + b, i)``
       for a basic index ``i`` (no element selected twice): outside ``i`` both
       are ``0 + 0``; inside, both are ``a + b``.  One zero array fewer.
@@ -892,6 +915,19 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
     name = eq.prim.name
     if eq.prim is not rules.RULES.get(name):
         return [eq]
+    if name == "mul":  # c * (p * x) is (c p) * x for |c| >= 1 and p a power of two >= 1
+        for c, v in (eq.args, eq.args[::-1]):
+            inner = definition.get(id(v)) if type(v) is Var else None
+            if not (_is_scalar_constant(c) and inner is not None and inner.prim is rules.mul):
+                continue
+            if not abs(c) >= 1:  # else p * x could overflow where (c p) * x does not
+                continue
+            for p, x in (inner.args, inner.args[::-1]):
+                if _is_power_of_two(p) and inner.out.aval == eq.out.aval:
+                    with np.errstate(all="ignore"):
+                        product = c * p
+                    if np.isfinite(product) and type(product) is type(c * 1.0):
+                        return [Equation(rules.mul, (product, x), NO_PARAMS, eq.out)]
     if name == "neg" and type(eq.args[0]) is Var:
         inner = definition.get(id(eq.args[0]))
         if inner is not None and inner.prim is rules.mul and inner.out.aval == eq.out.aval:
@@ -918,6 +954,18 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
                 Equation(rules.scatter_add, (total,), left.params, eq.out),
             ]
     return [eq]
+
+
+def _is_scalar_constant(c: Any) -> bool:
+    return type(c) in (int, float) or (isinstance(c, np.generic) and c.dtype.kind in "if")
+
+
+def _is_power_of_two(p: Any) -> bool:
+    """A constant ``p`` with ``|p| = 2**k``, ``k >= 0``: ``p * x`` is exact, barring overflow."""
+    if not _is_scalar_constant(p) or not np.isfinite(p) or abs(p) < 1:
+        return False
+    mantissa, _ = math.frexp(abs(float(p)))
+    return mantissa == 0.5
 
 
 def _same_basic_index(i: Any, j: Any) -> bool:

@@ -346,3 +346,17 @@ def test_simplify_rewrites_are_exact():
     simple = ad.simplify(ad.make_program(ad.grad(lambda x: ad.sum(f(x))))(x))
     names = [eq.prim.name for eq in simple.equations]
     assert names.count("scatter_add") == 1 and "neg" not in names
+
+
+def test_power_of_two_products_fold_exactly():
+    # c * (2 * x) -> (2 c) * x: the same single rounding, overflow and subnormals included
+    x = np.array([1.0, 1e308, -1e308, 5e-324, 3e-310, np.nan, -0.0, 0.1])
+    for c, folds in ((3.0, True), (-7.5, True), (1e300, True), (0.1, False), (1e-300, False)):
+        program = ad.make_program(lambda v, c=c: c * (2.0 * v))(x)
+        simple = ad.simplify(program)
+        assert len(simple) == (1 if folds else 2)  # |c| < 1: 2 x may overflow, c 2 x not
+        with np.errstate(all="ignore"):
+            same_bits(simple(x), program(x))
+            assert np.array_equal(np.signbit(simple(x)), np.signbit(program(x)))
+    folded = ad.simplify(ad.make_program(lambda v: 0.5 * (3.0 * v))(x))
+    assert len(folded) == 2  # 3 is no power of two: two roundings stay two
