@@ -97,6 +97,8 @@ class Jitted:
         if entry is None:
             program = simplify(trace_program(self.fun, args, self.static_argnums))
             self.traces += 1
+            if program.captured:  # it holds values of a transform now running: use once
+                return program, program.evaluate
             entry = self._cache[key] = (program, program.compile())
         return entry
 
@@ -104,7 +106,7 @@ class Jitted:
         key, leaves, traced = self._signature(args)
         entry = self._cache.get(key)
         program, compiled = self._entry(key, args) if entry is None else entry
-        if traced:  # under a transform (or another trace): its equations, bound again
+        if traced or program.captured:  # under a transform: its equations, bound again
             from .transforms import _unflatten
 
             return _unflatten(program.out_tree, program.evaluate(leaves))

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .core import shape_of
-from .program import Program, Var, stand_in, trace_program
+from .core import Tracer, primal_value, shape_of
+from .program import Program, Var, aval_of, stand_in, trace_program
 
 __all__ = ["linear_transpose", "linearize"]
 
@@ -101,6 +101,8 @@ def _check_linear(program: Program) -> None:
             if type(a) is Var:
                 u = rng.standard_normal(a.aval.shape).astype(a.aval.dtype)
                 values.append(u if a.aval.kind == "array" else u[()])
+            elif isinstance(a, Tracer):  # a value of an enclosing transform: its shape
+                values.append(stand_in(aval_of(primal_value(a))))
             else:
                 values.append(a)
         scaled = [-2.0 * v if type(a) is Var else v for a, v in zip(eq.args, values, strict=True)]

@@ -147,11 +147,12 @@ def _concretization_error(what: str) -> ConcretizationError:
     line = _user_line()
     where = f" ({line})" if line else ""
     return ConcretizationError(
-        f"{what} needs the value of a traced array{where}. A program (make_program, jit) is "
-        "traced once for every input of the same shapes and dtypes, so it cannot follow "
-        "Python control flow that depends on the values. Instead: select values with "
-        "autodiff_ref.where(condition, a, b); or pass the deciding argument as static "
-        "(jit(f, static_argnums=...)), which traces one program per value; or do not jit f."
+        f"{what} needs the value of a traced array{where}. A program (make_program, jit) "
+        "is traced once for all inputs of the same shapes and dtypes, without their values, "
+        "so Python can neither branch on them nor convert them. Instead: select values with "
+        "autodiff_ref.where(condition, a, b) and build arrays with autodiff_ref.stack; or "
+        "pass the deciding argument as static (jit(f, static_argnums=...)), which traces "
+        "one program per value; or do not jit f."
     )
 
 
@@ -267,6 +268,7 @@ class ProgramTrace(Trace):
     def __init__(self) -> None:
         super().__init__()
         self.equations: list[Equation] = []
+        self.captured = False  # whether values of enclosing transforms are constants here
 
     def new_input(self, aval: Aval) -> ProgramValue:
         return ProgramValue(self, Var(aval))
@@ -278,11 +280,12 @@ class ProgramTrace(Trace):
                 inputs.append(a.var)
                 stand_ins.append(stand_in(a.var.aval))
             elif isinstance(a, Tracer):
-                raise ValueError(
-                    f"{prim.name}: a {type(a).__name__} of a transform outside the traced "
-                    "function reached its program (a value closed over from an enclosing "
-                    "grad/jvp); pass it to the traced function as an argument instead"
-                )
+                # A value of an enclosing transform (linearize inside jit, a closure
+                # inside grad): a constant of this program that only that transform
+                # can compute with. The program then belongs to that transform's run.
+                self.captured = True
+                inputs.append(a)
+                stand_ins.append(stand_in(aval_of(primal_value(a))))
             else:
                 inputs.append(a)
                 stand_ins.append(a)
@@ -354,13 +357,18 @@ class Program:
         self.name = name if name.isidentifier() and not keyword.iskeyword(name) else "f"
         self._input_names = _valid_names(names, len(inputs))
         self._compiled: dict[bool, Callable[..., Any]] = {}
+        #: Whether values of an enclosing transform are among the constants: such a
+        #: program is only valid while that transform runs (jit does not cache it).
+        self.captured = False
 
     def replace(self, equations: list[Equation], outputs: list[Any]) -> Program:
         """The same inputs with other equations and outputs."""
-        return Program(
+        program = Program(
             self.inputs, equations, outputs, self.in_tree, self.out_tree, self.name,
             self._input_names,
         )  # fmt: skip
+        program.captured = self.captured
+        return program
 
     def __len__(self) -> int:
         """The number of equations."""
@@ -743,11 +751,9 @@ def trace_program(
     for leaf in out_leaves:
         if isinstance(leaf, ProgramValue) and leaf._trace is trace:
             outputs.append(leaf.var)
-        elif isinstance(leaf, Tracer):
-            raise ValueError(
-                f"the traced function returned a {type(leaf).__name__} of a transform it "
-                "did not make (closed over from outside); pass that value as an argument"
-            )
+        elif isinstance(leaf, Tracer):  # a value of an enclosing transform: a constant
+            trace.captured = True
+            outputs.append(leaf)
         else:
             aval_of(leaf)  # refuses what is not a number or an array
             outputs.append(leaf)
@@ -761,10 +767,12 @@ def trace_program(
             count = len(_flatten(arg)[0])
             names += [name] if count == 1 else [f"{name}_{k}" for k in range(count)]
     name = getattr(f, "__name__", "f")
-    return Program(
+    program = Program(
         [x.var for x in inputs], trace.equations, outputs, in_tree, out_tree,
         "f" if name == "<lambda>" else name, names,
     )  # fmt: skip
+    program.captured = trace.captured
+    return program
 
 
 def make_program(
@@ -1046,7 +1054,7 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     for eq in program.equations:
         args = tuple(resolve(a) for a in eq.args)
         if not any(type(a) is Var for a in args):
-            replaced[id(eq.out)] = eq.prim.impl(*args, **eq.params)
+            replaced[id(eq.out)] = bind(eq.prim, args, eq.params)  # plain values: impl
             continue
         args = _scalar_constants(eq, args)
         same = _identity(eq, args, assume_finite)

@@ -306,12 +306,14 @@ def test_math_errors_fall_back_to_numpy_values():
         assert np.isnan(f(-1.0)[2])
 
 
-def test_program_refuses_other_shapes_and_escaping_values():
+def test_program_refuses_other_shapes_and_takes_closed_over_values():
     program = ad.make_program(rosenbrock)(np.ones(3))
     with pytest.raises(TypeError, match="traced for"):
         program(np.ones(4))
-    with pytest.raises(ValueError, match="argument"):
-        ad.grad(lambda y: ad.make_program(lambda x: x * y)(1.0)(1.0))(2.0)
+    # A value of an enclosing transform is a constant of the program, computed by it:
+    assert ad.grad(lambda y: ad.make_program(lambda x: x * y)(1.0)(3.0))(2.0) == 3.0
+    g = ad.grad(lambda y: ad.jit(lambda x: x * y)(3.0))
+    assert g(2.0) == g(5.0) == 3.0  # and a jit does not keep such a program
 
 
 def test_linear_transpose_refuses_a_nonlinear_function():
@@ -360,3 +362,28 @@ def test_power_of_two_products_fold_exactly():
             assert np.array_equal(np.signbit(simple(x)), np.signbit(program(x)))
     folded = ad.simplify(ad.make_program(lambda v: 0.5 * (3.0 * v))(x))
     assert len(folded) == 2  # 3 is no power of two: two roundings stay two
+
+
+@settings(max_examples=25, deadline=None)
+@given(expressions(max_depth=4), coordinates, coordinates, coordinates)
+def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
+    f = lambdify(expr, X, Y)
+    assume(well_conditioned(expr, {"x": x0, "y": y0}))
+
+    def F(v):
+        return ad.stack([f(v[0], v[1]), f(v[1], v[0]) * v[0]])
+
+    v = np.array([x0, y0])
+    transforms = {
+        "jacfwd": (ad.jacfwd(F), (v,)),
+        "jacrev": (ad.jacrev(F), (v,)),
+        "value_and_grad": (ad.value_and_grad(f, argnums=(0, 1)), (x0, y0)),
+        "derivative": (lambda x: ad.derivative(lambda t: f(t, y0), x, order=2), (x0,)),
+        "vjp": (lambda v, c: ad.vjp(F, v)[1](ad.stack([c, 1.0])), (v, c)),
+        "linearize": (lambda v, t: ad.linearize(F, v)[1](t), (v, np.array([c, 1.0]))),
+    }
+    with np.errstate(all="ignore"):
+        for g, args in transforms.values():
+            want = g(*args)
+            same_bits(ad.make_program(g)(*args)(*args), want)
+            close(ad.jit(g)(*args), want)
