@@ -5,7 +5,7 @@ array's shape and dtype (and Python-number kind), and the values of the static
 arguments -- traces the function to a :class:`~autodiff_ref.program.Program`,
 simplifies it and compiles its source.  Later calls with the same signature
 run the compiled code directly: no tracers, no dispatch, one NumPy (or
-:mod:`math`) call per equation.
+``math``) call per equation.
 
 Called on values of an enclosing transform (``grad(jit(f))``), a jitted
 function does not run its compiled code, which knows nothing of tangents or
@@ -120,7 +120,7 @@ class Jitted:
         return f"<jit of {getattr(self.fun, '__name__', self.fun)!r}: {self.traces} trace(s)>"
 
 
-def jit(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Jitted:
+def jit(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
     """Compile ``f``: trace it to a program once per input signature, then run the code.
 
     Parameters
@@ -134,9 +134,10 @@ def jit(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Jitt
 
     Returns
     -------
-    Jitted
+    callable
         Called like ``f``.  A new structure, shape or dtype of the arguments
-        traces again (``.traces`` counts the traces); values closed over by
+        traces again (its ``traces`` attribute counts the traces, and
+        ``program(*args)`` returns the program that runs); values closed over by
         ``f`` are baked into the program when it is traced.
 
     Examples

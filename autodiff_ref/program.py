@@ -17,7 +17,7 @@ gradient program comes to exist without a second set of derivative formulas:
 
 A program is run three ways: called (each equation bound again, so it runs
 under any transform -- the interpreter), as generated Python source
-(:attr:`Program.source`, NumPy calls, or :mod:`math` for Python floats), and
+(:attr:`Program.source`, NumPy calls, or ``math`` for Python floats), and
 simplified (:func:`simplify`: constant folding, exact algebraic identities,
 common-subexpression elimination and dead-code elimination).
 
@@ -274,7 +274,8 @@ class ProgramTrace(Trace):
         return ProgramValue(self, Var(aval))
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
-        inputs, stand_ins = [], []
+        inputs: list[Any] = []
+        stand_ins: list[Any] = []
         for a in args:
             if isinstance(a, ProgramValue) and a._trace is self:
                 inputs.append(a.var)
@@ -330,13 +331,13 @@ class Program:
 
     Attributes
     ----------
-    inputs : list of Var
+    inputs : list of autodiff_ref.program.Var
         One variable per leaf of the (non-static) arguments.
-    equations : list of Equation
+    equations : list of autodiff_ref.program.Equation
         ``out = prim(args, params)`` in evaluation order.
     outputs : list
-        One per leaf of the output: a :class:`Var`, or a constant (an output
-        that does not depend on the inputs).
+        One per leaf of the output: a :class:`~autodiff_ref.program.Var`, or a
+        constant (an output that does not depend on the inputs).
     """
 
     def __init__(
@@ -421,7 +422,7 @@ class Program:
     # -- code -----------------------------------------------------------------------
     @property
     def source(self) -> str:
-        """The program as a Python function: NumPy calls, :mod:`math` for Python floats."""
+        """The program as the source of a Python function (``math`` for Python floats)."""
         return self.to_source()[0]
 
     def to_source(self, use_math: bool = True) -> tuple[str, dict[str, Any]]:
@@ -429,7 +430,7 @@ class Program:
 
         With ``use_math=False`` every operation on Python floats calls NumPy,
         as the interpreter does, and the results equal the interpreter's to the
-        last bit; :mod:`math`'s functions (the C library's) can differ from
+        last bit; ``math``'s functions (the C library's) can differ from
         NumPy's in the last bit, but cost a tenth of the time on a float.
         """
         return _codegen(self, use_math)
@@ -437,7 +438,7 @@ class Program:
     def compile(self, use_math: bool = True) -> Callable[..., Any]:
         """The generated code, compiled: a function of the input leaves returning f's output.
 
-        Where :mod:`math` refuses what NumPy answers with ``inf`` or ``nan``
+        Where ``math`` refuses what NumPy answers with ``inf`` or ``nan``
         (``math.log(0.0)``, ``1.0 / 0.0``), the call is redone with NumPy, so
         the compiled program gives what the interpreter gives.
         """
@@ -1027,7 +1028,7 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     ...     return ad.jvp(f, (x1, x2), (1.0, 0.0))[1]
     >>> program = ad.make_program(tangent)(2.0, 5.0)
     >>> len(program), len(simplify(program)), len(simplify(program, assume_finite=True))
-    (15, 8, 2)
+    (15, 7, 2)
     """
     replaced: dict[int, Any] = {}
 
