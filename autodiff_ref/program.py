@@ -1,6 +1,6 @@
 """Programs: a function traced once on abstract values and written out as equations.
 
-:func:`make_program` runs a function on *abstract values* -- tracers that know
+:func:`~autodiff_ref.make_program` runs a function on *abstract values* -- tracers that know
 only a shape, a dtype and what kind of Python object they stand for (a Python
 float, a NumPy scalar, an array) -- and records every primitive applied to them
 as an *equation* ``out = prim(args, params)``.  The list of equations is a
@@ -17,12 +17,13 @@ gradient program comes to exist without a second set of derivative formulas:
 
 A program is run three ways: called (each equation bound again, so it runs
 under any transform -- the interpreter), as generated Python source
-(:attr:`Program.source`, NumPy calls, or ``math`` for Python floats), and
-simplified (:func:`simplify`: constant folding, exact algebraic identities,
+(:attr:`~autodiff_ref.Program.source`, NumPy calls, or ``math`` for Python floats), and
+simplified (:func:`~autodiff_ref.simplify`: constant folding, exact algebraic identities,
 common-subexpression elimination and dead-code elimination).
 
 Python control flow that needs the value of an abstract value (``if x > 0:``)
-cannot be recorded: it raises :class:`ConcretizationError`, naming the line.
+cannot be recorded: it raises ``ConcretizationError`` (a ``TypeError``), naming
+the line.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "ConcretizationError",
     "Equation",
     "Program",
+    "ProgramTrace",
     "ProgramValue",
     "Var",
     "make_program",
@@ -358,8 +360,8 @@ class Program:
         self.name = name if name.isidentifier() and not keyword.iskeyword(name) else "f"
         self._input_names = _valid_names(names, len(inputs))
         self._compiled: dict[bool, Callable[..., Any]] = {}
-        #: Whether values of an enclosing transform are among the constants: such a
-        #: program is only valid while that transform runs (jit does not cache it).
+        # Whether values of an enclosing transform are among the constants. Such a
+        # program is only valid while that transform runs (jit does not cache it).
         self.captured = False
 
     def replace(self, equations: list[Equation], outputs: list[Any]) -> Program:
@@ -791,7 +793,8 @@ def make_program(
     f : callable
         Written with autodiff_ref's operations.
     static_argnums : int or tuple of int
-        Arguments passed to ``f`` as they are (not traced): flags, sizes.
+        Arguments passed to ``f`` as they are (not traced): flags, sizes.  The
+        program is made for their values and takes the other arguments only.
 
     Examples
     --------
