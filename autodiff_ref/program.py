@@ -683,7 +683,8 @@ def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
 
     arguments = ", ".join(names[id(v)] for v in program.inputs)
     lines = [f"def {program.name}({arguments}):"]
-    for eq in program.equations:
+    reusable = _reusable_buffers(program)
+    for k, eq in enumerate(program.equations):
         out = names[id(eq.out)]
         operands = [operand(a) for a in eq.args]
         if _is_basic_scatter(eq):  # what _scatter_add does, without the call and the check
@@ -691,10 +692,65 @@ def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
             lines.append(f"    {out} = np.zeros({writer.constant(eq.params['shape'])}, {dtype})")
             lines.append(f"    {out}[{_index_text(eq.params['index'], writer)}] = {operands[0]}")
             continue
+        buffer = reusable.get(k)
+        if buffer is not None:  # write into an array nothing reads any more
+            ufunc = _UFUNCS[eq.prim.name]
+            if eq.prim.name == "reciprocal":
+                operands = ["1.0", *operands]
+            lines.append(f"    {out} = {ufunc}({', '.join(operands)}, out={names[id(buffer)]})")
+            continue
         lines.append(f"    {out} = {_statement(eq, operands, writer, use_math)}")
     outs = iter([operand(o) for o in program.outputs])
     lines.append(f"    return {_structure(program.out_tree, outs)}")
     return "\n".join(lines) + "\n", writer.namespace
+
+
+# Primitives computed by one NumPy ufunc, which can write into a given array.
+_UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+           "neg": "np.negative", "reciprocal": "np.divide",
+           **{n: f"np.{n}" for n in _NUMPY_FUNCTIONS}}  # fmt: skip
+# Primitives whose generated code returns a new array (not a view of an argument).
+_FRESH = {*_UFUNCS, "pow", "matmul", "scatter_add", "where", "stack", "concatenate"}
+
+
+def _reusable_buffers(program: Program) -> dict[int, Var]:
+    """For each equation that can write into the array of an argument, that argument.
+
+    The array must be one the program made itself (not an input, and never
+    looked at through a view such as ``x[1:]``), of the output's shape and
+    dtype, and this equation must be its last reader.  Writing into it gives
+    the same numbers and saves allocating (and first touching) a new array,
+    which is much of the cost of an elementwise operation on a large array.
+    """
+    last_use: dict[int, int] = {}
+    owned: set[int] = set()
+    for k, eq in enumerate(program.equations):
+        fresh = eq.prim is rules.RULES.get(eq.prim.name) and eq.prim.name in _FRESH
+        if eq.prim is rules.pow and type(eq.args[1]) in (int, float) and eq.args[1] == 1:
+            fresh = False  # x ** 1 is x itself
+        for a in eq.args:
+            if type(a) is Var:
+                last_use[id(a)] = k
+                if not fresh:  # it may be viewed (x[1:], a reshape): never overwrite it
+                    owned.discard(id(a))
+        if fresh and eq.out.aval.kind == "array":
+            owned.add(id(eq.out))
+    for o in program.outputs:
+        if type(o) is Var:
+            owned.discard(id(o))
+    reusable: dict[int, Var] = {}
+    for k, eq in enumerate(program.equations):
+        out = eq.out.aval
+        if eq.prim is not rules.RULES.get(eq.prim.name) or eq.prim.name not in _UFUNCS:
+            continue
+        if out.kind != "array" or out.dtype.kind != "f":
+            continue
+        for a in eq.args:
+            if type(a) is Var and id(a) in owned and last_use[id(a)] == k and a.aval == out:
+                reusable[k] = a
+                owned.add(id(eq.out))  # the same array, under a new name
+                break
+    return reusable
 
 
 def _structure(treedef: Any, leaves: Any) -> str:

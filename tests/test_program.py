@@ -231,11 +231,14 @@ def test_constant_folding_of_a_substituted_program():
 
 def test_array_programs_equal_the_interpreter():
     x = np.random.default_rng(0).uniform(-2, 2, 7)
-    for g in (rosenbrock, ad.grad(rosenbrock), ad.hessian(rosenbrock)):
+    x_before = x.copy()
+    for g in (rosenbrock, ad.grad(rosenbrock), ad.hessian(rosenbrock), lambda x: x**1.0 * 2):
         program = ad.make_program(g)(x)
         same_bits(program(x), g(x))
         same_bits(run_source(program, x), g(x))
+        same_bits(run_source(ad.simplify(program), x), g(x))
         same_bits(ad.jit(g)(x), g(x))
+    np.testing.assert_array_equal(x, x_before)  # generated code reuses only its own arrays
     params, Xs, Ys = mlp_data()
     gradient = ad.grad(mlp)
     same_bits(ad.jit(gradient)(params, Xs, Ys), gradient(params, Xs, Ys))
