@@ -178,8 +178,11 @@ COMPARISONS: dict[str, Primitive] = {
 VALUE_ONLY: dict[str, Primitive] = {
     "max": Primitive("max", np.max, derivs=(None,), doc="maximum of a primal value"),
     "min": Primitive("min", np.min, derivs=(None,), doc="minimum of a primal value"),
+    "all": Primitive("all", np.all, derivs=(None,), doc="whether all elements are true"),
+    "any": Primitive("any", np.any, derivs=(None,), doc="whether an element is true"),
 }
-_VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min"}
+_VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
+                         np.all: "all", np.any: "any"}  # fmt: skip
 _UFUNC_COMPARISONS = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
@@ -252,9 +255,28 @@ class ProgramValue(Tracer):
         """The minimum of a primal value (no derivative: see primal_value)."""
         return bind(VALUE_ONLY["min"], (self,), {"axis": axis, "keepdims": keepdims})
 
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether all elements are true (a boolean program value)."""
+        return bind(VALUE_ONLY["all"], (self,), {"axis": axis, "keepdims": keepdims})
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether any element is true (a boolean program value)."""
+        return bind(VALUE_ONLY["any"], (self,), {"axis": axis, "keepdims": keepdims})
+
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in _VALUE_ONLY_FUNCTIONS and len(args) == 1:
             return getattr(self, _VALUE_ONLY_FUNCTIONS[func])(**kwargs)
+        # What the abstract value knows: its shape, its dtype.
+        if func is np.shape and len(args) == 1:
+            return self.var.aval.shape
+        if func is np.ndim and len(args) == 1:
+            return len(self.var.aval.shape)
+        if func is np.size and len(args) == 1 and not kwargs:
+            return int(np.prod(self.var.aval.shape))
+        if func is np.result_type:
+            return np.result_type(*(a.dtype if isinstance(a, ProgramValue) else a for a in args))
+        if func is np.real and len(args) == 1 and self.dtype.kind != "c":
+            return self  # the real part of a real value
         return super().__array_function__(func, types, args, kwargs)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -298,6 +298,15 @@ def test_control_flow_on_a_traced_value_says_what_to_do():
     assert ad.jit(relu, static_argnums=0)(2.0) == 2.0
     with pytest.raises(ConcretizationError, match="float"):
         ad.make_program(lambda x: float(x))(1.0)
+    with pytest.raises(ConcretizationError, match="bool"):  # np.all on a traced value
+        ad.jit(lambda x: x if np.all(np.real(x) > 0) else -x)(np.ones(2))
+
+    def uses_shapes(x):  # what an abstract value knows, NumPy's functions can ask
+        assert (np.shape(x), np.ndim(x), np.size(x)) == ((2, 3), 2, 6)
+        assert np.result_type(x, 1) == np.float64
+        return x * 2.0
+
+    np.testing.assert_array_equal(ad.jit(uses_shapes)(np.ones((2, 3))), np.full((2, 3), 2.0))
 
 
 def test_math_errors_fall_back_to_numpy_values():
@@ -381,7 +390,10 @@ def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
         "jacfwd": (ad.jacfwd(F), (v,)),
         "jacrev": (ad.jacrev(F), (v,)),
         "value_and_grad": (ad.value_and_grad(f, argnums=(0, 1)), (x0, y0)),
-        "derivative": (lambda x: ad.derivative(lambda t: f(t, y0), x, order=2), (x0,)),
+        "derivative": (
+            lambda x: ad.derivative(lambda t: ad.derivative(lambda s: f(s, y0), t), x),
+            (x0,),
+        ),
         "vjp": (lambda v, c: ad.vjp(F, v)[1](ad.stack([c, 1.0])), (v, c)),
         "linearize": (lambda v, t: ad.linearize(F, v)[1](t), (v, np.array([c, 1.0]))),
     }
