@@ -99,13 +99,13 @@ def aval_of(x: Any) -> Aval:
     )
 
 
-def stand_in(aval: Aval) -> Any:
+def stand_in(aval: Aval, fill: int = 1) -> Any:
     """A concrete value of ``aval`` (ones): what a primitive's output type is read from."""
     if aval.kind in _PYTHON_KINDS.values():
-        return aval.dtype.type(1).item()
+        return aval.dtype.type(fill).item()
     if aval.kind == "scalar":
-        return aval.dtype.type(1)
-    return np.ones(aval.shape, aval.dtype)
+        return aval.dtype.type(fill)
+    return np.full(aval.shape, fill, aval.dtype)
 
 
 class Var:
@@ -925,14 +925,6 @@ def _all_equal(value: Any, target: float) -> bool:
     return False
 
 
-def _zeros(aval: Aval) -> Any:
-    if aval.kind in _PYTHON_KINDS.values():
-        return aval.dtype.type(0).item()
-    if aval.kind == "scalar":
-        return aval.dtype.type(0)
-    return np.zeros(aval.shape, aval.dtype)
-
-
 def _identity(eq: Equation, args: tuple[Any, ...], assume_finite: bool) -> Any:
     """What the equation's output equals without computing it, or _NO_RULE."""
     name, out = eq.prim.name, eq.out.aval
@@ -947,7 +939,7 @@ def _identity(eq: Equation, args: tuple[Any, ...], assume_finite: bool) -> Any:
             if same(a) and _all_equal(b, 1.0):  # x * 1 = x for every x, nan and inf too
                 return a
             if assume_finite and type(a) is Var and _all_equal(b, 0.0):
-                return _zeros(out)  # x * 0 = 0 for finite x (inf * 0 is nan)
+                return stand_in(out, fill=0)  # x * 0 = 0 for finite x (inf * 0 is nan)
     if name == "div" and same(args[0]) and _all_equal(args[1], 1.0):
         return args[0]
     if name == "sub" and same(args[0]) and _all_equal(args[1], 0.0):
