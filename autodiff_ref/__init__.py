@@ -16,6 +16,8 @@ from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
 from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
+from .jit import jit
+from .linear import linear_transpose, linearize
 from .ops import (
     abs,
     add,
@@ -46,6 +48,7 @@ from .ops import (
     transpose,
     where,
 )
+from .program import Program, make_program, simplify
 from .taylor import jet
 from .testing import check_grad, check_grads
 from .transforms import (
@@ -64,6 +67,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dual",
+    "Program",
     "abs",
     "add",
     "check_grad",
@@ -85,9 +89,13 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jet",
+    "jit",
     "jordan_block",
     "jvp",
+    "linear_transpose",
+    "linearize",
     "log",
+    "make_program",
     "matmul",
     "maximum",
     "mean",
@@ -101,6 +109,7 @@ __all__ = [
     "reshape",
     "rules",
     "sign",
+    "simplify",
     "sin",
     "sqrt",
     "square",

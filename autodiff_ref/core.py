@@ -279,7 +279,10 @@ class Tracer:
 
     @property
     def dtype(self) -> np.dtype:
-        return np.asarray(primal_value(self)).dtype
+        inner = primal_value(self)
+        if isinstance(inner, Tracer):  # an abstract value (a program's variable) knows its dtype
+            return inner.dtype
+        return np.asarray(inner).dtype
 
     def __len__(self) -> int:
         shape = shape_of(self)
@@ -583,7 +586,10 @@ def primal_value(x: Any) -> Any:
     2.0
     """
     while isinstance(x, Tracer):
-        x = x._inner()
+        inner = x._inner()
+        if inner is x:  # an abstract value (autodiff_ref.program): no number below it
+            return x
+        x = inner
     return x
 
 

@@ -316,22 +316,24 @@ class custom_jvp(_UserPrimitive):
         return self._last.get(i, ct, primals, lambda: self._transpose(ct, ans, primals))
 
     def _transpose(self, ct: Any, ans: Any, primals: Sequence[Any]) -> tuple:
-        """The VJP: the rule's linear tangent map, recorded on a fresh tape and swept back."""
-        from .transforms import vjp
+        """The VJP: the rule's tangent map, traced to a linear program and transposed."""
+        from .linear import linear_transpose
 
         args = tuple(primals)
-        tangent_out, pullback = vjp(
-            lambda *tangents: self._rule_output(args, tangents, ans),
-            *(_zeros_like(p) for p in args),
-        )
-        at_zero = np.asarray(primal_value(tangent_out))
-        if np.any(np.isfinite(at_zero) & (at_zero != 0)):
-            raise ValueError(
-                f"the JVP rule of {self.name} gives a nonzero tangent output for zero input "
-                "tangents, so it is not linear in the tangents; reverse mode needs it to be "
-                "(write tangent_out as a sum of terms each multiplied by a tangent)"
+        try:
+            transpose = linear_transpose(
+                lambda *tangents: self._rule_output(args, tangents, ans),
+                *(_zeros_like(p) for p in args),
             )
-        return pullback(ct)
+        except ValueError as exc:
+            if "not linear" not in str(exc):
+                raise
+            raise ValueError(
+                f"the JVP rule of {self.name} is not linear in the tangents; reverse mode "
+                "needs it to be (write tangent_out as a sum of terms each multiplied by a "
+                "tangent)"
+            ) from None
+        return transpose(ct)
 
 
 # -- custom_vjp ------------------------------------------------------------------

@@ -208,10 +208,17 @@ def _same_value(y: Series) -> Any:
         # x**p, p = 0, 1, 2, ...: pow's own rule ends at x**0 after p steps, and
         # keeps a polynomial's high terms exactly zero.
         return None
+    from .program import ConcretizationError
+
     base = a.primal if isinstance(a, Series) else a
-    if np.all(np.greater(np.real(base), 0)):
+    try:  # the identities hold for some bases only: which, the values say
+        positive = bool(np.all(np.greater(np.real(base), 0)))
+        nonzero = bool(np.all(np.not_equal(base, 0)))
+    except ConcretizationError:  # traced without values (make_program, jit): pow's own rule
+        return None
+    if positive:
         return rules.exp(rules.mul(b, rules.log(a)))
-    if integer and np.all(np.not_equal(base, 0)):
+    if integer and nonzero:
         s = np.sign(np.real(base))
         return rules.mul(np.power(s, b), rules.exp(rules.mul(b, rules.log(rules.mul(s, a)))))
     return None

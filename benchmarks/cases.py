@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -412,3 +413,145 @@ def taylor(
         "speedup": top["nested duals"]["median"] / top["jet"]["median"],
         "jet_order_50_ms": 1e3 * order_50["jet"]["median"],
     }
+
+
+# -- 7: programs: jit against NumPy written by hand --------------------------------
+def _rosenbrock_grad_by_hand(x: np.ndarray) -> np.ndarray:
+    inner = x[1:] - x[:-1] ** 2
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * x[:-1] * inner - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * inner
+    return g
+
+
+def _mlp_grad_by_hand(params: list, X: np.ndarray, Y: np.ndarray) -> list:
+    W1, b1, W2, b2 = params
+    hidden = np.tanh(X @ W1 + b1)
+    logits = hidden @ W2 + b2
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    # d/dlogits of log(sum(exp)) - sum(Y * shifted) per row, over the batch
+    d_logits = (e / e.sum(axis=1, keepdims=True) - Y) / X.shape[0]
+    d_hidden = (d_logits @ W2.T) * (1.0 - hidden**2)
+    return [X.T @ d_hidden, d_hidden.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
+
+
+def _scalar_grad_by_hand(x: tuple) -> tuple:
+    import math
+
+    x1, x2 = x
+    return (1.0 / x1 + x2, x1 - math.cos(x2))
+
+
+def _math_xp() -> Any:
+    import math
+
+    return SimpleNamespace(log=math.log, sin=math.sin)
+
+
+_NUMPY_XP = {
+    "rosenbrock": lambda: SimpleNamespace(sum=np.sum),
+    "mlp": lambda: SimpleNamespace(
+        tanh=np.tanh,
+        exp=np.exp,
+        log=np.log,
+        sum=np.sum,
+        rowsum=lambda x: np.sum(x, axis=1),
+        const_rowmax=lambda x: x.max(axis=1, keepdims=True),
+    ),
+    "scalar": _math_xp,
+}
+_BY_HAND = {
+    "rosenbrock": _rosenbrock_grad_by_hand,
+    "mlp": _mlp_grad_by_hand,
+    "scalar": _scalar_grad_by_hand,
+}
+#: The issue's targets: jit(grad f) / hand-written gradient, jit(f) / plain f, and on
+#: the scalar function jit(grad f) / jit(f).
+PROGRAM_TARGETS = {"jit_grad_over_by_hand": 1.5, "jit_f_over_plain_f": 1.2,
+                   "scalar_jit_grad_over_jit_f": 2.0}  # fmt: skip
+
+
+def programs(repeats: int, peer_names: tuple[str, ...] = ("jax.jit", "torch")) -> dict[str, Any]:
+    """jit(f) and jit(grad f) against NumPy by hand, the interpreter, jax.jit and torch."""
+    libraries = {}
+    skipped = {}
+    for name in peer_names:
+        try:
+            libraries[name] = peers.load(name)
+        except ImportError as exc:
+            skipped[name] = f"not installed: {exc}"
+    out: dict[str, Any] = {"targets": PROGRAM_TARGETS, "skipped": skipped, "problems": {}}
+    for pname, (fun, params, data, description) in problems().items():
+        result = _program_problem(pname, fun, params, data, description, libraries, repeats)
+        ratios = result["ratios"]
+        if pname == "scalar":
+            met = {"scalar_jit_grad_over_jit_f": ratios["jit_grad_over_jit_f"] <= 2.0}
+        else:
+            met = {k: ratios[k] <= PROGRAM_TARGETS[k]
+                   for k in ("jit_grad_over_by_hand", "jit_f_over_plain_f")}  # fmt: skip
+        result["targets_met"] = met
+        out["problems"][pname] = result
+    return out
+
+
+def _program_problem(
+    pname: str, fun: Callable, params: Any, data: tuple, description: str,
+    libraries: dict[str, peers.Library], repeats: int,
+) -> dict[str, Any]:  # fmt: skip
+    xp = peers.load("autodiff_ref").xp
+    plain_xp = _NUMPY_XP[pname]()
+
+    def f_ad(q: Any, *d: Any) -> Any:
+        return fun(xp, q, *d)
+
+    grad_ad = ad.grad(f_ad)
+    jit_f, jit_grad = ad.jit(f_ad), ad.jit(grad_ad)
+    by_hand = _BY_HAND[pname]
+    reference = grad_ad(params, *data)
+    for got in (jit_grad(params, *data), by_hand(params, *data)):
+        for g, w in zip(peers.leaves(got), peers.leaves(reference), strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(jit_f(params, *data), fun(plain_xp, params, *data), rtol=1e-12)
+    # Tracing time: a fresh jit's first call (trace, simplify, compile, run) minus
+    # a call that reuses the code.
+    tracing = []
+    for _ in range(3):
+        fresh = ad.jit(grad_ad)
+        start = time.process_time()
+        fresh(params, *data)
+        tracing.append(time.process_time() - start)
+    fns: dict[str, Callable[[], Any]] = {
+        "numpy/f": lambda: fun(plain_xp, params, *data),
+        "numpy/grad by hand": lambda: by_hand(params, *data),
+        "autodiff_ref/f": lambda: f_ad(params, *data),
+        "autodiff_ref/grad": lambda: grad_ad(params, *data),
+        "autodiff_ref.jit/f": lambda: jit_f(params, *data),
+        "autodiff_ref.jit/grad": lambda: jit_grad(params, *data),
+    }
+    for name, lib in libraries.items():
+        f, g = lib.calls(fun, params, data)
+        _check(lib, g(), reference)
+        fns[f"{name}/f"], fns[f"{name}/grad"] = f, g
+    times = measure(fns, repeats)
+    med = {k: v["median"] for k, v in times.items()}
+    return {
+        "description": description,
+        "times": times,
+        "equations": {
+            "f": len(jit_f.program(params, *data)),
+            "grad": len(jit_grad.program(params, *data)),
+        },
+        "tracing_seconds": float(np.median(tracing)) - med["autodiff_ref.jit/grad"],
+        "ratios": {
+            "jit_grad_over_by_hand": med["autodiff_ref.jit/grad"] / med["numpy/grad by hand"],
+            "jit_f_over_plain_f": med["autodiff_ref.jit/f"] / med["numpy/f"],
+            "jit_grad_over_jit_f": med["autodiff_ref.jit/grad"] / med["autodiff_ref.jit/f"],
+            "by_hand_over_plain_f": med["numpy/grad by hand"] / med["numpy/f"],
+            "interpreter_grad_over_plain_f": med["autodiff_ref/grad"] / med["numpy/f"],
+            "interpreter_grad_over_jit_grad": (
+                med["autodiff_ref/grad"] / med["autodiff_ref.jit/grad"]
+            ),
+            **{f"{name}_grad_over_f": med[f"{name}/grad"] / med[f"{name}/f"]
+               for name in libraries},
+        },
+    }  # fmt: skip

@@ -87,6 +87,14 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
             ["method", "median rel. error", "max rel. error", "calls of f", "points"],
             rows,
         ))  # fmt: skip
+    if "programs" in cases:
+        for p in cases["programs"]["problems"].values():
+            rows = [[name, _ms(t)] for name, t in p["times"].items()]
+            rows += [[f"ratio {k}", f"{v:.2f}"] for k, v in p["ratios"].items()]
+            rows.append(["tracing jit(grad f) (ms)", f"{1e3 * p['tracing_seconds']:.3g}"])
+            rows += [[f"target {k}", "met" if ok else "NOT met"]
+                     for k, ok in p.get("targets_met", {}).items()]  # fmt: skip
+            out.append((f"Programs: {p['description']}", ["call", "ms / ratio"], rows))
     if "builds" in cases:
         b = cases["builds"]
         rows = [

@@ -241,3 +241,14 @@ def test_other_rules_agree_with_nested_duals(f):
     _, terms = ad.jet(f, (0.7,), (line(5),))
     # det goes through a linear solve: its zero 4th and 5th derivatives are rounding.
     np.testing.assert_allclose(terms, expected, rtol=1e-12, atol=1e-10)
+
+
+def test_taylor_mode_compiles_under_jit():
+    # Traced without values, pow falls back from exp(p log x) to its own rule.
+    def third(x):
+        return ad.derivative(lambda y: ad.exp(ad.sin(y)) / (1 + y * y) + y**2.5, x, order=3)
+
+    xs = np.array([1.3, 0.7])
+    np.testing.assert_allclose(ad.jit(third)(xs), [third(1.3), third(0.7)], rtol=1e-13)
+    program = ad.make_program(third)(1.3)
+    np.testing.assert_allclose(program(1.3), third(1.3), rtol=1e-13)

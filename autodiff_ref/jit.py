@@ -1,0 +1,162 @@
+"""jit: trace a function to a program once per input signature, then run generated code.
+
+The first call with a new *signature* -- the arguments' structure, each
+array's shape and dtype (and Python-number kind), and the values of the static
+arguments -- traces the function to a :class:`~autodiff_ref.program.Program`,
+simplifies it and compiles its source.  Later calls with the same signature
+run the compiled code directly: no tracers, no dispatch, one NumPy (or
+``math``) call per equation.
+
+Called on values of an enclosing transform (``grad(jit(f))``), a jitted
+function does not run its compiled code, which knows nothing of tangents or
+tapes: it runs its program's equations through that transform instead, one
+:func:`~autodiff_ref.core.bind` each.  The equations are the primitives ``f``
+applied, so the transform differentiates them exactly as it would ``f``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import Tracer, primal_value
+from .program import Program, _static_positions, aval_of, simplify, trace_program
+
+__all__ = ["jit"]
+
+_NUMBERS = (float, int, bool, complex)
+
+
+def _key(x: Any, leaves: list[Any]) -> Any:
+    """The part of the cache key for one argument; its leaves are appended to ``leaves``.
+
+    The type, shape and dtype of every leaf, and the tuples and lists around
+    them: everything the program depends on, and nothing else.
+    """
+    t = type(x)
+    if t is np.ndarray:
+        leaves.append(x)
+        return (x.shape, x.dtype)
+    if t in _NUMBERS:
+        leaves.append(x)
+        return t
+    if t is tuple or t is list:  # (loops, not generators: this runs on every call)
+        parts: list[Any] = [t]
+        for child in x:
+            parts.append(_key(child, leaves))
+        return tuple(parts)
+    leaves.append(x)
+    return aval_of(primal_value(x))  # NumPy scalars, tracers (refuses anything else)
+
+
+class Jitted:
+    """A jitted function: call it like ``f``; ``traces`` counts the programs made."""
+
+    def __init__(self, f: Callable[..., Any], static_argnums: int | Sequence[int]) -> None:
+        functools.update_wrapper(self, f)
+        self.fun = f
+        self.static_argnums = static_argnums
+        self.traces = 0
+        self._cache: dict[Any, tuple[Program, Callable[..., Any]]] = {}
+
+    def _signature(self, args: tuple[Any, ...]) -> tuple[Any, list[Any], bool]:
+        """The cache key of a call, the leaves of its traced arguments, and whether
+        one of them is a tracer (a value of an enclosing transform)."""
+        leaves: list[Any] = []
+        if self.static_argnums == ():
+            key = tuple([_key(a, leaves) for a in args])
+        else:
+            static = _static_positions(self.static_argnums, len(args))
+            key = tuple(
+                ("static", type(a), a) if i in static else _key(a, leaves)
+                for i, a in enumerate(args)
+            )
+            try:
+                hash(key)
+            except TypeError:
+                raise TypeError(
+                    "jit: static arguments are part of the cache key, so they must be "
+                    "hashable (numbers, strings, tuples); pass arrays as traced arguments"
+                ) from None
+        traced = False
+        for leaf in leaves:
+            if isinstance(leaf, Tracer):
+                traced = True
+                break
+        return key, leaves, traced
+
+    def program(self, *args: Any) -> Program:
+        """The (simplified) program that runs for arguments like ``args``."""
+        return self._entry(self._signature(args)[0], args)[0]
+
+    def _entry(self, key: Any, args: tuple[Any, ...]) -> tuple[Program, Callable[..., Any]]:
+        entry = self._cache.get(key)
+        if entry is None:
+            program = simplify(trace_program(self.fun, args, self.static_argnums))
+            self.traces += 1
+            if program.captured:  # it holds values of a transform now running: use once
+                return program, program.evaluate
+            entry = self._cache[key] = (program, program.compile())
+        return entry
+
+    def __call__(self, *args: Any) -> Any:
+        key, leaves, traced = self._signature(args)
+        entry = self._cache.get(key)
+        program, compiled = self._entry(key, args) if entry is None else entry
+        if traced or program.captured:  # under a transform: its equations, bound again
+            from .transforms import _unflatten
+
+            return _unflatten(program.out_tree, program.evaluate(leaves))
+        return compiled(*leaves)
+
+    def cache_clear(self) -> None:
+        """Forget every program (the next call traces again)."""
+        self._cache.clear()
+
+    def __repr__(self) -> str:
+        return f"<jit of {getattr(self.fun, '__name__', self.fun)!r}: {self.traces} trace(s)>"
+
+
+def jit(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+    """Compile ``f``: trace it to a program once per input signature, then run the code.
+
+    Parameters
+    ----------
+    f : callable
+        Written with autodiff_ref's operations; its Python control flow must
+        not depend on the values of its (non-static) arguments.
+    static_argnums : int or tuple of int
+        Arguments passed as they are and made part of the cache key: each new
+        value traces a new program.
+
+    Returns
+    -------
+    callable
+        Called like ``f``.  A new structure, shape or dtype of the arguments
+        traces again (its ``traces`` attribute counts the traces, and
+        ``program(*args)`` returns the program that runs); values closed over by
+        ``f`` are baked into the program when it is traced.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import autodiff_ref as ad
+    >>> f = ad.jit(lambda x: ad.sum(ad.sin(x) ** 2))
+    >>> float(f(np.zeros(3))), float(f(np.ones(3))) == float(np.sum(np.sin(np.ones(3)) ** 2))
+    (0.0, True)
+    >>> f.traces  # both calls had shape (3,) and dtype float64
+    1
+    >>> g = ad.grad(f)  # a transform runs f's program, equation by equation
+    >>> g(np.zeros(2))
+    array([0., 0.])
+    >>> def relu(x):
+    ...     return x if x > 0 else 0.0
+    >>> ad.jit(relu)(1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autodiff_ref.program.ConcretizationError: an if, while, and/or or bool() needs the value ...
+    """
+    return Jitted(f, static_argnums)

@@ -1,0 +1,197 @@
+"""linearize and linear_transpose: reverse mode as forward mode, then transposition.
+
+:func:`linearize` runs a forward-mode pass with *concrete* primals and
+*abstract* tangents: every primal value is computed at once, and every tangent
+operation -- which the rules table makes a primitive applied to the tangents,
+with primal values as constants -- is recorded as an equation.  What is left
+is the tangent program, a linear function of the tangents.
+
+:func:`linear_transpose` walks a linear program's equations backwards and
+applies each primitive's transpose, which the rules table already carries as
+its ``vjp``: the elementwise ones multiply by a local derivative that is a
+constant here, and the linear ones (sum, matmul with a constant, indexing)
+have their transposes written next to them.  ``vjp`` is then
+``linear_transpose(linearize(f, x)[1], x)``: no formula is written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import rules
+from .core import Tracer, primal_value, shape_of
+from .program import Program, Var, aval_of, stand_in, trace_program
+
+__all__ = ["linear_transpose", "linearize"]
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
+    """``f(*primals)`` and its linearization there, as a program of the tangents.
+
+    Returns ``(out, f_jvp)`` where ``f_jvp(*tangents)`` equals
+    ``jvp(f, primals, tangents)[1]``.  ``f_jvp`` is a :class:`Program`: print
+    it, read its ``source``, or transpose it with :func:`linear_transpose`.
+
+    Examples
+    --------
+    >>> import autodiff_ref as ad
+    >>> out, f_jvp = ad.linearize(ad.sin, 0.0)
+    >>> float(out), float(f_jvp(2.0))
+    (0.0, 2.0)
+    >>> print(f_jvp)
+    program f_jvp(x_dot: float)
+    v   expression   type
+    --  -----------  -------
+    v1  1.0 × x_dot  float64
+    return v1
+    """
+    from .transforms import _as_input_tree, jvp
+
+    if not primals:
+        raise TypeError("linearize needs the point, e.g. linearize(f, 2.0)")
+    points = tuple(_as_input_tree(p, "linearize") for p in primals)
+    outs: list[Any] = []
+
+    def f_jvp(*tangents: Any) -> Any:
+        out, tangent = jvp(f, points, tangents)
+        outs.append(out)
+        return tangent
+
+    # The tangents are traced like the primals (same shapes and dtypes); the primals
+    # are constants to the program, so only tangent work is recorded.
+    names = _names(f, len(points))
+    f_jvp.__name__ = "f_jvp"
+    program = trace_program(_named(f_jvp, names), points)
+    return outs[0], program
+
+
+def _names(f: Callable[..., Any], n: int) -> list[str]:
+    from .evaluation_trace import input_names
+
+    return [f"{name}_dot" if name.isidentifier() else name for name in input_names(f, n)]
+
+
+def _named(g: Callable[..., Any], names: list[str]) -> Callable[..., Any]:
+    """``g`` with a signature naming its parameters (the program's input names)."""
+    import inspect
+
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
+    g.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return g
+
+
+def _check_linear(program: Program) -> None:
+    """Refuse a program that is not linear in its inputs, with the equation that is not.
+
+    Each equation must satisfy ``prim(-2 u) = -2 prim(u)`` at random values ``u``
+    of its variable arguments.  For a linear primitive this holds exactly
+    (scaling by a power of two commutes with rounding) unless a constant is
+    subnormal, hence the tiny tolerance; a nonlinear one (sin, x * y of two
+    variables, x + 1) misses it by far, except by a coincidence of measure zero.
+    """
+    rng = np.random.default_rng(0)
+    for k, eq in enumerate(program.equations):
+        if not any(type(a) is Var for a in eq.args):
+            continue
+        values = []
+        for a in eq.args:
+            if type(a) is Var:
+                u = rng.standard_normal(a.aval.shape).astype(a.aval.dtype)
+                values.append(u if a.aval.kind == "array" else u[()])
+            elif isinstance(a, Tracer):  # a value of an enclosing transform: its shape
+                values.append(stand_in(aval_of(primal_value(a))))
+            else:
+                values.append(a)
+        scaled = [-2.0 * v if type(a) is Var else v for a, v in zip(eq.args, values, strict=True)]
+        with np.errstate(all="ignore"):
+            ok = np.allclose(
+                np.asarray(eq.prim.impl(*scaled, **eq.params)),
+                -2.0 * np.asarray(eq.prim.impl(*values, **eq.params)),
+                rtol=1e-12,
+                atol=1e-300,  # subnormal constants: their products lose bits
+                equal_nan=True,
+            )
+        if not ok:
+            raise ValueError(
+                f"linear_transpose needs a linear function, but equation {k + 1} "
+                f"({eq.prim.name}) is not linear in its variables; transpose the "
+                "linearization instead: linear_transpose(linearize(f, x)[1], x)"
+            )
+
+
+def linear_transpose(f_lin: Callable[..., Any] | Program, *primals: Any) -> Callable[..., Any]:
+    """The transpose of a linear function: cotangents of its output to those of its inputs.
+
+    Parameters
+    ----------
+    f_lin : callable or Program
+        Linear in its arguments (the ``f_jvp`` of :func:`linearize`, or any
+        function written with linear operations).
+    *primals : number or ndarray
+        Example inputs: only their shapes and dtypes are used.
+
+    Returns
+    -------
+    callable
+        ``f_transpose(cotangent)`` returns a tuple with one cotangent per
+        input, such that ``<f_transpose(c), t> = <c, f_lin(t)>`` for all ``t``
+        and ``c`` (the dot-product test).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import autodiff_ref as ad
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> ad.linear_transpose(lambda v: A @ v, np.zeros(2))(np.array([1.0, 0.0]))
+    (array([1., 2.]),)
+    """
+    program = f_lin if isinstance(f_lin, Program) else trace_program(f_lin, primals)
+    _check_linear(program)
+
+    def f_transpose(cotangent: Any) -> tuple[Any, ...]:
+        from .transforms import _as_input, _flatten, _unflatten, _zeros_like
+
+        ct_leaves, _ = _flatten(cotangent)
+        if len(ct_leaves) != len(program.outputs):
+            raise ValueError(
+                f"the cotangent must be structured like f_lin's output "
+                f"({len(program.outputs)} array(s)); got {len(ct_leaves)}"
+            )
+        cts: dict[int, Any] = {}
+
+        def accumulate(var: Var, ct: Any) -> None:
+            previous = cts.get(id(var))
+            cts[id(var)] = ct if previous is None else rules.add(previous, ct)
+
+        for out, ct in zip(program.outputs, ct_leaves, strict=True):
+            ct = _as_input(ct, "linear_transpose")
+            if type(out) is Var:
+                if shape_of(ct) != out.aval.shape:
+                    raise ValueError(
+                        f"cotangent shape {shape_of(ct)} does not match the output shape "
+                        f"{out.aval.shape}"
+                    )
+                accumulate(out, ct)
+        for eq in reversed(program.equations):
+            ct = cts.pop(id(eq.out), None)
+            if ct is None:  # nothing downstream depends on this value
+                continue
+            # A linear argument's value is never read by its transpose, only its shape:
+            # a stand-in of the right shape takes its place.
+            args = [stand_in(a.aval) if type(a) is Var else a for a in eq.args]
+            ans = stand_in(eq.out.aval)
+            for i, a in enumerate(eq.args):
+                if type(a) is Var:
+                    contribution = eq.prim.vjp(i, ct, ans, args, eq.params)
+                    if contribution is not None:
+                        accumulate(a, contribution)
+        leaves = [
+            cts[id(v)] if id(v) in cts else _zeros_like(stand_in(v.aval)) for v in program.inputs
+        ]
+        out = _unflatten(program.in_tree, leaves)
+        return tuple(out)
+
+    return f_transpose
