@@ -1,9 +1,17 @@
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox==2026.10.20"]
+# ///
 """Developer and CI entry points: ``nox -s docs tests``, ``nox -s browser``, ``nox -s lint``.
 
-``nox -s serve`` is a live preview of the site for writing it.
+``nox -s serve`` is a live preview of the site for writing it; ``nox -s minimums``
+and ``nox -s sdist`` check the declared lowest versions and the source
+distribution; ``nox -s lock`` refreshes uv.lock.
 
-Tool versions live in ``[dependency-groups]`` of pyproject.toml (PEP 735);
-this file only decides what to install and run.
+Tool versions are declared in ``[dependency-groups]`` of pyproject.toml (PEP 735)
+and locked in uv.lock: every session but ``minimums`` and ``bench`` installs
+exactly the locked versions (``uv sync --locked``); this file only decides what
+to install and run.
 """
 
 from __future__ import annotations
@@ -20,12 +28,12 @@ import nox
 # nox.project.dependency_groups appeared in nox 2025.02.09.
 nox.needs_version = ">=2025.2.9"
 
-# uv when it is installed (much faster), plain virtualenv otherwise.
-nox.options.default_venv_backend = "uv|virtualenv"
+# uv: it installs from uv.lock, which plain pip cannot read (install uv with
+# `python3 -m pip install uv`, or nox[uv]).
+nox.options.default_venv_backend = "uv"
 # Re-use existing session venvs so re-runs are fast; install steps still run
 # (and are near no-ops when nothing changed).
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests", "lint", "docs"]
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -47,29 +55,66 @@ def _groups(*names: str) -> tuple[str, ...]:
     return nox.project.dependency_groups(PYPROJECT, *names)
 
 
-@nox.session
+def _sync(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """Install exactly what uv.lock pins for ``groups`` (and the package, editable).
+
+    ``--locked`` fails when pyproject.toml changed since uv.lock was written:
+    run ``nox -s lock`` and commit uv.lock with the change.
+    """
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *(f"--group={group}" for group in groups),
+        *(() if project else ("--no-install-project",)),
+        f"--python={session.virtualenv.location}",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def _gallery_env() -> dict[str, str]:
+    """Skip the gallery-script test when a strict build of these very sources ran them.
+
+    sphinx-gallery executes every script in ``nox -s docs``; running them again
+    in the tests of the same CI job would only repeat that work. Without a fresh
+    build (``nox -s tests`` alone, or plain ``pytest``) the test runs them.
+    """
+    if _stale_because() is None:
+        return {"AUTODIFF_REF_GALLERY_BUILT": str(BUILD_STAMP)}
+    return {}
+
+
+@nox.session(default=True)
 def tests(session: nox.Session) -> None:
-    """Run the test suite and the package doctests (``pytest``, posargs passed on)."""
-    session.install("-e", ".", *_groups("test"))
-    session.run("pytest", *session.posargs, env=ENV)
-    # --- further test steps go here -------------------------------------
-    # e.g. doctests of the documentation pages (--doctest-glob="docs/*.md")
-    # and running every gallery script in docs/examples/ standalone.
+    """Run the test suite and the doctests with line and branch coverage (posargs to pytest).
+
+    Coverage settings and the minimum (``fail_under``) are in [tool.coverage] of
+    pyproject.toml.
+    """
+    _sync(session, "test")
+    session.run(
+        "pytest",
+        "--cov=autodiff_ref",
+        "--cov-report=term:skip-covered",
+        *session.posargs,
+        env={**ENV, **_gallery_env()},
+    )
 
 
-@nox.session
+@nox.session(default=True)
 def lint(session: nox.Session) -> None:
     """Static checks: ruff lint, ruff format check, mypy on the package."""
-    session.install(*_groups("lint"))
+    _sync(session, "lint", project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")  # files = ["autodiff_ref"] in [tool.mypy]
 
 
-@nox.session
+@nox.session(default=True)
 def docs(session: nox.Session) -> None:
     """Clean, strict HTML build of the Sphinx site (posargs go to sphinx-build)."""
-    session.install("-e", ".", *_groups("docs"))
+    _sync(session, "docs")
     _build_docs(session, *session.posargs)
 
 
@@ -147,7 +192,7 @@ def browser(session: nox.Session) -> None:
     tests/browser/check_site.py (e.g. ``--page index.html``).
     """
     chromium = _chromium(session)
-    session.install("-e", ".", *_groups("docs", "browser"))
+    _sync(session, "docs", "browser")
     stale = _stale_because()
     if stale:
         session.log(f"building the site: {stale}")
@@ -175,7 +220,7 @@ def serve(session: nox.Session) -> None:
     Watches docs/ and autodiff_ref/; builds into docs/_build/serve, apart from
     the strict build. posargs go to sphinx-autobuild (e.g. ``--port 8001``).
     """
-    session.install("-e", ".", *_groups("docs", "serve"))
+    _sync(session, "docs", "serve")
     session.run(
         "sphinx-autobuild",
         "--host",

@@ -8,8 +8,12 @@ and the build never needs the network.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
+import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -20,10 +24,16 @@ os.environ.pop("MPLBACKEND", None)
 
 import autodiff_ref
 
+DOCS = Path(__file__).resolve().parent
+# Files the build writes for itself, outside the sources (see the MathJax and
+# kernel sections); the builds clean docs/_build, so each starts afresh.
+BUILD_SUPPORT = DOCS / "_build" / "support"
+
 # -- Project -----------------------------------------------------------------
 project = "autodiff_ref"
-author = "autodiff_ref developers"
-copyright = "autodiff_ref developers"
+author = "The autodiff_ref developers"
+# The footer shows it (the theme's "copyright" item), with the licence.
+copyright = "The autodiff_ref developers. Released under the BSD 3-Clause licence"
 release = autodiff_ref.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -38,6 +48,9 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinxcontrib.bibtex",
+    "sphinx.ext.viewcode",  # [source] links on the API pages
+    "notfound.extension",  # 404.html, with links that work from any depth
+    "sphinxext.opengraph",  # OpenGraph <meta> tags for link previews
 ]
 
 exclude_patterns = [
@@ -128,8 +141,22 @@ if _mathjax_package is None or _mathjax_package.origin is None:
         "The site serves MathJax itself, from the sphinx-mathjax-offline package: "
         "install the docs dependencies (`pip install --group docs`, or run `nox -s docs`)."
     )
-html_static_path = [str(Path(_mathjax_package.origin).parent / "static")]
-# tex-chtml: TeX in, HTML+CSS out, with its woff fonts beside it in _static/mathjax/.
+# The package holds all of MathJax (24 MB): the site ships only what its pages
+# load. tex-chtml.js is TeX in, HTML+CSS out, with the menu; it loads its woff
+# fonts, and a TeX extension (\\boldsymbol, \\cancel, ...) the first time a page
+# uses one of its macros. nox -s browser fails on any request for a file not
+# shipped.
+_MATHJAX = Path(_mathjax_package.origin).parent / "static" / "mathjax"
+MATHJAX_SHIPPED = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions")
+_mathjax_static = BUILD_SUPPORT / "static"
+shutil.rmtree(_mathjax_static / "mathjax", ignore_errors=True)
+for _shipped in MATHJAX_SHIPPED:
+    if (_MATHJAX / _shipped).is_dir():
+        shutil.copytree(_MATHJAX / _shipped, _mathjax_static / "mathjax" / _shipped)
+    else:
+        (_mathjax_static / "mathjax" / _shipped).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(_MATHJAX / _shipped, _mathjax_static / "mathjax" / _shipped)
+html_static_path = [str(_mathjax_static), "_static"]
 mathjax_path = "mathjax/tex-chtml.js"
 # A MathJax 3 configuration (window.MathJax = ...). Setting it makes myst-parser
 # put its options here too, instead of into a MathJax 4 mathjax4_config.
@@ -154,6 +181,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "reset_modules": ("matplotlib",),
+    # Figures at twice the resolution too, for high-density screens.
+    "image_srcset": ["2x"],
     # The timing pages would load scripts from CDNs (see exclude_patterns).
     "write_computation_times": False,
 }
@@ -168,8 +197,101 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"autodiff_ref {release}"
 html_theme_options = {
     "show_toc_level": 2,
+    # The copyright item carries the licence (see `copyright` above).
+    "footer_start": ["copyright", "sphinx-version"],
 }
+# Site-wide fixes: contrast in dark mode, visually hidden thumbnail link names.
+html_css_files = ["custom.css"]
 # The theme's light/dark default (a template variable, not a theme option).
 # Without one it logs a console error ("Got invalid theme mode") on a reader's
 # first visit, before it has stored a mode.
 html_context = {"default_mode": "auto"}
+
+# -- Copy buttons ----------------------------------------------------------------
+# Copy the code only: no ">>> "/"... " prompts, no doctest output lines, no line
+# numbers (only lines that had a prompt are copied from a prompted block).
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_exclude = ".linenos, .gp, .go"
+
+# -- 404 page and OpenGraph ----------------------------------------------------
+# The 404 page's links are absolute, so they work from any missing URL. Read the
+# Docs sets its own prefix; elsewhere the site is served from the root.
+if not os.environ.get("READTHEDOCS"):
+    notfound_urls_prefix = "/"
+notfound_context = {
+    "title": "Page not found",
+    "body": (
+        "<h1>Page not found</h1>\n<p>There is no page at this address. Start from "
+        '<a href="/index.html">the home page</a> or use the search box.</p>'
+    ),
+}
+# No public address exists yet: og:url is left out rather than invented (set
+# ogp_site_url once the site has one; Read the Docs builds get theirs).
+ogp_site_url = ""
+# Social-card images would be drawn with matplotlib for every page: not needed.
+ogp_social_cards = {"enable": False}
+
+# -- Page kernels: quiet, and figures as SVG ------------------------------------
+# The pages' kernels read this IPython profile (IPYTHONDIR is inherited): their
+# figures are SVG (sharp at every zoom, text as large as the page says), and the
+# kernel does not log "running over TCP without encryption" once per page (the
+# kernels listen on 127.0.0.1 only).
+_ipython_dir = BUILD_SUPPORT / "ipython"
+(_ipython_dir / "profile_default").mkdir(parents=True, exist_ok=True)
+(_ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text(
+    'c.IPKernelApp.log_level = "ERROR"\n'
+    'c.InlineBackend.figure_formats = {"svg"}\n'
+    'c.InlineBackend.rc = {"svg.fonttype": "path"}\n',
+    encoding="utf-8",
+)
+os.environ["IPYTHONDIR"] = str(_ipython_dir)
+
+
+# -- Quieter build log -----------------------------------------------------------
+class _NoConfigDump(logging.Filter):
+    """Drop myst's and myst-nb's one-line dumps of their whole configuration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(type(a).__name__ in ("MdParserConfig", "NbParserConfig") for a in args)
+
+
+for _logger in ("sphinx.myst_parser.sphinx_ext.main", "sphinx.myst_nb.sphinx_ext"):
+    logging.getLogger(_logger).addFilter(_NoConfigDump())
+
+
+# -- Accessible names for the theme's collapse toggles ---------------------------
+# pydata-sphinx-theme puts only a decorative chevron in each <summary> of the
+# navigation: screen readers announce an unnamed control. Give each one a
+# visually hidden name from the link beside it.
+_TOGGLE = re.compile(
+    r'(<a class="reference internal" href="[^"]*">(?P<title>.*?)</a>'
+    r"<details(?: open=\"open\")?><summary>)"
+    r'(<span class="toctree-toggle" role="presentation">)'
+)
+
+
+def _name_toggles(html: str) -> str:
+    def named(match: re.Match[str]) -> str:
+        title = re.sub(r"<[^>]+>", "", match["title"])
+        hidden = f'<span class="visually-hidden">Pages under {title}</span>'
+        return match[1] + hidden + match[3]
+
+    return _TOGGLE.sub(named, html)
+
+
+def _wrap_toctree(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    generate = context.get("generate_toctree_html")
+    if generate is None:
+        return
+
+    def generate_named(*args: Any, **kwargs: Any) -> Any:
+        return _name_toggles(str(generate(*args, **kwargs)))
+
+    context["generate_toctree_html"] = generate_named
+
+
+def setup(app: Any) -> None:
+    # After the theme's own handler, which puts generate_toctree_html in the context.
+    app.connect("html-page-context", _wrap_toctree, priority=900)
