@@ -234,7 +234,7 @@ ogp_social_cards = {"enable": False}
 
 # -- Page kernels: quiet, and figures as SVG ------------------------------------
 # The pages' kernels read this IPython profile (IPYTHONDIR is inherited): their
-# figures are SVG (sharp at every zoom, text as large as the page says), and the
+# figures are SVG (sharp at every zoom) with labels as large as the body text, and the
 # kernel does not log "running over TCP without encryption" once per page (the
 # kernels listen on 127.0.0.1 only).
 _ipython_dir = BUILD_SUPPORT / "ipython"
@@ -242,7 +242,9 @@ _ipython_dir = BUILD_SUPPORT / "ipython"
 (_ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text(
     'c.IPKernelApp.log_level = "ERROR"\n'
     'c.InlineBackend.figure_formats = {"svg"}\n'
-    'c.InlineBackend.rc = {"svg.fonttype": "path"}\n',
+    # 12 pt: at a figure's natural size (a 6.4-inch figure fits the column)
+    # that is 16 px, the body text's size; nox -s browser measures it.
+    'c.InlineBackend.rc = {"svg.fonttype": "path", "font.size": 12}\n',
     encoding="utf-8",
 )
 os.environ["IPYTHONDIR"] = str(_ipython_dir)
@@ -266,7 +268,8 @@ for _logger in ("sphinx.myst_parser.sphinx_ext.main", "sphinx.myst_nb.sphinx_ext
 # navigation: screen readers announce an unnamed control. Give each one a
 # visually hidden name from the link beside it.
 _TOGGLE = re.compile(
-    r'(<a class="reference internal" href="[^"]*">(?P<title>.*?)</a>'
+    r'(<a (?:aria-current="page" )?class="[^"]*reference internal" href="[^"]*">'
+    r"(?P<title>.*?)</a>"
     r"<details(?: open=\"open\")?><summary>)"
     r'(<span class="toctree-toggle" role="presentation">)'
 )
