@@ -17,8 +17,10 @@ to install and run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,7 +185,21 @@ def _chromium(session: nox.Session) -> str:
     return CHROMIUM
 
 
-@nox.session
+def _npm(session: nox.Session) -> None:
+    """axe-core at the version package-lock.json pins, into node_modules/ (npm ci)."""
+    if not shutil.which("npm") and os.geteuid() == 0 and shutil.which("apt-get"):
+        session.log("npm is missing: installing Debian's npm package")
+        apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=apt_env)
+        session.run("apt-get", "install", "-y", "-qq", "npm", external=True, env=apt_env)
+    if not shutil.which("npm"):
+        session.error("nox -s browser needs npm (Node.js) for axe-core: apt-get install npm")
+    session.run(
+        "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent", external=True
+    )
+
+
+@nox.session(default=False)
 def browser(session: nox.Session) -> None:
     """The built site checked in headless Chromium, offline; the site's notebooks run.
 
@@ -193,6 +209,7 @@ def browser(session: nox.Session) -> None:
     """
     chromium = _chromium(session)
     _sync(session, "docs", "browser")
+    _npm(session)
     stale = _stale_because()
     if stale:
         session.log(f"building the site: {stale}")
@@ -213,7 +230,7 @@ def browser(session: nox.Session) -> None:
     session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
 
 
-@nox.session
+@nox.session(default=False)
 def serve(session: nox.Session) -> None:
     """Live preview at http://127.0.0.1:8000, rebuilt on every save (Ctrl-C stops it).
 
@@ -239,6 +256,60 @@ def serve(session: nox.Session) -> None:
     )
 
 
+@nox.session(venv_backend="none", default=False)
+def lock(session: nox.Session) -> None:
+    """Refresh uv.lock to the newest versions pyproject.toml allows (posargs go to uv lock).
+
+    Also moves .pre-commit-config.yaml's ruff to the locked ruff, so the hook
+    and the lint session never disagree (tests/test_project_files.py checks it).
+    Commit both files.
+    """
+    session.run("uv", "lock", "--upgrade", *session.posargs, external=True)
+    lock = nox.project.load_toml(ROOT / "uv.lock")
+    (ruff,) = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
+    config = ROOT / ".pre-commit-config.yaml"
+    text = config.read_text(encoding="utf-8")
+    pattern = r"(astral-sh/ruff-pre-commit\n\s+rev: )v[^\s]+"
+    config.write_text(re.sub(pattern, rf"\g<1>v{ruff}", text), encoding="utf-8")
+    session.log(f"uv.lock refreshed; pre-commit runs ruff {ruff}")
+
+
+# lowest-direct versions must be resolved afresh: a re-used venv would keep newer ones.
+@nox.session(reuse_venv=False, default=False)
+def minimums(session: nox.Session) -> None:
+    """The tests with the lowest versions pyproject.toml declares (uv's lowest-direct).
+
+    The package's dependencies and the test group are installed at their lowest
+    allowed versions (their own dependencies at the newest that fit), so a
+    minimum declared in pyproject.toml is one that works. posargs go to pytest.
+    """
+    requirements = [*PYPROJECT["project"]["dependencies"], *_groups("test")]
+    session.install("--resolution=lowest-direct", "-e", ".", *requirements)
+    session.run("uv", "pip", "list", f"--python={session.virtualenv.location}")
+    session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+
+
+@nox.session(default=False)
+def sdist(session: nox.Session) -> None:
+    """Build the source distribution, unpack it and run the tests inside it (posargs to pytest).
+
+    The package is installed from the unpacked sdist (not the clone), with the
+    locked test dependencies, so a file the tests need and the sdist lacks fails here.
+    """
+    _sync(session, "test", project=False)
+    tmp = Path(session.create_tmp())
+    for old in ("dist", "unpacked"):
+        shutil.rmtree(tmp / old, ignore_errors=True)
+    session.run("uv", "build", "--sdist", "--out-dir", str(tmp / "dist"))
+    (archive,) = (tmp / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp / "unpacked", filter="data")
+    (source,) = (tmp / "unpacked").iterdir()
+    session.install("--no-deps", "--reinstall-package=autodiff_ref", str(source))
+    session.chdir(source)
+    session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+
+
 # One thread for every library, NumPy's BLAS and XLA included: the machine has
 # two cores, and a library that took both would be compared with one that
 # cannot. PyTorch's own pools are set in benchmarks/run.py.
@@ -253,7 +324,7 @@ ONE_THREAD = {
 # pip, not uv: pip's configuration on these machines finds the CPU build of
 # torch 2.13.0 on the local disk, where uv (or an unpinned torch) would fetch a
 # CUDA build of several GB.
-@nox.session(venv_backend="virtualenv")
+@nox.session(venv_backend="virtualenv", default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks against autograd, JAX, PyTorch, micrograd and numdifftools.
 
@@ -272,3 +343,7 @@ def bench(session: nox.Session) -> None:
         # --with-builds runs nox again, with the interpreter that runs this nox.
         env={**ENV, **ONE_THREAD, "BENCH_NOX_PYTHON": sys.executable},
     )
+
+
+if __name__ == "__main__":
+    nox.main()
