@@ -295,6 +295,68 @@ def _wrap_toctree(app: Any, pagename: str, templatename: str, context: dict, doc
     context["generate_toctree_html"] = generate_named
 
 
+# Two ARIA mismatches in what the extensions write into the page body, which
+# axe-core reports as serious or critical:
+# - myst-nb names each hidden-cell toggle "Toggle hidden content" while it shows
+#   "Show code cell source": the visible text should be (part of) the name;
+# - docutils makes a bibliography a role="list" of role="doc-biblioentry"
+#   entries, a DPUB role axe does not accept as a list's item.
+_BODY_FIXES = (
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
+    ('role="doc-biblioentry"', 'role="listitem"'),
+)
+
+
+def _fix_body(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    body = context.get("body")
+    if isinstance(body, str):
+        for old, new in _BODY_FIXES:
+            body = body.replace(old, new)
+        context["body"] = body
+
+
+# viewcode's "[docs]" links back from the source pages name the object by the
+# module it is defined in or the one it is documented under, whichever it saw
+# (autodiff_ref.core.primal_value, documented as autodiff_ref.primal_value), so
+# some anchors miss. Point each at the one id on its target page that ends with
+# the same dotted name; nox -s browser checks every anchor.
+_BACKLINK = re.compile(r'(<a class="viewcode-back" href=")([^"#]+)#([^"]+)(")')
+
+
+def _repair_viewcode_backlinks(app: Any, exception: Exception | None) -> None:
+    if exception is not None or getattr(app.builder, "format", "") != "html":
+        return
+    ids: dict[Path, set[str]] = {}
+
+    def ids_of(path: Path) -> set[str]:
+        if path not in ids:
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            ids[path] = set(re.findall(r'id="([^"]+)"', text))
+        return ids[path]
+
+    for page in (Path(app.outdir) / "_modules").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+
+        def repaired(link: re.Match[str], page: Path = page) -> str:
+            found = ids_of((page.parent / link[2]).resolve())
+            name = link[3]
+            if name in found:
+                return link[0]
+            parts = name.split(".")
+            for start in range(1, len(parts)):
+                suffix = "." + ".".join(parts[start:])
+                matches = [i for i in found if i.endswith(suffix)]
+                if len(matches) == 1:
+                    return f"{link[1]}{link[2]}#{matches[0]}{link[4]}"
+            return link[0]
+
+        fixed = _BACKLINK.sub(repaired, text)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
 def setup(app: Any) -> None:
+    app.connect("build-finished", _repair_viewcode_backlinks)
     # After the theme's own handler, which puts generate_toctree_html in the context.
     app.connect("html-page-context", _wrap_toctree, priority=900)
+    app.connect("html-page-context", _fix_body)

@@ -27,7 +27,8 @@ Legibility and accessibility, on every page:
 - at 1280 px no code block (``pre``) or display equation in the article is
   wider than its column (it would scroll or be clipped); at 390 px the page
   itself never scrolls sideways;
-- every figure in the article is SVG or offers at least 2x pixels (``srcset``),
+- every figure in the article (an image 48 px wide or more) is SVG or offers
+  at least 2x pixels (``srcset``),
   and an SVG figure's smallest label is no smaller than the body text as shown;
 - every image has real alt text: present, not a file name, and empty only for
   the decorative gallery thumbnails (their link carries the name);
@@ -262,6 +263,7 @@ IMAGES_JS = r"""
 async () => {
   const out = {alt: [], resolution: [], labels: [], figures: 0};
   const FILE = /(^|\/)[^\s\/]+\.(png|svg|jpe?g|gif|webp)$/i;
+  const ICON_PX = 48;
   const article = document.querySelector("article") || document.body;
   const bodyText = article.querySelector("p") || article;
   const bodyPx = parseFloat(getComputedStyle(bodyText).fontSize);
@@ -273,7 +275,8 @@ async () => {
     else if (alt.trim() === "" && !thumbnail) out.alt.push(`empty alt text: ${src}`);
     else if (FILE.test(alt.trim()) || alt.includes("_images/"))
       out.alt.push(`alt text is a file name: ${src}`);
-    if (thumbnail || !article.contains(img) || !img.clientWidth) continue;
+    // Icons (the module index's +/- boxes) are not figures.
+    if (thumbnail || !article.contains(img) || img.clientWidth < ICON_PX) continue;
     out.figures += 1;
     const url = img.currentSrc || img.src;
     if (/\.svg($|[?#])/i.test(url)) {

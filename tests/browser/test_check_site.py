@@ -43,9 +43,13 @@ CLEAN = """
 
 # A vector figure: SVG needs no 2x copy.
 SQUARE = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
-    '<rect width="40" height="40" fill="#888"/></svg>'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60" viewBox="0 0 60 60">'
+    '<rect width="60" height="60" fill="#888"/>'
+    # A label the way matplotlib draws one: glyphs at scale(size/100), here 20 units.
+    '<g transform="translate(5 40) scale(0.2 -0.2)"></g></svg>'
 )
+# The same with a 5-unit label shown 1:1: smaller than the 16-px body text.
+TINY_LABELS = SQUARE.replace("scale(0.2 -0.2)", "scale(0.05 -0.05)")
 
 # One defect of each kind the checker looks for.
 BAD = """
@@ -60,8 +64,9 @@ and maths MathJax never saw: <span class="math">y = 1</span>.</p>
 </section>
 <a href="missing.html">gone</a> <a href="good.html#nowhere">nowhere</a>
 <img src="missing.png" alt="missing">
-<img src="pixel.png" width="40" height="40">
-<img src="pixel.png" alt="../_images/pixel.png" width="40" height="40">
+<img src="pixel.png" width="100" height="100">
+<img src="tiny_labels.svg" alt="a square with a tiny label">
+<img src="pixel.png" alt="../_images/pixel.png" width="100" height="100">
 <pre>{long_line}</pre>
 <div style="width: 600px">a block wider than a phone</div>
 <p style="color: #777; background: #888">text with too little contrast</p>
@@ -98,6 +103,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _page(html, "good.html", "good", '<p id="there">here</p></body></html>')
     _page(html, "sub/index.html", "sub", "<p>a folder's page</p></body></html>")
     (html / "square.svg").write_text(SQUARE)
+    (html / "tiny_labels.svg").write_text(TINY_LABELS)
     _page(html, "bad.html", "bad", BAD.replace("{long_line}", "x = 1  # " + "y" * 200))
     _page(html, "auto_examples/plot_ok.html", "ok", GALLERY_OK)
     _page(html, "auto_examples/plot_nodownloads.html", "no downloads", "</body></html>")
@@ -171,7 +177,8 @@ def test_clean_pages_pass(failures: list[Failure]) -> None:
         ("sideways scroll at 390 px", "px wide at 390 px"),
         ("alt text", "no alt attribute: pixel.png"),
         ("alt text", "alt text is a file name: pixel.png"),
-        ("figure resolution", "pixel.png: 0.03x, no 2x srcset"),
+        ("figure resolution", "pixel.png: 0.01x, no 2x srcset"),
+        ("figure labels smaller than body text", "tiny_labels.svg: smallest label 5.0 px"),
         ("axe-core", "light mode, serious color-contrast"),
         ("axe-core", "dark mode, serious color-contrast"),
     ],
