@@ -22,6 +22,7 @@ import shutil
 import sys
 import tarfile
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,7 +266,7 @@ def lock(session: nox.Session) -> None:
     Commit both files.
     """
     session.run("uv", "lock", "--upgrade", *session.posargs, external=True)
-    lock = nox.project.load_toml(ROOT / "uv.lock")
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
     (ruff,) = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
     config = ROOT / ".pre-commit-config.yaml"
     text = config.read_text(encoding="utf-8")
