@@ -93,16 +93,13 @@ def tests(session: nox.Session) -> None:
     """Run the test suite and the doctests with line and branch coverage (posargs to pytest).
 
     Coverage settings and the minimum (``fail_under``) are in [tool.coverage] of
-    pyproject.toml.
+    pyproject.toml; the minimum applies to the whole suite (no posargs) only.
     """
     _sync(session, "test")
-    session.run(
-        "pytest",
-        "--cov=autodiff_ref",
-        "--cov-report=term:skip-covered",
-        *session.posargs,
-        env={**ENV, **_gallery_env()},
-    )
+    coverage = ["--cov=autodiff_ref", "--cov-report=term:skip-covered"]
+    if session.posargs:  # a selection of the tests (-k dual) cannot reach the minimum
+        coverage.append("--cov-fail-under=0")
+    session.run("pytest", *coverage, *session.posargs, env={**ENV, **_gallery_env()})
 
 
 @nox.session(default=True)
