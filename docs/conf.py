@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from sphinx_gallery.sorting import ExplicitOrder
 
 matplotlib.use("Agg")  # headless: no display on CI
 # ...but the page kernels must pick matplotlib's inline backend themselves:
@@ -168,6 +169,25 @@ mathjax3_config = {
 }
 
 # -- sphinx-gallery ----------------------------------------------------------
+# The gallery follows the learning path: slope, finite differences, rules and the
+# chain rule, gradients, symbolic vs automatic, dual numbers, graphs and reverse
+# mode, forward vs reverse, then models; Newton's method (Hessians) goes further.
+# A script not listed comes after these, by name; tests/test_gallery.py fails
+# until it is listed here.
+GALLERY_ORDER = [
+    "plot_tangent_line.py",
+    "plot_finite_difference_error.py",
+    "plot_derivative_rules.py",
+    "plot_chain_rule.py",
+    "plot_gradient_field.py",
+    "plot_expression_swell.py",
+    "plot_dual_shear.py",
+    "plot_computational_graph.py",
+    "plot_forward_vs_reverse_cost.py",
+    "plot_linear_regression.py",
+    "plot_mlp_decision_boundary.py",
+    "plot_newton_rosenbrock.py",
+]
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
@@ -178,6 +198,8 @@ sphinx_gallery_conf = {
     # (generated/gallery_backreferences/<name>.examples) sit beside them.
     "backreferences_dir": "generated/gallery_backreferences",
     "matplotlib_animations": False,
+    # An instance of sphinx-gallery's own class, so the configuration can be pickled.
+    "within_subsection_order": ExplicitOrder([*GALLERY_ORDER, "*"]),
     "download_all_examples": False,
     "remove_config_comments": True,
     "reset_modules": ("matplotlib",),

@@ -11,6 +11,7 @@ these very sources has just succeeded, ``nox -s tests`` sets
 ``AUTODIFF_REF_GALLERY_BUILT`` and the run here is skipped rather than repeated.
 """
 
+import ast
 import os
 import subprocess
 import sys
@@ -49,6 +50,19 @@ sys.exit(1 if failed else 0)
 
 def test_gallery_has_scripts() -> None:
     assert len(SCRIPTS) >= 1
+
+
+def test_gallery_order_lists_every_script_once() -> None:
+    # docs/conf.py orders the gallery along the learning path; read its list
+    # without running conf.py (which needs the docs dependencies).
+    tree = ast.parse((ROOT / "docs" / "conf.py").read_text(encoding="utf-8"))
+    (order,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(getattr(t, "id", None) == "GALLERY_ORDER" for t in node.targets)
+    ]
+    assert sorted(order) == [script.name for script in SCRIPTS]
 
 
 def test_gallery_scripts_run_standalone() -> None:
