@@ -275,16 +275,28 @@ def lock(session: nox.Session) -> None:
 # lowest-direct versions must be resolved afresh: a re-used venv would keep newer ones.
 @nox.session(reuse_venv=False, default=False)
 def minimums(session: nox.Session) -> None:
-    """The tests with the lowest versions pyproject.toml declares (uv's lowest-direct).
+    """The tests and the strict docs build with the lowest versions pyproject.toml declares.
 
-    The package's dependencies and the test group are installed at their lowest
-    allowed versions (their own dependencies at the newest that fit), so a
-    minimum declared in pyproject.toml is one that works. posargs go to pytest.
+    The package's dependencies and the test group, then the docs group, are
+    installed at their lowest allowed versions (uv's lowest-direct; their own
+    dependencies at the newest that fit), so a minimum declared in
+    pyproject.toml is one that works. The docs are built into the session's own
+    folder with the gallery scripts not run (plot_gallery=0): ``nox -s docs``
+    runs them. posargs go to pytest.
     """
-    requirements = [*PYPROJECT["project"]["dependencies"], *_groups("test")]
-    session.install("--resolution=lowest-direct", "-e", ".", *requirements)
+    package = PYPROJECT["project"]["dependencies"]
+    session.install("--resolution=lowest-direct", "-e", ".", *package, *_groups("test"))
     session.run("uv", "pip", "list", f"--python={session.virtualenv.location}")
     session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+
+    session.install("--resolution=lowest-direct", "-e", ".", *package, *_groups("docs"))
+    session.run("uv", "pip", "list", f"--python={session.virtualenv.location}")
+    out = Path(session.create_tmp()) / "html"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-j", "auto", "-D", "plot_gallery=0",
+        "-b", "html", str(DOCS), str(out),
+    )  # fmt: skip
 
 
 @nox.session(default=False)
