@@ -1,17 +1,28 @@
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox==2026.10.20"]
+# ///
 """Developer and CI entry points: ``nox -s docs tests``, ``nox -s browser``, ``nox -s lint``.
 
-``nox -s serve`` is a live preview of the site for writing it.
+``nox -s serve`` is a live preview of the site for writing it; ``nox -s minimums``
+and ``nox -s sdist`` check the declared lowest versions and the source
+distribution; ``nox -s lock`` refreshes uv.lock.
 
-Tool versions live in ``[dependency-groups]`` of pyproject.toml (PEP 735);
-this file only decides what to install and run.
+Tool versions are declared in ``[dependency-groups]`` of pyproject.toml (PEP 735)
+and locked in uv.lock: every session but ``minimums`` and ``bench`` installs
+exactly the locked versions (``uv sync --locked``); this file only decides what
+to install and run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+import tarfile
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +31,12 @@ import nox
 # nox.project.dependency_groups appeared in nox 2025.02.09.
 nox.needs_version = ">=2025.2.9"
 
-# uv when it is installed (much faster), plain virtualenv otherwise.
-nox.options.default_venv_backend = "uv|virtualenv"
+# uv: it installs from uv.lock, which plain pip cannot read (install uv with
+# `python3 -m pip install uv`, or nox[uv]).
+nox.options.default_venv_backend = "uv"
 # Re-use existing session venvs so re-runs are fast; install steps still run
 # (and are near no-ops when nothing changed).
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests", "lint", "docs"]
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -47,29 +58,63 @@ def _groups(*names: str) -> tuple[str, ...]:
     return nox.project.dependency_groups(PYPROJECT, *names)
 
 
-@nox.session
+def _sync(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """Install exactly what uv.lock pins for ``groups`` (and the package, editable).
+
+    ``--locked`` fails when pyproject.toml changed since uv.lock was written:
+    run ``nox -s lock`` and commit uv.lock with the change.
+    """
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *(f"--group={group}" for group in groups),
+        *(() if project else ("--no-install-project",)),
+        f"--python={session.virtualenv.location}",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def _gallery_env() -> dict[str, str]:
+    """Skip the gallery-script test when a strict build of these very sources ran them.
+
+    sphinx-gallery executes every script in ``nox -s docs``; running them again
+    in the tests of the same CI job would only repeat that work. Without a fresh
+    build (``nox -s tests`` alone, or plain ``pytest``) the test runs them.
+    """
+    if _stale_because() is None:
+        return {"AUTODIFF_REF_GALLERY_BUILT": str(BUILD_STAMP)}
+    return {}
+
+
+@nox.session(default=True)
 def tests(session: nox.Session) -> None:
-    """Run the test suite and the package doctests (``pytest``, posargs passed on)."""
-    session.install("-e", ".", *_groups("test"))
-    session.run("pytest", *session.posargs, env=ENV)
-    # --- further test steps go here -------------------------------------
-    # e.g. doctests of the documentation pages (--doctest-glob="docs/*.md")
-    # and running every gallery script in docs/examples/ standalone.
+    """Run the test suite and the doctests with line and branch coverage (posargs to pytest).
+
+    Coverage settings and the minimum (``fail_under``) are in [tool.coverage] of
+    pyproject.toml; the minimum applies to the whole suite (no posargs) only.
+    """
+    _sync(session, "test")
+    coverage = ["--cov=autodiff_ref", "--cov-report=term:skip-covered"]
+    if session.posargs:  # a selection of the tests (-k dual) cannot reach the minimum
+        coverage.append("--cov-fail-under=0")
+    session.run("pytest", *coverage, *session.posargs, env={**ENV, **_gallery_env()})
 
 
-@nox.session
+@nox.session(default=True)
 def lint(session: nox.Session) -> None:
     """Static checks: ruff lint, ruff format check, mypy on the package."""
-    session.install(*_groups("lint"))
+    _sync(session, "lint", project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")  # files = ["autodiff_ref"] in [tool.mypy]
 
 
-@nox.session
+@nox.session(default=True)
 def docs(session: nox.Session) -> None:
     """Clean, strict HTML build of the Sphinx site (posargs go to sphinx-build)."""
-    session.install("-e", ".", *_groups("docs"))
+    _sync(session, "docs")
     _build_docs(session, *session.posargs)
 
 
@@ -138,7 +183,21 @@ def _chromium(session: nox.Session) -> str:
     return CHROMIUM
 
 
-@nox.session
+def _npm(session: nox.Session) -> None:
+    """axe-core at the version package-lock.json pins, into node_modules/ (npm ci)."""
+    if not shutil.which("npm") and os.geteuid() == 0 and shutil.which("apt-get"):
+        session.log("npm is missing: installing Debian's npm package")
+        apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=apt_env)
+        session.run("apt-get", "install", "-y", "-qq", "npm", external=True, env=apt_env)
+    if not shutil.which("npm"):
+        session.error("nox -s browser needs npm (Node.js) for axe-core: apt-get install npm")
+    session.run(
+        "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent", external=True
+    )
+
+
+@nox.session(default=False)
 def browser(session: nox.Session) -> None:
     """The built site checked in headless Chromium, offline; the site's notebooks run.
 
@@ -147,7 +206,8 @@ def browser(session: nox.Session) -> None:
     tests/browser/check_site.py (e.g. ``--page index.html``).
     """
     chromium = _chromium(session)
-    session.install("-e", ".", *_groups("docs", "browser"))
+    _sync(session, "docs", "browser")
+    _npm(session)
     stale = _stale_because()
     if stale:
         session.log(f"building the site: {stale}")
@@ -168,14 +228,14 @@ def browser(session: nox.Session) -> None:
     session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
 
 
-@nox.session
+@nox.session(default=False)
 def serve(session: nox.Session) -> None:
     """Live preview at http://127.0.0.1:8000, rebuilt on every save (Ctrl-C stops it).
 
     Watches docs/ and autodiff_ref/; builds into docs/_build/serve, apart from
     the strict build. posargs go to sphinx-autobuild (e.g. ``--port 8001``).
     """
-    session.install("-e", ".", *_groups("docs", "serve"))
+    _sync(session, "docs", "serve")
     session.run(
         "sphinx-autobuild",
         "--host",
@@ -194,6 +254,72 @@ def serve(session: nox.Session) -> None:
     )
 
 
+@nox.session(venv_backend="none", default=False)
+def lock(session: nox.Session) -> None:
+    """Refresh uv.lock to the newest versions pyproject.toml allows (posargs go to uv lock).
+
+    Also moves .pre-commit-config.yaml's ruff to the locked ruff, so the hook
+    and the lint session never disagree (tests/test_project_files.py checks it).
+    Commit both files.
+    """
+    session.run("uv", "lock", "--upgrade", *session.posargs, external=True)
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    (ruff,) = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
+    config = ROOT / ".pre-commit-config.yaml"
+    text = config.read_text(encoding="utf-8")
+    pattern = r"(astral-sh/ruff-pre-commit\n\s+rev: )v[^\s]+"
+    config.write_text(re.sub(pattern, rf"\g<1>v{ruff}", text), encoding="utf-8")
+    session.log(f"uv.lock refreshed; pre-commit runs ruff {ruff}")
+
+
+# lowest-direct versions must be resolved afresh: a re-used venv would keep newer ones.
+@nox.session(reuse_venv=False, default=False)
+def minimums(session: nox.Session) -> None:
+    """The tests and the strict docs build with the lowest versions pyproject.toml declares.
+
+    The package's dependencies and the test group, then the docs group, are
+    installed at their lowest allowed versions (uv's lowest-direct; their own
+    dependencies at the newest that fit), so a minimum declared in
+    pyproject.toml is one that works. The docs are built into the session's own
+    folder with the gallery scripts not run (plot_gallery=0): ``nox -s docs``
+    runs them. posargs go to pytest.
+    """
+    package = PYPROJECT["project"]["dependencies"]
+    session.install("--resolution=lowest-direct", "-e", ".", *package, *_groups("test"))
+    session.run("uv", "pip", "list", f"--python={session.virtualenv.location}")
+    session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+
+    session.install("--resolution=lowest-direct", "-e", ".", *package, *_groups("docs"))
+    session.run("uv", "pip", "list", f"--python={session.virtualenv.location}")
+    out = Path(session.create_tmp()) / "html"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-j", "auto", "-D", "plot_gallery=0",
+        "-b", "html", str(DOCS), str(out),
+    )  # fmt: skip
+
+
+@nox.session(default=False)
+def sdist(session: nox.Session) -> None:
+    """Build the source distribution, unpack it and run the tests inside it (posargs to pytest).
+
+    The package is installed from the unpacked sdist (not the clone), with the
+    locked test dependencies, so a file the tests need and the sdist lacks fails here.
+    """
+    _sync(session, "test", project=False)
+    tmp = Path(session.create_tmp())
+    for old in ("dist", "unpacked"):
+        shutil.rmtree(tmp / old, ignore_errors=True)
+    session.run("uv", "build", "--sdist", "--out-dir", str(tmp / "dist"))
+    (archive,) = (tmp / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp / "unpacked", filter="data")
+    (source,) = (tmp / "unpacked").iterdir()
+    session.install("--no-deps", "--reinstall-package=autodiff_ref", str(source))
+    session.chdir(source)
+    session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+
+
 # One thread for every library, NumPy's BLAS and XLA included: the machine has
 # two cores, and a library that took both would be compared with one that
 # cannot. PyTorch's own pools are set in benchmarks/run.py.
@@ -208,7 +334,7 @@ ONE_THREAD = {
 # pip, not uv: pip's configuration on these machines finds the CPU build of
 # torch 2.13.0 on the local disk, where uv (or an unpinned torch) would fetch a
 # CUDA build of several GB.
-@nox.session(venv_backend="virtualenv")
+@nox.session(venv_backend="virtualenv", default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks against autograd, JAX, PyTorch, micrograd and numdifftools.
 
@@ -227,3 +353,7 @@ def bench(session: nox.Session) -> None:
         # --with-builds runs nox again, with the interpreter that runs this nox.
         env={**ENV, **ONE_THREAD, "BENCH_NOX_PYTHON": sys.executable},
     )
+
+
+if __name__ == "__main__":
+    nox.main()

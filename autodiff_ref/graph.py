@@ -316,9 +316,16 @@ def draw_graph(
     >>> sorted(p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("node:"))
     ['node:v_0', 'node:v_1', 'node:v_2', 'node:v_{-1}', 'node:v_{-2}']
     """
-    import matplotlib.pyplot as plt  # lazily: the package itself does not need matplotlib
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-    from matplotlib.path import Path
+    try:  # lazily: the package itself does not need matplotlib
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+        from matplotlib.path import Path
+    except ImportError as missing:
+        raise ImportError(
+            "draw_graph draws with matplotlib, which is not installed: install the "
+            "package with its plot extra (pip install 'autodiff_ref[plot]'), or use "
+            "to_dot for the graph as Graphviz text"
+        ) from missing
 
     graph = graph_of(f, *primals, names=names, tangents=tangents, cotangent=cotangent)
     texts = {

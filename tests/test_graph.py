@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import sys
 
 import matplotlib
 import numpy as np
@@ -207,3 +208,14 @@ def test_repeated_operand_draws_two_arrows_bent_apart():
     ax.figure.canvas.draw()
     first, second = (a.get_path().vertices for _, a in arrows)
     assert first.shape != second.shape or not np.allclose(first, second)
+
+
+def test_draw_graph_without_matplotlib_names_the_plot_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # None in sys.modules makes `import matplotlib...` raise ImportError, as on a
+    # machine without it.
+    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.patches", "matplotlib.path"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"autodiff_ref\[plot\]"):
+        draw_graph(lambda x: x * x, 2.0)

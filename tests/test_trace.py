@@ -7,7 +7,13 @@ import pytest
 
 import autodiff_ref as ad
 from autodiff_ref import numerical
-from autodiff_ref.evaluation_trace import EvaluationTrace, trace
+from autodiff_ref.evaluation_trace import (
+    EvaluationTrace,
+    format_value,
+    input_names,
+    render_expression,
+    trace,
+)
 
 
 def baydin(x1, x2):
@@ -305,3 +311,89 @@ def test_bad_arguments_are_explained():
         trace(baydin, 2.0, 5.0, names=("a",))
     with pytest.raises(TypeError, match="boolean"):
         trace(lambda x: x, True)
+
+
+# -- indexing, negation, reciprocals and the formatting helpers ---------------------
+def _indexing(x):
+    return ad.sum(x[1:3]) * x[0] + ad.sum(x[::2]) + x[..., 0] + ad.sum(x[None])
+
+
+def test_indexing_rows_are_written_as_python_indexes_with_hand_derivatives():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    tr = trace(_indexing, x)
+    indexing = [row.expression for row in tr if row.op == "getitem"]
+    assert indexing == ["v_0[1:3]", "v_0[0]", "v_0[::2]", "v_0[..., 0]", "v_0[None]"]
+    for row in tr:
+        if row.op == "getitem":  # each row's value is NumPy's indexing of x
+            np.testing.assert_array_equal(row.primal, x[row.params["index"]])
+    # By hand: f = (x1 + x2) x0 + (x0 + x2) + x0 + (x0 + x1 + x2 + x3).
+    gradient = np.array([x[1] + x[2] + 3, x[0] + 1, x[0] + 2, 1.0])
+    np.testing.assert_array_equal(tr.gradient[0], gradient)
+    assert tr.directional_derivative == gradient.sum()  # default direction: all ones
+    assert tr[-0].name == "v_0" and tr["v_{12}"].is_output
+    assert tr[12].primal == (x[1] + x[2]) * x[0] + x[0] + x[2] + x[0] + x.sum()
+
+
+def test_index_formatting_covers_steps_open_ends_and_negative_numbers():
+    x = np.arange(6.0)
+    rows = trace(lambda x: ad.sum(x[:4:2]) + ad.sum(x[-2:]) + x[np.int64(-1)], x).rows
+    assert [r.expression for r in rows if r.op == "getitem"] == [
+        "v_0[:4:2]",
+        "v_0[-2:]",
+        "v_0[-1]",
+    ]
+    np.testing.assert_array_equal(rows[-1].primal, x[0] + x[2] + x[4] + x[5] + x[5])
+
+
+def test_negation_and_reciprocal_rows_have_closed_form_derivatives():
+    x, y = 2.0, 4.0
+    tr = trace(lambda x, y: -x + ad.reciprocal(y), x, y, tangents=(0.0, 1.0))
+    assert [row.expression for row in tr][2:] == ["-v_{-1}", "1 / v_0", "v_1 + v_2"]
+    assert tr[2].primal == 1 / y and tr[2].tangent == -1 / y**2  # d(1/y)/dy = -1/y²
+    assert tr[1].primal == -x and tr[1].tangent == 0.0  # x does not move along (0, 1)
+    assert tr.gradient == (-1.0, -1 / y**2)
+    assert tr[2].partials == (-1 / y**2,)
+
+
+def test_rows_that_do_not_depend_on_the_direction_have_zero_tangents():
+    # sign(x) has derivative zero everywhere: its row is a constant, shown as a literal.
+    tr = trace(lambda x, y: ad.sign(x) * y, 2.0, 4.0)
+    product = tr.rows[-1]
+    assert product.expression == "1 × v_0" and product.primal == 4.0
+    assert product.tangent == 0.0  # d/dx (sign(x) y) = 0 away from 0
+    assert tr.gradient == (0.0, 1.0)  # d/dy = sign(2) = 1
+
+
+def test_input_names_fall_back_to_x1_xn_without_a_signature():
+    assert input_names(max, 2) == ("x1", "x2")  # a builtin with no signature
+    assert input_names(lambda x: x, 3) == ("x1", "x2", "x3")  # too few parameters
+    assert input_names(lambda a, b: a, 2, names=["p", "q"]) == ("p", "q")
+    with pytest.raises(ValueError, match="2 strings"):
+        input_names(lambda a, b: a, 2, names=["p"])
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "text"),
+    [
+        (1e-5, {}, "1.0000e-05"),  # fixed point would print 0.0000
+        (3e8, {}, "3.0000e+08"),
+        (-2.5e-4, {"precision": 2}, "-2.50e-04"),
+        (0.0, {}, "0.0000"),
+        (float("inf"), {}, "inf"),
+        (1e-5, {"style": "g"}, "1e-05"),
+        (1 + 2j, {}, "(1+2j)"),  # not a real number: as Python prints it
+        (np.bool_(True), {}, "True"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]]), {"precision": 1}, "[[1.0, 2.0], [3.0, 4.0]]"),
+    ],
+)
+def test_format_value(value, kwargs, text):
+    assert format_value(value, **kwargs) == text
+
+
+def test_render_expression_leaves_out_default_parameters():
+    assert render_expression("sum", ["v_1"], {"axis": None, "keepdims": False}) == "sum(v_1)"
+    assert render_expression("sum", ["v_1"], {"axis": 1, "keepdims": True}) == (
+        "sum(v_1, axis=1, keepdims=True)"
+    )
+    assert render_expression("pow", ["v_1", "2"], {}) == "v_1 ** 2"
+    assert render_expression("tanh", ["v_1"], {}) == "tanh(v_1)"

@@ -22,7 +22,23 @@ Each page must have
 - on a gallery page (``auto_examples/plot_*.html``), links to download its
   ``.py`` script and ``.ipynb`` notebook.
 
-Then the search page must find ``dual number``; the pages in
+Legibility and accessibility, on every page:
+
+- at 1280 px no code block (``pre``) or display equation in the article is
+  wider than its column (it would scroll or be clipped); at 390 px the page
+  itself never scrolls sideways;
+- every figure in the article (an image 48 px wide or more) is SVG or offers
+  at least 2x pixels (``srcset``),
+  and an SVG figure's smallest label is no smaller than the body text as shown;
+- every image has real alt text: present, not a file name, and empty only for
+  the decorative gallery thumbnails (their link carries the name);
+- axe-core (``node_modules/axe-core``, installed by ``npm ci`` from the
+  project's package-lock.json, never fetched from a CDN) finds no serious or
+  critical violation in light mode (every rule) nor in dark mode (its colour
+  rules: contrast), WCAG contrast included.
+
+Then each query of ``SEARCH_EXPECTATIONS`` must rank its concept page first
+(a query whose page the build lacks is skipped with a printed notice); the pages in
 ``SCREENSHOT_PAGES`` are opened again from disk (``file://``) and must render
 their maths there too, and with ``--screenshots`` full-page screenshots of them
 are saved. A page in ``SCREENSHOT_PAGES`` that the build lacks is a failure.
@@ -73,9 +89,24 @@ SCREENSHOT_PAGES = {
     "explanations/reverse_mode.html": "reverse_mode.png",
     "auto_examples/plot_tangent_line.html": "gallery_plot_tangent_line.png",
 }
-SEARCH_QUERY = "dual number"
-# The page the search must list among its results when the build has it.
-SEARCH_EXPECTS = "explanations/dual_numbers.html"
+# Search: each query must list its concept page first. A page the build lacks is
+# skipped with a notice (the learning path's pages come with their own branch).
+SEARCH_EXPECTATIONS = {
+    "dual number": "tutorials/dual_numbers.html",
+    "Wengert list": "tutorials/three_ways.html",
+    "adjoint": "tutorials/reverse_mode.html",
+    "Jacobian": "tutorials/jacobians.html",
+}
+
+# axe-core, installed by `npm ci` (package.json / package-lock.json at the root).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# axe's impacts that fail the check; "minor" and "moderate" ones are counted only.
+AXE_FAILING = ("serious", "critical")
+# Dark mode changes colours only: there axe runs just its colour rules (every
+# rule runs in light mode), which halves the time of the check.
+AXE_DARK_RULES = ["color-contrast", "link-in-text-block"]
+# The narrow viewport of a phone: the page must not scroll sideways there.
+PHONE_WIDTH = 390
 
 # Folders of a Sphinx build that hold assets, not pages.
 ASSET_DIRS = {"_static", "_sources", "_images", "_downloads"}
@@ -189,6 +220,122 @@ async () => {
 """
 
 
+# Code blocks and display equations wider than their column, in the article
+# (closed dropdowns are opened first: their code is part of the page).
+OVERFLOW_JS = r"""
+() => {
+  const article = document.querySelector("article") || document.body;
+  for (const d of article.querySelectorAll("details")) d.open = true;
+  const found = [];
+  for (const el of article.querySelectorAll("pre, mjx-container[display='true']")) {
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    const excess = el.scrollWidth - el.clientWidth;
+    if (excess <= 1) continue;
+    const lines = el.textContent.split("\n");
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+    const what = el.tagName === "PRE"
+      ? `code, longest line ${longest.length} characters: ${longest.trim().slice(0, 50)}`
+      : `display equation: ${(el.getAttribute("aria-label") || el.textContent).slice(0, 50)}`;
+    found.push(`${what} (${excess} px too wide)`);
+  }
+  return found;
+}
+"""
+
+# Does the page itself scroll sideways (at the current viewport)?
+SIDEWAYS_JS = r"""
+() => {
+  const doc = document.documentElement;
+  if (doc.scrollWidth <= window.innerWidth + 1) return null;
+  // The widest element that sticks out, to say what to fix.
+  let widest = null, right = window.innerWidth;
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.right > right + 1 && el.checkVisibility && el.checkVisibility()) {
+      right = r.right; widest = el;
+    }
+  }
+  const name = widest ? widest.tagName.toLowerCase() + (widest.className && typeof
+    widest.className === "string" ? "." + widest.className.split(" ").slice(0, 2).join(".") : "")
+    : "?";
+  return `${doc.scrollWidth} px wide at ${window.innerWidth} px; widest: ${name}`;
+}
+"""
+
+# Alt text of every image, and the resolution and label size of the figures.
+IMAGES_JS = r"""
+async () => {
+  const out = {alt: [], resolution: [], labels: [], figures: 0};
+  const FILE = /(^|\/)[^\s\/]+\.(png|svg|jpe?g|gif|webp)$/i;
+  const ICON_PX = 48;
+  const article = document.querySelector("article") || document.body;
+  const bodyText = article.querySelector("p") || article;
+  const bodyPx = parseFloat(getComputedStyle(bodyText).fontSize);
+  for (const img of document.images) {
+    const src = img.getAttribute("src") || "";
+    const alt = img.getAttribute("alt");
+    const thumbnail = img.closest(".sphx-glr-thumbcontainer");
+    if (alt === null) out.alt.push(`no alt attribute: ${src}`);
+    else if (alt.trim() === "" && !thumbnail) out.alt.push(`empty alt text: ${src}`);
+    else if (FILE.test(alt.trim()) || alt.includes("_images/"))
+      out.alt.push(`alt text is a file name: ${src}`);
+    // Icons (the module index's +/- boxes) are not figures.
+    if (thumbnail || !article.contains(img) || img.clientWidth < ICON_PX) continue;
+    out.figures += 1;
+    const url = img.currentSrc || img.src;
+    if (/\.svg($|[?#])/i.test(url)) {
+      // matplotlib draws each label's glyphs at scale(size/100): sizes in SVG units.
+      let text = "";
+      try { text = await (await fetch(url)).text(); } catch (e) { continue; }
+      const box = /viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+)/.exec(text);
+      const scales = [...text.matchAll(/scale\(([\d.]+) -\1\)/g)].map((m) => +m[1] * 100);
+      if (!box || !scales.length) continue;
+      const smallest = Math.min(...scales) * img.clientWidth / +box[1];
+      if (smallest < bodyPx - 0.5)
+        out.labels.push(
+          `${src}: smallest label ${smallest.toFixed(1)} px, body text ${bodyPx} px`);
+    } else {
+      const twice = /\s2(\.0+)?x\s*(,|$)/.test(img.getAttribute("srcset") || "");
+      if (!twice && img.naturalWidth < 2 * img.clientWidth)
+        out.resolution.push(`${src}: ${(img.naturalWidth / img.clientWidth).toFixed(2)}x, ` +
+                            "no 2x srcset (use SVG or image_srcset)");
+    }
+  }
+  return out;
+}
+"""
+
+# Runs axe-core (injected first) on the page; the violations, in short.
+AXE_JS = r"""
+async (rules) => {
+  const options = {resultTypes: ["violations"]};
+  if (rules) options.runOnly = {type: "rule", values: rules};
+  const result = await axe.run(document, options);
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+  }));
+}
+"""
+
+# pydata-sphinx-theme's modes: its CSS follows these attributes of <html>. The
+# theme animates colour changes: transitions are switched off first, so axe
+# reads the final colours, not ones half-way between the modes.
+SET_MODE_JS = r"""
+(mode) => {
+  if (!document.getElementById("check-site-no-transitions")) {
+    const style = document.createElement("style");
+    style.id = "check-site-no-transitions";
+    style.textContent = "*, *::before, *::after { transition: none !important; " +
+                        "animation: none !important; }";
+    document.head.appendChild(style);
+  }
+  document.documentElement.dataset.theme = mode;
+  document.documentElement.dataset.mode = mode;
+}
+"""
+
+
 @dataclass(frozen=True)
 class Failure:
     """One failed check: where, which check, and what offended."""
@@ -281,6 +428,8 @@ class SiteChecker:
         self.stats: defaultdict[str, int] = defaultdict(int)
         self._current: PageReport | None = None
         self._page: Any = None
+        self.axe_source: str | None = None
+        self.notices: list[str] = []
         # Every request that is not to the local server (nor data:, blob: or a
         # file:// read) is aborted in the browser, so it never leaves, and
         # recorded. Matching a pattern keeps the local requests out of Python.
@@ -383,6 +532,7 @@ class SiteChecker:
         self._fail_list(name, "failed request", report.failed_requests)
         self._fail_list(name, "remote request (blocked)", report.remote_requests)
         if links:
+            self._legibility(name, page)
             self.ids[name] = set(seen["ids"])
             self.links[name] = seen["links"]
             if Path(name).match(GALLERY_GLOB):
@@ -391,6 +541,51 @@ class SiteChecker:
                     if not any(href.split("#")[0].endswith(suffix) for href in downloads):
                         self.fail(name, "gallery download", f"no link to download the {suffix}")
         return page
+
+    def _legibility(self, name: str, page: Any) -> None:
+        """Overflow, sideways scrolling, figures, alt text and axe-core on a loaded page."""
+        try:
+            images = page.evaluate(IMAGES_JS)
+            overflow = page.evaluate(OVERFLOW_JS)
+            page.set_viewport_size({"width": PHONE_WIDTH, "height": VIEWPORT["height"]})
+            page.wait_for_timeout(50)  # a frame to lay the page out again
+            sideways = page.evaluate(SIDEWAYS_JS)
+            page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+            violations = self._axe(name, page)
+        except Exception as exc:
+            self.fail(name, "legibility", f"{type(exc).__name__}: {exc}".splitlines()[0])
+            return
+        self.stats["figures"] += images["figures"]
+        for check, items in (
+            ("overflow at 1280 px", overflow),
+            ("alt text", images["alt"]),
+            ("figure resolution", images["resolution"]),
+            ("figure labels smaller than body text", images["labels"]),
+        ):
+            self.stats[check] += len(items)
+            self._fail_list(name, check, items)
+        if sideways:
+            self.stats[f"sideways scroll at {PHONE_WIDTH} px"] += 1
+            self.fail(name, f"sideways scroll at {PHONE_WIDTH} px", sideways)
+        self._fail_list(name, "axe-core", violations)
+
+    def _axe(self, name: str, page: Any) -> list[str]:
+        """axe-core's serious and critical violations in light then dark mode."""
+        if self.axe_source is None:
+            return []
+        page.add_script_tag(content=self.axe_source)
+        failing = []
+        for mode, rules in (("light", None), ("dark", AXE_DARK_RULES)):
+            page.evaluate(SET_MODE_JS, mode)
+            page.wait_for_timeout(50)
+            for v in page.evaluate(AXE_JS, rules):
+                self.stats[f"axe {v['impact']} ({mode})"] += v["count"]
+                if v["impact"] in AXE_FAILING:
+                    where = "; ".join(v["targets"])
+                    what = f"{v['impact']} {v['id']} x{v['count']}: {v['help']}"
+                    failing.append(f"{mode} mode, {what} ({where})")
+        page.evaluate(SET_MODE_JS, "light")
+        return failing
 
     # -- the whole site -----------------------------------------------------------
     def check_pages(self, pages: Sequence[str]) -> None:
@@ -423,12 +618,30 @@ class SiteChecker:
                 if fragment not in ids:
                     self.fail(name, "broken anchor", f"{label}: no id {fragment!r} in {target}")
 
-    def check_search(self, query: str) -> None:
-        """The search page, opened with ``?q=``, lists results for ``query``."""
+    def check_searches(self, expectations: dict[str, str]) -> None:
+        """Each query lists its concept page first (skipped, with a notice, if it is not built)."""
+        for query, expected in expectations.items():
+            if not (self.html / expected).is_file():
+                self.notices.append(
+                    f"search {query!r}: skipped, the build has no {expected} to rank first"
+                )
+                continue
+            hrefs = self.check_search(query)
+            if hrefs:
+                first = hrefs[0].split("#")[0].split("?")[0]
+                if first != expected:
+                    self.fail(
+                        "search.html",
+                        "search ranking",
+                        f"{query!r} lists {first} first, not {expected}",
+                    )
+
+    def check_search(self, query: str) -> list[str]:
+        """The search page, opened with ``?q=``, lists results for ``query``; returns them."""
         name = "search.html"
         if not (self.html / name).is_file():
             self.fail(name, "search", "the build has no search page")
-            return
+            return []
         url = f"{self.base_url}{name}?q={query.replace(' ', '+')}"
         try:
             page, report = self.open(url)
@@ -444,16 +657,14 @@ class SiteChecker:
             )
         except Exception as exc:
             self.fail(name, "search", f"no results for {query!r}: {exc}".splitlines()[0])
-            return
+            return []
         self._fail_list(f"{name}?q={query}", "console error", report.console_errors)
         self._fail_list(f"{name}?q={query}", "failed request", report.failed_requests)
         self._fail_list(f"{name}?q={query}", "remote request (blocked)", report.remote_requests)
         if not hrefs:
             self.fail(name, "search", f"no results for {query!r}")
-        found = {href.split("#")[0].split("?")[0] for href in hrefs}
-        if (self.html / SEARCH_EXPECTS).is_file() and SEARCH_EXPECTS not in found:
-            self.fail(name, "search", f"{query!r} does not list {SEARCH_EXPECTS}: {sorted(found)}")
-        self.stats["search results"] = len(hrefs)
+        self.stats["searches"] += 1
+        return list(hrefs)
 
     def check_file_urls(self, pages: Sequence[str]) -> None:
         """The pages opened straight from disk must work too (maths, images, fonts)."""
@@ -478,16 +689,21 @@ def check_site(
     *,
     screenshot_dir: Path | None = None,
     screenshot_pages: dict[str, str] = SCREENSHOT_PAGES,
-    search_query: str | None = SEARCH_QUERY,
+    searches: dict[str, str] | None = None,
     pages: Sequence[str] | None = None,
     chromium: str = CHROMIUM,
+    axe: Path | None = AXE,
     log: Any = print,
 ) -> list[Failure]:
     """Run every check on the site in ``html``; return the failures (empty: all passed).
 
     ``pages`` limits the pages loaded (default: all); the screenshot pages are
     also opened from disk, and saved as PNGs when ``screenshot_dir`` is given.
+    ``searches`` maps queries to the page they must list first (default
+    ``SEARCH_EXPECTATIONS``); ``axe`` is axe-core's ``axe.min.js`` (None: no axe).
     """
+    if searches is None:
+        searches = SEARCH_EXPECTATIONS
     from playwright.sync_api import sync_playwright  # only the browser checks need it
 
     html = html.resolve()
@@ -508,6 +724,13 @@ def check_site(
         context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
         context.set_default_timeout(TIMEOUT_MS)
         checker = SiteChecker(html, base_url, context)
+        if axe is not None:
+            if axe.is_file():
+                checker.axe_source = axe.read_text(encoding="utf-8")
+            else:
+                checker.fail(
+                    "(setup)", "axe-core", f"{axe} is missing: run `npm ci` at the project root"
+                )
         for name in missing_shots:
             checker.fail(
                 name,
@@ -517,14 +740,15 @@ def check_site(
         log(f"checking {len(selected)} pages served from {html} at {base_url}")
         checker.check_pages(selected)
         checker.check_links()
-        if search_query:
-            checker.check_search(search_query)
+        checker.check_searches(searches)
         checker.check_file_urls(list(shots))
         if screenshot_dir is not None:
             for path in checker.screenshot(shots, screenshot_dir):
                 log(f"screenshot: {path}")
         context.close()
         browser.close()
+    for notice in checker.notices:
+        log(f"notice: {notice}")
     stats = ", ".join(f"{n} {what}" for what, n in checker.stats.items())
     log(f"checked in {time.monotonic() - started:.0f} s: {stats}")
     return checker.failures

@@ -23,7 +23,7 @@ PIXEL = base64.b64decode(
 )
 
 HEAD = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <script>window.MathJax = {{options: {{processHtmlClass: "math"}}}};</script>
 <script defer src="{root}_static/mathjax/tex-chtml.js"></script>
 </head><body>
@@ -36,9 +36,20 @@ CLEAN = """
 <pre>code may show \\frac, $$ and \\( as they are</pre>
 <p><a href="good.html#there">an anchor</a>, <a href="#top">the top</a>,
 <a href="sub/">a folder</a>, <a href="https://example.org/page">an external link</a>.</p>
-<img src="pixel.png" alt="a pixel">
+<img src="square.svg" alt="a grey square">
+<pre>code that fits its column</pre>
 </body></html>
 """
+
+# A vector figure: SVG needs no 2x copy.
+SQUARE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60" viewBox="0 0 60 60">'
+    '<rect width="60" height="60" fill="#888"/>'
+    # A label the way matplotlib draws one: glyphs at scale(size/100), here 20 units.
+    '<g transform="translate(5 40) scale(0.2 -0.2)"></g></svg>'
+)
+# The same with a 5-unit label shown 1:1: smaller than the 16-px body text.
+TINY_LABELS = SQUARE.replace("scale(0.2 -0.2)", "scale(0.05 -0.05)")
 
 # One defect of each kind the checker looks for.
 BAD = """
@@ -53,6 +64,12 @@ and maths MathJax never saw: <span class="math">y = 1</span>.</p>
 </section>
 <a href="missing.html">gone</a> <a href="good.html#nowhere">nowhere</a>
 <img src="missing.png" alt="missing">
+<img src="pixel.png" width="100" height="100">
+<img src="tiny_labels.svg" alt="a square with a tiny label">
+<img src="pixel.png" alt="../_images/pixel.png" width="100" height="100">
+<pre>{long_line}</pre>
+<div style="width: 600px">a block wider than a phone</div>
+<p style="color: #777; background: #888">text with too little contrast</p>
 <script src="https://example.org/remote.js"></script>
 <link rel="stylesheet" href="http://127.0.0.1:1/another_server.css">
 <script>console.error("boom from the page");</script>
@@ -85,7 +102,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _page(html, "index.html", "index", CLEAN)
     _page(html, "good.html", "good", '<p id="there">here</p></body></html>')
     _page(html, "sub/index.html", "sub", "<p>a folder's page</p></body></html>")
-    _page(html, "bad.html", "bad", BAD)
+    (html / "square.svg").write_text(SQUARE)
+    (html / "tiny_labels.svg").write_text(TINY_LABELS)
+    _page(html, "bad.html", "bad", BAD.replace("{long_line}", "x = 1  # " + "y" * 200))
     _page(html, "auto_examples/plot_ok.html", "ok", GALLERY_OK)
     _page(html, "auto_examples/plot_nodownloads.html", "no downloads", "</body></html>")
     (html / "_downloads").mkdir()
@@ -99,14 +118,18 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+LOG: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def failures(site: Path, shots: Path) -> list[Failure]:
     found = check_site(
         site,
         screenshot_dir=shots,
         screenshot_pages={"index.html": "index.png", "not_built.html": "not_built.png"},
-        search_query="dual number",  # the fake site has no search page
-        log=lambda *args: None,
+        # The fake site has no search page; the second query's page is not built.
+        searches={"dual number": "index.html", "Jacobian": "tutorials/jacobians.html"},
+        log=lambda *args: LOG.append(" ".join(map(str, args))),
     )
     print(format_failures(found))
     return found
@@ -150,6 +173,14 @@ def test_clean_pages_pass(failures: list[Failure]) -> None:
         ("remote request (blocked)", "http://127.0.0.1:1/another_server.css"),
         ("console error", "boom from the page"),
         ("uncaught exception", "kaboom from the page"),
+        ("overflow at 1280 px", "code, longest line 209 characters"),
+        ("sideways scroll at 390 px", "px wide at 390 px"),
+        ("alt text", "no alt attribute: pixel.png"),
+        ("alt text", "alt text is a file name: pixel.png"),
+        ("figure resolution", "pixel.png: 0.01x, no 2x srcset"),
+        ("figure labels smaller than body text", "tiny_labels.svg: smallest label 5.0 px"),
+        ("axe-core", "light mode, serious color-contrast"),
+        ("axe-core", "dark mode, serious color-contrast"),
     ],
 )
 def test_each_defect_is_reported(failures: list[Failure], check: str, offender: str) -> None:
@@ -159,6 +190,14 @@ def test_each_defect_is_reported(failures: list[Failure], check: str, offender: 
 
 def test_site_without_search_fails(failures: list[Failure]) -> None:
     assert _on(failures, "search.html") == {"search": ["the build has no search page"]}
+
+
+def test_search_for_a_page_not_built_is_skipped_with_a_notice(failures: list[Failure]) -> None:
+    assert (
+        "notice: search 'Jacobian': skipped, the build has no tutorials/jacobians.html "
+        "to rank first"
+    ) in LOG
+    assert not any("Jacobian" in f.detail for f in failures)
 
 
 def test_gallery_page_without_downloads_fails(failures: list[Failure]) -> None:
