@@ -148,7 +148,11 @@ def _sources() -> Iterator[Path]:
         parts = path.relative_to(DOCS).parts
         if parts[0] in GENERATED or parts[-1] == "sg_execution_times.rst":
             continue
-        if "__pycache__" in parts or ".ipynb_checkpoints" in parts or not path.is_file():
+        if (
+            "__pycache__" in parts
+            or ".ipynb_checkpoints" in parts
+            or not path.is_file()
+        ):
             continue
         yield path
     for path in (ROOT / "autodiff_ref").rglob("*"):
@@ -174,7 +178,9 @@ def _chromium(session: nox.Session) -> str:
         session.log(f"{CHROMIUM} is missing: installing Debian's chromium package")
         apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-qq", external=True, env=apt_env)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True, env=apt_env)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "chromium", external=True, env=apt_env
+        )
     if not Path(CHROMIUM).is_file():
         session.error(
             f"nox -s browser needs Chromium at {CHROMIUM}: install Debian's package "
@@ -189,11 +195,21 @@ def _npm(session: nox.Session) -> None:
         session.log("npm is missing: installing Debian's npm package")
         apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-qq", external=True, env=apt_env)
-        session.run("apt-get", "install", "-y", "-qq", "npm", external=True, env=apt_env)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "npm", external=True, env=apt_env
+        )
     if not shutil.which("npm"):
-        session.error("nox -s browser needs npm (Node.js) for axe-core: apt-get install npm")
+        session.error(
+            "nox -s browser needs npm (Node.js) for axe-core: apt-get install npm"
+        )
     session.run(
-        "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent", external=True
+        "npm",
+        "ci",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--silent",
+        external=True,
     )
 
 

@@ -44,7 +44,9 @@ def _as_input(x: Any, transform: str) -> Any:
     except TypeError:
         raise
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{transform} needs numbers or arrays as inputs: {exc}") from None
+        raise TypeError(
+            f"{transform} needs numbers or arrays as inputs: {exc}"
+        ) from None
     if arr.dtype.kind == "b":
         raise TypeError(
             f"{transform} cannot differentiate with respect to a boolean array; "
@@ -144,16 +146,26 @@ def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
 
 def _check_tuple(name: str, value: Any, example: str) -> tuple:
     if not isinstance(value, tuple | list):
-        raise TypeError(f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}"
+        )
     return tuple(value)
 
 
-def _normalize_argnums(f: Callable, argnums: ArgNums, transform: str) -> tuple[int, ...]:
+def _normalize_argnums(
+    f: Callable, argnums: ArgNums, transform: str
+) -> tuple[int, ...]:
     nums: tuple[Any, ...] = (argnums,) if isinstance(argnums, int) else ()
-    if isinstance(argnums, Sequence):  # anything else stays () and is refused just below
+    if isinstance(
+        argnums, Sequence
+    ):  # anything else stays () and is refused just below
         nums = tuple(argnums)
-    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
-        raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    if not nums or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in nums
+    ):
+        raise TypeError(
+            f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}"
+        )
     try:
         params = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):  # builtins without a signature

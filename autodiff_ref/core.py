@@ -105,7 +105,9 @@ class Primitive:
         self.vjp_rule = vjp
         self.doc = doc
         if linearity not in (None, "linear", "bilinear"):
-            raise ValueError(f"linearity must be None, 'linear' or 'bilinear', got {linearity!r}")
+            raise ValueError(
+                f"linearity must be None, 'linear' or 'bilinear', got {linearity!r}"
+            )
         self.linearity = linearity
         # A join of n pieces (stack, concatenate) is transposed from its output's
         # shape alone: handing each of its n VJP calls all n pieces would be n**2 work.
@@ -115,7 +117,9 @@ class Primitive:
         for a in args:
             if isinstance(a, Tracer):
                 return bind(self, args, params or NO_PARAMS)
-        return self.impl(*args, **params)  # plain values: what bind would do, one call sooner
+        return self.impl(
+            *args, **params
+        )  # plain values: what bind would do, one call sooner
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -196,7 +200,9 @@ class Primitive:
         return term
 
 
-def _times_local_derivative(d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
+def _times_local_derivative(
+    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict
+) -> Any:
     """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
     if d == 1:
         return v
@@ -210,10 +216,16 @@ def _expand_batched(t: Any, ndim: int) -> Any:
     """Insert axes after the batch axis so ``t`` broadcasts against ``ndim``-d values."""
     shape = shape_of(t)
     missing = ndim - len(shape)
-    return t if missing <= 0 else rules.reshape(t, shape=(shape[0],) + (1,) * missing + shape[1:])
+    return (
+        t
+        if missing <= 0
+        else rules.reshape(t, shape=(shape[0],) + (1,) * missing + shape[1:])
+    )
 
 
-def _batched_matmul_tangents(tangents: Sequence[Any], ans: Any, args: Sequence[Any]) -> Any:
+def _batched_matmul_tangents(
+    tangents: Sequence[Any], ans: Any, args: Sequence[Any]
+) -> Any:
     """matmul's tangents lined up for a leading batch axis, or None if it cannot be done.
 
     matmul broadcasts over leading axes, so a stack of matrix tangents passes
@@ -280,7 +292,9 @@ class Tracer:
     @property
     def dtype(self) -> np.dtype:
         inner = primal_value(self)
-        if isinstance(inner, Tracer):  # an abstract value (a program's variable) knows its dtype
+        if isinstance(
+            inner, Tracer
+        ):  # an abstract value (a program's variable) knows its dtype
             return inner.dtype
         return np.asarray(inner).dtype
 
@@ -362,10 +376,14 @@ class Tracer:
     def transpose(self, *axes: Any) -> Any:
         """Permute axes like ``ndarray.transpose``: ``x.transpose(1, 0)`` or ``((1, 0))``."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
-            return rules.transpose(self, axes=None if axes[0] is None else tuple(axes[0]))
+            return rules.transpose(
+                self, axes=None if axes[0] is None else tuple(axes[0])
+            )
         return rules.transpose(self, axes=tuple(axes) if axes else None)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    def sum(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Any:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other: Any) -> Any:
@@ -447,7 +465,9 @@ class Tracer:
                 f"numpy.ndarray: {instead} autodiff_ref.primal_value(x).{name} for the "
                 "plain value (without derivative)"
             )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     # -- comparisons look at primal values, so if/while work -------------------
     def __lt__(self, other: Any) -> Any:
@@ -487,7 +507,9 @@ class Tracer:
         raise TypeError(_array_conversion_message(self, sys._getframe(1)))
 
     # -- NumPy functions: route the ones with a rule, refuse the others -------
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    def __array_ufunc__(
+        self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+    ) -> Any:
         from .numpy_dispatch import apply_ufunc
 
         return apply_ufunc(ufunc, method, inputs, kwargs)
@@ -522,12 +544,14 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
     hint = ""
     if "index_tricks" in module:
         what = "numpy.r_ / numpy.c_ (they convert each piece with numpy.array)"
-        hint = "join traced pieces with autodiff_ref.concatenate or autodiff_ref.hstack; "
+        hint = (
+            "join traced pieces with autodiff_ref.concatenate or autodiff_ref.hstack; "
+        )
     elif module.startswith("numpy"):
         outer = caller
-        while outer.f_back is not None and outer.f_back.f_globals.get("__name__", "").startswith(
-            "numpy"
-        ):
+        while outer.f_back is not None and outer.f_back.f_globals.get(
+            "__name__", ""
+        ).startswith("numpy"):
             outer = outer.f_back
         name = outer.f_code.co_name
         what = (

@@ -104,7 +104,9 @@ def _positional(fun: Callable, args: tuple, kwargs: dict, what: str) -> tuple:
 def _check_arguments(args: Sequence[Any], what: str) -> None:
     for k, a in enumerate(args):
         if isinstance(a, bool | np.bool_):
-            raise TypeError(f"{what}: argument {k} is a boolean; pass numbers and arrays")
+            raise TypeError(
+                f"{what}: argument {k} is a boolean; pass numbers and arrays"
+            )
         if isinstance(a, Tracer | numbers.Number | np.ndarray | np.generic):
             continue
         raise TypeError(
@@ -174,7 +176,9 @@ class _LastCotangents:
         self.cts: tuple = ()
         self.served: set[int] = set()
 
-    def get(self, i: int, ct: Any, args: Sequence[Any], compute: Callable[[], tuple]) -> Any:
+    def get(
+        self, i: int, ct: Any, args: Sequence[Any], compute: Callable[[], tuple]
+    ) -> Any:
         """The cotangent of argument ``i``, from the stored run if it is this step's."""
         same_step = (
             i not in self.served
@@ -279,7 +283,9 @@ class custom_jvp(_UserPrimitive):
         super().__init__(fun)
         self.jvp: Callable[[tuple, tuple], Any] | None = None
 
-    def defjvp(self, jvp: Callable[[tuple, tuple], Any]) -> Callable[[tuple, tuple], Any]:
+    def defjvp(
+        self, jvp: Callable[[tuple, tuple], Any]
+    ) -> Callable[[tuple, tuple], Any]:
         """Register ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns ``jvp``."""
         if not callable(jvp):
             raise TypeError(f"defjvp needs a function, got {type(jvp).__name__}")
@@ -308,7 +314,8 @@ class custom_jvp(_UserPrimitive):
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
         # The rule expects a tangent for every argument: zeros stand for None.
         full = tuple(
-            _zeros_like(p) if t is None else t for p, t in zip(primals, tangents, strict=True)
+            _zeros_like(p) if t is None else t
+            for p, t in zip(primals, tangents, strict=True)
         )
         return self._rule_output(tuple(primals), full, ans)
 
@@ -426,7 +433,9 @@ class custom_vjp(_UserPrimitive):
             )
         for k, (c, p) in enumerate(zip(cts, primals, strict=True)):
             if c is not None:
-                _check_shape(c, p, f"the cotangent of argument {k} from {self.name}'s bwd")
+                _check_shape(
+                    c, p, f"the cotangent of argument {k} from {self.name}'s bwd"
+                )
         return tuple(cts)
 
 
@@ -481,7 +490,8 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         from .transforms import jvp
 
         full = tuple(
-            _zeros_like(p) if t is None else t for p, t in zip(primals, tangents, strict=True)
+            _zeros_like(p) if t is None else t
+            for p, t in zip(primals, tangents, strict=True)
         )
         return jvp(fun, tuple(primals), full)[1]
 

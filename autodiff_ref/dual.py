@@ -57,7 +57,9 @@ USER_TAG = ForwardTrace(level=1)
 
 def _check_numeric(x: Any, what: str) -> None:
     # Booleans have no tangent space (and NumPy refuses -bool), as in the transforms.
-    if isinstance(x, bool | np.bool_) or (isinstance(x, np.ndarray) and x.dtype.kind == "b"):
+    if isinstance(x, bool | np.bool_) or (
+        isinstance(x, np.ndarray) and x.dtype.kind == "b"
+    ):
         raise TypeError(
             f"the {what} of a Dual cannot be a boolean; convert it with float(x) "
             "or x.astype(float)"
@@ -99,7 +101,9 @@ class Dual(Tracer):
 
     __slots__ = ("_trace", "primal", "tangent")
 
-    def __init__(self, primal: Any, tangent: Any, tag: ForwardTrace | None = None) -> None:
+    def __init__(
+        self, primal: Any, tangent: Any, tag: ForwardTrace | None = None
+    ) -> None:
         _check_numeric(primal, "primal")
         _check_numeric(tangent, "tangent")
         if shape_of(primal) != shape_of(tangent):
@@ -161,7 +165,9 @@ class Dual(Tracer):
         """
         a, b = primal_value(self.primal), primal_value(self.tangent)
         if np.ndim(a) != 0:
-            raise ValueError("to_matrix needs a scalar dual; convert each element separately")
+            raise ValueError(
+                "to_matrix needs a scalar dual; convert each element separately"
+            )
         return np.array([[a, b], [0.0, a]], dtype=np.result_type(a, b, float))
 
     @classmethod

@@ -99,7 +99,9 @@ def variable_name(index: int) -> str:
     return f"v_{index}" if 0 <= index <= 9 else f"v_{{{index}}}"
 
 
-def input_names(f: Callable, n: int, names: Sequence[str] | None = None) -> tuple[str, ...]:
+def input_names(
+    f: Callable, n: int, names: Sequence[str] | None = None
+) -> tuple[str, ...]:
     """Names for ``f``'s ``n`` inputs: ``names``, else its parameter names, else x1..xn.
 
     >>> input_names(lambda x, y: x * y, 2)
@@ -116,7 +118,9 @@ def input_names(f: Callable, n: int, names: Sequence[str] | None = None) -> tupl
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):  # builtins without a signature
         params = []
-    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [
+        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     if len(positional) >= n:
         return tuple(positional[:n])
     return tuple(f"x{k}" for k in range(1, n + 1))
@@ -138,7 +142,9 @@ def format_value(value: Any, precision: int = 4, style: str = "f") -> str:
             return str(x)
         x = float(x)
         if style == "f" and x != 0 and np.isfinite(x) and not 1e-3 <= abs(x) < 1e7:
-            return f"{x:.{precision}e}"  # fixed point would show 0.0000 or too many digits
+            return (
+                f"{x:.{precision}e}"  # fixed point would show 0.0000 or too many digits
+            )
         return f"{x:.{precision}{style}}"
     text = np.array2string(
         np.asarray(value),
@@ -276,7 +282,9 @@ class EvaluationTrace:
             for row in self.rows:
                 if row.name == key:
                     return row
-            raise KeyError(f"no variable named {key!r}; the names are {[r.name for r in self]}")
+            raise KeyError(
+                f"no variable named {key!r}; the names are {[r.name for r in self]}"
+            )
         if key not in self._by_index:
             raise KeyError(
                 f"no variable v_{key}; the indices run from {self.rows[0].index} "
@@ -357,7 +365,9 @@ class EvaluationTrace:
             return "  ".join(left + right).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
-        return "\n".join([self.caption(precision), line(header), rule, *map(line, cells)])
+        return "\n".join(
+            [self.caption(precision), line(header), rule, *map(line, cells)]
+        )
 
     def __str__(self) -> str:
         return self.to_text()
@@ -408,7 +418,9 @@ class EvaluationTrace:
 def _direction(xs: list[Any], tangents: Sequence[Any] | None) -> tuple[Any, ...]:
     """The input tangents: the given ones, else 1 for the first input and 0 for the rest."""
     if tangents is None:
-        return tuple(_ones_like(x) if k == 0 else _zeros_like(x) for k, x in enumerate(xs))
+        return tuple(
+            _ones_like(x) if k == 0 else _zeros_like(x) for k, x in enumerate(xs)
+        )
     if not isinstance(tangents, tuple | list) or len(tangents) != len(xs):
         raise ValueError(
             f"tangents must be a tuple with one direction per input ({len(xs)}), "
@@ -467,7 +479,9 @@ def _rows(
                     operands.append(_literal(arg))
             inputs = tuple(operands)
             parents = tuple(parent.index - n + 1 for _, parent in node.parents)
-            partials = tuple(_local_derivative(node, argpos) for argpos, _ in node.parents)
+            partials = tuple(
+                _local_derivative(node, argpos) for argpos, _ in node.parents
+            )
             expression = render_expression(op, inputs, node.params)
         index_of_value[id(value)] = i
         rows.append(
@@ -481,7 +495,9 @@ def _rows(
                 expression=expression,
                 primal=primal,
                 tangent=tangent,
-                adjoint=_zeros_like(primal) if adjoint is None else primal_value(adjoint),
+                adjoint=_zeros_like(primal)
+                if adjoint is None
+                else primal_value(adjoint),
                 is_output=out_node is node,
                 params=dict(node.params),
             )
@@ -553,7 +569,9 @@ def trace(
     5.5
     """
     if not primals:
-        raise TypeError("trace needs the point to evaluate f at, e.g. trace(f, 2.0, 5.0)")
+        raise TypeError(
+            "trace needs the point to evaluate f at, e.g. trace(f, 2.0, 5.0)"
+        )
     xs = [_as_input(p, "trace") for p in primals]
     direction = _direction(xs, tangents)
     labels = input_names(f, len(xs), names)
@@ -566,7 +584,10 @@ def trace(
     fwd = ForwardTrace()
     rev = ReverseTrace()
     try:
-        nodes = [rev.new_input(Dual._new(x, t, fwd)) for x, t in zip(xs, direction, strict=True)]
+        nodes = [
+            rev.new_input(Dual._new(x, t, fwd))
+            for x, t in zip(xs, direction, strict=True)
+        ]
         out = f(*nodes)
         if isinstance(out, tuple | list):
             raise TypeError(
@@ -575,7 +596,9 @@ def trace(
             )
         out_node = out if isinstance(out, Node) and out._trace is rev else None
         output = primal_value(out)
-        seed = _ones_like(output) if cotangent is None else _as_input(cotangent, "trace")
+        seed = (
+            _ones_like(output) if cotangent is None else _as_input(cotangent, "trace")
+        )
         if shape_of(seed) != shape_of(output):
             raise ValueError(
                 f"the cotangent has shape {shape_of(seed)} but f's output has shape "
@@ -586,7 +609,11 @@ def trace(
         # The node values are duals, so the adjoints are duals too (their tangents
         # would be second derivatives); the table shows their primal parts.  The
         # sweep runs while the forward trace is still active, as it must.
-        adjoints = {} if out_node is None else backward(rev.tape, out_node, seed, keep_all=True)
+        adjoints = (
+            {}
+            if out_node is None
+            else backward(rev.tape, out_node, seed, keep_all=True)
+        )
         rows = _rows(rev.tape, fwd, adjoints, out_node, labels)
     finally:
         fwd.active = rev.active = False

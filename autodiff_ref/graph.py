@@ -18,7 +18,14 @@ from typing import Any
 
 from .evaluation_trace import EvaluationTrace, TraceRow, format_value, op_symbol, trace
 
-__all__ = ["ComputationalGraph", "GraphEdge", "GraphNode", "draw_graph", "graph_of", "to_dot"]
+__all__ = [
+    "ComputationalGraph",
+    "GraphEdge",
+    "GraphNode",
+    "draw_graph",
+    "graph_of",
+    "to_dot",
+]
 
 _NAME = re.compile(r"v_\{-?\d+\}|v_\d")
 
@@ -66,7 +73,9 @@ class ComputationalGraph:
         for node in self.nodes:
             if node.index == index:
                 return node
-        raise KeyError(f"no node v_{index}; indices are {[n.index for n in self.nodes]}")
+        raise KeyError(
+            f"no node v_{index}; indices are {[n.index for n in self.nodes]}"
+        )
 
 
 def _label(row: TraceRow) -> str:
@@ -74,7 +83,9 @@ def _label(row: TraceRow) -> str:
         return row.expression
     if all(_NAME.fullmatch(operand) for operand in row.inputs):
         symbol = op_symbol(row.op)
-        return "−" if symbol == "-" else symbol  # a minus sign reads better than a hyphen
+        return (
+            "−" if symbol == "-" else symbol
+        )  # a minus sign reads better than a hyphen
     return _NAME.sub("·", row.expression)  # show the constants, hide the variables
 
 
@@ -117,7 +128,8 @@ def graph_of(
             )
         )
         edges.extend(
-            GraphEdge(p, row.index, d) for p, d in zip(row.parents, row.partials, strict=True)
+            GraphEdge(p, row.index, d)
+            for p, d in zip(row.parents, row.partials, strict=True)
         )
     return ComputationalGraph(tuple(nodes), tuple(edges), tr)
 
@@ -194,7 +206,9 @@ def to_dot(
     for edge in graph.edges:
         attrs = ""
         if show_derivatives and edge.local_derivative is not None:
-            attrs = f" [label={_dot_string(format_value(edge.local_derivative, 4, 'g'))}]"
+            attrs = (
+                f" [label={_dot_string(format_value(edge.local_derivative, 4, 'g'))}]"
+            )
         source, target = names_by_index[edge.source], names_by_index[edge.target]
         lines.append(f"  {_dot_string(source)} -> {_dot_string(target)}{attrs};")
     lines.append("}")
@@ -262,7 +276,10 @@ def _layout(
 
 
 def _border_point(
-    center: tuple[float, float], toward: tuple[float, float], width: float, height: float
+    center: tuple[float, float],
+    toward: tuple[float, float],
+    width: float,
+    height: float,
 ) -> tuple[float, float]:
     """Where the segment from a box's ``center`` to ``toward`` leaves the box."""
     dx, dy = toward[0] - center[0], toward[1] - center[1]
@@ -329,7 +346,8 @@ def draw_graph(
 
     graph = graph_of(f, *primals, names=names, tangents=tangents, cotangent=cotangent)
     texts = {
-        n.index: "\n".join(_node_lines(n, True, show_adjoints, show_tangents)) for n in graph.nodes
+        n.index: "\n".join(_node_lines(n, True, show_adjoints, show_tangents))
+        for n in graph.nodes
     }
     n_lines = max(t.count("\n") + 1 for t in texts.values())
     n_chars = max(len(line) for t in texts.values() for line in t.split("\n"))
@@ -390,9 +408,13 @@ def draw_graph(
         start = pos[("n", edge.source, depth[edge.source])]
         end = pos[("n", edge.target, depth[edge.target])]
         # An operand read twice (v × v) gets two arrows, bent apart.
-        repeat = seen[(edge.source, edge.target)] = seen.get((edge.source, edge.target), -1) + 1
+        repeat = seen[(edge.source, edge.target)] = (
+            seen.get((edge.source, edge.target), -1) + 1
+        )
         rad = 0.0 if repeat == 0 else 0.25 * (-1) ** repeat * ((repeat + 1) // 2)
-        dummies = [pos[("d", k, d)] for d in range(depth[edge.source] + 1, depth[edge.target])]
+        dummies = [
+            pos[("d", k, d)] for d in range(depth[edge.source] + 1, depth[edge.target])
+        ]
         label_x = end[0] - dx / 2  # the middle of the gap before the head's column
         if not dummies:
             arrow = FancyArrowPatch(
@@ -404,7 +426,10 @@ def draw_graph(
             chord_x, chord_y = end[0] - start[0], end[1] - start[1]
             t = (label_x - start[0]) / chord_x
             bend = 2 * t * (1 - t) * rad
-            label_at = (label_x + bend * chord_y, start[1] + t * chord_y - bend * chord_x)
+            label_at = (
+                label_x + bend * chord_y,
+                start[1] + t * chord_y - bend * chord_x,
+            )
         else:
             # Through each crossed column horizontally, in the lane the layout kept
             # free, with smooth bends in the gaps between columns.  The tail starts
@@ -413,7 +438,12 @@ def draw_graph(
             previous = start
             for x, y in dummies:
                 mid = (previous[0] + x - width / 2) / 2
-                verts += [(mid, previous[1]), (mid, y), (x - width / 2, y), (x + width / 2, y)]
+                verts += [
+                    (mid, previous[1]),
+                    (mid, y),
+                    (x - width / 2, y),
+                    (x + width / 2, y),
+                ]
                 codes += [Path.CURVE4] * 3 + [Path.LINETO]
                 previous = (x + width / 2, y)
             control = ((previous[0] + end[0] - width / 2) / 2, previous[1])
@@ -424,7 +454,9 @@ def draw_graph(
             # The last bend is a quadratic Bézier curve whose x is linear in t.
             t = (label_x - previous[0]) / (tip[0] - previous[0])
             label_at = (label_x, (1 - t**2) * previous[1] + t**2 * tip[1])
-        arrow.set_gid(f"edge:{graph.node(edge.source).name}->{graph.node(edge.target).name}")
+        arrow.set_gid(
+            f"edge:{graph.node(edge.source).name}->{graph.node(edge.target).name}"
+        )
         ax.add_patch(arrow)
         if show_derivatives and edge.local_derivative is not None:
             ax.text(

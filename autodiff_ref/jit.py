@@ -55,7 +55,9 @@ def _key(x: Any, leaves: list[Any]) -> Any:
 class Jitted:
     """A jitted function: call it like ``f``; ``traces`` counts the programs made."""
 
-    def __init__(self, f: Callable[..., Any], static_argnums: int | Sequence[int]) -> None:
+    def __init__(
+        self, f: Callable[..., Any], static_argnums: int | Sequence[int]
+    ) -> None:
         functools.update_wrapper(self, f)
         self.fun = f
         self.static_argnums = static_argnums
@@ -92,7 +94,9 @@ class Jitted:
         """The (simplified) program that runs for arguments like ``args``."""
         return self._entry(self._signature(args)[0], args)[0]
 
-    def _entry(self, key: Any, args: tuple[Any, ...]) -> tuple[Program, Callable[..., Any]]:
+    def _entry(
+        self, key: Any, args: tuple[Any, ...]
+    ) -> tuple[Program, Callable[..., Any]]:
         entry = self._cache.get(key)
         if entry is None:
             program = simplify(trace_program(self.fun, args, self.static_argnums))
@@ -120,7 +124,9 @@ class Jitted:
         return f"<jit of {getattr(self.fun, '__name__', self.fun)!r}: {self.traces} trace(s)>"
 
 
-def jit(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+def jit(
+    f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
+) -> Callable[..., Any]:
     """Compile ``f``: trace it to a program once per input signature, then run the code.
 
     Parameters

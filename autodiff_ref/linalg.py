@@ -194,13 +194,17 @@ def svdvals(a: ArrayLike) -> Any:
 def qr(a: ArrayLike, mode: str = "reduced") -> Any:
     """The QR decomposition ``a = Q @ R`` (``mode="reduced"`` or ``"r"``), for ``m >= n``."""
     if mode not in ("reduced", "r"):
-        raise ValueError(f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'")
+        raise ValueError(
+            f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
+        )
     m = shape_of(a)[-2]
     packed = rules.qr(a)
     r = rules.getitem(packed, index=(Ellipsis, slice(m, None), slice(None)))
     if mode == "r":
         return r
-    return QRResult(rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None))), r)
+    return QRResult(
+        rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None))), r
+    )
 
 
 def matrix_power(a: ArrayLike, n: int) -> Any:
@@ -237,18 +241,24 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     if ord == -np.inf:
         return ops.min(rules.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the count of non-zeros: piecewise constant
-        return np.sum(np.asarray(primal_value(x)) != 0, axis=axis, keepdims=keepdims).astype(float)
+        return np.sum(
+            np.asarray(primal_value(x)) != 0, axis=axis, keepdims=keepdims
+        ).astype(float)
     if ord == 1:
         return rules.sum(rules.abs(x), axis=axis, keepdims=keepdims)
     p = float(ord)
-    return rules.pow(rules.sum(rules.pow(rules.abs(x), p), axis=axis, keepdims=keepdims), 1.0 / p)
+    return rules.pow(
+        rules.sum(rules.pow(rules.abs(x), p), axis=axis, keepdims=keepdims), 1.0 / p
+    )
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
     ndim = len(shape_of(x))
     row, col = (a % ndim for a in axes)
     if ord is None or ord == "fro":
-        return rules.sqrt(rules.sum(rules.mul(x, x), axis=(row, col), keepdims=keepdims))
+        return rules.sqrt(
+            rules.sum(rules.mul(x, x), axis=(row, col), keepdims=keepdims)
+        )
     if ord in (1, -1, np.inf, -np.inf):
         reduce = ops.max if ord in (1, np.inf) else ops.min
         summed, other = (row, col) if ord in (1, -1) else (col, row)
@@ -270,7 +280,9 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     )
 
 
-def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+def norm(
+    x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False
+) -> Any:
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
     Vectors: ``ord`` None/2, 1, inf, -inf, 0 or any p.  Matrices (2-D, or

@@ -71,7 +71,9 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
 def _names(f: Callable[..., Any], n: int) -> list[str]:
     from .evaluation_trace import input_names
 
-    return [f"{name}_dot" if name.isidentifier() else name for name in input_names(f, n)]
+    return [
+        f"{name}_dot" if name.isidentifier() else name for name in input_names(f, n)
+    ]
 
 
 def _named(g: Callable[..., Any], names: list[str]) -> Callable[..., Any]:
@@ -105,7 +107,10 @@ def _check_linear(program: Program) -> None:
                 values.append(stand_in(aval_of(primal_value(a))))
             else:
                 values.append(a)
-        scaled = [-2.0 * v if type(a) is Var else v for a, v in zip(eq.args, values, strict=True)]
+        scaled = [
+            -2.0 * v if type(a) is Var else v
+            for a, v in zip(eq.args, values, strict=True)
+        ]
         with np.errstate(all="ignore"):
             ok = np.allclose(
                 np.asarray(eq.prim.impl(*scaled, **eq.params)),
@@ -122,7 +127,9 @@ def _check_linear(program: Program) -> None:
             )
 
 
-def linear_transpose(f_lin: Callable[..., Any] | Program, *primals: Any) -> Callable[..., Any]:
+def linear_transpose(
+    f_lin: Callable[..., Any] | Program, *primals: Any
+) -> Callable[..., Any]:
     """The transpose of a linear function: cotangents of its output to those of its inputs.
 
     Parameters
@@ -189,7 +196,8 @@ def linear_transpose(f_lin: Callable[..., Any] | Program, *primals: Any) -> Call
                     if contribution is not None:
                         accumulate(a, contribution)
         leaves = [
-            cts[id(v)] if id(v) in cts else _zeros_like(stand_in(v.aval)) for v in program.inputs
+            cts[id(v)] if id(v) in cts else _zeros_like(stand_in(v.aval))
+            for v in program.inputs
         ]
         out = _unflatten(program.in_tree, leaves)
         return tuple(out)

@@ -283,7 +283,9 @@ def gradient(
     point = _as_real_array(x)
     grad = np.empty(point.shape)
     for index in np.ndindex(point.shape):
-        grad[index] = _partial(lambda y: _scalar_output(f(y), "gradient"), point, index, h, method)
+        grad[index] = _partial(
+            lambda y: _scalar_output(f(y), "gradient"), point, index, h, method
+        )
     return grad
 
 
@@ -384,7 +386,11 @@ def directional(
         size = float(np.max(np.abs(direction), initial=0.0))
         h = step_size(float(np.max(np.abs(point), initial=0.0)), method) / (size or 1.0)
     value, _ = _differentiate(
-        lambda t: _real_output(f(point + t * direction)), 0.0, h, method, want_error=False
+        lambda t: _real_output(f(point + t * direction)),
+        0.0,
+        h,
+        method,
+        want_error=False,
     )
     return float(value) if value.ndim == 0 else value
 
@@ -585,7 +591,9 @@ def _check_step(h: object) -> None:
             "or h=None for the default step_size(x, method)."
         )
     if not np.isfinite(step):
-        raise ValueError(f"h must be finite; got {h!r}. Pass h=None for the default step.")
+        raise ValueError(
+            f"h must be finite; got {h!r}. Pass h=None for the default step."
+        )
 
 
 def _as_real_scalar(value: object, name: str) -> float:
@@ -614,7 +622,9 @@ def _real_output(value: object) -> NDArray[Any]:
     # Complex values are allowed through: they are the point of the complex step.
     array = np.asarray(value)
     if array.dtype.kind not in "biufc":
-        raise TypeError(f"f must return numbers; got {value!r} ({type(value).__name__}).")
+        raise TypeError(
+            f"f must return numbers; got {value!r} ({type(value).__name__})."
+        )
     return array
 
 
@@ -637,7 +647,11 @@ def _partial(
 ) -> NDArray[np.float64]:
     """Differentiate ``f`` with respect to the single coordinate ``point[index]``."""
     value, _ = _differentiate(
-        lambda t: f(_replace(point, index, t)), float(point[index]), h, method, want_error=False
+        lambda t: f(_replace(point, index, t)),
+        float(point[index]),
+        h,
+        method,
+        want_error=False,
     )
     return value
 

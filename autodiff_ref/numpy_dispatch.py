@@ -41,7 +41,14 @@ _UFUNCS: dict[Any, Callable[..., Any]] = {
 }
 
 # Comparisons look at primal values, as the comparison operators do.
-_COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal}
+_COMPARISONS = {
+    np.less,
+    np.less_equal,
+    np.greater,
+    np.greater_equal,
+    np.equal,
+    np.not_equal,
+}
 
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.sum: ops.sum,
@@ -66,7 +73,9 @@ def _full_name(func: Any) -> str:
         module = "numpy"
     # Implementation modules (numpy._core.fromnumeric, numpy.lib._shape_base_impl)
     # are not where users find the function: use the public namespace.
-    public = ".".join(p for p in module.split(".") if not p.startswith("_") and p != "lib")
+    public = ".".join(
+        p for p in module.split(".") if not p.startswith("_") and p != "lib"
+    )
     name = getattr(func, "__name__", repr(func))
     if public != "numpy" and getattr(np, name, None) is func:
         public = "numpy"
@@ -123,7 +132,9 @@ def _with_axis(f: Callable[..., Any]) -> Callable[..., Any]:
 
     def reduction(x: Any, axis: Any = None, *args: Any, **kwargs: Any) -> Any:
         unsupported = [
-            k for k, v in kwargs.items() if k != "keepdims" and k != "ddof" and v is not None
+            k
+            for k, v in kwargs.items()
+            if k != "keepdims" and k != "ddof" and v is not None
         ]
         if args or unsupported:
             raise TypeError(

@@ -223,11 +223,19 @@ def sum(  # NumPy's name
     return rules.sum(_array_arg(x), axis=axis, keepdims=keepdims)
 
 
-def mean(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+def mean(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Any:
     """Arithmetic mean over ``axis`` (all elements by default)."""
     x = _array_arg(x)  # a list of traced values, as in mean([x, y])
     shape = shape_of(x)
-    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = (
+        range(len(shape))
+        if axis is None
+        else (axis,)
+        if isinstance(axis, int)
+        else axis
+    )
     count = 1
     for a in axes:
         count *= shape[a]
@@ -301,7 +309,10 @@ def reshape(x: ArrayLike, shape: int | tuple[int, ...]) -> Any:
     """Give ``x`` a new shape with the same elements (``-1`` is inferred)."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if -1 in shape:
-        size, known = _size(shape_of(x)), -_size(shape)  # the -1 contributes a factor -1
+        size, known = (
+            _size(shape_of(x)),
+            -_size(shape),
+        )  # the -1 contributes a factor -1
         if shape.count(-1) > 1:
             raise ValueError("can only specify one unknown dimension")
         if known == 0 or size % known:  # as NumPy says it
@@ -522,7 +533,9 @@ def arctan2(y: ArrayLike, x: ArrayLike) -> Any:
 
 #: sinc's Maclaurin coefficients (-1)^k / (2k + 1)!, in powers of (pi x)^2: near 0 the
 #: series replaces sin(pi x) / (pi x), whose derivatives there are 0/0.
-_SINC_SERIES = [(-1) ** k / float(np.prod(np.arange(1.0, 2 * k + 2))) for k in range(22)]
+_SINC_SERIES = [
+    (-1) ** k / float(np.prod(np.arange(1.0, 2 * k + 2))) for k in range(22)
+]
 
 
 def sinc(x: ArrayLike) -> Any:
@@ -544,7 +557,9 @@ def sinc(x: ArrayLike) -> Any:
     series: Any = _SINC_SERIES[-1]
     for coefficient in reversed(_SINC_SERIES[:-1]):  # Horner's rule
         series = rules.add(coefficient, rules.mul(square, series))
-    away = rules.mul(np.pi, rules.where(near_zero, 1.0, x))  # never 0/0 in either branch
+    away = rules.mul(
+        np.pi, rules.where(near_zero, 1.0, x)
+    )  # never 0/0 in either branch
     return rules.where(near_zero, series, rules.div(rules.sin(away), away))
 
 
@@ -579,7 +594,9 @@ def real(x: ArrayLike) -> Any:
     return rules.real(x)
 
 
-def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Any:
+def clip(
+    a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None
+) -> Any:
     """``a`` limited to ``[a_min, a_max]``: ``minimum(maximum(a, a_min), a_max)``, as NumPy.
 
     At a bound the derivative is shared as by ``maximum`` and ``minimum``.
@@ -596,7 +613,9 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
 
 
 # -- reductions ---------------------------------------------------------------------
-def prod(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+def prod(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Any:
     """Product of elements over ``axis``; exact also where an element is 0.
 
     >>> import numpy as np
@@ -607,7 +626,9 @@ def prod(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool
     return rules.prod(_array_arg(x), axis=axis, keepdims=keepdims)
 
 
-def max(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+def max(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Any:
     """Largest element over ``axis``; tied maxima share the derivative evenly.
 
     >>> import numpy as np
@@ -618,7 +639,9 @@ def max(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool 
     return rules.amax(_array_arg(x), axis=axis, keepdims=keepdims)
 
 
-def min(x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+def min(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Any:
     """Smallest element over ``axis``; tied minima share the derivative evenly."""
     return rules.amin(_array_arg(x), axis=axis, keepdims=keepdims)
 
@@ -627,7 +650,10 @@ amax, amin = max, min  # NumPy's other names
 
 
 def var(
-    x: ArrayLike, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    x: ArrayLike,
+    axis: int | tuple[int, ...] | None = None,
+    ddof: int = 0,
+    keepdims: bool = False,
 ) -> Any:
     """Variance ``sum((x - mean)**2) / (n - ddof)`` over ``axis``.
 
@@ -639,11 +665,16 @@ def var(
     x = _array_arg(x)
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
-    return rules.div(squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof))
+    return rules.div(
+        squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof)
+    )
 
 
 def std(
-    x: ArrayLike, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    x: ArrayLike,
+    axis: int | tuple[int, ...] | None = None,
+    ddof: int = 0,
+    keepdims: bool = False,
 ) -> Any:
     """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
     return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
@@ -738,8 +769,12 @@ def squeeze(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Any:
         else _axis_list(axis, len(shape))
     )
     if builtins.any(shape[a] != 1 for a in axes):
-        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
-    return rules.reshape(x, shape=tuple(n for k, n in enumerate(shape) if k not in axes))
+        raise ValueError(
+            "cannot select an axis to squeeze out which has size not equal to one"
+        )
+    return rules.reshape(
+        x, shape=tuple(n for k, n in enumerate(shape) if k not in axes)
+    )
 
 
 def swapaxes(x: ArrayLike, axis1: int, axis2: int) -> Any:
@@ -750,7 +785,9 @@ def swapaxes(x: ArrayLike, axis1: int, axis2: int) -> Any:
     return rules.transpose(x, axes=tuple(perm))
 
 
-def moveaxis(x: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Any:
+def moveaxis(
+    x: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]
+) -> Any:
     """Move axes to new positions, keeping the order of the others (as numpy.moveaxis)."""
     src, dst = _axis_list(source, _ndim(x)), _axis_list(destination, _ndim(x))
     if len(src) != len(dst):
@@ -872,7 +909,9 @@ def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
     return flip(rules.transpose(m, axes=tuple(perm)), a1)
 
 
-def roll(x: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Any:
+def roll(
+    x: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
+) -> Any:
     """Shift elements cyclically along ``axis`` (of the flattened array by default)."""
     x = _array_arg(x)
     if axis is None:
@@ -915,10 +954,14 @@ def tile(x: ArrayLike, reps: int | Sequence[int]) -> Any:
     tiled = rules.broadcast_to(
         spread, shape=tuple(v for r, n in zip(reps, shape, strict=True) for v in (r, n))
     )
-    return rules.reshape(tiled, shape=tuple(r * n for r, n in zip(reps, shape, strict=True)))
+    return rules.reshape(
+        tiled, shape=tuple(r * n for r, n in zip(reps, shape, strict=True))
+    )
 
 
-def pad(x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+def pad(
+    x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = 0
+) -> Any:
     """Pad with a constant (``mode="constant"`` only) around each axis."""
     if mode != "constant":
         raise NotImplementedError(
@@ -928,7 +971,9 @@ def pad(x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: A
     x = _array_arg(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (_ndim(x), 2))
     shape = tuple(int(b + n + a) for (b, a), n in zip(widths, shape_of(x), strict=True))
-    inner = tuple(slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True))
+    inner = tuple(
+        slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True)
+    )
     out = rules.scatter_add(x, index=inner, shape=shape)
     if np.ndim(primal_value(constant_values)) != 0:
         raise NotImplementedError("pad: only a single constant_values is supported")
@@ -967,7 +1012,9 @@ def triu(m: ArrayLike, k: int = 0) -> Any:
     return rules.where(~np.tri(rows, cols, k - 1, dtype=bool), m, 0.0)
 
 
-def select(condlist: Sequence[Any], choicelist: Sequence[ArrayLike], default: Any = 0) -> Any:
+def select(
+    condlist: Sequence[Any], choicelist: Sequence[ArrayLike], default: Any = 0
+) -> Any:
     """From each choice where its condition holds, the first one that does (as numpy.select)."""
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
@@ -978,7 +1025,11 @@ def select(condlist: Sequence[Any], choicelist: Sequence[ArrayLike], default: An
 
 
 def linspace(
-    start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
 ) -> Any:
     """``num`` evenly spaced values from ``start`` to ``stop``, differentiable in both ends.
 
@@ -1025,7 +1076,9 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"einsum: {len(terms)} operand subscripts for {len(operands)} operands")
+        raise ValueError(
+            f"einsum: {len(terms)} operand subscripts for {len(operands)} operands"
+        )
     free = [c for c in _LETTERS if c not in spec]
     widest = builtins.max(
         (
@@ -1062,9 +1115,13 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
     array([ 8., 12.])
     """
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: give the subscripts as a string, e.g. einsum('ij,jk->ik', a, b)")
+        raise TypeError(
+            "einsum: give the subscripts as a string, e.g. einsum('ij,jk->ik', a, b)"
+        )
     operands = tuple(_array_arg(op) for op in operands)
-    return rules.einsum(*operands, subscripts=_explicit_subscripts(subscripts, operands))
+    return rules.einsum(
+        *operands, subscripts=_explicit_subscripts(subscripts, operands)
+    )
 
 
 def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Any] = 2) -> Any:
@@ -1106,7 +1163,8 @@ def kron(a: ArrayLike, b: ArrayLike) -> Any:
     spread_a = rules.reshape(a, shape=tuple(v for n in sa for v in (n, 1)))
     spread_b = rules.reshape(b, shape=tuple(v for n in sb for v in (1, n)))
     return rules.reshape(
-        rules.mul(spread_a, spread_b), shape=tuple(p * q for p, q in zip(sa, sb, strict=True))
+        rules.mul(spread_a, spread_b),
+        shape=tuple(p * q for p, q in zip(sa, sb, strict=True)),
     )
 
 

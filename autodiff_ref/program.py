@@ -178,7 +178,9 @@ COMPARISONS: dict[str, Primitive] = {
 VALUE_ONLY: dict[str, Primitive] = {
     "max": Primitive("max", np.max, derivs=(None,), doc="maximum of a primal value"),
     "min": Primitive("min", np.min, derivs=(None,), doc="minimum of a primal value"),
-    "all": Primitive("all", np.all, derivs=(None,), doc="whether all elements are true"),
+    "all": Primitive(
+        "all", np.all, derivs=(None,), doc="whether all elements are true"
+    ),
     "any": Primitive("any", np.any, derivs=(None,), doc="whether an element is true"),
 }
 _VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
@@ -245,7 +247,9 @@ class ProgramValue(Tracer):
         raise _concretization_error("complex()")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise _concretization_error("converting to a NumPy array (np.asarray, a NumPy call)")
+        raise _concretization_error(
+            "converting to a NumPy array (np.asarray, a NumPy call)"
+        )
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Any:
         """The maximum of a primal value (no derivative: see primal_value)."""
@@ -274,12 +278,16 @@ class ProgramValue(Tracer):
         if func is np.size and len(args) == 1 and not kwargs:
             return int(np.prod(self.variable.aval.shape))
         if func is np.result_type:
-            return np.result_type(*(a.dtype if isinstance(a, ProgramValue) else a for a in args))
+            return np.result_type(
+                *(a.dtype if isinstance(a, ProgramValue) else a for a in args)
+            )
         if func is np.real and len(args) == 1 and self.dtype.kind != "c":
             return self  # the real part of a real value
         return super().__array_function__(func, types, args, kwargs)
 
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    def __array_ufunc__(
+        self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+    ) -> Any:
         if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
             prim = COMPARISONS[_UFUNC_COMPARISONS[ufunc]]
             return bind(prim, tuple(primal_value(x) for x in inputs), NO_PARAMS)
@@ -292,7 +300,9 @@ class ProgramTrace(Trace):
     def __init__(self) -> None:
         super().__init__()
         self.equations: list[Equation] = []
-        self.captured = False  # whether values of enclosing transforms are constants here
+        self.captured = (
+            False  # whether values of enclosing transforms are constants here
+        )
 
     def new_input(self, aval: Aval) -> ProgramValue:
         return ProgramValue(self, Var(aval))
@@ -412,9 +422,9 @@ class Program:
     # -- running --------------------------------------------------------------------
     def _leaves(self, args: Sequence[Any]) -> list[Any]:
         leaves, treedef = _flatten(tuple(args))
-        if hashable_treedef(treedef) != hashable_treedef(self.in_tree) or len(leaves) != len(
-            self.inputs
-        ):
+        if hashable_treedef(treedef) != hashable_treedef(self.in_tree) or len(
+            leaves
+        ) != len(self.inputs):
             raise TypeError(
                 f"this program takes arguments structured like its example "
                 f"({len(self.inputs)} array(s)); trace a new program for other structures"
@@ -493,7 +503,11 @@ class Program:
             return _display_constant(a, constants)
 
         return [
-            (names[id(eq.out)], _expression(eq, [operand(a) for a in eq.args]), str(eq.out.aval))
+            (
+                names[id(eq.out)],
+                _expression(eq, [operand(a) for a in eq.args]),
+                str(eq.out.aval),
+            )
             for eq in self.equations
         ]
 
@@ -508,7 +522,8 @@ class Program:
             if k == 0:
                 lines.append("  ".join("-" * w for w in widths))
         outs = ", ".join(
-            names[id(o)] if type(o) is Var else _display_constant(o, {}) for o in self.outputs
+            names[id(o)] if type(o) is Var else _display_constant(o, {})
+            for o in self.outputs
         )
         lines.append(f"return {outs}")
         return "\n".join(lines)
@@ -541,7 +556,9 @@ def _display_constant(value: Any, constants: dict[int, str]) -> str:
 
 def _expression(eq: Equation, operands: list[str]) -> str:
     name = eq.prim.name
-    symbol = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}.get(name)
+    symbol = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}.get(
+        name
+    )
     if eq.prim is COMPARISONS.get(name) and symbol:
         return f"{operands[0]} {symbol} {operands[1]}"
     return render_expression(name, operands, eq.params)
@@ -587,7 +604,11 @@ class _Writer:
     def function(self, prim: Primitive) -> str:
         key = id(prim.impl)
         if key not in self._ids:
-            name = f"{prim.name}_impl" if prim.name.isidentifier() else f"impl{len(self._ids)}"
+            name = (
+                f"{prim.name}_impl"
+                if prim.name.isidentifier()
+                else f"impl{len(self._ids)}"
+            )
             while name in self.namespace:
                 name += "_"
             self._ids[key] = name
@@ -608,7 +629,9 @@ def _index_text(index: Any, writer: _Writer) -> str:
             out.append(text)
         else:
             out.append("..." if p is Ellipsis else repr(p))
-    return ", ".join(out) + ("," if isinstance(index, tuple) and len(index) == 1 else "")
+    return ", ".join(out) + (
+        "," if isinstance(index, tuple) and len(index) == 1 else ""
+    )
 
 
 def _call(function: str, operands: list[str], params: dict, writer: _Writer) -> str:
@@ -616,11 +639,15 @@ def _call(function: str, operands: list[str], params: dict, writer: _Writer) -> 
     return f"{function}({', '.join([*operands, *keywords])})"
 
 
-def _statement(eq: Equation, operands: list[str], writer: _Writer, use_math: bool) -> str:
+def _statement(
+    eq: Equation, operands: list[str], writer: _Writer, use_math: bool
+) -> str:
     """The right-hand side of ``out = ...`` for one equation."""
     name, params, args = eq.prim.name, eq.params, eq.args
     if eq.prim is not rules.RULES.get(name) and eq.prim is not COMPARISONS.get(name):
-        return _call(writer.function(eq.prim), operands, params, writer)  # e.g. a user rule
+        return _call(
+            writer.function(eq.prim), operands, params, writer
+        )  # e.g. a user rule
     avals = [a.aval if type(a) is Var else aval_of(a) for a in args]
     numpy_typed = any(v.kind in ("scalar", "array") for v in avals)
     scalar_floats = (
@@ -643,7 +670,11 @@ def _statement(eq: Equation, operands: list[str], writer: _Writer, use_math: boo
         )  # fmt: skip
     if name == "pow":
         exponent = args[1]
-        if type(exponent) is not Var and type(exponent) in (int, float) and exponent == 1:
+        if (
+            type(exponent) is not Var
+            and type(exponent) in (int, float)
+            and exponent == 1
+        ):
             return operands[0]  # what the implementation returns: x itself
         if scalar_floats:
             return f"math.pow({operands[0]}, {operands[1]})"
@@ -659,7 +690,9 @@ def _statement(eq: Equation, operands: list[str], writer: _Writer, use_math: boo
         return _call("np.sum", operands, params, writer)
     if name == "getitem" and avals[0].kind == "array":
         return f"{operands[0]}[{_index_text(params['index'], writer)}]"
-    if eq.out.aval.kind == "array":  # the [()] of the implementations only matters for 0-d
+    if (
+        eq.out.aval.kind == "array"
+    ):  # the [()] of the implementations only matters for 0-d
         if name == "reshape":
             return (
                 f"{operands[0]}.reshape({writer.constant(params['shape'])})"
@@ -706,17 +739,25 @@ def _codegen(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
     for k, eq in enumerate(program.equations):
         out = names[id(eq.out)]
         operands = [operand(a) for a in eq.args]
-        if _is_basic_scatter(eq):  # what _scatter_add does, without the call and the check
+        if _is_basic_scatter(
+            eq
+        ):  # what _scatter_add does, without the call and the check
             dtype = writer.constant(eq.out.aval.dtype.name)
-            lines.append(f"    {out} = np.zeros({writer.constant(eq.params['shape'])}, {dtype})")
-            lines.append(f"    {out}[{_index_text(eq.params['index'], writer)}] = {operands[0]}")
+            lines.append(
+                f"    {out} = np.zeros({writer.constant(eq.params['shape'])}, {dtype})"
+            )
+            lines.append(
+                f"    {out}[{_index_text(eq.params['index'], writer)}] = {operands[0]}"
+            )
             continue
         buffer = reusable.get(k)
         if buffer is not None:  # write into an array nothing reads any more
             ufunc = _UFUNCS[eq.prim.name]
             if eq.prim.name == "reciprocal":
                 operands = ["1.0", *operands]
-            lines.append(f"    {out} = {ufunc}({', '.join(operands)}, out={names[id(buffer)]})")
+            lines.append(
+                f"    {out} = {ufunc}({', '.join(operands)}, out={names[id(buffer)]})"
+            )
             continue
         lines.append(f"    {out} = {_statement(eq, operands, writer, use_math)}")
     outs = iter([operand(o) for o in program.outputs])
@@ -745,7 +786,11 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
     owned: set[int] = set()
     for k, eq in enumerate(program.equations):
         fresh = eq.prim is rules.RULES.get(eq.prim.name) and eq.prim.name in _FRESH
-        if eq.prim is rules.pow and type(eq.args[1]) in (int, float) and eq.args[1] == 1:
+        if (
+            eq.prim is rules.pow
+            and type(eq.args[1]) in (int, float)
+            and eq.args[1] == 1
+        ):
             fresh = False  # x ** 1 is x itself
         for a in eq.args:
             if type(a) is Var:
@@ -765,7 +810,12 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
         if out.kind != "array" or out.dtype.kind != "f":
             continue
         for a in eq.args:
-            if type(a) is Var and id(a) in owned and last_use[id(a)] == k and a.aval == out:
+            if (
+                type(a) is Var
+                and id(a) in owned
+                and last_use[id(a)] == k
+                and a.aval == out
+            ):
                 reusable[k] = a
                 owned.add(id(eq.out))  # the same array, under a new name
                 break
@@ -783,7 +833,10 @@ def _structure(treedef: Any, leaves: Any, writer: _Writer) -> str:
     if kind == "list":
         return f"[{', '.join(parts)}]"
     if kind == "dict":
-        items = (f"{writer.constant(k)}: {p}" for k, p in zip(treedef.meta, parts, strict=True))
+        items = (
+            f"{writer.constant(k)}: {p}"
+            for k, p in zip(treedef.meta, parts, strict=True)
+        )
         return "{" + ", ".join(items) + "}"
     if kind == "namedtuple":
         return f"{writer.constant(treedef.meta)}({', '.join(parts)})"
@@ -807,7 +860,9 @@ def _compile(source: str, namespace: dict[str, Any], name: str) -> Callable[...,
 
 # -- make_program ----------------------------------------------------------------
 def _static_positions(static_argnums: int | Sequence[int], n: int) -> set[int]:
-    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    nums = (
+        (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    )
     for i in nums:
         if not isinstance(i, int) or not -n <= i < n:
             raise ValueError(
@@ -952,9 +1007,16 @@ def _identity(eq: Equation, args: tuple[Any, ...], assume_finite: bool) -> Any:
         for a, b in (args, args[::-1]):
             if same(a) and _all_equal(b, -0.0):  # x + (-0) = x for every x
                 return a
-            if assume_finite and same(a) and _all_equal(b, 0.0):  # but -0.0 + 0.0 = +0.0
+            if (
+                assume_finite and same(a) and _all_equal(b, 0.0)
+            ):  # but -0.0 + 0.0 = +0.0
                 return a
-    if name == "pow" and type(args[1]) in (int, float) and args[1] == 1 and same(args[0]):
+    if (
+        name == "pow"
+        and type(args[1]) in (int, float)
+        and args[1] == 1
+        and same(args[0])
+    ):
         return args[0]
     if name in ("reshape", "broadcast_to", "sum_to") and same(args[0]):
         return args[0]
@@ -1004,7 +1066,9 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
     if name == "mul":  # c * (p * x) is (c p) * x for |c| >= 1 and p a power of two >= 1
         for c, v in (eq.args, eq.args[::-1]):
             inner = definition.get(id(v)) if type(v) is Var else None
-            if not (_is_scalar_constant(c) and inner is not None and inner.prim is rules.mul):
+            if not (
+                _is_scalar_constant(c) and inner is not None and inner.prim is rules.mul
+            ):
                 continue
             if not abs(c) >= 1:  # else p * x could overflow where (c p) * x does not
                 continue
@@ -1016,7 +1080,11 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
                         return [Equation(rules.mul, (product, x), NO_PARAMS, eq.out)]
     if name == "neg" and type(eq.args[0]) is Var:
         inner = definition.get(id(eq.args[0]))
-        if inner is not None and inner.prim is rules.mul and inner.out.aval == eq.out.aval:
+        if (
+            inner is not None
+            and inner.prim is rules.mul
+            and inner.out.aval == eq.out.aval
+        ):
             a, b = inner.args
             for c, x in ((a, b), (b, a)):
                 if type(c) in (int, float) or isinstance(c, np.generic):
@@ -1043,7 +1111,9 @@ def _rewrite(eq: Equation, definition: dict[int, Equation]) -> list[Equation]:
 
 
 def _is_scalar_constant(c: Any) -> bool:
-    return type(c) in (int, float) or (isinstance(c, np.generic) and c.dtype.kind in "if")
+    return type(c) in (int, float) or (
+        isinstance(c, np.generic) and c.dtype.kind in "if"
+    )
 
 
 def _is_power_of_two(p: Any) -> bool:

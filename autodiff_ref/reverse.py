@@ -47,7 +47,9 @@ class Node(Tracer):
     index: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("nodes are made by reverse-mode transforms: use autodiff_ref.vjp or grad")
+        raise TypeError(
+            "nodes are made by reverse-mode transforms: use autodiff_ref.vjp or grad"
+        )
 
     def _inner(self) -> Any:
         return self.value
@@ -68,7 +70,9 @@ class Node(Tracer):
         return tuple(
             (i, a)
             for i, a in enumerate(self.inputs)
-            if type(a) is Node and a._trace is trace and (derivs is None or derivs[i] is not None)
+            if type(a) is Node
+            and a._trace is trace
+            and (derivs is None or derivs[i] is not None)
         )
 
     def __repr__(self) -> str:
@@ -91,7 +95,9 @@ class ReverseTrace(Trace):
         self.nested = self.nested or isinstance(value, Tracer)
         return self._append(value, None, (), NO_PARAMS)
 
-    def _append(self, value: Any, prim: Primitive | None, inputs: tuple, params: dict) -> Node:
+    def _append(
+        self, value: Any, prim: Primitive | None, inputs: tuple, params: dict
+    ) -> Node:
         tape = self.tape
         assert tape is not None, "tape already released"
         node = object.__new__(Node)
@@ -111,17 +117,27 @@ class ReverseTrace(Trace):
         for i, a in enumerate(args):
             if type(a) is Node and a._trace is self:
                 values[i] = a.value
-                differentiable = differentiable or derivs is None or derivs[i] is not None
+                differentiable = (
+                    differentiable or derivs is None or derivs[i] is not None
+                )
             elif isinstance(a, Tracer):  # a value of an outer transform
                 self.nested = True
         # Values of an outer transform need dispatching; plain ones go to NumPy.
-        ans = bind(prim, values, params) if self.nested else prim.impl(*values, **params)
-        if not differentiable:  # e.g. sign(x): the output does not depend on x differentiably
+        ans = (
+            bind(prim, values, params) if self.nested else prim.impl(*values, **params)
+        )
+        if (
+            not differentiable
+        ):  # e.g. sign(x): the output does not depend on x differentiably
             return ans
-        return self._append(ans, prim, args if type(args) is tuple else tuple(args), params)
+        return self._append(
+            ans, prim, args if type(args) is tuple else tuple(args), params
+        )
 
 
-def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) -> dict[int, Any]:
+def backward(
+    tape: list[Node], output: Node, seed: Any, keep_all: bool = False
+) -> dict[int, Any]:
     """Sweep ``tape`` backwards from ``output`` with cotangent ``seed``.
 
     Returns the cotangents of the input nodes, keyed by tape index (inputs the
@@ -185,7 +201,9 @@ def backward(tape: list[Node], output: Node, seed: Any, keep_all: bool = False) 
             if previous is None:
                 cts[j] = contribution
             elif isinstance(previous, float) and isinstance(contribution, float):
-                cts[j] = previous + contribution  # what add would do, minus the dispatch
+                cts[j] = (
+                    previous + contribution
+                )  # what add would do, minus the dispatch
             else:
                 cts[j] = add(previous, contribution)
     return all_cts if keep_all else input_cts

@@ -64,7 +64,9 @@ RULES: dict[str, Primitive] = {}
 def _elementwise(
     name: str, impl: Any, *derivs: Deriv, doc: str = "", linearity: str | None = None
 ) -> Primitive:
-    RULES[name] = prim = Primitive(name, impl, derivs=derivs, doc=doc, linearity=linearity)
+    RULES[name] = prim = Primitive(
+        name, impl, derivs=derivs, doc=doc, linearity=linearity
+    )
     return prim
 
 
@@ -105,7 +107,9 @@ def _abs(x: Any) -> Any:
 
 def _sign(x: Any) -> Any:
     if type(x) is float:
-        return np.float64(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x)
+        return np.float64(
+            1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
+        )
     return np.sign(x)
 
 
@@ -136,9 +140,13 @@ def _power(x: Any, y: Any) -> Any:
     if isinstance(x, int) or (isinstance(x, np.ndarray) and x.dtype.kind in "biu"):
         x = np.asarray(x, dtype=float)[()]
     if type(y) in (int, float) and y == 1:  # x**1, which the power rule makes of x**2
-        return x.copy() if isinstance(x, np.ndarray) else x  # never the caller's own array
+        return (
+            x.copy() if isinstance(x, np.ndarray) else x
+        )  # never the caller's own array
     if isinstance(x, np.ndarray):
-        return x**y  # ndarray's ** has fast paths (x**2 is a square) that np.power lacks
+        return (
+            x**y
+        )  # ndarray's ** has fast paths (x**2 is a square) that np.power lacks
     return np.power(x, y)
 
 
@@ -210,10 +218,14 @@ where: Primitive = _elementwise("where", _where,
 # The identity whose derivative is 0 by definition, not the slope of its value: how a
 # program says "treat this as a constant", in every mode and at every order.
 def _copy(x: Any) -> Any:
-    return x if type(x) is float else np.array(x, copy=True)[()]  # never the input itself
+    return (
+        x if type(x) is float else np.array(x, copy=True)[()]
+    )  # never the input itself
 
 
-stop_gradient: Primitive = _elementwise("stop_gradient", _copy, None, doc="x, derivative 0")
+stop_gradient: Primitive = _elementwise(
+    "stop_gradient", _copy, None, doc="x, derivative 0"
+)
 
 
 # -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------
@@ -279,7 +291,8 @@ def _is_basic_index(index: Any) -> bool:
     """Ints, slices, Ellipsis and None only: each element is selected at most once."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(
-        p is None or p is Ellipsis or isinstance(p, slice | int | np.integer) for p in parts
+        p is None or p is Ellipsis or isinstance(p, slice | int | np.integer)
+        for p in parts
     )
 
 
@@ -314,7 +327,9 @@ def _matmul_vjp(i: int, ct: Any, ans: Any, a: Any, b: Any) -> Any:
     b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
     ct_shape = shape_of(ct)
     if len(a_shape) == 1:
-        ct_shape = (*ct_shape[:-1], 1, ct_shape[-1]) if len(b_shape) > 1 else (1, *ct_shape)
+        ct_shape = (
+            (*ct_shape[:-1], 1, ct_shape[-1]) if len(b_shape) > 1 else (1, *ct_shape)
+        )
     if len(b_shape) == 1:
         ct_shape = (*ct_shape, 1)
     ct2 = reshape(ct, shape=ct_shape)
@@ -338,12 +353,19 @@ def _matmul_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
 
 # matmul is bilinear: linear in each factor with the other held fixed.
 matmul: Primitive = _linear(
-    "matmul", np.matmul, jvp=_matmul_jvp, vjp=_matmul_vjp, doc="x @ y", linearity="bilinear"
+    "matmul",
+    np.matmul,
+    jvp=_matmul_jvp,
+    vjp=_matmul_vjp,
+    doc="x @ y",
+    linearity="bilinear",
 )
 
 
 def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
-    return [np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)]
+    return [
+        np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)
+    ]
 
 
 def _stack_vjp(i: int, ct: Any, ans: Any, axis: int = 0) -> Any:
@@ -365,14 +387,18 @@ def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
     return tuple(starts)
 
 
-def _concatenate_vjp(i: int, ct: Any, ans: Any, axis: int = 0, offsets: Any = None) -> Any:
+def _concatenate_vjp(
+    i: int, ct: Any, ans: Any, axis: int = 0, offsets: Any = None
+) -> Any:
     if offsets is None:
         raise TypeError(
             "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
             "differentiated in reverse mode; call autodiff_ref.concatenate, which passes them"
         )
     axis = axis % len(shape_of(ans))
-    return getitem(ct, index=(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),))
+    return getitem(
+        ct, index=(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)
+    )
 
 
 stack: Primitive = _linear(
@@ -476,7 +502,9 @@ def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple, maybe negative) as sorted non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    return tuple(sorted({a % ndim for a in ((axis,) if isinstance(axis, int) else axis)}))
+    return tuple(
+        sorted({a % ndim for a in ((axis,) if isinstance(axis, int) else axis)})
+    )
 
 
 def _spread(ct: Any, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -502,7 +530,8 @@ def _prod_of_others(x: Any, axis: Any) -> Any:
     n = int(np.prod([shape[a] for a in axes], dtype=int))
     flat = reshape(moved, shape=(*moved_shape[: len(kept)], n))
     rows = broadcast_to(
-        reshape(flat, shape=(*shape_of(flat)[:-1], 1, n)), shape=(*shape_of(flat)[:-1], n, n)
+        reshape(flat, shape=(*shape_of(flat)[:-1], 1, n)),
+        shape=(*shape_of(flat)[:-1], n, n),
     )
     others = prod(where(np.eye(n, dtype=bool), 1.0, rows), axis=-1)
     unflat = reshape(others, shape=moved_shape)
@@ -587,7 +616,9 @@ def _einsum_transpose(i: int, ct: Any, subscripts: str, operands: Sequence[Any])
     sizes: dict[str, int] = {}
     for term, op in zip(terms, operands, strict=True):
         sizes.update(zip(term, shape_of(op), strict=True))
-    others = [(t, op) for k, (t, op) in enumerate(zip(terms, operands, strict=True)) if k != i]
+    others = [
+        (t, op) for k, (t, op) in enumerate(zip(terms, operands, strict=True)) if k != i
+    ]
     present = set(output).union(*[set(t) for t, _ in others])
     unused = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   if c not in subscripts)  # fmt: skip
@@ -611,7 +642,11 @@ def _einsum_transpose(i: int, ct: Any, subscripts: str, operands: Sequence[Any])
         else:
             seen.add(letter)
             out_letters.append(letter)
-    spec = ",".join([output, *(t for t, _ in others), *extra_terms]) + "->" + "".join(out_letters)
+    spec = (
+        ",".join([output, *(t for t, _ in others), *extra_terms])
+        + "->"
+        + "".join(out_letters)
+    )
     return einsum(ct, *(op for _, op in others), *extra_ops, subscripts=spec)
 
 
@@ -709,7 +744,9 @@ def _solve(a: Any, b: Any) -> Any:
 def _check_symmetric(a: Any, what: str) -> None:
     a = np.asarray(a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise np.linalg.LinAlgError(f"{what} needs square matrices, got shape {a.shape}")
+        raise np.linalg.LinAlgError(
+            f"{what} needs square matrices, got shape {a.shape}"
+        )
     scale = np.max(np.abs(a), initial=0.0)
     if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > 1e-10 * scale):
         raise ValueError(
@@ -774,7 +811,13 @@ inv: Primitive = _nonlinear(
 
 def _solve_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
     ta, tb = ts  # dX = A^-1 (dB - dA X)
-    rhs = tb if ta is None else neg(matmul(ta, ans)) if tb is None else sub(tb, matmul(ta, ans))
+    rhs = (
+        tb
+        if ta is None
+        else neg(matmul(ta, ans))
+        if tb is None
+        else sub(tb, matmul(ta, ans))
+    )
     return solve(a, rhs)
 
 
@@ -859,7 +902,10 @@ def _eigh_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
     w, v = _eigh_parts(ans)
     _require_distinct(w, "eigh")
     w_bar, v_bar = _eigh_parts(ct)
-    inner = add(_diagonal_matrix(w_bar), mul(_gap_inverse(w), matmul(_matrix_transpose(v), v_bar)))
+    inner = add(
+        _diagonal_matrix(w_bar),
+        mul(_gap_inverse(w), matmul(_matrix_transpose(v), v_bar)),
+    )
     return _sym(matmul(v, matmul(inner, _matrix_transpose(v))))
 
 
@@ -915,7 +961,9 @@ def _svd_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
     if m > k:
         out = add(out, matmul(div(sub(u_bar, matmul(u, utu)), _row(s)), vt))
     if n > k:
-        out = add(out, matmul(u, _matrix_transpose(div(sub(v_bar, matmul(v, vtv)), _row(s)))))
+        out = add(
+            out, matmul(u, _matrix_transpose(div(sub(v_bar, matmul(v, vtv)), _row(s))))
+        )
     return out
 
 

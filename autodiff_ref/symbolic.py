@@ -173,11 +173,15 @@ class Expr(Tracer):
         return f"${to_latex(self)}$"
 
     # -- conveniences --------------------------------------------------------------
-    def evaluate(self, values: Mapping[Any, Any] | None = None, /, **kwargs: Any) -> Any:
+    def evaluate(
+        self, values: Mapping[Any, Any] | None = None, /, **kwargs: Any
+    ) -> Any:
         """The value at a point: see :func:`evaluate`."""
         return evaluate(self, values, **kwargs)
 
-    def diff(self, var: Symbol | str, order: int = 1, *, simplify: bool = False) -> Expr:
+    def diff(
+        self, var: Symbol | str, order: int = 1, *, simplify: bool = False
+    ) -> Expr:
         """The derivative with respect to ``var``: see :func:`diff`."""
         return diff(self, var, order, simplify=simplify)
 
@@ -220,7 +224,9 @@ class Const(Expr):
     value: bool | int | float | complex
 
     def __new__(cls, value: Any) -> Const:
-        if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        if isinstance(value, np.generic) or (
+            isinstance(value, np.ndarray) and value.ndim == 0
+        ):
             value = value.item()
         if not isinstance(value, bool | int | float | complex):
             if isinstance(value, np.ndarray):
@@ -256,7 +262,9 @@ class Call(Expr):
     __slots__ = ()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Call:
-        raise TypeError("calls are made by applying primitives to expressions, e.g. sin(x) * y")
+        raise TypeError(
+            "calls are made by applying primitives to expressions, e.g. sin(x) * y"
+        )
 
 
 def _intern_call(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
@@ -488,7 +496,9 @@ def _diff_once(expr: Expr, var: Symbol) -> Expr:
     return derivs[expr]
 
 
-def diff(expr: Expr, var: Symbol | str, order: int = 1, *, simplify: bool = False) -> Expr:
+def diff(
+    expr: Expr, var: Symbol | str, order: int = 1, *, simplify: bool = False
+) -> Expr:
     """The ``order``-th derivative of ``expr`` with respect to the symbol ``var``.
 
     The chain rule over the expression's DAG, with each local derivative taken
@@ -580,7 +590,9 @@ def _simp(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
             return _simp(R.pow, (a, Const(2)))
         if isinstance(b, Const):  # constants first: x*2 = 2*x
             return _simp(R.mul, (b, a))
-        if isinstance(a, Const) and b.prim is R.mul:  # down the left spine: 2*(x*y) = 2*x*y
+        if (
+            isinstance(a, Const) and b.prim is R.mul
+        ):  # down the left spine: 2*(x*y) = 2*x*y
             return _attach(a, b)
         lead = _lead(b)
         if lead is not None:  # out of the right factor: x*(2*y) = 2*(x*y)
@@ -588,7 +600,9 @@ def _simp(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
     if p in (R.mul, R.div) and (a.prim is R.neg or b.prim is R.neg):  # signs outside
         unsigned = tuple(x.args[0] if x.prim is R.neg else x for x in (a, b))
         inner = _simp(p, unsigned)
-        return inner if (a.prim is R.neg) == (b.prim is R.neg) else _simp(R.neg, (inner,))
+        return (
+            inner if (a.prim is R.neg) == (b.prim is R.neg) else _simp(R.neg, (inner,))
+        )
     if p is R.neg:
         lead = _lead(a)
         if lead is not None:  # -(2*x) = -2*x
@@ -617,18 +631,25 @@ def simplify(expr: Expr) -> Expr:
 
 def _simplify(expr: Expr) -> Expr:  # diff's flag shadows the name simplify
     return _render(
-        expr, lambda node, args: node if node.prim is None else _simp(node.prim, tuple(args))
+        expr,
+        lambda node, args: node if node.prim is None else _simp(node.prim, tuple(args)),
     )
 
 
 # -- evaluation --------------------------------------------------------------------
-def _environment(values: Mapping[Any, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    env = {(k.name if isinstance(k, Symbol) else k): v for k, v in (values or {}).items()}
+def _environment(
+    values: Mapping[Any, Any] | None, kwargs: Mapping[str, Any]
+) -> dict[str, Any]:
+    env = {
+        (k.name if isinstance(k, Symbol) else k): v for k, v in (values or {}).items()
+    }
     env.update(kwargs)
     return env
 
 
-def evaluate(expr: Expr, values: Mapping[Any, Any] | None = None, /, **kwargs: Any) -> Any:
+def evaluate(
+    expr: Expr, values: Mapping[Any, Any] | None = None, /, **kwargs: Any
+) -> Any:
     """The value of ``expr`` with each symbol replaced by a value.
 
     Values are passed by name (``x=1.0``) or as a mapping from symbols or
@@ -772,7 +793,11 @@ def _str_parts(node: Expr) -> list[Part]:
 
     def wrap(arg: Expr, needed: int, paren_negative: bool = True) -> list[Part]:
         prec = _str_prec(arg)
-        return ["(", arg, ")"] if prec < needed or (paren_negative and prec == _NEG) else [arg]
+        return (
+            ["(", arg, ")"]
+            if prec < needed or (paren_negative and prec == _NEG)
+            else [arg]
+        )
 
     assert node.prim is not None
     name, args = node.prim.name, node.args
@@ -823,7 +848,11 @@ def _symbol_latex(name: str) -> str:
     if base in _GREEK:
         base = "\\" + base
     elif len(base) != 1:
-        return rf"\mathrm{{{name}}}" if not sub or not base else rf"\mathrm{{{base}}}_{{{sub}}}"
+        return (
+            rf"\mathrm{{{name}}}"
+            if not sub or not base
+            else rf"\mathrm{{{base}}}_{{{sub}}}"
+        )
     return f"{base}_{{{sub}}}" if sub else base
 
 
@@ -895,7 +924,9 @@ def _latex_parts(node: Expr) -> list[Part]:
         return [r"\sqrt{", args[0], "}"]
     if name == "abs":
         return [r"\left|", args[0], r"\right|"]
-    parts: list[Part] = [_LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}") + r"\left("]
+    parts: list[Part] = [
+        _LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}") + r"\left("
+    ]
     for i, a in enumerate(args):
         parts += [", ", a] if i else [a]
     return [*parts, r"\right)"]

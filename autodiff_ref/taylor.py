@@ -56,10 +56,14 @@ class TaylorTrace(Trace):
         # which needs sin's again; reusing the first sin closes that loop, so
         # each primitive costs O(n) per coefficient instead of a new chain.
         self._memo: dict[Any, Series] = {}
-        self.series: list[Series] = []  # in creation order, for the order-by-order sweep
+        self.series: list[
+            Series
+        ] = []  # in creation order, for the order-by-order sweep
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
-        primals = [a.primal if isinstance(a, Series) and a._trace is self else a for a in args]
+        primals = [
+            a.primal if isinstance(a, Series) and a._trace is self else a for a in args
+        ]
         if all(p is a for p, a in zip(primals, args, strict=True)):
             return bind(prim, primals, params)  # no series among the arguments
         key = _memo_key(prim, args, params)
@@ -182,7 +186,9 @@ class _ShiftedSeries(Series):
 
     def __init__(self, source: Series) -> None:
         c1 = source.coefficient(1)
-        super().__init__(source._trace, _zeros_like(source.primal) if c1 is None else c1, None)
+        super().__init__(
+            source._trace, _zeros_like(source.primal) if c1 is None else c1, None
+        )
         self.source = source
 
     def _next(self, k: int) -> Any:
@@ -214,13 +220,17 @@ def _same_value(y: Series) -> Any:
     try:  # the identities hold for some bases only: which, the values say
         positive = bool(np.all(np.greater(np.real(base), 0)))
         nonzero = bool(np.all(np.not_equal(base, 0)))
-    except ConcretizationError:  # traced without values (make_program, jit): pow's own rule
+    except (
+        ConcretizationError
+    ):  # traced without values (make_program, jit): pow's own rule
         return None
     if positive:
         return rules.exp(rules.mul(b, rules.log(a)))
     if integer and nonzero:
         s = np.sign(np.real(base))
-        return rules.mul(np.power(s, b), rules.exp(rules.mul(b, rules.log(rules.mul(s, a)))))
+        return rules.mul(
+            np.power(s, b), rules.exp(rules.mul(b, rules.log(rules.mul(s, a))))
+        )
     return None
 
 

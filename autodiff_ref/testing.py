@@ -57,7 +57,9 @@ def _random_like(tree: Any, rng: np.random.Generator) -> Any:
     return _unflatten(treedef, [normal(leaf) for leaf in leaves])
 
 
-def _numerical_jvp(f: Callable, args: tuple, tangents: tuple, eps: float | None) -> np.ndarray:
+def _numerical_jvp(
+    f: Callable, args: tuple, tangents: tuple, eps: float | None
+) -> np.ndarray:
     """``J v`` by a central difference, flattened; ``f`` sees its arguments' structure.
 
     A complex number is two real ones, its real and imaginary parts, so the
@@ -106,7 +108,10 @@ def _assert_close(
     names: tuple[str, str] = ("exact (autodiff_ref)", "finite differences"),
 ) -> None:
     """Raise AssertionError with both values unless ``|exact - approx| <= atol + rtol scale``."""
-    exact, approx = np.asarray(exact) + 0.0, np.asarray(approx) + 0.0  # complex stays complex
+    exact, approx = (
+        np.asarray(exact) + 0.0,
+        np.asarray(approx) + 0.0,
+    )  # complex stays complex
     if scale is None:
         scale = np.maximum(np.abs(exact), np.abs(approx))
     error = np.abs(exact - approx)
@@ -260,7 +265,9 @@ def check_grads(
         raise ValueError(f"order must be a positive int, got {order!r}")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or any(m not in _MODES for m in modes):
-        raise ValueError(f'modes must be a non-empty tuple of "fwd" and "rev", got {modes!r}')
+        raise ValueError(
+            f'modes must be a non-empty tuple of "fwd" and "rev", got {modes!r}'
+        )
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(0 if rng is None else rng)
     point = tuple(_as_input_tree(a, "check_grads") for a in args)
@@ -290,5 +297,9 @@ def check_grad(
     exact = grad(f)(x)
     approx = numerical.gradient(f, x, method=method)
     _assert_close(
-        exact, approx, rtol, atol, f"grad(f)(x) differs from numerical.gradient ({method})"
+        exact,
+        approx,
+        rtol,
+        atol,
+        f"grad(f)(x) differs from numerical.gradient ({method})",
     )

@@ -198,14 +198,18 @@ def jvp(
                     f"jvp: primal {k} has dtype {p_type}, so its tangent must have dtype "
                     f"{p_type} too, but it has dtype {t_type}; convert one of them"
                 )
-        duals = [Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)]
+        duals = [
+            Dual._new(pl, tl, trace) for pl, tl in zip(p_leaves, t_leaves, strict=True)
+        ]
         inputs.append(tree_unflatten(p_def, duals))
     treedef, primal_leaves, tangent_leaves = _run_forward(f, inputs, trace)
     tangent_leaves = [
         _zeros_like(p) if t is None else t
         for p, t in zip(primal_leaves, tangent_leaves, strict=True)
     ]
-    return tree_unflatten(treedef, primal_leaves), tree_unflatten(treedef, tangent_leaves)
+    return tree_unflatten(treedef, primal_leaves), tree_unflatten(
+        treedef, tangent_leaves
+    )
 
 
 def _run_forward(
@@ -263,7 +267,11 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     x = _as_input(x, "derivative")
     array = not isinstance(x, Tracer) and int(np.prod(shape_of(x))) > 1
     if order == 1:
-        return _elementwise_derivative(f, x) if array else jvp(f, (x,), (_ones_like(x),))[1]
+        return (
+            _elementwise_derivative(f, x)
+            if array
+            else jvp(f, (x,), (_ones_like(x),))[1]
+        )
     if array:
         _elementwise_derivative(f, x)  # refuses an f that is not elementwise
     # The curve x + t: its series is (1, 0, 0, ...), and the k-th term out is f^(k)(x).
@@ -317,7 +325,9 @@ def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
     return [eye[k].reshape(shape) if shape else eye[k, 0] for k in range(size)]
 
 
-def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
+def _push_basis(
+    f: Callable, xs: Sequence[Any]
+) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
     """``f(*xs)`` and, per output leaf, its derivative along every unit direction of each x.
 
     All directions go through ``f`` in one pass: the inputs' tangents are the
@@ -368,7 +378,10 @@ def _push_basis(f: Callable, xs: Sequence[Any]) -> tuple[PyTreeDef, list[Any], l
 
 
 def _arrange(
-    out_def: PyTreeDef, per_leaf: list[list[Any]], in_defs: list[PyTreeDef], argnums: ArgNums
+    out_def: PyTreeDef,
+    per_leaf: list[list[Any]],
+    in_defs: list[PyTreeDef],
+    argnums: ArgNums,
 ) -> Any:
     """Jacobian blocks nested as JAX nests them: the output's structure outside, then
     the tuple of ``argnums`` (if it is a tuple), then each argument's structure."""
@@ -441,23 +454,37 @@ def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
 class _Recording:
     """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
 
-    def __init__(self, f: Callable, primals: Sequence[Any], transform: str = "vjp") -> None:
+    def __init__(
+        self, f: Callable, primals: Sequence[Any], transform: str = "vjp"
+    ) -> None:
         flat = [_input_leaves(p, transform) for p in primals]
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
             with cycle_collector_paused():
-                out = f(*(tree_unflatten(d, ns) for ns, (_, d) in zip(nodes, flat, strict=True)))
+                out = f(
+                    *(
+                        tree_unflatten(d, ns)
+                        for ns, (_, d) in zip(nodes, flat, strict=True)
+                    )
+                )
         except BaseException:
-            trace.tape = None  # break the trace <-> tape cycle: free the graph without the gc
+            trace.tape = (
+                None  # break the trace <-> tape cycle: free the graph without the gc
+            )
             raise
         finally:
             trace.active = False
-        self.tape, trace.tape = trace.tape, None  # only this recording keeps the graph alive
+        self.tape, trace.tape = (
+            trace.tape,
+            None,
+        )  # only this recording keeps the graph alive
         self.trace, self.nodes, self.in_defs = trace, nodes, [d for _, d in flat]
         self.leaves, self.treedef = tree_flatten(out)
         _check_outputs(self.leaves, out)
-        self.out = tree_unflatten(self.treedef, [self.value(k) for k in range(len(self.leaves))])
+        self.out = tree_unflatten(
+            self.treedef, [self.value(k) for k in range(len(self.leaves))]
+        )
 
     def value(self, k: int) -> Any:
         """Output leaf ``k`` without its node."""
@@ -509,7 +536,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     rec = _Recording(f, primals, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        ct_leaves = tree_leaves_like(rec.treedef, cotangent, "cotangent given to vjp_fn")
+        ct_leaves = tree_leaves_like(
+            rec.treedef, cotangent, "cotangent given to vjp_fn"
+        )
         input_cts: dict[int, Any] = {}
         for k, ct in enumerate(ct_leaves):
             ct = _as_input(ct, "vjp_fn")
@@ -525,7 +554,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     return rec.out, vjp_fn
 
 
-def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def value_and_grad(
+    f: Callable, argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable:
     """Like :func:`grad`, but return ``(f(*args), gradient)`` from one pass.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
@@ -642,10 +673,14 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
                 if not out_shape:
                     blocks.append(entries[0])
                 elif not entries:  # an empty output: an empty Jacobian
-                    blocks.append(np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value)))
+                    blocks.append(
+                        np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value))
+                    )
                 else:
                     stacked = rules.stack(*entries, axis=0)
-                    blocks.append(rules.reshape(stacked, shape=out_shape + shape_of(n.value)))
+                    blocks.append(
+                        rules.reshape(stacked, shape=out_shape + shape_of(n.value))
+                    )
             per_leaf.append(blocks)
         return _arrange(rec.treedef, per_leaf, rec.in_defs, argnums)
 
@@ -684,7 +719,9 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     return jvp(grad(f, argnums), primals, tangents)[1]
 
 
-def _aux_returned(transform: Callable, f: Callable, argnums: ArgNums, name: str) -> Callable:
+def _aux_returned(
+    transform: Callable, f: Callable, argnums: ArgNums, name: str
+) -> Callable:
     """``transform(f, argnums)`` for an ``f`` returning ``(output, aux)``: ``(result, aux)``."""
 
     @functools.wraps(f)

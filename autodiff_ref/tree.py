@@ -54,9 +54,13 @@ class PyTreeDef:
 
     __slots__ = ("children", "kind", "meta", "num_leaves")
 
-    def __init__(self, kind: str, meta: Any = None, children: tuple[PyTreeDef, ...] = ()):
+    def __init__(
+        self, kind: str, meta: Any = None, children: tuple[PyTreeDef, ...] = ()
+    ):
         self.kind, self.meta, self.children = kind, meta, children
-        self.num_leaves: int = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        self.num_leaves: int = (
+            1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        )
 
     def _key(self) -> tuple:
         return (self.kind, self.meta, self.children)
@@ -80,10 +84,20 @@ class PyTreeDef:
             return "[" + ", ".join(items) + "]"
         if self.kind == "dict":
             return (
-                "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.meta, items, strict=True)) + "}"
+                "{"
+                + ", ".join(
+                    f"{k!r}: {v}" for k, v in zip(self.meta, items, strict=True)
+                )
+                + "}"
             )
-        inner = ", ".join(items) + ("," if len(items) == 1 and self.kind == "tuple" else "")
-        return f"{self.meta.__name__}({inner})" if self.kind == "namedtuple" else f"({inner})"
+        inner = ", ".join(items) + (
+            "," if len(items) == 1 and self.kind == "tuple" else ""
+        )
+        return (
+            f"{self.meta.__name__}({inner})"
+            if self.kind == "namedtuple"
+            else f"({inner})"
+        )
 
     @property
     def is_leaf(self) -> bool:
@@ -208,7 +222,10 @@ def _leaves_like(node: PyTreeDef, sub: Any, leaves: list[Any]) -> bool:
         items = [sub[k] for k in node.meta]
     elif meta != node.meta or len(items) != len(node.children):
         return False
-    return all(_leaves_like(c, item, leaves) for c, item in zip(node.children, items, strict=True))
+    return all(
+        _leaves_like(c, item, leaves)
+        for c, item in zip(node.children, items, strict=True)
+    )
 
 
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:

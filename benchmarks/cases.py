@@ -41,7 +41,9 @@ def mlp_loss(xp: Any, params: list, X: Any, Y: Any) -> Any:
     logits = xp.tanh(X @ W1 + b1) @ W2 + b2
     # log-sum-exp is unchanged by a shift, so the shift is a constant (no derivative).
     shifted = logits - xp.const_rowmax(logits)
-    return xp.sum(xp.log(xp.rowsum(xp.exp(shifted))) - xp.rowsum(Y * shifted)) / X.shape[0]
+    return (
+        xp.sum(xp.log(xp.rowsum(xp.exp(shifted))) - xp.rowsum(Y * shifted)) / X.shape[0]
+    )
 
 
 def rosenbrock(xp: Any, x: Any) -> Any:
@@ -116,14 +118,20 @@ def gradients(repeats: int) -> dict[str, Any]:
             ratio = result["libraries"]["autodiff_ref"]["grad_over_f"]
             result["cheap_gradient_met"] = ratio <= CHEAP_GRADIENT_TARGET
             if "autograd" in libraries:
-                result["no_slower_than_autograd"] = ours <= times["autograd/grad"]["median"]
+                result["no_slower_than_autograd"] = (
+                    ours <= times["autograd/grad"]["median"]
+                )
             calls = max(20, int(1.0 / ours))  # about a second of gradients
-            result["profile"] = profile(libraries["autodiff_ref"], fun, params, data, calls)
+            result["profile"] = profile(
+                libraries["autodiff_ref"], fun, params, data, calls
+            )
         out["problems"][pname] = result
     return out
 
 
-def profile(lib: peers.Library, fun: Callable, params: Any, data: tuple, calls: int = 20) -> str:
+def profile(
+    lib: peers.Library, fun: Callable, params: Any, data: tuple, calls: int = 20
+) -> str:
     """Where autodiff_ref's gradient spends its time: cProfile's top entries by own time."""
     return _profile_calls(lib.calls(fun, params, data)[1], calls)
 
@@ -208,7 +216,9 @@ def scalar_graph(repeats: int, n_ops: int = 10**5, big: int = 10**6) -> dict[str
         names = ["autodiff_ref"]
     else:
         names = list(GRAPHS)
-        ours, theirs = (_with_deep_stack(functools.partial(g, n_ops)) for g in GRAPHS.values())
+        ours, theirs = (
+            _with_deep_stack(functools.partial(g, n_ops)) for g in GRAPHS.values()
+        )
         if not np.allclose(ours, theirs, rtol=1e-9):
             raise AssertionError("micrograd's gradient differs from autodiff_ref's")
         out["micrograd_version"] = peers._version("micrograd")
@@ -219,7 +229,8 @@ def scalar_graph(repeats: int, n_ops: int = 10**5, big: int = 10**6) -> dict[str
     try:
         times = _with_deep_stack(
             lambda: measure(
-                {name: functools.partial(GRAPHS[name], n_ops) for name in names}, repeats
+                {name: functools.partial(GRAPHS[name], n_ops) for name in names},
+                repeats,
             )
         )
     finally:
@@ -262,11 +273,17 @@ def _child(name: str, n_ops: int) -> None:
     _with_deep_stack(lambda: GRAPHS[name](n_ops))
     seconds = time.perf_counter() - start
     peak = _rss_mb("VmHWM")
-    print(json.dumps({"seconds": seconds, "baseline_rss_mb": baseline, "peak_rss_mb": peak}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "baseline_rss_mb": baseline, "peak_rss_mb": peak}
+        )
+    )
 
 
 # -- 4: forward against reverse mode ---------------------------------------------
-def crossover(repeats: int, sizes: tuple[int, ...] = (1, 10, 100, 1000)) -> dict[str, Any]:
+def crossover(
+    repeats: int, sizes: tuple[int, ...] = (1, 10, 100, 1000)
+) -> dict[str, Any]:
     """jacfwd and jacrev of ``tanh(A @ x)``, ``A`` of shape (m, n), for every n and m."""
     rng = np.random.default_rng(2)
     cells = []
@@ -280,11 +297,18 @@ def crossover(repeats: int, sizes: tuple[int, ...] = (1, 10, 100, 1000)) -> dict
             fwd, rev = ad.jacfwd(f), ad.jacrev(f)
             if not np.allclose(fwd(x), rev(x), rtol=1e-12, atol=1e-14):
                 raise AssertionError(f"jacfwd and jacrev disagree at n={n}, m={m}")
-            calls = {"jacfwd": functools.partial(fwd, x), "jacrev": functools.partial(rev, x)}
+            calls = {
+                "jacfwd": functools.partial(fwd, x),
+                "jacrev": functools.partial(rev, x),
+            }
             t = measure(calls, repeats, min_sample=0.02)
             ratio = t["jacfwd"]["median"] / t["jacrev"]["median"]
             cells.append({"n": n, "m": m, **t, "fwd_over_rev": ratio})
-    return {"function": "tanh(A @ x), A of shape (m, n)", "sizes": list(sizes), "cells": cells}
+    return {
+        "function": "tanh(A @ x), A of shape (m, n)",
+        "sizes": list(sizes),
+        "cells": cells,
+    }
 
 
 # -- 5: numerical differentiation against numdifftools ---------------------------
@@ -324,7 +348,9 @@ def numerical_methods() -> dict[str, Any]:
         for m in METHODS
     }
     if nd is not None:
-        methods["numdifftools.Derivative (default)"] = lambda f, x: float(nd.Derivative(f)(x))
+        methods["numdifftools.Derivative (default)"] = lambda f, x: float(
+            nd.Derivative(f)(x)
+        )
     methods["AD (autodiff_ref.derivative)"] = ad.derivative
     rows = []
     for fname, (f, by_hand) in FUNCTIONS.items():
@@ -348,7 +374,9 @@ def numerical_methods() -> dict[str, Any]:
     return out
 
 
-if __name__ == "__main__":  # python -m benchmarks.cases LIBRARY N_OPS (see _in_subprocess)
+if (
+    __name__ == "__main__"
+):  # python -m benchmarks.cases LIBRARY N_OPS (see _in_subprocess)
     _child(sys.argv[1], int(sys.argv[2]))
 
 
@@ -387,12 +415,16 @@ def taylor(
         if len(calls) == 2:  # both methods must agree before either is timed
             a, b = (fn() for fn in calls.values())
             if not np.isclose(a, b, rtol=1e-10, atol=0):
-                raise AssertionError(f"jet and nested duals disagree at order {n}: {a} vs {b}")
+                raise AssertionError(
+                    f"jet and nested duals disagree at order {n}: {a} vs {b}"
+                )
         # The nested duals' samples are long (0.3 s at order 10): fewer of them.
         few = max(3, repeats // 3) if "nested duals" in calls and n >= 8 else repeats
         t = measure(calls, few, min_sample=0.02)
         rows.append({"order": n, **{name: stats for name, stats in t.items()}})
-    nested = [(r["order"], r["nested duals"]["median"]) for r in rows if "nested duals" in r]
+    nested = [
+        (r["order"], r["nested duals"]["median"]) for r in rows if "nested duals" in r
+    ]
     jets = [(r["order"], r["jet"]["median"]) for r in rows if "jet" in r]
     both = [r for r in rows if "jet" in r and "nested duals" in r]
     top = max(both, key=lambda r: r["order"])
@@ -432,7 +464,12 @@ def _mlp_grad_by_hand(params: list, X: np.ndarray, Y: np.ndarray) -> list:
     # d/dlogits of log(sum(exp)) - sum(Y * shifted) per row, over the batch
     d_logits = (e / e.sum(axis=1, keepdims=True) - Y) / X.shape[0]
     d_hidden = (d_logits @ W2.T) * (1.0 - hidden**2)
-    return [X.T @ d_hidden, d_hidden.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
+    return [
+        X.T @ d_hidden,
+        d_hidden.sum(axis=0),
+        hidden.T @ d_logits,
+        d_logits.sum(axis=0),
+    ]
 
 
 def _scalar_grad_by_hand(x: tuple) -> tuple:
@@ -471,7 +508,9 @@ PROGRAM_TARGETS = {"jit_grad_over_by_hand": 1.5, "jit_f_over_plain_f": 1.2,
                    "scalar_jit_grad_over_jit_f": 2.0}  # fmt: skip
 
 
-def programs(repeats: int, peer_names: tuple[str, ...] = ("jax.jit", "torch")) -> dict[str, Any]:
+def programs(
+    repeats: int, peer_names: tuple[str, ...] = ("jax.jit", "torch")
+) -> dict[str, Any]:
     """jit(f) and jit(grad f) against NumPy by hand, the interpreter, jax.jit and torch."""
     libraries = {}
     skipped = {}
@@ -480,9 +519,15 @@ def programs(repeats: int, peer_names: tuple[str, ...] = ("jax.jit", "torch")) -
             libraries[name] = peers.load(name)
         except ImportError as exc:
             skipped[name] = f"not installed: {exc}"
-    out: dict[str, Any] = {"targets": PROGRAM_TARGETS, "skipped": skipped, "problems": {}}
+    out: dict[str, Any] = {
+        "targets": PROGRAM_TARGETS,
+        "skipped": skipped,
+        "problems": {},
+    }
     for pname, (fun, params, data, description) in problems().items():
-        result = _program_problem(pname, fun, params, data, description, libraries, repeats)
+        result = _program_problem(
+            pname, fun, params, data, description, libraries, repeats
+        )
         ratios = result["ratios"]
         if pname == "scalar":
             met = {"scalar_jit_grad_over_jit_f": ratios["jit_grad_over_jit_f"] <= 2.0}
@@ -511,7 +556,9 @@ def _program_problem(
     for got in (jit_grad(params, *data), by_hand(params, *data)):
         for g, w in zip(peers.leaves(got), peers.leaves(reference), strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(jit_f(params, *data), fun(plain_xp, params, *data), rtol=1e-12)
+    np.testing.assert_allclose(
+        jit_f(params, *data), fun(plain_xp, params, *data), rtol=1e-12
+    )
     # Tracing time: a fresh jit's first call (trace, simplify, compile, run) minus
     # a call that reuses the code.
     tracing = []

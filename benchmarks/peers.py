@@ -54,7 +54,9 @@ class Library:
     block: Callable[[Any], Any] = lambda out: out  # wait for asynchronous results
     compile: Callable[[Callable], Callable] = lambda fn: fn  # jax.jit for "jax.jit"
 
-    def calls(self, fun: Callable, params: Any, data: tuple) -> tuple[Callable, Callable]:
+    def calls(
+        self, fun: Callable, params: Any, data: tuple
+    ) -> tuple[Callable, Callable]:
         """Argument-free calls of ``fun`` and of its gradient on this library's arrays."""
         p = tree_map(self.to_array, params)
         d = tuple(self.to_array(a) for a in data)
@@ -73,7 +75,9 @@ def _ours() -> Library:
         g = ad.grad(lambda q: fun(xp, q, *d))
         return lambda: g(p)
 
-    return Library("autodiff_ref", ad.__version__, xp, lambda a: a, np.asarray, make_grad)
+    return Library(
+        "autodiff_ref", ad.__version__, xp, lambda a: a, np.asarray, make_grad
+    )
 
 
 def _autograd() -> Library:
@@ -91,7 +95,9 @@ def _autograd() -> Library:
         g = autograd.grad(lambda q: fun(xp, q, *d))
         return lambda: g(p)
 
-    return Library("autograd", _version("autograd"), xp, lambda a: a, np.asarray, make_grad)
+    return Library(
+        "autograd", _version("autograd"), xp, lambda a: a, np.asarray, make_grad
+    )
 
 
 def _jax(jit: bool) -> Library:
@@ -152,7 +158,12 @@ def _torch() -> Library:
 
 
 # Set to one thread by nox -s bench (and by run.py when unset).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "XLA_FLAGS",
+)
 
 
 def set_torch_threads(torch: Any) -> None:

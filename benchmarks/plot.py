@@ -57,7 +57,13 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
              f"{m['peak_rss_mb'] - m['baseline_rss_mb']:.0f}"]
             for m in s["memory"]
         ]  # fmt: skip
-        header = ["library", "operations", "time (s)", "peak RSS (MB)", "for the graph (MB)"]
+        header = [
+            "library",
+            "operations",
+            "time (s)",
+            "peak RSS (MB)",
+            "for the graph (MB)",
+        ]
         out.append(("Scalar graph: one run in a fresh process", header, rows))
     if "crossover" in cases:
         c = cases["crossover"]
@@ -91,7 +97,9 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
         for p in cases["programs"]["problems"].values():
             rows = [[name, _ms(t)] for name, t in p["times"].items()]
             rows += [[f"ratio {k}", f"{v:.2f}"] for k, v in p["ratios"].items()]
-            rows.append(["tracing jit(grad f) (ms)", f"{1e3 * p['tracing_seconds']:.3g}"])
+            rows.append(
+                ["tracing jit(grad f) (ms)", f"{1e3 * p['tracing_seconds']:.3g}"]
+            )
             rows += [[f"target {k}", "met" if ok else "NOT met"]
                      for k, ok in p.get("targets_met", {}).items()]  # fmt: skip
             out.append((f"Programs: {p['description']}", ["call", "ms / ratio"], rows))
@@ -154,8 +162,12 @@ def fig_gradients(case: dict[str, Any], show_target: bool = True) -> Any:
         axes[1].bar(xs, times, width, label=lib)
     if show_target:  # the project's own goal; the docs' neutral report leaves it out
         axes[0].axhline(case["target"], color="k", ls="--", lw=1)
-        axes[0].text(-0.45, case["target"] * 1.1, f"target {case['target']}", fontsize=8)
-    axes[0].set(ylabel="time(grad f) / time(f)", title="Cost of a gradient, relative to f")
+        axes[0].text(
+            -0.45, case["target"] * 1.1, f"target {case['target']}", fontsize=8
+        )
+    axes[0].set(
+        ylabel="time(grad f) / time(f)", title="Cost of a gradient, relative to f"
+    )
     axes[1].set(ylabel="time(grad f) (ms)", title="Time of a gradient")
     for ax in axes:
         ax.set_yscale("log")
@@ -169,10 +181,16 @@ def fig_scalar_graph(case: dict[str, Any]) -> Any:
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     libs = list(case["times"])
-    axes[0].bar(libs, [case["times"][lib]["median"] for lib in libs], color=["C0", "C1"])
-    axes[0].set(ylabel="seconds", title=f"Build + backward, {case['n_ops']:,} scalar ops")
+    axes[0].bar(
+        libs, [case["times"][lib]["median"] for lib in libs], color=["C0", "C1"]
+    )
+    axes[0].set(
+        ylabel="seconds", title=f"Build + backward, {case['n_ops']:,} scalar ops"
+    )
     labels = [f"{m['library']}\n{m['n_ops']:,} ops" for m in case["memory"]]
-    axes[1].bar(labels, [m["peak_rss_mb"] for m in case["memory"]], color="C2", label="peak")
+    axes[1].bar(
+        labels, [m["peak_rss_mb"] for m in case["memory"]], color="C2", label="peak"
+    )
     axes[1].bar(labels, [m["baseline_rss_mb"] for m in case["memory"]], color="C7",
                 label="before the graph")  # fmt: skip
     axes[1].set(ylabel="resident memory (MB)", title="Peak memory of one process")
@@ -194,8 +212,12 @@ def fig_crossover(case: dict[str, Any]) -> Any:
         np.log10(ratio), origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim
     )
     for (i, j), r in np.ndenumerate(ratio):
-        color = "white" if abs(np.log10(r)) > lim / 2 else "black"  # readable on dark cells
-        axes["ratio"].text(j, i, f"{r:.2g}", ha="center", va="center", fontsize=8, color=color)
+        color = (
+            "white" if abs(np.log10(r)) > lim / 2 else "black"
+        )  # readable on dark cells
+        axes["ratio"].text(
+            j, i, f"{r:.2g}", ha="center", va="center", fontsize=8, color=color
+        )
     ticks = range(len(sizes))
     axes["ratio"].set(xticks=ticks, xticklabels=sizes, yticks=ticks, yticklabels=sizes,
                       xlabel="n (inputs)", ylabel="m (outputs)",
@@ -209,7 +231,9 @@ def fig_crossover(case: dict[str, Any]) -> Any:
         times = [cell[n, m]["jacrev"]["median"] for m in sizes]
         axes["rev"].loglog(sizes, times, "o-", label=f"n={n}")
     axes["fwd"].set(xlabel="n (inputs)", ylabel="seconds", title="jacfwd: grows with n")
-    axes["rev"].set(xlabel="m (outputs)", ylabel="seconds", title="jacrev: grows with m")
+    axes["rev"].set(
+        xlabel="m (outputs)", ylabel="seconds", title="jacrev: grows with m"
+    )
     for name in ("fwd", "rev"):
         axes[name].legend(fontsize=7)
     return fig
@@ -223,9 +247,13 @@ def fig_numerical(case: dict[str, Any]) -> Any:
     rng = np.random.default_rng(0)
     for k, rows in enumerate(groups.values()):
         errors = np.maximum([r["relative_error"] for r in rows], ZERO_FLOOR)
-        axes[0].scatter(k + rng.uniform(-0.15, 0.15, len(errors)), errors, s=12, alpha=0.7)
+        axes[0].scatter(
+            k + rng.uniform(-0.15, 0.15, len(errors)), errors, s=12, alpha=0.7
+        )
         axes[1].bar(k, np.median([r["calls"] for r in rows]), color=f"C{k}")
-    labels = [m.replace("autodiff_ref.numerical ", "").replace(" (", "\n(") for m in groups]
+    labels = [
+        m.replace("autodiff_ref.numerical ", "").replace(" (", "\n(") for m in groups
+    ]
     axes[0].set(yscale="log", ylabel="relative error (exact 0 drawn at 1e-18)",
                 title="Error of f'(x) (functions and points)")  # fmt: skip
     axes[1].set(ylabel="calls of f per derivative", title="Cost of f'(x)")
@@ -243,7 +271,9 @@ def fig_taylor(case: dict[str, Any]) -> Any:
         "jet": f"jet (time ~ n^{case['jet_exponent']:.1f} from n = 10)",
     }
     for k, (method, label) in enumerate(labels.items()):
-        pts = [(r["order"], 1e3 * r[method]["median"]) for r in case["rows"] if method in r]
+        pts = [
+            (r["order"], 1e3 * r[method]["median"]) for r in case["rows"] if method in r
+        ]
         orders, ms = zip(*pts, strict=True)
         ax.loglog(orders, ms, "o-", color=f"C{k}", label=label)
     ax.set(xlabel="order n of the derivative", ylabel="time per derivative (ms)",

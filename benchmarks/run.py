@@ -56,12 +56,19 @@ def builds() -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items()
            if k not in (*peers.THREAD_VARIABLES, "VIRTUAL_ENV")}  # fmt: skip
     bin_dir = str(Path(sys.prefix) / "bin")
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != bin_dir)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p != bin_dir
+    )
     out = {}
     for session in ("docs", "tests"):
         start = time.perf_counter()
-        done = subprocess.run([*nox, "-s", session], cwd=ROOT, env=env, capture_output=True)
-        out[session] = {"seconds": time.perf_counter() - start, "exit_code": done.returncode}
+        done = subprocess.run(
+            [*nox, "-s", session], cwd=ROOT, env=env, capture_output=True
+        )
+        out[session] = {
+            "seconds": time.perf_counter() - start,
+            "exit_code": done.returncode,
+        }
     return out
 
 
@@ -86,7 +93,10 @@ def machine() -> dict[str, Any]:
         except PackageNotFoundError:
             versions[dist] = None
     commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return {
         "cpu": cpu,
@@ -100,13 +110,23 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", choices=list(CASES), help="default: all but builds")
-    parser.add_argument("--repeats", type=int, default=15, help="timed samples per measurement")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
-    parser.add_argument("--plots", type=Path, default=ROOT / "benchmarks" / "plots")
-    parser.add_argument("--with-builds", action="store_true", help="also time nox -s docs/tests")
     parser.add_argument(
-        "--plot-only", action="store_true", help="measure nothing: redraw the results file"
+        "--cases", nargs="+", choices=list(CASES), help="default: all but builds"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=15, help="timed samples per measurement"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "benchmarks" / "results.json"
+    )
+    parser.add_argument("--plots", type=Path, default=ROOT / "benchmarks" / "plots")
+    parser.add_argument(
+        "--with-builds", action="store_true", help="also time nox -s docs/tests"
+    )
+    parser.add_argument(
+        "--plot-only",
+        action="store_true",
+        help="measure nothing: redraw the results file",
     )
     args = parser.parse_args(argv)
     names = args.cases or [name for name in CASES if name != "builds"]

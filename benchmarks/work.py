@@ -25,14 +25,20 @@ from autodiff_ref.core import Primitive, shape_of
 from autodiff_ref.rules import RULES
 
 
-def _counted(prim: Primitive, impl: Callable[..., Any], tally: Counter) -> Callable[..., Any]:
+def _counted(
+    prim: Primitive, impl: Callable[..., Any], tally: Counter
+) -> Callable[..., Any]:
     def counted(*args: Any, **params: Any) -> Any:
         out = impl(*args, **params)
         tally["calls"] += 1
-        if isinstance(out, np.ndarray) and out.flags.owndata:  # views cost no arithmetic
+        if (
+            isinstance(out, np.ndarray) and out.flags.owndata
+        ):  # views cost no arithmetic
             tally["written"] += out.size
         if prim.name == "matmul":
-            tally["multiply_adds"] += int(np.prod(shape_of(out))) * shape_of(args[0])[-1]
+            tally["multiply_adds"] += (
+                int(np.prod(shape_of(out))) * shape_of(args[0])[-1]
+            )
         return out
 
     return counted

@@ -90,12 +90,16 @@ else:
     nitpick_ignore_regex = [
         (r"py:.*", r"(numpy|np)(\..*)?"),
         (r"py:.*", r"(typing|collections\.abc|numbers)\..*"),
-        (r"py:class", r"(int|float|complex|bool|str|bytes|object|tuple|list|dict|set|None)"),
+        (
+            r"py:class",
+            r"(int|float|complex|bool|str|bytes|object|tuple|list|dict|set|None)",
+        ),
     ]
 
 # Words NumPy-style docstrings use for kinds of values: prose, not classes.
 nitpick_ignore = [
-    ("py:class", word) for word in ("array_like", "array", "ndarray", "number", "callable")
+    ("py:class", word)
+    for word in ("array_like", "array", "ndarray", "number", "callable")
 ]
 if not USE_INTERSPHINX:  # offline: matplotlib's inventory is not at hand
     nitpick_ignore.append(("py:class", "matplotlib.axes.Axes"))
@@ -120,7 +124,9 @@ napoleon_numpy_docstring = True
 # not cross-reference targets: napoleon turns these words into plain text.
 napoleon_preprocess_types = True
 napoleon_type_aliases = {
-    "array_like": ":term:`array_like <numpy:array_like>`" if USE_INTERSPHINX else "array_like",
+    "array_like": ":term:`array_like <numpy:array_like>`"
+    if USE_INTERSPHINX
+    else "array_like",
 }
 
 # -- MyST / myst-nb ----------------------------------------------------------
@@ -155,7 +161,9 @@ for _shipped in MATHJAX_SHIPPED:
     if (_MATHJAX / _shipped).is_dir():
         shutil.copytree(_MATHJAX / _shipped, _mathjax_static / "mathjax" / _shipped)
     else:
-        (_mathjax_static / "mathjax" / _shipped).parent.mkdir(parents=True, exist_ok=True)
+        (_mathjax_static / "mathjax" / _shipped).parent.mkdir(
+            parents=True, exist_ok=True
+        )
         shutil.copy2(_MATHJAX / _shipped, _mathjax_static / "mathjax" / _shipped)
 html_static_path = [str(_mathjax_static), "_static"]
 mathjax_path = "mathjax/tex-chtml.js"
@@ -280,7 +288,9 @@ class _NoConfigDump(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not any(type(a).__name__ in ("MdParserConfig", "NbParserConfig") for a in args)
+        return not any(
+            type(a).__name__ in ("MdParserConfig", "NbParserConfig") for a in args
+        )
 
 
 for _logger in ("sphinx.myst_parser.sphinx_ext.main", "sphinx.myst_nb.sphinx_ext"):
@@ -308,7 +318,9 @@ def _name_toggles(html: str) -> str:
     return _TOGGLE.sub(named, html)
 
 
-def _wrap_toctree(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _wrap_toctree(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     generate = context.get("generate_toctree_html")
     if generate is None:
         return
@@ -331,7 +343,9 @@ _BODY_FIXES = (
 )
 
 
-def _fix_body(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _fix_body(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     body = context.get("body")
     if isinstance(body, str):
         for old, new in _BODY_FIXES:

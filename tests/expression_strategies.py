@@ -60,7 +60,10 @@ UNARY: list[tuple[str, Callable[..., Any]]] = [
     ("arccosh", lambda u, k: ad.arccosh(1 + _positive(u, k % 2))),
     ("log1p", lambda u, k: ad.log1p(_positive(u, k % 2))),
     ("expm1", lambda u, k: ad.expm1(u)),
-    ("log2 or log10", lambda u, k: (ad.log2, ad.log10)[k % 2](_positive(u, k // 2 % 2))),
+    (
+        "log2 or log10",
+        lambda u, k: (ad.log2, ad.log10)[k % 2](_positive(u, k // 2 % 2)),
+    ),
     ("exp2", lambda u, k: ad.exp2(u)),
 ]
 
@@ -96,7 +99,9 @@ def _trees(draw: st.DrawFn, depth: int, variables: tuple[Symbol, ...]) -> Expr:
 
 
 @functools.cache  # one strategy object per depth: Hypothesis analyses each new one
-def expressions(max_depth: int = 5, variables: tuple[Symbol, ...] = (X, Y)) -> st.SearchStrategy:
+def expressions(
+    max_depth: int = 5, variables: tuple[Symbol, ...] = (X, Y)
+) -> st.SearchStrategy:
     """Expressions over ``variables`` with at most ``max_depth`` nested operations."""
     return _trees(max_depth, variables)
 
@@ -139,7 +144,11 @@ def well_conditioned(
         with np.errstate(all="ignore"):
             values = _node_values(expr, env)
         for node, value in values.items():
-            parts = (value.primal, value.tangent) if isinstance(value, ad.Dual) else (value,)
+            parts = (
+                (value.primal, value.tangent)
+                if isinstance(value, ad.Dual)
+                else (value,)
+            )
             if not all(np.isfinite(p) and abs(float(p)) <= bound for p in parts):
                 return False
             if node.prim is None:

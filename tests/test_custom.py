@@ -71,7 +71,10 @@ def test_stop_gradient_at_every_order() -> None:
     np.testing.assert_array_equal(h, np.diag(2 * x))
     # the derivative of the stopped value is zero at every order
     for order in (1, 2, 3):
-        assert ad.derivative(lambda t: ad.stop_gradient(ad.sin(t)), 0.3, order=order) == 0.0
+        assert (
+            ad.derivative(lambda t: ad.stop_gradient(ad.sin(t)), 0.3, order=order)
+            == 0.0
+        )
 
 
 def test_stop_gradient_of_containers() -> None:
@@ -90,7 +93,9 @@ def test_stop_gradient_td_update_from_the_cookbook() -> None:
         target = r_t + ad.dot(theta, s_t)
         return -0.5 * (ad.stop_gradient(target) - v_tm1) ** 2
 
-    np.testing.assert_allclose(ad.grad(td_loss)(theta, s_tm1, r_t, s_t), [1.2, 2.4, -1.2])
+    np.testing.assert_allclose(
+        ad.grad(td_loss)(theta, s_tm1, r_t, s_t), [1.2, 2.4, -1.2]
+    )
 
 
 def test_stop_gradient_is_not_recorded_on_the_tape() -> None:
@@ -127,13 +132,15 @@ def test_grad_has_aux_returns_plain_aux() -> None:
 
 def test_value_and_grad_has_aux_follows_jax_structure() -> None:
     # JAX: value_and_grad(f, has_aux=True)(x) == ((value, aux), gradient)
-    (value, aux), g = ad.value_and_grad(_loss_with_aux, has_aux=True)(np.array([1.0, 2.0]))
+    (value, aux), g = ad.value_and_grad(_loss_with_aux, has_aux=True)(
+        np.array([1.0, 2.0])
+    )
     assert value == 5.0
     np.testing.assert_array_equal(g, [2.0, 4.0])
     _assert_plain(aux)
-    (value, aux), g = ad.value_and_grad(lambda x, y: (x * y, x + y), argnums=(0, 1), has_aux=True)(
-        3.0, 4.0
-    )
+    (value, aux), g = ad.value_and_grad(
+        lambda x, y: (x * y, x + y), argnums=(0, 1), has_aux=True
+    )(3.0, 4.0)
     assert (value, aux, g) == (12.0, 7.0, (4.0, 3.0))
 
 
@@ -205,8 +212,12 @@ def test_log1pexp_derivatives_at_every_order_and_mode(x: float) -> None:
     assert ad.derivative(log1pexp, x, order=2) == pytest.approx(second, rel=1e-14)
     assert ad.grad(ad.grad(log1pexp))(x) == pytest.approx(second, rel=1e-14)
     assert ad.jacfwd(ad.grad(log1pexp))(x) == pytest.approx(second, rel=1e-14)
-    assert ad.derivative(log1pexp, x, order=3) == pytest.approx(third, rel=1e-12, abs=1e-15)
-    assert ad.grad(ad.grad(ad.grad(log1pexp)))(x) == pytest.approx(third, rel=1e-12, abs=1e-15)
+    assert ad.derivative(log1pexp, x, order=3) == pytest.approx(
+        third, rel=1e-12, abs=1e-15
+    )
+    assert ad.grad(ad.grad(ad.grad(log1pexp)))(x) == pytest.approx(
+        third, rel=1e-12, abs=1e-15
+    )
     # an independent numerical reference for the first derivative
     reference = numerical.derivative(lambda t: np.log1p(np.exp(t)), x, method="complex")
     assert ad.grad(log1pexp)(x) == pytest.approx(reference, rel=1e-14)
@@ -414,7 +425,9 @@ def test_gradient_clipping_acceptance() -> None:
     np.testing.assert_array_equal(clip_sin(t), np.sin(t))
     g = ad.grad(lambda v: ad.sum(clip_sin(v)))(t)
     np.testing.assert_array_equal(g, np.clip(np.cos(t), -0.75, 0.75))
-    np.testing.assert_array_equal(ad.jacrev(clip_sin)(t), np.diag(np.clip(np.cos(t), -0.75, 0.75)))
+    np.testing.assert_array_equal(
+        ad.jacrev(clip_sin)(t), np.diag(np.clip(np.cos(t), -0.75, 0.75))
+    )
     _, vjp_fn = ad.vjp(clip_sin, t)  # the incoming cotangent 2 cos t is what is clipped
     clipped = np.clip(2.0 * np.cos(t), -0.75, 0.75)
     np.testing.assert_array_equal(vjp_fn(np.full(t.shape, 2.0))[0], clipped)
@@ -423,7 +436,9 @@ def test_gradient_clipping_acceptance() -> None:
 def test_gradient_clipping_with_a_traced_bound() -> None:
     # JAX's test suite, test_clip_gradient (issue 2784): hi = x + 0.1 is traced, and
     # jax.grad(clip_gradient)(0.1) == 0.2.
-    assert ad.grad(lambda x: clip_gradient(-0.1, x + 0.1, x))(0.1) == pytest.approx(0.2, abs=0)
+    assert ad.grad(lambda x: clip_gradient(-0.1, x + 0.1, x))(0.1) == pytest.approx(
+        0.2, abs=0
+    )
 
 
 @ad.custom_vjp
@@ -558,7 +573,9 @@ def test_checkpoint_gives_the_same_gradients_to_the_last_bit() -> None:
     plain_f, saved_f = _chain(_segment), _chain(saved)
     assert saved_f(X, W) == plain_f(X, W)
     for got, want in zip(
-        ad.grad(saved_f, argnums=(0, 1))(X, W), ad.grad(plain_f, argnums=(0, 1))(X, W), strict=True
+        ad.grad(saved_f, argnums=(0, 1))(X, W),
+        ad.grad(plain_f, argnums=(0, 1))(X, W),
+        strict=True,
     ):
         np.testing.assert_array_equal(got, want)
     # and they are the right gradients: complex-step reference

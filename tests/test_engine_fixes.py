@@ -110,11 +110,16 @@ def test_dict_outputs_are_differentiated() -> None:
     [
         (lambda x: None, "None"),
         (lambda x: "abc", r"str \('abc'\)"),
-        (lambda x: {"a": x, "note": "text"}, r"str \('text'\) inside its output a dict"),
+        (
+            lambda x: {"a": x, "note": "text"},
+            r"str \('text'\) inside its output a dict",
+        ),
         (lambda x: object(), "object"),
     ],
 )
-def test_outputs_that_are_not_data_raise_a_type_error_naming_them(f: Any, named: str) -> None:
+def test_outputs_that_are_not_data_raise_a_type_error_naming_them(
+    f: Any, named: str
+) -> None:
     with pytest.raises(TypeError, match=named):
         ad.grad(f)(1.0)
     with pytest.raises(TypeError, match=named):
@@ -128,7 +133,9 @@ def test_outputs_that_are_not_data_raise_a_type_error_naming_them(f: Any, named:
 
 def test_functions_independent_of_their_input_give_exact_zeros() -> None:
     np.testing.assert_array_equal(ad.grad(lambda x: 3.0)(np.ones(3)), np.zeros(3))
-    np.testing.assert_array_equal(ad.hessian(lambda x: 3.0)(np.ones(2)), np.zeros((2, 2)))
+    np.testing.assert_array_equal(
+        ad.hessian(lambda x: 3.0)(np.ones(2)), np.zeros((2, 2))
+    )
     assert ad.jvp(lambda x: None, (1.0,), (1.0,)) == (None, None)
 
 
@@ -229,7 +236,9 @@ def test_reshape_of_size_zero_raises_numpys_value_error() -> None:
     with pytest.raises(ValueError, match="cannot reshape array of size 0"):
         ad.reshape(np.zeros((0, 3)), (0, -1))
     with pytest.raises(ValueError, match="cannot reshape array of size 0"):
-        ad.jvp(lambda x: ad.reshape(x, (0, -1)), (np.zeros((0, 3)),), (np.zeros((0, 3)),))
+        ad.jvp(
+            lambda x: ad.reshape(x, (0, -1)), (np.zeros((0, 3)),), (np.zeros((0, 3)),)
+        )
     assert ad.reshape(np.zeros((0, 3)), (-1, 3)).shape == (0, 3)
 
 
@@ -254,7 +263,9 @@ def test_derivative_of_a_non_elementwise_function_names_grad_and_jacfwd() -> Non
             ad.derivative(f, np.array([1.0, 2.0, 3.0]))
     x = np.array([0.5, 1.0, 2.0])
     np.testing.assert_allclose(ad.derivative(ad.sin, x), np.cos(x), rtol=1e-15)
-    np.testing.assert_allclose(ad.derivative(ad.sin, x, order=2), -np.sin(x), rtol=1e-15)
+    np.testing.assert_allclose(
+        ad.derivative(ad.sin, x, order=2), -np.sin(x), rtol=1e-15
+    )
 
 
 def test_a_dual_made_from_a_traced_value_inside_a_transform_is_refused() -> None:
@@ -307,5 +318,7 @@ def test_reverse_mode_of_concatenate_is_linear_in_the_number_of_pieces(
 
 
 def test_rules_concatenate_without_offsets_says_how_to_call_it() -> None:
-    with pytest.raises(TypeError, match=r"offsets=concatenate_offsets.*autodiff_ref\.concatenate"):
+    with pytest.raises(
+        TypeError, match=r"offsets=concatenate_offsets.*autodiff_ref\.concatenate"
+    ):
         ad.grad(lambda x: ad.sum(rules.concatenate(x, x)))(np.ones(2))

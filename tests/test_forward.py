@@ -71,7 +71,11 @@ BINARY_WITH_CONSTANT = {
     "add": (operator.add, lambda c: (A + c, B), lambda c: (c + A, B)),
     "sub": (operator.sub, lambda c: (A - c, B), lambda c: (c - A, -B)),
     "mul": (operator.mul, lambda c: (A * c, B * c), lambda c: (c * A, c * B)),
-    "div": (operator.truediv, lambda c: (A / c, B / c), lambda c: (c / A, -c * B / A**2)),
+    "div": (
+        operator.truediv,
+        lambda c: (A / c, B / c),
+        lambda c: (c / A, -c * B / A**2),
+    ),
     "pow": (
         operator.pow,
         lambda c: (A**c, c * A ** (c - 1) * B),
@@ -101,7 +105,13 @@ def test_operators_with_constants_in_both_orders(name: str, const: Any) -> None:
 
 def test_reflected_operators_return_duals_not_object_arrays() -> None:
     x = Dual(2.0, 1.0)
-    for y in (2 * x, x * 2, np.float64(2) * x, np.array([1.0, 2.0]) * x, np.array(3.0) + x):
+    for y in (
+        2 * x,
+        x * 2,
+        np.float64(2) * x,
+        np.array([1.0, 2.0]) * x,
+        np.array(3.0) + x,
+    ):
         assert isinstance(y, Dual)
     _assert_dual(np.float64(2) * x, 4.0, 2.0)
     _assert_dual(np.array([1.0, 2.0]) * x, [2.0, 4.0], [1.0, 2.0])
@@ -184,7 +194,9 @@ def test_comparisons_look_at_the_primal() -> None:
     assert x < 3 and x <= 2.0 and x > 1 and x >= 2 and x == 2.0 and x != 3.0
     assert not (x < Dual(2.0, -5.0)) and x == Dual(2.0, -5.0)
     assert bool(Dual(1.0, 0.0)) and not bool(Dual(0.0, 1.0))
-    np.testing.assert_array_equal(Dual(np.array([1.0, 3.0]), np.zeros(2)) < 2.0, [True, False])
+    np.testing.assert_array_equal(
+        Dual(np.array([1.0, 3.0]), np.zeros(2)) < 2.0, [True, False]
+    )
 
 
 def newton_sqrt(a: Any) -> Any:
@@ -197,8 +209,12 @@ def newton_sqrt(a: Any) -> Any:
 
 def test_newton_iteration_is_differentiated_correctly() -> None:
     for a in (0.3, 2.0, 50.0):
-        assert ad.derivative(newton_sqrt, a) == pytest.approx(0.5 / math.sqrt(a), rel=1e-13)
-        _assert_dual(newton_sqrt(Dual(a, 1.0)), math.sqrt(a), 0.5 / math.sqrt(a), rtol=1e-13)
+        assert ad.derivative(newton_sqrt, a) == pytest.approx(
+            0.5 / math.sqrt(a), rel=1e-13
+        )
+        _assert_dual(
+            newton_sqrt(Dual(a, 1.0)), math.sqrt(a), 0.5 / math.sqrt(a), rtol=1e-13
+        )
 
 
 def test_root_of_a_cubic_by_newton_gives_the_implicit_derivative() -> None:
@@ -281,7 +297,9 @@ def test_matrix_arithmetic_agrees_with_dual_arithmetic() -> None:
             (np.linalg.inv(my), 1.0 / y),
         ]:
             np.testing.assert_allclose(matrix, dual.to_matrix(), rtol=1e-13, atol=1e-15)
-            back = Dual.from_matrix(np.triu(matrix) + np.diag([0.0, matrix[0, 0] - matrix[1, 1]]))
+            back = Dual.from_matrix(
+                np.triu(matrix) + np.diag([0.0, matrix[0, 0] - matrix[1, 1]])
+            )
             np.testing.assert_allclose([back.primal, back.tangent], [dual.primal, dual.tangent],
                                        rtol=1e-13, atol=1e-15)  # fmt: skip
 
@@ -291,7 +309,9 @@ def test_jordan_block() -> None:
     j = jordan_block(-0.5, 4)
     np.testing.assert_array_equal(j, -0.5 * np.eye(4) + np.eye(4, k=1))
     n = j - (-0.5) * np.eye(4)
-    assert np.any(np.linalg.matrix_power(n, 3)) and not np.any(np.linalg.matrix_power(n, 4))
+    assert np.any(np.linalg.matrix_power(n, 3)) and not np.any(
+        np.linalg.matrix_power(n, 4)
+    )
     with pytest.raises(ValueError, match="at least 1"):
         jordan_block(1.0, 0)
 
@@ -312,7 +332,9 @@ def test_polynomial_of_a_jordan_block_gives_its_derivatives(x: float) -> None:
         72.0,
         0.0,
     ]
-    np.testing.assert_allclose(derivatives_from_matrix(pm), expected, rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(
+        derivatives_from_matrix(pm), expected, rtol=1e-13, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("x", [-1.3, 0.0, 0.7, 2.5])
@@ -336,8 +358,12 @@ def test_matrix_exponential_of_a_jordan_block(x: float) -> None:
     # exp(i J) = cos(J) + i sin(J) for the real matrix J.
     e = scipy.linalg.expm(1j * jordan_block(x, n))
     s, c = np.sin(x), np.cos(x)
-    np.testing.assert_allclose(derivatives_from_matrix(e.imag), [s, c, -s, -c, s], atol=1e-14)
-    np.testing.assert_allclose(derivatives_from_matrix(e.real), [c, -s, -c, s, c], atol=1e-14)
+    np.testing.assert_allclose(
+        derivatives_from_matrix(e.imag), [s, c, -s, -c, s], atol=1e-14
+    )
+    np.testing.assert_allclose(
+        derivatives_from_matrix(e.real), [c, -s, -c, s, c], atol=1e-14
+    )
     # ... and agree with forward mode's nested derivatives.
     for k in range(n):
         assert ad.derivative(ad.sin, x, order=k) == pytest.approx(
@@ -355,9 +381,13 @@ def test_perturbation_confusion_classic() -> None:
 def test_nested_derivatives_with_closures_over_the_outer_variable(x: float) -> None:
     d = ad.derivative
     # d/dx [x * d/dy (x y)] = d/dx x**2 = 2x
-    assert d(lambda x: x * d(lambda y: x * y, 3.0), x) == pytest.approx(2 * x, rel=1e-15)
+    assert d(lambda x: x * d(lambda y: x * y, 3.0), x) == pytest.approx(
+        2 * x, rel=1e-15
+    )
     # d/dx [d/dy (x y)**2 at y = 1] = d/dx 2 x**2 = 4x
-    assert d(lambda x: d(lambda y: (x * y) ** 2, 1.0), x) == pytest.approx(4 * x, rel=1e-15)
+    assert d(lambda x: d(lambda y: (x * y) ** 2, 1.0), x) == pytest.approx(
+        4 * x, rel=1e-15
+    )
     # d/dx [d/dy sin(x y) at y = 2] = d/dx [x cos 2x] = cos 2x - 2x sin 2x
     got = d(lambda x: d(lambda y: ad.sin(x * y), 2.0), x)
     assert got == pytest.approx(np.cos(2 * x) - 2 * x * np.sin(2 * x), rel=1e-14)
@@ -428,7 +458,9 @@ def test_x_exp_minus_x_closed_form(order: int) -> None:
     ("f", "expr"), [c[1:] for c in COMPOSITES], ids=[c[0] for c in COMPOSITES]
 )
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
-def test_higher_order_derivatives_of_composites(f: Callable, expr: Any, order: int) -> None:
+def test_higher_order_derivatives_of_composites(
+    f: Callable, expr: Any, order: int
+) -> None:
     xs = np.array([0.4, 1.1, 2.3])
     expected = sp.lambdify(_X, sp.diff(expr, _X, order), "numpy")(xs)
     np.testing.assert_allclose(ad.derivative(f, xs, order=order), expected, rtol=1e-12)
@@ -480,15 +512,29 @@ JAC_CASES = [
     ("scalar->scalar", lambda x: ad.sin(x) * x, 0.7),
     ("scalar->vector", lambda x: ad.stack([x, x**2, ad.exp(x)]), 0.3),
     ("vector->scalar", lambda x: ad.sum(ad.sin(x) * x), np.array([0.1, 0.5, -1.0])),
-    ("vector->vector", lambda x: ad.cos(x[::-1]) * x[0], np.array([0.2, 1.5, -0.4, 2.0])),
-    ("vector->matrix", lambda x: ad.reshape(x, (2, 2)) ** 2, np.array([1.0, 2.0, 3.0, 4.0])),
-    ("matrix->matrix", lambda x: ad.matmul(x, x.T), np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2]])),
+    (
+        "vector->vector",
+        lambda x: ad.cos(x[::-1]) * x[0],
+        np.array([0.2, 1.5, -0.4, 2.0]),
+    ),
+    (
+        "vector->matrix",
+        lambda x: ad.reshape(x, (2, 2)) ** 2,
+        np.array([1.0, 2.0, 3.0, 4.0]),
+    ),
+    (
+        "matrix->matrix",
+        lambda x: ad.matmul(x, x.T),
+        np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2]]),
+    ),
     ("matrix->scalar", lambda x: ad.sum(ad.exp(x)), np.arange(6.0).reshape(2, 3) / 6),
     ("matrix->vector", lambda x: ad.sum(x * x, axis=1), np.arange(6.0).reshape(3, 2)),
 ]
 
 
-@pytest.mark.parametrize(("f", "x"), [c[1:] for c in JAC_CASES], ids=[c[0] for c in JAC_CASES])
+@pytest.mark.parametrize(
+    ("f", "x"), [c[1:] for c in JAC_CASES], ids=[c[0] for c in JAC_CASES]
+)
 def test_jacfwd_shape_and_values(f: Callable, x: Any) -> None:
     jac = ad.jacfwd(f)(x)
     out = f(x)
@@ -527,12 +573,15 @@ def test_jacfwd_of_a_tuple_output() -> None:
      (1.0, None, "tangent"), (np.array(["a"]), np.array([1.0]), "primal")],
 )  # fmt: skip
 def test_dual_rejects_non_numeric_parts(primal: Any, tangent: Any, which: str) -> None:
-    with pytest.raises(TypeError, match=f"the {which} of a Dual must be a number.*numpy.asarray"):
+    with pytest.raises(
+        TypeError, match=f"the {which} of a Dual must be a number.*numpy.asarray"
+    ):
         Dual(primal, tangent)
 
 
 @pytest.mark.parametrize(
-    ("primal", "tangent"), [(True, 1.0), (1.0, False), (np.array([1.0]), np.array([True]))]
+    ("primal", "tangent"),
+    [(True, 1.0), (1.0, False), (np.array([1.0]), np.array([True]))],
 )
 def test_dual_rejects_booleans(primal: Any, tangent: Any) -> None:
     with pytest.raises(TypeError, match=r"boolean.*float"):
@@ -542,7 +591,9 @@ def test_dual_rejects_booleans(primal: Any, tangent: Any) -> None:
 def test_dual_rejects_a_tangent_of_another_shape() -> None:
     with pytest.raises(ValueError, match=r"tangent shape \(\) differs .*ones_like"):
         Dual(np.ones(3), 1.0)
-    with pytest.raises(ValueError, match=r"tangent shape \(2,\) differs from primal shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"tangent shape \(2,\) differs from primal shape \(3,\)"
+    ):
         Dual(np.ones(3), np.ones(2))
 
 
@@ -553,15 +604,21 @@ def test_jvp_rejects_bad_primals_and_tangents() -> None:
         ad.jvp(ad.sin, 1.0, (1.0,))
     with pytest.raises(TypeError, match="tangents must be a tuple"):
         ad.jvp(ad.sin, (1.0,), np.ones(1))
-    with pytest.raises(ValueError, match="2 primals but 1 tangents; give one tangent each"):
+    with pytest.raises(
+        ValueError, match="2 primals but 1 tangents; give one tangent each"
+    ):
         ad.jvp(lambda x, y: x * y, (1.0, 2.0), (1.0,))
-    with pytest.raises(ValueError, match=r"tangent 0 has shape \(2,\) .* must have their primal"):
+    with pytest.raises(
+        ValueError, match=r"tangent 0 has shape \(2,\) .* must have their primal"
+    ):
         ad.jvp(ad.sin, (np.ones(3),), (np.ones(2),))
 
 
 def test_converting_a_dual_to_a_python_number_is_refused() -> None:
     x = Dual(0.5, 1.0)
-    with pytest.raises(TypeError, match=r"drop its derivative.*autodiff_ref\.sin, not math\.sin"):
+    with pytest.raises(
+        TypeError, match=r"drop its derivative.*autodiff_ref\.sin, not math\.sin"
+    ):
         float(x)
     with pytest.raises(TypeError, match=r"drop its derivative.*autodiff_ref"):
         math.sin(x)  # type: ignore[arg-type]
@@ -589,8 +646,12 @@ def test_transforms_reject_boolean_inputs(x: Any) -> None:
 def test_transforms_reject_strings_and_other_non_numbers(x: Any) -> None:
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):
         ad.derivative(ad.sin, x)
-    if x is None:  # in jvp, None is an empty pytree, which 1.0 does not match (as in JAX)
-        with pytest.raises(ValueError, match=r"structure PyTreeDef\(None\).*PyTreeDef\(\*\)"):
+    if (
+        x is None
+    ):  # in jvp, None is an empty pytree, which 1.0 does not match (as in JAX)
+        with pytest.raises(
+            ValueError, match=r"structure PyTreeDef\(None\).*PyTreeDef\(\*\)"
+        ):
             ad.jvp(ad.sin, (x,), (1.0,))
         return
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):

@@ -68,7 +68,9 @@ def test_gallery_order_lists_every_script_once() -> None:
 def test_gallery_scripts_run_standalone() -> None:
     built = os.environ.get("AUTODIFF_REF_GALLERY_BUILT")
     if built:
-        pytest.skip(f"the strict docs build of these sources ran every script ({built})")
+        pytest.skip(
+            f"the strict docs build of these sources ran every script ({built})"
+        )
     # The package is installed in the nox session; PYTHONPATH also lets a bare
     # `pytest` from a clone find it.
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)

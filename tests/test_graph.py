@@ -29,7 +29,9 @@ def baydin(x1, x2):
 
 
 def fan_out(x):
-    return x * x - 2.0 * x + ad.sin(x) * x  # x feeds four operations, one two columns on
+    return (
+        x * x - 2.0 * x + ad.sin(x) * x
+    )  # x feeds four operations, one two columns on
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +112,9 @@ def test_dot_options():
     assert "adj=" not in dot and nodes["v_{-2}"] == r"x\nv=1"
     assert '"v_0" -> "v_2" [label="3"];' in dot  # ∂((x + y) z)/∂z = x + y
     assert '"v_1" -> "v_2" [label="4"];' in dot
-    with_tangents = to_dot(xyz, 1.0, 2.0, 4.0, show_tangents=True, tangents=(0.0, 0.0, 1.0))
+    with_tangents = to_dot(
+        xyz, 1.0, 2.0, 4.0, show_tangents=True, tangents=(0.0, 0.0, 1.0)
+    )
     assert _parse_dot(with_tangents)[0]["v_2"] == r"×\nv=12\ntan=3\nadj=1"
 
 
@@ -123,7 +127,11 @@ def test_dot_escapes_quotes_and_backslashes():
 
 # -- drawing -----------------------------------------------------------------------------
 def _node_boxes(ax):
-    return {p.get_gid()[5:]: p for p in ax.patches if (p.get_gid() or "").startswith("node:")}
+    return {
+        p.get_gid()[5:]: p
+        for p in ax.patches
+        if (p.get_gid() or "").startswith("node:")
+    }
 
 
 def _arrows(ax):
@@ -148,14 +156,20 @@ def _distance_to_border(point, box):
     a, b = outline[:-1], outline[1:]
     ab = b - a
     t = np.clip(
-        np.sum((point - a) * ab, axis=1) / np.maximum(np.sum(ab * ab, axis=1), 1e-300), 0, 1
+        np.sum((point - a) * ab, axis=1) / np.maximum(np.sum(ab * ab, axis=1), 1e-300),
+        0,
+        1,
     )
     return float(np.min(np.hypot(*(a + t[:, None] * ab - point).T)))
 
 
 @pytest.mark.parametrize(
     ("f", "point", "n_nodes", "n_edges"),
-    [(xyz, (1.0, 2.0, 3.0), 5, 4), (baydin, (2.0, 5.0), 7, 8), (fan_out, (3.0,), 7, 10)],
+    [
+        (xyz, (1.0, 2.0, 3.0), 5, 4),
+        (baydin, (2.0, 5.0), 7, 8),
+        (fan_out, (3.0,), 7, 10),
+    ],
 )
 def test_drawing_is_clean(f, point, n_nodes, n_edges):
     ax = draw_graph(f, *point, show_derivatives=True, show_tangents=True)
@@ -175,10 +189,15 @@ def test_drawing_is_clean(f, point, n_nodes, n_edges):
     # so that its stroked outline, not its centre line, reaches the end).
     for gid, arrow in arrows:
         tail, head = gid.split("->")
-        points = _densify(np.concatenate(arrow.get_path().to_polygons(closed_only=False)))
+        points = _densify(
+            np.concatenate(arrow.get_path().to_polygons(closed_only=False))
+        )
         for name, box in boxes.items():
             if name != tail:
-                assert not any(_inside(p, box, margin=0.02) for p in points), (gid, name)
+                assert not any(_inside(p, box, margin=0.02) for p in points), (
+                    gid,
+                    name,
+                )
         assert min(_distance_to_border(p, boxes[head]) for p in points) < 0.06, gid
 
 
@@ -215,7 +234,12 @@ def test_draw_graph_without_matplotlib_names_the_plot_extra(
 ) -> None:
     # None in sys.modules makes `import matplotlib...` raise ImportError, as on a
     # machine without it.
-    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.patches", "matplotlib.path"):
+    for name in (
+        "matplotlib",
+        "matplotlib.pyplot",
+        "matplotlib.patches",
+        "matplotlib.path",
+    ):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r"autodiff_ref\[plot\]"):
         draw_graph(lambda x: x * x, 2.0)

@@ -57,7 +57,9 @@ def test_simplify_keeps_values_and_is_idempotent(expr, x0, y0):
     assert simplify(simple) is simple
     point = {"x": x0, "y": y0}
     assume(well_conditioned(expr, point))
-    np.testing.assert_allclose(evaluate(simple, **point), evaluate(expr, **point), rtol=1e-12)
+    np.testing.assert_allclose(
+        evaluate(simple, **point), evaluate(expr, **point), rtol=1e-12
+    )
     d = diff(expr, X, simplify=True)
     np.testing.assert_allclose(
         evaluate(d, **point), evaluate(diff(expr, X), **point), rtol=1e-12, atol=1e-12
@@ -68,7 +70,9 @@ def test_simplify_keeps_values_and_is_idempotent(expr, x0, y0):
 def vector_functions(draw, n_inputs=3, n_outputs=3):
     """F: R^n -> R^m whose k-th output is a random tree applied to two of the inputs."""
     trees = [draw(expressions(max_depth=4)) for _ in range(n_outputs)]
-    wiring = [draw(st.tuples(*[st.integers(0, n_inputs - 1)] * 2)) for _ in range(n_outputs)]
+    wiring = [
+        draw(st.tuples(*[st.integers(0, n_inputs - 1)] * 2)) for _ in range(n_outputs)
+    ]
     point = np.array([draw(coordinates) for _ in range(n_inputs)])
     return trees, wiring, point
 
@@ -82,7 +86,9 @@ def test_jacfwd_equals_jacrev_equals_symbolic(case):
     functions = [lambdify(tree, X, Y) for tree in trees]
 
     def F(v):
-        return ad.stack([f(v[i], v[j]) for f, (i, j) in zip(functions, wiring, strict=True)])
+        return ad.stack(
+            [f(v[i], v[j]) for f, (i, j) in zip(functions, wiring, strict=True)]
+        )
 
     # The chain rule for the wiring, by hand, from symbolic and complex-step partials.
     symbolic = np.zeros((len(trees), len(v)))
@@ -108,7 +114,9 @@ def central_difference_jacobian(g, v, h=1e-4):
         e[i] = 1.0
 
         def central(step, e=e):
-            return (np.asarray(g(v + step * e)) - np.asarray(g(v - step * e))) / (2 * step)
+            return (np.asarray(g(v + step * e)) - np.asarray(g(v - step * e))) / (
+                2 * step
+            )
 
         columns.append((4 * central(h / 2) - central(h)) / 3)
     return np.stack(columns, axis=-1)
@@ -124,7 +132,9 @@ def test_hessian(expr, x0, y0):
     first = [diff(expr, X), diff(expr, Y)]
     # Bounded second and third derivatives keep the finite differences accurate.
     assume(all(well_conditioned(d, point, bound=1e2) for d in first))
-    second = np.array([[evaluate(diff(d, var), **point) for var in (X, Y)] for d in first])
+    second = np.array(
+        [[evaluate(diff(d, var), **point) for var in (X, Y)] for d in first]
+    )
     f = lambdify(expr, X, Y)
 
     def scalar(v):
@@ -134,7 +144,9 @@ def test_hessian(expr, x0, y0):
     hessian = ad.hessian(scalar)(v)
     assert hessian.shape == (2, 2)
     np.testing.assert_allclose(hessian, hessian.T, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(hessian, ad.jacrev(ad.grad(scalar))(v), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        hessian, ad.jacrev(ad.grad(scalar))(v), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(hessian, second, rtol=1e-12, atol=1e-12)
     with np.errstate(all="ignore"):  # the shifted points may leave a guarded region
         differences = central_difference_jacobian(ad.grad(scalar), v)

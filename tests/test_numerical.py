@@ -73,7 +73,9 @@ def test_derivative_matches_closed_form(name: str, x: float, method: Method) -> 
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(("name", "x"), CASES)
-def test_error_estimate_covers_actual_error(name: str, x: float, method: Method) -> None:
+def test_error_estimate_covers_actual_error(
+    name: str, x: float, method: Method
+) -> None:
     f, df, _ = FUNCTIONS[name]
     scale = max(abs(df(x)), abs(f(x)))
     value, error = derivative(f, x, method=method, return_error=True)
@@ -133,12 +135,16 @@ def _loglog_slope(method: Method, steps: np.ndarray) -> float:
 
 def test_forward_difference_is_first_order() -> None:
     # Truncation (e h / 2 ~ 1e-4 at h = 1e-4) dominates round-off (eps e / h ~ 6e-12).
-    assert _loglog_slope("forward", np.logspace(-1, -4, 13)) == pytest.approx(1, abs=0.15)
+    assert _loglog_slope("forward", np.logspace(-1, -4, 13)) == pytest.approx(
+        1, abs=0.15
+    )
 
 
 def test_central_difference_is_second_order() -> None:
     # Truncation (e h**2 / 6 ~ 5e-7 at h = 1e-3) dominates round-off (~3e-13).
-    assert _loglog_slope("central", np.logspace(-1, -3, 9)) == pytest.approx(2, abs=0.15)
+    assert _loglog_slope("central", np.logspace(-1, -3, 9)) == pytest.approx(
+        2, abs=0.15
+    )
 
 
 def test_roundoff_dominates_for_tiny_steps() -> None:
@@ -198,7 +204,9 @@ def test_jacobian_of_linear_map_is_the_matrix(method: Method) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-def test_jacobian_of_elementwise_sin_is_diagonal(shape: tuple[int, ...], method: Method) -> None:
+def test_jacobian_of_elementwise_sin_is_diagonal(
+    shape: tuple[int, ...], method: Method
+) -> None:
     x = _point(shape)
     jac = jacobian(np.sin, x, method=method)
     assert jac.shape == shape + shape
@@ -217,9 +225,13 @@ def test_jacobian_shapes_for_scalar_input_and_scalar_output() -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-def test_directional_is_gradient_dot_direction(shape: tuple[int, ...], method: Method) -> None:
+def test_directional_is_gradient_dot_direction(
+    shape: tuple[int, ...], method: Method
+) -> None:
     x = _point(shape)
-    v = np.cos(3 * np.arange(x.size) + 1.0).reshape(shape)  # any fixed, non-unit direction
+    v = np.cos(3 * np.arange(x.size) + 1.0).reshape(
+        shape
+    )  # any fixed, non-unit direction
     f = lambda y: np.sum(np.sin(y) * y)  # noqa: E731
     exact = float(np.sum((np.cos(x) * x + np.sin(x)) * v))
     value = directional(f, x, v, method=method)
@@ -364,7 +376,9 @@ def test_nan_propagates(method: Method) -> None:
     # NumPy users would: the point is that the NaN comes through.
     with np.errstate(invalid="ignore"):
         assert math.isnan(derivative(np.exp, float("nan"), method=method))
-        if method != "complex":  # complex sqrt(-1 + ih) is defined: no NaN (see docstring)
+        if (
+            method != "complex"
+        ):  # complex sqrt(-1 + ih) is defined: no NaN (see docstring)
             assert math.isnan(derivative(np.sqrt, -1.0, method=method))
     grad = gradient(lambda y: y[0] * y[1], [float("nan"), 2.0], method=method)
     assert math.isnan(grad[0]) and math.isnan(grad[1])  # nan * anything is nan
@@ -384,7 +398,9 @@ def _moderate_floats(limit: float) -> st.SearchStrategy[float]:
     coefficients=st.lists(_moderate_floats(10), min_size=1, max_size=9),
     x=_moderate_floats(3),
 )
-def test_complex_step_is_exact_on_polynomials(coefficients: list[float], x: float) -> None:
+def test_complex_step_is_exact_on_polynomials(
+    coefficients: list[float], x: float
+) -> None:
     value = derivative(lambda t: np.polyval(coefficients, t), x, method="complex")
     # The reference is computed exactly in rational arithmetic.
     degree = len(coefficients) - 1

@@ -30,7 +30,9 @@ def central_jacobian(f: Callable, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     for idx in np.ndindex(*x.shape):
         step = np.zeros_like(x)
         step[idx] = h
-        jac[(Ellipsis, *idx)] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h)
+        jac[(Ellipsis, *idx)] = (np.asarray(f(x + step)) - np.asarray(f(x - step))) / (
+            2 * h
+        )
     return jac
 
 
@@ -147,12 +149,18 @@ PROGRAMS: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
     "np.floor": (lambda x: np.floor(x) * x, M34),
     "np.ceil": (lambda x: np.ceil(x) * x, M34),
     "trig": (lambda x: np.cosh(x) + np.sinh(x) * np.arctan(x) + np.arcsinh(x), M34),
-    "inverse trig": (lambda x: np.arcsin(x / 5) + np.arccos(x / 6) + np.arctanh(x / 7), M34),
+    "inverse trig": (
+        lambda x: np.arcsin(x / 5) + np.arccos(x / 6) + np.arctanh(x / 7),
+        M34,
+    ),
     "np.arccosh": (lambda x: np.arccosh(x**2 + 1.5), M34),
     "np.sinc": (lambda x: np.sinc(x) + np.sinc(x / 3), M34),
     "logs": (lambda x: np.log1p(x**2) + np.log2(x**2) + np.log10(x**2), M34),
     "exps": (lambda x: np.expm1(x) + np.exp2(x), M34),
-    "binary": (lambda x: np.hypot(x, 2.0) + np.logaddexp(x, x[0]) + np.arctan2(x, 1.5), M34),
+    "binary": (
+        lambda x: np.hypot(x, 2.0) + np.logaddexp(x, x[0]) + np.arctan2(x, 1.5),
+        M34,
+    ),
     # linear algebra
     "np.linalg.norm": (lambda x: np.linalg.norm(x), M34),
     "norm-1": (lambda x: np.linalg.norm(x, 1), V5),
@@ -203,7 +211,9 @@ def test_numpy_program_matches_numpy_and_central_differences(name: str) -> None:
     fwd, rev = ad.jacfwd(f)(x), ad.jacrev(f)(x)
     np.testing.assert_allclose(fwd, reference, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(tangent, fwd.reshape(*expected.shape, -1).sum(-1), atol=1e-12)
+    np.testing.assert_allclose(
+        tangent, fwd.reshape(*expected.shape, -1).sum(-1), atol=1e-12
+    )
 
 
 # -- the autodiff_ref spelling means the NumPy function of the same name ----------
@@ -226,8 +236,12 @@ SAME_NAME = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "args", "kwargs"), SAME_NAME, ids=[c[0] for c in SAME_NAME])
-def test_autodiff_ref_function_equals_numpy_function(name: str, args: tuple, kwargs: dict):
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"), SAME_NAME, ids=[c[0] for c in SAME_NAME]
+)
+def test_autodiff_ref_function_equals_numpy_function(
+    name: str, args: tuple, kwargs: dict
+):
     ours = getattr(ad, name)(*args, **kwargs)
     theirs = getattr(np, name)(*args, **kwargs)
     assert np.shape(ours) == np.shape(theirs)
@@ -249,17 +263,26 @@ def test_linalg_functions_equal_numpy() -> None:
     for ours, theirs in zip(ad.linalg.svd(SQ), np.linalg.svd(SQ), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=1e-15)
     for ord_ in (None, 1, 2, np.inf, -np.inf, 0, 3):
-        assert ad.linalg.norm(V5, ord_) == pytest.approx(np.linalg.norm(V5, ord_), rel=1e-15)
+        assert ad.linalg.norm(V5, ord_) == pytest.approx(
+            np.linalg.norm(V5, ord_), rel=1e-15
+        )
     for ord_ in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
-        assert ad.linalg.norm(M34, ord_) == pytest.approx(np.linalg.norm(M34, ord_), rel=1e-14)
+        assert ad.linalg.norm(M34, ord_) == pytest.approx(
+            np.linalg.norm(M34, ord_), rel=1e-14
+        )
 
 
 # -- ties, zeros and the conventions ------------------------------------------------------
 def test_max_ties_share_the_derivative_like_maximum() -> None:
     x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
     expected = np.array([[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
-    for g in (ad.grad(lambda v: np.sum(np.max(v, axis=1)))(x), ad.jacfwd(lambda v: v.max(1))(x)):
-        np.testing.assert_allclose(np.reshape(g, (-1, 2, 3)).sum(0), expected, rtol=1e-15)
+    for g in (
+        ad.grad(lambda v: np.sum(np.max(v, axis=1)))(x),
+        ad.jacfwd(lambda v: v.max(1))(x),
+    ):
+        np.testing.assert_allclose(
+            np.reshape(g, (-1, 2, 3)).sum(0), expected, rtol=1e-15
+        )
     # as maximum does for two arguments:
     assert ad.grad(lambda v: np.max(v))(np.array([1.0, 1.0])).tolist() == [0.5, 0.5]
 
@@ -270,7 +293,9 @@ def test_prod_is_exact_where_elements_are_zero() -> None:
     y = np.array([2.0, 0.0, 5.0])
     np.testing.assert_array_equal(ad.grad(np.prod)(y), [0.0, 10.0, 0.0])
     # second derivatives: d²/dx1 dx2 prod = x0 (nothing divided by zero)
-    np.testing.assert_array_equal(ad.hessian(np.prod)(y)[1], [5.0, 0.0, 2.0])  # x2, 0, x0
+    np.testing.assert_array_equal(
+        ad.hessian(np.prod)(y)[1], [5.0, 0.0, 2.0]
+    )  # x2, 0, x0
 
 
 def test_floor_ceil_and_mod_derivative_conventions() -> None:
@@ -291,9 +316,18 @@ def test_sinc_derivatives_match_sympy_at_and_near_zero(x0: float) -> None:
     expr = sp.sin(sp.pi * t) / (sp.pi * t)
     for order in range(7):
         d = sp.diff(expr, t, order)
-        exact = float(sp.limit(d, t, 0) if x0 == 0 else d.subs(t, sp.Float(x0, 40)).evalf(30))
-        for ours in (ad.derivative(ad.sinc, x0, order=order), _nested_grad(ad.sinc, order)(x0)):
-            assert ours == pytest.approx(exact, rel=1e-12, abs=1e-12), (order, ours, exact)
+        exact = float(
+            sp.limit(d, t, 0) if x0 == 0 else d.subs(t, sp.Float(x0, 40)).evalf(30)
+        )
+        for ours in (
+            ad.derivative(ad.sinc, x0, order=order),
+            _nested_grad(ad.sinc, order)(x0),
+        ):
+            assert ours == pytest.approx(exact, rel=1e-12, abs=1e-12), (
+                order,
+                ours,
+                exact,
+            )
 
 
 def _nested_grad(f: Callable, order: int) -> Callable:
@@ -349,7 +383,9 @@ def test_gradient_of_log_det_is_the_inverse_transpose() -> None:
         ad.grad(lambda a: np.linalg.slogdet(a)[1])(SQ), np.linalg.inv(SQ).T, rtol=1e-13
     )
     # For a symmetric positive definite matrix, through Cholesky: log det = 2 sum log diag L.
-    g = ad.grad(lambda a: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky((a + a.T) / 2)))))
+    g = ad.grad(
+        lambda a: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky((a + a.T) / 2))))
+    )
     np.testing.assert_allclose(g(SPD), np.linalg.inv(SPD), rtol=1e-12)
 
 
@@ -369,7 +405,9 @@ def test_least_squares_gradient_and_minimum() -> None:
     np.testing.assert_allclose(ad.grad(loss)(x_star), 0.0, atol=1e-12)
     # and the solution's derivative in b is the pseudo-inverse
     np.testing.assert_allclose(
-        ad.jacrev(lambda v: ad.linalg.solve(a.T @ a, a.T @ v))(b), np.linalg.pinv(a), rtol=1e-11
+        ad.jacrev(lambda v: ad.linalg.solve(a.T @ a, a.T @ v))(b),
+        np.linalg.pinv(a),
+        rtol=1e-11,
     )
 
 
@@ -432,7 +470,10 @@ def test_unsupported_numpy_functions_are_named_in_full() -> None:
 @pytest.mark.parametrize(
     ("method", "match"),
     [
-        ("cumprod", r"no method \.cumprod\(\) of numpy\.ndarray.*primal_value\(x\)\.cumprod"),
+        (
+            "cumprod",
+            r"no method \.cumprod\(\) of numpy\.ndarray.*primal_value\(x\)\.cumprod",
+        ),
         ("tolist", r"no method \.tolist\(\) of numpy\.ndarray"),
         ("item", r"no method \.item\(\) of numpy\.ndarray"),
         ("byteswap", r"no method \.byteswap\(\) of numpy\.ndarray"),
@@ -465,7 +506,10 @@ def test_the_methods_users_reach_for_exist() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda x: np.r_[x, x], r"numpy\.r_ / numpy\.c_ .*tried to convert a \w+ to a NumPy"),
+        (
+            lambda x: np.r_[x, x],
+            r"numpy\.r_ / numpy\.c_ .*tried to convert a \w+ to a NumPy",
+        ),
         (lambda x: np.c_[x, x], r"numpy\.r_ / numpy\.c_ .*autodiff_ref\.concatenate"),
         (
             lambda x: np.mean([x[0], x[1]]),
@@ -497,7 +541,10 @@ ARRAY_STEPS: list[tuple[str, Callable[[Any], Any]]] = [
     ("max", lambda a: a * np.max(a, axis=0, keepdims=True)),
     ("min", lambda a: a - a.min(axis=-1, keepdims=True)),
     ("prod", lambda a: a + np.prod(np.tanh(a), axis=-1, keepdims=True)),
-    ("mean/var", lambda a: (a - a.mean(axis=0)) / (1 + np.var(a, axis=0))),  # std: kink at 0
+    (
+        "mean/var",
+        lambda a: (a - a.mean(axis=0)) / (1 + np.var(a, axis=0)),
+    ),  # std: kink at 0
     ("einsum", lambda a: np.einsum("ij,ij->i", a, a)[:, None] * a / 10),
     ("norm", lambda a: a / np.linalg.norm(np.stack([a, a * 0 + 1]), axis=0)),  # never 0
     ("repeat", lambda a: np.repeat(a, 2, axis=0)[1::2]),
@@ -542,7 +589,10 @@ SECOND_ORDER: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
     "det": (np.linalg.det, SQ),
     "slogdet": (lambda x: np.linalg.slogdet(x)[1], SQ),
     "cholesky": (lambda x: np.linalg.cholesky((x + x.T) / 2), SPD[:2, :2] + np.eye(2)),
-    "eigh": (lambda x: np.linalg.eigh((x + x.T) / 2)[1], SPD[:2, :2] + np.diag([0, 3.0])),
+    "eigh": (
+        lambda x: np.linalg.eigh((x + x.T) / 2)[1],
+        SPD[:2, :2] + np.diag([0, 3.0]),
+    ),
     "svd": (lambda x: np.linalg.svd(x, full_matrices=False)[0] ** 2, M34[:3, :2]),
     "qr": (lambda x: np.linalg.qr(x)[1], M34[:3, :2]),
     "norm": (lambda x: np.linalg.norm(x, "nuc"), M34[:2, :3]),
@@ -569,20 +619,28 @@ def test_second_derivatives_agree_in_every_nesting(name: str) -> None:
 def test_real_of_a_complex_value_is_refused_not_passed_through() -> None:
     # real is not holomorphic: a complex tangent has no multiplier, so no silent answer.
     assert ad.real(3 + 4j) == 3.0
-    with pytest.raises(TypeError, match=r"real\(z\) of a complex z has no complex derivative"):
+    with pytest.raises(
+        TypeError, match=r"real\(z\) of a complex z has no complex derivative"
+    ):
         ad.jvp(ad.real, (1 + 2j,), (1j,))
 
 
 def test_higher_derivatives_along_a_line_match_closed_forms() -> None:
     # derivative(order=k) of t -> F(A + t B): polynomials and the Neumann series.
     x, b = np.array([1.0, 2.0, 3.0]), RNG.normal(size=(3, 3))
-    assert ad.derivative(lambda t: ad.prod(x * t), 1.0, order=3) == pytest.approx(6 * np.prod(x))
+    assert ad.derivative(lambda t: ad.prod(x * t), 1.0, order=3) == pytest.approx(
+        6 * np.prod(x)
+    )
     quadratic = ad.derivative(lambda t: ad.einsum("i,i->", x * t, x * t), 1.0, order=2)
     assert quadratic == pytest.approx(2 * x @ x)
     third = ad.derivative(lambda t: ad.linalg.det(SQ + t * b), 0.0, order=3)
     assert third == pytest.approx(6 * np.linalg.det(b), rel=1e-10)
     second = ad.derivative(lambda t: ad.linalg.inv(SQ + t * b), 0.0, order=2)
     inv = np.linalg.inv(SQ)
-    np.testing.assert_allclose(second, 2 * inv @ b @ inv @ b @ inv, rtol=1e-11, atol=1e-13)
-    top = ad.derivative(lambda t: ad.max(x * t + t**2), 1.0, order=2)  # the last element's
+    np.testing.assert_allclose(
+        second, 2 * inv @ b @ inv @ b @ inv, rtol=1e-11, atol=1e-13
+    )
+    top = ad.derivative(
+        lambda t: ad.max(x * t + t**2), 1.0, order=2
+    )  # the last element's
     assert top == 2.0

@@ -89,7 +89,9 @@ def test_binary_ufunc_on_duals_and_in_reverse_mode(name: str) -> None:
         out = ufunc(a, b)
         assert isinstance(out, Dual)
         np.testing.assert_allclose(out.primal, ufunc(X, Y), rtol=1e-15)
-        np.testing.assert_allclose(out.tangent, (dx if x_dual else dy)(X, Y) * T, rtol=1e-14)
+        np.testing.assert_allclose(
+            out.tangent, (dx if x_dual else dy)(X, Y) * T, rtol=1e-14
+        )
     gx, gy = ad.grad(lambda x, y: np.sum(ufunc(x, y)), argnums=(0, 1))(X, Y)
     np.testing.assert_allclose(gx, dx(X, Y), rtol=1e-14)
     np.testing.assert_allclose(gy, dy(X, Y), rtol=1e-14)
@@ -135,12 +137,16 @@ def test_sum_and_mean() -> None:
             np.testing.assert_allclose(out.primal, np_fn(m, **kwargs), rtol=1e-15)
             np.testing.assert_allclose(out.tangent, np_fn(tm, **kwargs), rtol=1e-15)
     # Reverse mode: d/dx mean(x**2) = 2x / n; d/dx sum(x, axis=0)[j] picks column j.
-    np.testing.assert_allclose(ad.grad(lambda x: np.mean(x**2))(m), 2 * m / 6, rtol=1e-15)
+    np.testing.assert_allclose(
+        ad.grad(lambda x: np.mean(x**2))(m), 2 * m / 6, rtol=1e-15
+    )
     expected = np.zeros((3, 2, 3))
     for j in range(3):
         expected[j, :, j] = 1.0
     np.testing.assert_array_equal(ad.jacrev(lambda x: np.sum(x, axis=0))(m), expected)
-    np.testing.assert_array_equal(ad.jacrev(lambda x: np.mean(x, axis=0))(m), expected / 2)
+    np.testing.assert_array_equal(
+        ad.jacrev(lambda x: np.mean(x, axis=0))(m), expected / 2
+    )
 
 
 def test_dot() -> None:
@@ -202,7 +208,9 @@ def test_comparison_ufuncs_act_on_primals() -> None:
 
 def test_composite_numpy_code_matches_complex_step() -> None:
     def f(x: Any) -> Any:
-        return np.stack([np.sum(np.exp(x) * np.sin(x)), np.mean(np.tanh(x) / x), np.dot(x, x)])
+        return np.stack(
+            [np.sum(np.exp(x) * np.sin(x)), np.mean(np.tanh(x) / x), np.dot(x, x)]
+        )
 
     expected = complex_step_jacobian(f, X)
     np.testing.assert_allclose(ad.jacfwd(f)(X), expected, rtol=1e-13)
@@ -218,13 +226,24 @@ def test_composite_numpy_code_matches_complex_step() -> None:
             r"numpy\.cbrt has no derivative rule.*autodiff_ref's functions",
         ),
         (lambda x: np.cumprod(x), r"numpy\.cumprod has no derivative rule.*RULES"),
-        (lambda x: np.sin(x, out=np.zeros(3)), r"numpy\.sin cannot take out=.*drop the keyword"),
+        (
+            lambda x: np.sin(x, out=np.zeros(3)),
+            r"numpy\.sin cannot take out=.*drop the keyword",
+        ),
         (lambda x: np.add(x, 1.0, where=X > 1), r"numpy\.add cannot take where="),
         (lambda x: np.add.reduce(x), r"numpy\.add\.reduce has no derivative rule"),
         (lambda x: np.array([x[0], x[1]]), r"autodiff_ref\.stack"),
         (lambda x: np.asarray(x), r"dropping its derivative.*autodiff_ref\.stack"),
     ],
-    ids=["cbrt", "cumprod", "sin-out", "add-where", "add.reduce", "np.array", "np.asarray"],
+    ids=[
+        "cbrt",
+        "cumprod",
+        "sin-out",
+        "add-where",
+        "add.reduce",
+        "np.array",
+        "np.asarray",
+    ],
 )
 def test_numpy_functions_without_a_rule_are_refused(call: Callable, match: str) -> None:
     with pytest.raises(TypeError, match=match):
@@ -235,7 +254,9 @@ def test_numpy_functions_without_a_rule_are_refused(call: Callable, match: str) 
 
 def test_np_array_of_scalar_duals_points_to_stack() -> None:
     d = Dual(1.0, 1.0)
-    with pytest.raises(TypeError, match=r"build arrays of traced values with autodiff_ref\.stack"):
+    with pytest.raises(
+        TypeError, match=r"build arrays of traced values with autodiff_ref\.stack"
+    ):
         np.array([d, d])
     # ... and the suggested replacement works.
     out = ad.stack([d, 2.0 * d])

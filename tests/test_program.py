@@ -33,14 +33,22 @@ MATH_RTOL = 1e-12
 
 def same_bits(got, want):
     """Equal values, nan where nan, as the tests mean "to the last bit"."""
-    got_leaves, want_leaves = ad.transforms._flatten(got)[0], ad.transforms._flatten(want)[0]
+    got_leaves, want_leaves = (
+        ad.transforms._flatten(got)[0],
+        ad.transforms._flatten(want)[0],
+    )
     assert len(got_leaves) == len(want_leaves)
     for g, w in zip(got_leaves, want_leaves, strict=True):
-        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(w, dtype=float))
+        np.testing.assert_array_equal(
+            np.asarray(g, dtype=float), np.asarray(w, dtype=float)
+        )
 
 
 def close(got, want, rtol=MATH_RTOL):
-    got_leaves, want_leaves = ad.transforms._flatten(got)[0], ad.transforms._flatten(want)[0]
+    got_leaves, want_leaves = (
+        ad.transforms._flatten(got)[0],
+        ad.transforms._flatten(want)[0],
+    )
     for g, w in zip(got_leaves, want_leaves, strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
 
@@ -61,7 +69,10 @@ def mlp(params, X, Y):
     W1, b1, W2, b2 = params
     logits = ad.tanh(X @ W1 + b1) @ W2 + b2
     shifted = logits - ad.primal_value(logits).max(axis=1, keepdims=True)
-    return ad.sum(ad.log(ad.sum(ad.exp(shifted), axis=1)) - ad.sum(Y * shifted, axis=1)) / 8
+    return (
+        ad.sum(ad.log(ad.sum(ad.exp(shifted), axis=1)) - ad.sum(Y * shifted, axis=1))
+        / 8
+    )
 
 
 def mlp_data():
@@ -193,7 +204,13 @@ def test_listing_and_source_of_baydin():
 def test_gradient_program_is_the_reverse_sweep():
     program = ad.simplify(ad.make_program(ad.grad(baydin, argnums=(0, 1)))(2.0, 5.0))
     # d/dx1 = 1/x1 + x2 and d/dx2 = x1 - cos(x2): the forward lines are dead code.
-    assert [eq.prim.name for eq in program.equations] == ["cos", "mul", "add", "div", "add"]
+    assert [eq.prim.name for eq in program.equations] == [
+        "cos",
+        "mul",
+        "add",
+        "div",
+        "add",
+    ]
     assert program(2.0, 5.0) == (0.5 + 5.0, 2.0 - np.cos(5.0))
 
 
@@ -205,7 +222,9 @@ def test_simplify_deletes_the_lines_of_a_zero_tangent():
     assert "cos" in {eq.prim.name for eq in program.equations}
     exact = ad.simplify(program)
     finite = ad.simplify(program, assume_finite=True)
-    assert "cos" in {eq.prim.name for eq in exact.equations}  # cos(x2) * 0 is nan at inf
+    assert "cos" in {
+        eq.prim.name for eq in exact.equations
+    }  # cos(x2) * 0 is nan at inf
     assert [eq.prim.name for eq in finite.equations] == ["div", "add"]
     assert finite(2.0, 5.0) == program(2.0, 5.0) == 5.5
     with np.errstate(invalid="ignore"):
@@ -232,13 +251,20 @@ def test_constant_folding_of_a_substituted_program():
 def test_array_programs_equal_the_interpreter():
     x = np.random.default_rng(0).uniform(-2, 2, 7)
     x_before = x.copy()
-    for g in (rosenbrock, ad.grad(rosenbrock), ad.hessian(rosenbrock), lambda x: x**1.0 * 2):
+    for g in (
+        rosenbrock,
+        ad.grad(rosenbrock),
+        ad.hessian(rosenbrock),
+        lambda x: x**1.0 * 2,
+    ):
         program = ad.make_program(g)(x)
         same_bits(program(x), g(x))
         same_bits(run_source(program, x), g(x))
         same_bits(run_source(ad.simplify(program), x), g(x))
         same_bits(ad.jit(g)(x), g(x))
-    np.testing.assert_array_equal(x, x_before)  # generated code reuses only its own arrays
+    np.testing.assert_array_equal(
+        x, x_before
+    )  # generated code reuses only its own arrays
     params, Xs, Ys = mlp_data()
     gradient = ad.grad(mlp)
     same_bits(ad.jit(gradient)(params, Xs, Ys), gradient(params, Xs, Ys))
@@ -291,7 +317,9 @@ def test_control_flow_on_a_traced_value_says_what_to_do():
     with pytest.raises(ConcretizationError) as info:
         ad.jit(relu)(1.0)
     message = str(info.value)
-    assert "test_program.py" in message and "if x > 0:" in message and "in relu" in message
+    assert (
+        "test_program.py" in message and "if x > 0:" in message and "in relu" in message
+    )
     assert "autodiff_ref.where" in message and "static_argnums" in message
     assert "do not jit" in message
     assert ad.jit(lambda x: ad.where(x > 0, x, 0.0))(-1.0) == 0.0
@@ -306,7 +334,9 @@ def test_control_flow_on_a_traced_value_says_what_to_do():
         assert np.result_type(x, 1) == np.float64
         return x * 2.0
 
-    np.testing.assert_array_equal(ad.jit(uses_shapes)(np.ones((2, 3))), np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(
+        ad.jit(uses_shapes)(np.ones((2, 3))), np.full((2, 3), 2.0)
+    )
 
 
 def test_math_errors_fall_back_to_numpy_values():
@@ -365,10 +395,18 @@ def test_simplify_rewrites_are_exact():
 def test_power_of_two_products_fold_exactly():
     # c * (2 * x) -> (2 c) * x: the same single rounding, overflow and subnormals included
     x = np.array([1.0, 1e308, -1e308, 5e-324, 3e-310, np.nan, -0.0, 0.1])
-    for c, folds in ((3.0, True), (-7.5, True), (1e300, True), (0.1, False), (1e-300, False)):
+    for c, folds in (
+        (3.0, True),
+        (-7.5, True),
+        (1e300, True),
+        (0.1, False),
+        (1e-300, False),
+    ):
         program = ad.make_program(lambda v, c=c: c * (2.0 * v))(x)
         simple = ad.simplify(program)
-        assert len(simple) == (1 if folds else 2)  # |c| < 1: 2 x may overflow, c 2 x not
+        assert len(simple) == (
+            1 if folds else 2
+        )  # |c| < 1: 2 x may overflow, c 2 x not
         with np.errstate(all="ignore"):
             same_bits(simple(x), program(x))
             assert np.array_equal(np.signbit(simple(x)), np.signbit(program(x)))

@@ -39,7 +39,9 @@ def test_citation_cff_has_the_required_keys() -> None:
 
 
 def test_changelog_has_the_released_version_and_an_unreleased_section() -> None:
-    headings = re.findall(r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    headings = re.findall(
+        r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M
+    )
     assert headings[0] == "Unreleased"
     assert any(h.startswith(f"{autodiff_ref.__version__} ") for h in headings)
 
@@ -64,7 +66,9 @@ def test_readme_python_example_runs(tmp_path: Path) -> None:
 
 
 def test_pre_commit_runs_the_locked_ruff() -> None:
-    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(
+        (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    )
     (ruff,) = [r for r in config["repos"] if r["repo"].endswith("/ruff-pre-commit")]
     lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
     locked = {p["version"] for p in lock["package"] if p["name"] == "ruff"}

@@ -123,7 +123,9 @@ def test_broadcast_column_with_row() -> None:
     ct = np.arange(6.0).reshape(2, 3)
     da, db = ad.vjp(lambda a, b: a * b + a, a, b)[1](ct)
     assert da.shape == (2, 1) and db.shape == (1, 3)
-    np.testing.assert_allclose(da, (ct * (b + 1)).sum(axis=1, keepdims=True), rtol=1e-15)
+    np.testing.assert_allclose(
+        da, (ct * (b + 1)).sum(axis=1, keepdims=True), rtol=1e-15
+    )
     np.testing.assert_allclose(db, (ct * a).sum(axis=0, keepdims=True), rtol=1e-15)
 
 
@@ -177,14 +179,20 @@ def test_getitem_closed_forms() -> None:
 
     np.testing.assert_array_equal(pull(lambda v: v[0], 3.0), [3, 0, 0, 0, 0])
     np.testing.assert_array_equal(pull(lambda v: v[1:], [1, 2, 3, 4]), [0, 1, 2, 3, 4])
-    np.testing.assert_array_equal(pull(lambda v: v[::-1], [1, 2, 3, 4, 5]), [5, 4, 3, 2, 1])
+    np.testing.assert_array_equal(
+        pull(lambda v: v[::-1], [1, 2, 3, 4, 5]), [5, 4, 3, 2, 1]
+    )
     np.testing.assert_array_equal(pull(lambda v: v[-1], 2.0), [0, 0, 0, 0, 2])
     # Repeated indices accumulate: x[0] is used twice.
-    np.testing.assert_array_equal(pull(lambda v: v[[0, 0, 1]], [1, 10, 100]), [11, 100, 0, 0, 0])
+    np.testing.assert_array_equal(
+        pull(lambda v: v[[0, 0, 1]], [1, 10, 100]), [11, 100, 0, 0, 0]
+    )
     mask = x > 2.5
     np.testing.assert_array_equal(pull(lambda v: v[mask], [1, 2, 3]), [0, 0, 1, 2, 3])
     # Indexing a traced value with a mask computed from it: comparisons act on the primal.
-    np.testing.assert_array_equal(pull(lambda v: v[v > 2.5], [1, 2, 3]), [0, 0, 1, 2, 3])
+    np.testing.assert_array_equal(
+        pull(lambda v: v[v > 2.5], [1, 2, 3]), [0, 0, 1, 2, 3]
+    )
 
 
 @pytest.mark.parametrize("index", [None, (), Ellipsis, (None, None)], ids=repr)
@@ -250,9 +258,13 @@ def test_sum_and_mean_axes(axis: Any, keepdims: bool) -> None:
         ct = rng().normal(size=np.shape(want_out))
         (got,) = vjp_fn(ct)
         # The pullback of a sum copies the cotangent along the summed axes; a mean divides.
-        spread = np.broadcast_to(ct if keepdims else np.expand_dims(ct, _axes(axis, 3)), x.shape)
+        spread = np.broadcast_to(
+            ct if keepdims else np.expand_dims(ct, _axes(axis, 3)), x.shape
+        )
         count = x.size / np.size(want_out)
-        np.testing.assert_allclose(got, spread / (count if name == "mean" else 1.0), rtol=1e-14)
+        np.testing.assert_allclose(
+            got, spread / (count if name == "mean" else 1.0), rtol=1e-14
+        )
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -320,7 +332,9 @@ def test_matmul_shapes_against_complex_step(
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3])
 def test_stack_axes(axis: int) -> None:
     a, b, c = randn(2, 3), randn(2, 3) + 1, randn(2, 3) - 1
-    assert_vjp_matches_complex_step(lambda a, b, c: ad.stack([a, b * c, c], axis=axis), a, b, c)
+    assert_vjp_matches_complex_step(
+        lambda a, b, c: ad.stack([a, b * c, c], axis=axis), a, b, c
+    )
     ct = np.arange(18.0).reshape(np.stack([a, b, c], axis=axis).shape)
     da, db, dc = ad.vjp(lambda a, b, c: ad.stack([a, b, c], axis=axis), a, b, c)[1](ct)
     for k, got in enumerate((da, db, dc)):
@@ -332,21 +346,29 @@ def test_concatenate_axes(axis: int) -> None:
     a, b = randn(2, 3), rng().normal(size=(2, 3)) * 2
     b = b if axis in (1, -1) else b[:1]  # unequal sizes along the joined axis
     a = a if axis in (0, -2) else a[:, :2]
-    assert_vjp_matches_complex_step(lambda a, b: ad.concatenate([a, b * b], axis=axis), a, b)
+    assert_vjp_matches_complex_step(
+        lambda a, b: ad.concatenate([a, b * b], axis=axis), a, b
+    )
     out = np.concatenate([a, b], axis=axis)
     ct = np.arange(out.size, dtype=float).reshape(out.shape)
     da, db = ad.vjp(lambda a, b: ad.concatenate([a, b], axis=axis), a, b)[1](ct)
     split = a.shape[axis]
     np.testing.assert_array_equal(da, np.take(ct, range(split), axis=axis))
-    np.testing.assert_array_equal(db, np.take(ct, range(split, out.shape[axis]), axis=axis))
+    np.testing.assert_array_equal(
+        db, np.take(ct, range(split, out.shape[axis]), axis=axis)
+    )
 
 
 def test_stack_of_traced_scalars_and_constants() -> None:
-    g = ad.grad(lambda t: ad.sum(ad.stack([t, 1.0, t * t]) * np.array([1.0, 5.0, 2.0])))(3.0)
+    g = ad.grad(
+        lambda t: ad.sum(ad.stack([t, 1.0, t * t]) * np.array([1.0, 5.0, 2.0]))
+    )(3.0)
     assert g == 1.0 + 2.0 * 2 * 3.0
 
 
-@pytest.mark.parametrize("shape", [(6, 4), (-1,), (4, -1), (2, -1, 3), (24,), (1, 24)], ids=str)
+@pytest.mark.parametrize(
+    "shape", [(6, 4), (-1,), (4, -1), (2, -1, 3), (24,), (1, 24)], ids=str
+)
 def test_reshape_including_minus_one(shape: tuple[int, ...]) -> None:
     x = randn(2, 3, 4)
     want_shape = np.reshape(x, shape).shape
@@ -361,7 +383,9 @@ def test_reshape_including_minus_one(shape: tuple[int, ...]) -> None:
         np.testing.assert_array_equal(vjp_fn(ct)[0], ct.reshape(2, 3, 4))
 
 
-@pytest.mark.parametrize("axes", [None, (1, 2, 0), (2, 0, 1), (0, 2, 1), (-1, 0, 1), (-2, -1, 0)])
+@pytest.mark.parametrize(
+    "axes", [None, (1, 2, 0), (2, 0, 1), (0, 2, 1), (-1, 0, 1), (-2, -1, 0)]
+)
 def test_transpose_axes(axes: Any) -> None:
     x = randn(2, 3, 4)
     out, vjp_fn = ad.vjp(lambda v: ad.transpose(v, axes), x)
@@ -410,7 +434,9 @@ def test_newton_iteration_in_a_while_loop() -> None:
     # sqrt(a) by Newton's method to convergence; d sqrt(a)/da = 1 / (2 sqrt(a)).
     def newton_sqrt(a: Any) -> Any:
         x = a
-        while abs(ad.primal_value(x) ** 2 - ad.primal_value(a)) > 1e-15 * ad.primal_value(a):
+        while abs(
+            ad.primal_value(x) ** 2 - ad.primal_value(a)
+        ) > 1e-15 * ad.primal_value(a):
             x = 0.5 * (x + a / x)
         return x
 
@@ -453,7 +479,9 @@ def test_value_used_a_thousand_times() -> None:
 
     x = 0.3
     k = np.arange(1, 1001)
-    assert ad.grad(f)(x) == pytest.approx(np.sum(k * np.cos(k * x)), rel=1e-12, abs=1e-10)
+    assert ad.grad(f)(x) == pytest.approx(
+        np.sum(k * np.cos(k * x)), rel=1e-12, abs=1e-10
+    )
     # The same node fed straight into a thousand products.
     g = ad.grad(lambda v: ad.sum(ad.stack([v * float(c) for c in k])))(np.array(2.0))
     assert g == pytest.approx(k.sum(), rel=1e-15)
@@ -567,7 +595,9 @@ def _capturing(refs: list[weakref.ref], depth: int = 3) -> Callable[[Any], Any]:
         y = x
         for _ in range(depth):
             y = ad.sin(y) * x
-        if isinstance(y, Node):  # the reverse-mode graph, whatever transforms are outside
+        if isinstance(
+            y, Node
+        ):  # the reverse-mode graph, whatever transforms are outside
             refs.append(weakref.ref(y))
             refs.append(weakref.ref(x))
         return y
@@ -640,14 +670,19 @@ def test_vjp_fn_called_many_times_gives_jacobian_rows() -> None:
     np.testing.assert_allclose(rows, jac, rtol=1e-15)
     # Linear in the cotangent, and repeat calls do not accumulate state.
     c1, c2 = np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 0.0])
-    np.testing.assert_allclose(vjp_fn(c1 + 2 * c2)[0], jac.T @ (c1 + 2 * c2), rtol=1e-14)
+    np.testing.assert_allclose(
+        vjp_fn(c1 + 2 * c2)[0], jac.T @ (c1 + 2 * c2), rtol=1e-14
+    )
     np.testing.assert_allclose(vjp_fn(c1)[0], jac.T @ c1, rtol=1e-14)
 
 
 @pytest.mark.parametrize(
-    ("out_shape", "bad"), [((3,), (4,)), ((3,), ()), ((2, 3), (3, 2)), ((), (1,)), ((3,), (1, 3))]
+    ("out_shape", "bad"),
+    [((3,), (4,)), ((3,), ()), ((2, 3), (3, 2)), ((), (1,)), ((3,), (1, 3))],
 )
-def test_cotangent_of_the_wrong_shape(out_shape: tuple[int, ...], bad: tuple[int, ...]) -> None:
+def test_cotangent_of_the_wrong_shape(
+    out_shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     x = np.ones(out_shape)[()]
     _, vjp_fn = ad.vjp(lambda v: v * 2.0, x)
     pattern = rf"{_re(bad)}.*{_re(out_shape)}"
@@ -661,7 +696,9 @@ def _re(shape: tuple[int, ...]) -> str:
 
 def test_cotangent_of_the_wrong_structure() -> None:
     _, vjp_fn = ad.vjp(lambda v: (v * 2.0, ad.sum(v)), np.ones(3))
-    with pytest.raises(ValueError, match=r"structure PyTreeDef\(\(\*, \*\)\).*PyTreeDef\(\*\)"):
+    with pytest.raises(
+        ValueError, match=r"structure PyTreeDef\(\(\*, \*\)\).*PyTreeDef\(\*\)"
+    ):
         vjp_fn(np.ones(3))
     with pytest.raises(ValueError, match="structure"):
         vjp_fn((np.ones(3), 1.0, 1.0))
@@ -718,4 +755,6 @@ def test_the_suggested_rewrite_works() -> None:
         y = ad.where(np.arange(3) == 0, 1.0, x)
         return ad.sum(y * y)
 
-    np.testing.assert_array_equal(ad.grad(f)(np.array([5.0, 2.0, 3.0])), [0.0, 4.0, 6.0])
+    np.testing.assert_array_equal(
+        ad.grad(f)(np.array([5.0, 2.0, 3.0])), [0.0, 4.0, 6.0]
+    )

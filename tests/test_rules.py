@@ -123,7 +123,12 @@ def where_cases() -> list[Case]:
         cond = rng.random(sc) < 0.5 if sc else bool(rng.random() < 0.5)
         return [cond, _uniform(rng, -2, 2, sx), _uniform(rng, -2, 2, sy)]
 
-    shapes = [((4,), (4,), (4,)), ((2, 3), (3,), ()), ((), (), ()), ((2, 3), (2, 1), (3,))]
+    shapes = [
+        ((4,), (4,), (4,)),
+        ((2, 3), (3,), ()),
+        ((), (), ()),
+        ((2, 3), (2, 1), (3,)),
+    ]
     return [
         Case(f"{sc}|{sx}|{sy}", lambda rng, s=(sc, sx, sy): draw(rng, *s), (1, 2), {})
         for sc, sx, sy in shapes
@@ -149,7 +154,9 @@ def pow_cases() -> list[Case]:
 
 def one_input(in_shape: tuple[int, ...], /, **params: Any) -> Case:
     name = ",".join(f"{k}={v!r}" for k, v in params.items()) or "default"
-    return Case(f"{in_shape}:{name}", lambda rng: [_uniform(rng, -2, 2, in_shape)], (0,), params)
+    return Case(
+        f"{in_shape}:{name}", lambda rng: [_uniform(rng, -2, 2, in_shape)], (0,), params
+    )
 
 
 def getitem_cases() -> list[Case]:
@@ -209,7 +216,10 @@ def matmul_cases() -> list[Case]:
     return [
         Case(
             f"{sa}@{sb}",
-            lambda rng, sa=sa, sb=sb: [_uniform(rng, -2, 2, sa), _uniform(rng, -2, 2, sb)],
+            lambda rng, sa=sa, sb=sb: [
+                _uniform(rng, -2, 2, sa),
+                _uniform(rng, -2, 2, sb),
+            ],
             (0, 1),
             {},
         )
@@ -328,7 +338,9 @@ def away_from_integers(rng: Gen, shape: tuple[int, ...]) -> Any:
 
 
 def mod_cases() -> list[Case]:
-    def draw(rng: Gen, sx: tuple[int, ...], sy: tuple[int, ...], sign: float) -> list[Any]:
+    def draw(
+        rng: Gen, sx: tuple[int, ...], sy: tuple[int, ...], sign: float
+    ) -> list[Any]:
         y = sign * _uniform(rng, 0.5, 2.0, sy)
         # x / y at least 0.1 from an integer: away from the jumps.
         q = away_from_integers(rng, np.broadcast_shapes(sx, sy))
@@ -356,7 +368,9 @@ def selection_cases() -> list[Case]:
 
 
 def prod_cases() -> list[Case]:
-    def with_zeros(rng: Gen) -> list[Any]:  # one and two zeros in a row: no division by x
+    def with_zeros(
+        rng: Gen,
+    ) -> list[Any]:  # one and two zeros in a row: no division by x
         x = rng.uniform(-2, 2, (3, 4))
         x[0, 1] = 0.0
         x[1, 0] = x[1, 2] = 0.0
@@ -395,7 +409,9 @@ def symmetrize(xs: list[Any]) -> list[Any]:
     return [(xs[0] + ad.swapaxes(xs[0], -1, -2)) / 2, *xs[1:]]
 
 
-def matrices(draw: Callable[[Gen, tuple[int, ...]], Any], *shapes: tuple[int, ...], **kw: Any):
+def matrices(
+    draw: Callable[[Gen, tuple[int, ...]], Any], *shapes: tuple[int, ...], **kw: Any
+):
     return [
         Case(f"{shape}", lambda rng, shape=shape: [draw(rng, shape)], (0,), {}, **kw)
         for shape in shapes
@@ -419,16 +435,22 @@ CASES.update(
         "exp2": unary(-2, 2),
         "hypot": no_complex_step(binary(0.3, 2, -2, -0.3)),
         "logaddexp": no_complex_step(binary(-2, 2, -2, 2)),
-        "arctan2": no_complex_step(binary(-2, 2, 0.3, 2) + binary(0.3, 2, -2, -0.3)[:3]),
+        "arctan2": no_complex_step(
+            binary(-2, 2, 0.3, 2) + binary(0.3, 2, -2, -0.3)[:3]
+        ),
         "floor": no_complex_step(
             [
-                Case(f"shape{s}", lambda rng, s=s: [away_from_integers(rng, s)], (0,), {})
+                Case(
+                    f"shape{s}", lambda rng, s=s: [away_from_integers(rng, s)], (0,), {}
+                )
                 for s in [(), (4,), (2, 3)]
             ]
         ),
         "ceil": no_complex_step(
             [
-                Case(f"shape{s}", lambda rng, s=s: [away_from_integers(rng, s)], (0,), {})
+                Case(
+                    f"shape{s}", lambda rng, s=s: [away_from_integers(rng, s)], (0,), {}
+                )
                 for s in [(), (4,), (2, 3)]
             ]
         ),
@@ -469,7 +491,10 @@ CASES.update(
         "solve": [
             Case(
                 f"{sa},{sb}",
-                lambda rng, sa=sa, sb=sb: [well_conditioned(rng, sa), rng.normal(size=sb)],
+                lambda rng, sa=sa, sb=sb: [
+                    well_conditioned(rng, sa),
+                    rng.normal(size=sb),
+                ],
                 (0, 1),
                 {},
             )
@@ -477,7 +502,9 @@ CASES.update(
         ],
         "det": matrices(well_conditioned, (1, 1), (3, 3), (2, 3, 3)),
         "slogdet": matrices(well_conditioned, (3, 3), (2, 3, 3), complex_step=False),
-        "cholesky": matrices(spd, (3, 3), (2, 3, 3), complex_step=False, wrap=symmetrize),
+        "cholesky": matrices(
+            spd, (3, 3), (2, 3, 3), complex_step=False, wrap=symmetrize
+        ),
         "eigh": matrices(spd, (3, 3), (2, 4, 4), complex_step=False, wrap=symmetrize),
         "svd": matrices(
             lambda rng, s: rng.normal(size=s),
@@ -488,7 +515,11 @@ CASES.update(
             complex_step=False,
         ),
         "qr": matrices(
-            lambda rng, s: rng.normal(size=s), (3, 3), (4, 2), (2, 3, 2), complex_step=False
+            lambda rng, s: rng.normal(size=s),
+            (3, 3),
+            (4, 2),
+            (2, 3, 2),
+            complex_step=False,
         ),
     }
 )
@@ -515,7 +546,9 @@ def test_cases_cover_the_whole_table() -> None:
 
 
 # -- independent references ----------------------------------------------------------
-def _perturbed(args: list[Any], k: int, idx: tuple[int, ...], delta: complex) -> list[Any]:
+def _perturbed(
+    args: list[Any], k: int, idx: tuple[int, ...], delta: complex
+) -> list[Any]:
     x = np.array(args[k], dtype=complex if isinstance(delta, complex) else float)
     x[idx] += delta
     new = list(args)
@@ -523,7 +556,9 @@ def _perturbed(args: list[Any], k: int, idx: tuple[int, ...], delta: complex) ->
     return new
 
 
-def complex_step_jacobian(f: Callable, args: list[Any], k: int, h: float = 1e-20) -> np.ndarray:
+def complex_step_jacobian(
+    f: Callable, args: list[Any], k: int, h: float = 1e-20
+) -> np.ndarray:
     """d f / d args[k] by the complex step: Im f(x + i h e_j) / h, no cancellation."""
     shape = np.shape(args[k])
     out_shape = np.shape(f(*args))
@@ -548,7 +583,9 @@ def central_difference_jacobian(f: Callable, args: list[Any], k: int) -> np.ndar
 
 
 def _as_tuple(j: Any, n: int) -> tuple:
-    assert isinstance(j, tuple) and len(j) == n, f"expected a tuple of {n} Jacobians, got {j!r}"
+    assert isinstance(j, tuple) and len(j) == n, (
+        f"expected a tuple of {n} Jacobians, got {j!r}"
+    )
     return j
 
 
@@ -570,21 +607,33 @@ def test_jacobian_matches_complex_step_and_central_differences(
     for k, jf, jr in zip(case.diff, fwd, rev, strict=True):
         cs = complex_step_jacobian(f, args, k) if case.complex_step else None
         cd = central_difference_jacobian(f, args, k)
-        if name in ZERO_BY_DEFINITION:  # no difference quotient sees a derivative set to 0
+        if (
+            name in ZERO_BY_DEFINITION
+        ):  # no difference quotient sees a derivative set to 0
             cs = cd = np.zeros_like(cs)
         expected_shape = np.shape(expected_value) + np.shape(args[k])
         assert np.shape(jf) == expected_shape, f"jacfwd shape for argument {k}"
         assert np.shape(jr) == expected_shape, f"jacrev shape for argument {k}"
         if cs is not None:
-            np.testing.assert_allclose(jf, cs, rtol=1e-12, atol=1e-14, err_msg=f"jacfwd, arg {k}")
-            np.testing.assert_allclose(jr, cs, rtol=1e-12, atol=1e-14, err_msg=f"jacrev, arg {k}")
+            np.testing.assert_allclose(
+                jf, cs, rtol=1e-12, atol=1e-14, err_msg=f"jacfwd, arg {k}"
+            )
+            np.testing.assert_allclose(
+                jr, cs, rtol=1e-12, atol=1e-14, err_msg=f"jacrev, arg {k}"
+            )
         else:  # the two modes agree to rounding, and with central differences
-            np.testing.assert_allclose(jr, jf, rtol=1e-10, atol=1e-12, err_msg=f"modes, arg {k}")
-        np.testing.assert_allclose(jf, cd, rtol=1e-6, atol=1e-8, err_msg=f"central, arg {k}")
+            np.testing.assert_allclose(
+                jr, jf, rtol=1e-10, atol=1e-12, err_msg=f"modes, arg {k}"
+            )
+        np.testing.assert_allclose(
+            jf, cd, rtol=1e-6, atol=1e-8, err_msg=f"central, arg {k}"
+        )
 
 
 @pytest.mark.parametrize(("name", "case", "seed"), PARAMS)
-def test_value_matches_numpy_under_both_modes(name: str, case: Case | None, seed: int) -> None:
+def test_value_matches_numpy_under_both_modes(
+    name: str, case: Case | None, seed: int
+) -> None:
     """The primal computed inside jvp/vjp is the plain NumPy value."""
     assert case is not None, f"rule {name!r} has no test case: add one to CASES"
     prim = RULES[name]
@@ -596,7 +645,9 @@ def test_value_matches_numpy_under_both_modes(name: str, case: Case | None, seed
     ones = np.ones_like(args[k]) if np.shape(args[k]) else 1.0
 
     def f(x: Any) -> Any:
-        return prim(*wrap([x if i == k else a for i, a in enumerate(args)]), **case.params)
+        return prim(
+            *wrap([x if i == k else a for i, a in enumerate(args)]), **case.params
+        )
 
     value_fwd, _ = ad.jvp(f, (args[k],), (ones,))
     value_rev, _ = ad.vjp(f, args[k])
@@ -654,7 +705,9 @@ def test_sign_and_heaviside_have_zero_derivative(op: Callable, x: float) -> None
 
 
 def test_heaviside_value_at_zero_is_one_half() -> None:
-    np.testing.assert_array_equal(rules.heaviside(np.array([-1.0, 0.0, 1.0])), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(
+        rules.heaviside(np.array([-1.0, 0.0, 1.0])), [0.0, 0.5, 1.0]
+    )
 
 
 def test_log_of_negative_values_is_nan_with_a_warning_in_every_mode() -> None:
@@ -720,9 +773,13 @@ HIGHER = [
 ]
 
 
-@pytest.mark.parametrize(("f", "expr", "x0"), [p[1:] for p in HIGHER], ids=[p[0] for p in HIGHER])
+@pytest.mark.parametrize(
+    ("f", "expr", "x0"), [p[1:] for p in HIGHER], ids=[p[0] for p in HIGHER]
+)
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
-def test_higher_derivatives_match_closed_forms(f: Callable, expr: Any, x0: float, order: int):
+def test_higher_derivatives_match_closed_forms(
+    f: Callable, expr: Any, x0: float, order: int
+):
     expected = float(sp.diff(expr, _X, order).subs(_X, x0))
     fwd = ad.derivative(f, x0, order=order)
     g = f
@@ -735,8 +792,12 @@ def test_higher_derivatives_match_closed_forms(f: Callable, expr: Any, x0: float
         np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("f", "expr", "x0"), [p[1:] for p in HIGHER], ids=[p[0] for p in HIGHER])
-def test_second_derivatives_of_arrays_are_elementwise(f: Callable, expr: Any, x0: float) -> None:
+@pytest.mark.parametrize(
+    ("f", "expr", "x0"), [p[1:] for p in HIGHER], ids=[p[0] for p in HIGHER]
+)
+def test_second_derivatives_of_arrays_are_elementwise(
+    f: Callable, expr: Any, x0: float
+) -> None:
     xs = x0 * np.array([0.9, 1.0, 1.1])
     d2 = sp.lambdify(_X, sp.diff(expr, _X, 2), "numpy")
     np.testing.assert_allclose(ad.derivative(f, xs, order=2), d2(xs), rtol=1e-12)
@@ -759,14 +820,19 @@ def test_powers_differentiated_at_zero_past_their_degree(p: int, order: int) -> 
     # An array of exponents, elementwise.
     ps = np.arange(5)
     got = ad.derivative(lambda x: x**ps, np.zeros(5), order=order)
-    np.testing.assert_array_equal(got, np.where(ps == order, [math.factorial(k) for k in ps], 0))
+    np.testing.assert_array_equal(
+        got, np.where(ps == order, [math.factorial(k) for k in ps], 0)
+    )
 
 
 def test_hessian_of_pow_in_base_and_exponent() -> None:
     x0, y0 = 1.5, 2.5
     x, y = sp.symbols("x y")
     expr = x**y
-    expected = [[float(sp.diff(expr, a, b).subs({x: x0, y: y0})) for b in (x, y)] for a in (x, y)]
+    expected = [
+        [float(sp.diff(expr, a, b).subs({x: x0, y: y0})) for b in (x, y)]
+        for a in (x, y)
+    ]
     h = ad.hessian(lambda v: v[0] ** v[1])(np.array([x0, y0]))
     np.testing.assert_allclose(h, expected, rtol=1e-13)
     hf = ad.jacfwd(ad.jacfwd(lambda v: v[0] ** v[1]))(np.array([x0, y0]))
@@ -787,7 +853,9 @@ def test_python_float_shortcuts_match_numpy(name: str) -> None:
     }[name]
     arity = 2 if name in ("maximum", "minimum") else 1
     cases = (
-        [(x, y) for x in specials for y in specials] if arity == 2 else [(x,) for x in specials]
+        [(x, y) for x in specials for y in specials]
+        if arity == 2
+        else [(x,) for x in specials]
     )
     for args in cases:
         ours, theirs = prim.impl(*args), reference(*args)

@@ -91,14 +91,18 @@ def to_sympy(expr: Expr) -> sp.Expr:
             out[node] = sp.Symbol(node.name, real=True)
         elif isinstance(node, Const):
             v = node.value
-            out[node] = sp.true if v is True else sp.false if v is False else sp.nsimplify(v)
+            out[node] = (
+                sp.true if v is True else sp.false if v is False else sp.nsimplify(v)
+            )
         else:
             out[node] = _SYMPY_OPS[node.prim.name](*(out[a] for a in node.args))
     return out[expr]
 
 
 def sympy_value(e: sp.Expr, **point: float) -> float:
-    value = e.evalf(30, subs={sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in point.items()})
+    value = e.evalf(
+        30, subs={sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in point.items()}
+    )
     return float(value)
 
 
@@ -142,10 +146,18 @@ RULE_CASES = {
     "tanh": (lambda a, b: ad.tanh(a), _uniform(-3, 3), _uniform(-3, 3)),
     "abs": (lambda a, b: ad.abs(a), _nonzero(0.01, 3), _uniform(-3, 3)),
     "sign": (lambda a, b: ad.sign(a) * b, _nonzero(0.01, 3), _uniform(-3, 3)),
-    "heaviside": (lambda a, b: rules.heaviside(a) * b, _nonzero(0.01, 3), _uniform(-3, 3)),
+    "heaviside": (
+        lambda a, b: rules.heaviside(a) * b,
+        _nonzero(0.01, 3),
+        _uniform(-3, 3),
+    ),
     "maximum": (lambda a, b: ad.maximum(a, b), _uniform(-3, -0.1), _uniform(0.1, 3)),
     "minimum": (lambda a, b: ad.minimum(a, b), _uniform(0.1, 3), _uniform(-3, -0.1)),
-    "where": (lambda a, b: ad.where(True, ad.sin(a), b * b), _uniform(-3, 3), _uniform(-3, 3)),
+    "where": (
+        lambda a, b: ad.where(True, ad.sin(a), b * b),
+        _uniform(-3, 3),
+        _uniform(-3, 3),
+    ),
 }
 
 
@@ -169,11 +181,27 @@ RULE_CASES.update(
         "log10": (lambda a, b: ad.log10(a), _uniform(0.1, 4), _uniform(-3, 3)),
         "exp2": (lambda a, b: ad.exp2(a), _uniform(-3, 3), _uniform(-3, 3)),
         "hypot": (lambda a, b: ad.hypot(a, b), _nonzero(0.2, 3), _nonzero(0.2, 3)),
-        "logaddexp": (lambda a, b: ad.logaddexp(a, b), _uniform(-3, 3), _uniform(-3, 3)),
+        "logaddexp": (
+            lambda a, b: ad.logaddexp(a, b),
+            _uniform(-3, 3),
+            _uniform(-3, 3),
+        ),
         "arctan2": (lambda a, b: ad.arctan2(a, b), _uniform(-3, 3), _uniform(0.2, 3)),
-        "floor": (lambda a, b: ad.floor(a) * b, _away_from_integers(-3, 3), _uniform(-3, 3)),
-        "ceil": (lambda a, b: ad.ceil(a) * b, _away_from_integers(-3, 3), _uniform(-3, 3)),
-        "mod": (lambda a, b: ad.mod(a, b), _away_from_integers(-3, 3), _uniform(1.1, 3)),
+        "floor": (
+            lambda a, b: ad.floor(a) * b,
+            _away_from_integers(-3, 3),
+            _uniform(-3, 3),
+        ),
+        "ceil": (
+            lambda a, b: ad.ceil(a) * b,
+            _away_from_integers(-3, 3),
+            _uniform(-3, 3),
+        ),
+        "mod": (
+            lambda a, b: ad.mod(a, b),
+            _away_from_integers(-3, 3),
+            _uniform(1.1, 3),
+        ),
         "real": (lambda a, b: ad.real(a) * b, _uniform(-3, 3), _uniform(-3, 3)),
     }
 )
@@ -339,8 +367,12 @@ def test_reverse_mode_over_symbols_gives_the_same_function():
     gx, gy = ad.grad(f, argnums=(0, 1))(x, y)
     assert isinstance(gx, Expr) and isinstance(gy, Expr)
     point = {"x": 0.4, "y": 1.7}
-    assert close(float(evaluate(gx, **point)), float(evaluate(diff(f(x, y), x), **point)))
-    assert close(float(evaluate(gy, **point)), float(evaluate(diff(f(x, y), y), **point)))
+    assert close(
+        float(evaluate(gx, **point)), float(evaluate(diff(f(x, y), x), **point))
+    )
+    assert close(
+        float(evaluate(gy, **point)), float(evaluate(diff(f(x, y), y), **point))
+    )
 
 
 def test_shared_subexpressions_are_differentiated_once():
@@ -428,7 +460,9 @@ def test_construction_keeps_the_rest():
     assert str(x * 0) == "0" and isinstance(x * 0, Const)
     assert isinstance(x**0, Const) and (x**0).value == 1
     assert (x - x).prim is rules.sub  # only simplify cancels
-    assert isinstance(ad.sin(Const(1.0)), Call)  # no rounding of transcendental constants
+    assert isinstance(
+        ad.sin(Const(1.0)), Call
+    )  # no rounding of transcendental constants
 
 
 @pytest.mark.parametrize(
@@ -466,12 +500,22 @@ def test_printing_round_trips(expr):
     # str is Python syntax: reading it back builds the very same node (constants
     # print with repr, so 1.0 and 1 stay apart).
     def symbolic(function):  # exp(2) must build a node, not compute e**2
-        return lambda *args: function(*(a if isinstance(a, Expr) else Const(a) for a in args))
+        return lambda *args: function(
+            *(a if isinstance(a, Expr) else Const(a) for a in args)
+        )
 
-    namespace = {name: symbolic(getattr(ad, name)) for name in ("exp", "log", "sin", "cos")}
-    namespace.update({name: symbolic(getattr(ad, name)) for name in ("tan", "sqrt", "tanh")})
-    namespace.update({name: symbolic(getattr(ad, name)) for name in ("abs", "maximum", "minimum")})
-    namespace.update(x=x, y=y, reciprocal=symbolic(rules.reciprocal), inf=math.inf, nan=math.nan)
+    namespace = {
+        name: symbolic(getattr(ad, name)) for name in ("exp", "log", "sin", "cos")
+    }
+    namespace.update(
+        {name: symbolic(getattr(ad, name)) for name in ("tan", "sqrt", "tanh")}
+    )
+    namespace.update(
+        {name: symbolic(getattr(ad, name)) for name in ("abs", "maximum", "minimum")}
+    )
+    namespace.update(
+        x=x, y=y, reciprocal=symbolic(rules.reciprocal), inf=math.inf, nan=math.nan
+    )
     more = "cosh sinh arctan arcsinh arcsin arccos arctanh arccosh log1p expm1 log2 log10 exp2"
     namespace.update({name: symbolic(getattr(ad, name)) for name in more.split()})
     parsed = eval(str(expr), namespace)
@@ -515,7 +559,10 @@ def test_str(expr, text):
         (ad.abs(x - y), r"\left|x - y\right|"),
         (ad.sign(x), r"\operatorname{sign}\left(x\right)"),
         (rules.heaviside(x), r"H\left(x\right)"),
-        (ad.maximum(x, y) - ad.minimum(x, y), r"\max\left(x, y\right) - \min\left(x, y\right)"),
+        (
+            ad.maximum(x, y) - ad.minimum(x, y),
+            r"\max\left(x, y\right) - \min\left(x, y\right)",
+        ),
         (2 * x, r"2 x"),
         (x * 2, r"x \cdot 2"),
         (x * -y, r"x \left(-y\right)"),
@@ -645,7 +692,9 @@ def test_simplify_long_products_without_recursion():
     ],
 )
 def test_linear_primitives_are_refused(operation):
-    with pytest.raises(TypeError, match=r"scalar.*supported are the elementwise primitives add"):
+    with pytest.raises(
+        TypeError, match=r"scalar.*supported are the elementwise primitives add"
+    ):
         operation()
 
 

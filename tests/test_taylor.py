@@ -228,7 +228,9 @@ OTHER_RULES = {
     "arctan2": lambda x: ad.arctan2(x, 1.3),
     "prod": lambda x: ad.prod(ad.stack([x, x * x, ad.sin(x)])),
     "max": lambda x: ad.max(ad.stack([x, 2 * x - 0.1, x * x])),
-    "einsum": lambda x: ad.einsum("i,i->", ad.stack([x, x * x]), ad.stack([ad.sin(x), x])),
+    "einsum": lambda x: ad.einsum(
+        "i,i->", ad.stack([x, x * x]), ad.stack([ad.sin(x), x])
+    ),
     "det": lambda x: ad.linalg.det(_matrix(x)),
     "inv": lambda x: ad.sum(ad.linalg.inv(_matrix(x))),
     "cumsum": lambda x: ad.sum(ad.cumsum(ad.stack([x, ad.exp(x), x**3])) ** 2),
@@ -246,7 +248,9 @@ def test_other_rules_agree_with_nested_duals(f):
 def test_taylor_mode_compiles_under_jit():
     # Traced without values, pow falls back from exp(p log x) to its own rule.
     def third(x):
-        return ad.derivative(lambda y: ad.exp(ad.sin(y)) / (1 + y * y) + y**2.5, x, order=3)
+        return ad.derivative(
+            lambda y: ad.exp(ad.sin(y)) / (1 + y * y) + y**2.5, x, order=3
+        )
 
     xs = np.array([1.3, 0.7])
     np.testing.assert_allclose(ad.jit(third)(xs), [third(1.3), third(0.7)], rtol=1e-13)

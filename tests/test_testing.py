@@ -146,7 +146,9 @@ def test_function_not_depending_on_its_input():
 
 def test_check_grad():
     check_grad(lambda x: ad.sum(ad.tanh(x) ** 2), np.array([0.1, -2.0, 3.0]))
-    check_grad(lambda x: ad.sum(ad.exp(x)), np.array([0.1, 1.0]), method="complex", rtol=1e-13)
+    check_grad(
+        lambda x: ad.sum(ad.exp(x)), np.array([0.1, 1.0]), method="complex", rtol=1e-13
+    )
     with pytest.raises(AssertionError, match=r"grad\(f\)\(x\) differs") as info:
         check_grad(lambda x: ad.sum(bad_sin(x)), np.array([0.1, 2.0]))
     exact = _numbers(str(info.value).split("exact (autodiff_ref):")[1].splitlines()[0])

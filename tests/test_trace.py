@@ -54,7 +54,15 @@ def test_baydin_rows_match_the_paper_to_three_decimals(tr):
         assert round(row.primal, 3) == primal
         assert round(row.tangent, 3) == tangent
         assert round(row.adjoint, 3) == adjoint
-    assert [row.op for row in tr] == ["input", "input", "log", "mul", "sin", "add", "sub"]
+    assert [row.op for row in tr] == [
+        "input",
+        "input",
+        "log",
+        "mul",
+        "sin",
+        "add",
+        "sub",
+    ]
     assert [row.is_output for row in tr] == [False] * 6 + [True]
 
 
@@ -99,7 +107,15 @@ def test_local_derivatives_of_the_baydin_rows(tr):
 
 def test_implicit_python_expression_has_the_same_rows_in_another_order(tr):
     implicit = trace(baydin_implicit, 2.0, 5.0)
-    assert [row.op for row in implicit] == ["input", "input", "log", "mul", "add", "sin", "sub"]
+    assert [row.op for row in implicit] == [
+        "input",
+        "input",
+        "log",
+        "mul",
+        "add",
+        "sin",
+        "sub",
+    ]
 
     def contents(t):
         return sorted((r.op, r.primal, r.tangent, r.adjoint) for r in t)
@@ -123,13 +139,26 @@ def test_text_table_has_the_rows(tr):
     text = tr.to_text(precision=3)
     assert str(tr) == repr(tr) == tr.to_text()
     lines = text.splitlines()
-    assert lines[0] == "baydin(x1=2, x2=5); tangents: x1_dot=1, x2_dot=0; adjoint seed: y_bar=1"
+    assert (
+        lines[0]
+        == "baydin(x1=2, x2=5); tangents: x1_dot=1, x2_dot=0; adjoint seed: y_bar=1"
+    )
     assert lines[1].split() == ["v", "expression", "primal", "tangent", "adjoint"]
     assert lines[3].split() == ["v_{-1}", "x1", "2.000", "1.000", "5.500"]
     assert lines[4].split() == ["v_0", "x2", "5.000", "0.000", "1.716"]
     assert lines[6].split() == ["v_2", "v_{-1}", "×", "v_0", "10.000", "5.000", "1.000"]
     assert lines[7].split() == ["v_3", "sin(v_0)", "-0.959", "0.000", "-1.000"]
-    assert lines[9].split() == ["y", "=", "v_5", "v_4", "-", "v_3", "11.652", "5.500", "1.000"]
+    assert lines[9].split() == [
+        "y",
+        "=",
+        "v_5",
+        "v_4",
+        "-",
+        "v_3",
+        "11.652",
+        "5.500",
+        "1.000",
+    ]
     assert len(lines) == 10
     # Aligned: the number columns end at the same place on every line.
     assert len({len(line) for line in lines[1:]}) == 1
@@ -144,7 +173,13 @@ def test_html_table_has_the_rows_with_subscripts(tr):
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in rows]
     assert cells[0] == ["v", "expression", "primal", "tangent", "adjoint"]
     assert cells[1] == ["v<sub>-1</sub>", "x1", "2.0000", "1.0000", "5.5000"]
-    assert cells[3] == ["v<sub>1</sub>", "ln(v<sub>-1</sub>)", "0.6931", "0.5000", "1.0000"]
+    assert cells[3] == [
+        "v<sub>1</sub>",
+        "ln(v<sub>-1</sub>)",
+        "0.6931",
+        "0.5000",
+        "1.0000",
+    ]
     assert cells[4][1] == "v<sub>-1</sub> × v<sub>0</sub>"
     assert cells[7][0] == "y = v<sub>5</sub>"
 
@@ -160,7 +195,9 @@ def test_markdown_table():
     lines = md.splitlines()
     assert lines[0] == "| v | expression | primal | tangent | adjoint |"
     assert lines[2] == "| v<sub>0</sub> | x | -1.5000 | 1.0000 | -2.0000 |"
-    assert lines[3] == "| v<sub>1</sub> | abs(v<sub>0</sub>) | 1.5000 | -1.0000 | 2.0000 |"
+    assert (
+        lines[3] == "| v<sub>1</sub> | abs(v<sub>0</sub>) | 1.5000 | -1.0000 | 2.0000 |"
+    )
     assert len(lines) == 5
 
 
@@ -269,8 +306,13 @@ def test_tangent_direction(direction):
     assert tr[3].tangent == pytest.approx(b * np.cos(5.0))
     assert tr.directional_derivative == pytest.approx(a * 5.5 + b * (2 - np.cos(5.0)))
     # The adjoints do not depend on the direction.
-    np.testing.assert_allclose(tr.adjoint_trace(), trace(baydin, 2.0, 5.0).adjoint_trace())
-    assert "x1_dot=0.3, x2_dot=-2" in trace(baydin, 2.0, 5.0, tangents=(0.3, -2.0)).caption()
+    np.testing.assert_allclose(
+        tr.adjoint_trace(), trace(baydin, 2.0, 5.0).adjoint_trace()
+    )
+    assert (
+        "x1_dot=0.3, x2_dot=-2"
+        in trace(baydin, 2.0, 5.0, tangents=(0.3, -2.0)).caption()
+    )
 
 
 def test_cotangent_seed_scales_the_adjoints(tr):
@@ -289,10 +331,16 @@ def test_agrees_with_jvp_and_grad_on_a_nested_function():
     point, direction = (0.4, -1.3), (0.7, 2.0)
     tr = trace(f, *point, tangents=direction)
     assert tr.output == pytest.approx(f(*point), rel=1e-15)
-    assert tr.directional_derivative == pytest.approx(ad.jvp(f, point, direction)[1], rel=1e-14)
-    np.testing.assert_allclose(tr.gradient, ad.grad(f, argnums=(0, 1))(*point), rtol=1e-14)
+    assert tr.directional_derivative == pytest.approx(
+        ad.jvp(f, point, direction)[1], rel=1e-14
+    )
+    np.testing.assert_allclose(
+        tr.gradient, ad.grad(f, argnums=(0, 1))(*point), rtol=1e-14
+    )
     g = lambda p: f(p[0], p[1])  # noqa: E731
-    np.testing.assert_allclose(tr.gradient, numerical.gradient(g, point, method="complex"))
+    np.testing.assert_allclose(
+        tr.gradient, numerical.gradient(g, point, method="complex")
+    )
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -383,7 +431,11 @@ def test_input_names_fall_back_to_x1_xn_without_a_signature():
         (1e-5, {"style": "g"}, "1e-05"),
         (1 + 2j, {}, "(1+2j)"),  # not a real number: as Python prints it
         (np.bool_(True), {}, "True"),
-        (np.array([[1.0, 2.0], [3.0, 4.0]]), {"precision": 1}, "[[1.0, 2.0], [3.0, 4.0]]"),
+        (
+            np.array([[1.0, 2.0], [3.0, 4.0]]),
+            {"precision": 1},
+            "[[1.0, 2.0], [3.0, 4.0]]",
+        ),
     ],
 )
 def test_format_value(value, kwargs, text):
@@ -391,7 +443,10 @@ def test_format_value(value, kwargs, text):
 
 
 def test_render_expression_leaves_out_default_parameters():
-    assert render_expression("sum", ["v_1"], {"axis": None, "keepdims": False}) == "sum(v_1)"
+    assert (
+        render_expression("sum", ["v_1"], {"axis": None, "keepdims": False})
+        == "sum(v_1)"
+    )
     assert render_expression("sum", ["v_1"], {"axis": 1, "keepdims": True}) == (
         "sum(v_1, axis=1, keepdims=True)"
     )

@@ -32,7 +32,9 @@ def cs_jacobian(f: Fn, x: Any) -> np.ndarray:
     h = 1e-30
     x = np.asarray(x, dtype=float)
     with ad.numerical.complex_step_stand_ins():  # abs(z) would be |z|
-        columns = [np.imag(f(x + 1j * h * e.reshape(x.shape))) / h for e in np.eye(x.size)]
+        columns = [
+            np.imag(f(x + 1j * h * e.reshape(x.shape))) / h for e in np.eye(x.size)
+        ]
     return np.stack(columns, axis=-1).reshape(np.shape(columns[0]) + x.shape)
 
 
@@ -130,7 +132,9 @@ def test_jacobian_shape_is_out_shape_plus_in_shape(
     assert np.shape(got) == out_shape + in_shape
     # d (W vec(x sin x)) = W diag(sin x + x cos x)
     local = (np.sin(x) + x * np.cos(x)).reshape(n)
-    np.testing.assert_allclose(got, (w * local).reshape(out_shape + in_shape), rtol=1e-13)
+    np.testing.assert_allclose(
+        got, (w * local).reshape(out_shape + in_shape), rtol=1e-13
+    )
 
 
 A4 = rng(3).normal(size=(4, 4))
@@ -144,7 +148,10 @@ FUNCTIONS: dict[str, tuple[Fn, Any]] = {
     "R->R2": (lambda t: ad.stack([ad.cos(t), t**3]), 0.8),
     "R3->R": (lambda x: ad.sum(ad.log(1.0 + x * x)), np.array([0.5, -2.0, 1.0])),
     "matrix->matrix": (lambda m: m.T @ m, rng(6).normal(size=(3, 2))),
-    "matrix->vector": (lambda m: ad.sum(ad.tanh(m), axis=0), rng(7).normal(size=(2, 3))),
+    "matrix->vector": (
+        lambda m: ad.sum(ad.tanh(m), axis=0),
+        rng(7).normal(size=(2, 3)),
+    ),
     "matrix broadcast": (
         lambda m: m * ad.sum(m, axis=1, keepdims=True) + ad.mean(m),
         rng(8).normal(size=(2, 3)),
@@ -181,7 +188,9 @@ def test_jacobians_with_tuple_argnums() -> None:
     a, s, b = rng().normal(size=(2, 3)), 1.5, rng(1).normal(size=3)
     for jac in (ad.jacfwd, ad.jacrev):
         ja, jb = jac(h, argnums=(0, 2))(a, s, b)
-        np.testing.assert_allclose(ja, s * np.einsum("ij,k->ijk", np.eye(2), b), rtol=1e-15)
+        np.testing.assert_allclose(
+            ja, s * np.einsum("ij,k->ijk", np.eye(2), b), rtol=1e-15
+        )
         np.testing.assert_allclose(jb, s * a, rtol=1e-15)
         np.testing.assert_allclose(jac(h, argnums=1)(a, s, b), a @ b, rtol=1e-15)
 
@@ -235,8 +244,12 @@ def test_hessian_equals_central_differences_of_grad() -> None:
     gradient = ad.grad(rosenbrock)
     h = 1e-5
     columns = [(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(4)]
-    np.testing.assert_allclose(ad.hessian(rosenbrock)(x), np.array(columns).T, rtol=1e-7)
-    np.testing.assert_allclose(ad.hessian(rosenbrock)(x)[0, 0], 1200 * 1.44 - 400 * 0.7 + 2)
+    np.testing.assert_allclose(
+        ad.hessian(rosenbrock)(x), np.array(columns).T, rtol=1e-7
+    )
+    np.testing.assert_allclose(
+        ad.hessian(rosenbrock)(x)[0, 0], 1200 * 1.44 - 400 * 0.7 + 2
+    )
 
 
 def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose() -> None:
@@ -244,7 +257,9 @@ def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose() -> None:
     x = rng(11).normal(size=4)
     quad = lambda v: v @ (a @ v)  # noqa: E731
     for how, hess in HESSIANS.items():
-        np.testing.assert_allclose(hess(quad)(x), a + a.T, rtol=1e-14, atol=1e-15, err_msg=how)
+        np.testing.assert_allclose(
+            hess(quad)(x), a + a.T, rtol=1e-14, atol=1e-15, err_msg=how
+        )
     np.testing.assert_allclose(ad.grad(quad)(x), (a + a.T) @ x, rtol=1e-14)
 
 
@@ -259,7 +274,9 @@ def test_hessian_with_matrix_input() -> None:
 def test_hessian_with_tuple_argnums() -> None:
     got = ad.hessian(lambda a, b: a * a * b + ad.sin(b), argnums=(0, 1))(2.0, 3.0)
     # d²/da² = 2b, d²/da db = 2a, d²/db² = -sin b
-    np.testing.assert_allclose(np.array(got, dtype=float), [[6.0, 4.0], [4.0, -np.sin(3.0)]])
+    np.testing.assert_allclose(
+        np.array(got, dtype=float), [[6.0, 4.0], [4.0, -np.sin(3.0)]]
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -267,7 +284,9 @@ def test_hvp_equals_hessian_times_vector(seed: int) -> None:
     x, v = rng(seed).uniform(-1.5, 1.5, size=(2, 5))
     got = ad.hvp(rosenbrock, (x,), (v,))
     np.testing.assert_allclose(got, rosenbrock_hessian(x) @ v, rtol=1e-13, atol=1e-11)
-    np.testing.assert_allclose(got, ad.hessian(rosenbrock)(x) @ v, rtol=1e-13, atol=1e-11)
+    np.testing.assert_allclose(
+        got, ad.hessian(rosenbrock)(x) @ v, rtol=1e-13, atol=1e-11
+    )
 
 
 def test_hvp_with_several_primals() -> None:
@@ -284,14 +303,22 @@ SECOND_DERIVATIVES: dict[str, Callable[[Fn, float], Any]] = {
     "grad(jacrev)": lambda g, x: ad.grad(ad.jacrev(g))(x),
     "derivative(grad)": lambda g, x: ad.derivative(ad.grad(g), x),
     "grad(derivative)": lambda g, x: ad.grad(lambda y: ad.derivative(g, y))(x),
-    "derivative(derivative)": lambda g, x: ad.derivative(lambda y: ad.derivative(g, y), x),
+    "derivative(derivative)": lambda g, x: ad.derivative(
+        lambda y: ad.derivative(g, y), x
+    ),
     "derivative order=2": lambda g, x: ad.derivative(g, x, order=2),
     "jvp(grad)": lambda g, x: ad.jvp(ad.grad(g), (x,), (1.0,))[1],
     "grad(jvp)": lambda g, x: ad.grad(lambda y: ad.jvp(g, (y,), (1.0,))[1])(x),
     "vjp(grad)": lambda g, x: ad.vjp(ad.grad(g), x)[1](1.0)[0],
-    "vjp inside jvp": lambda g, x: ad.jvp(lambda y: ad.vjp(g, y)[1](1.0)[0], (x,), (1.0,))[1],
-    "jvp inside vjp": lambda g, x: ad.vjp(lambda y: ad.jvp(g, (y,), (1.0,))[1], x)[1](1.0)[0],
-    "vjp inside vjp": lambda g, x: ad.vjp(lambda y: ad.vjp(g, y)[1](1.0)[0], x)[1](1.0)[0],
+    "vjp inside jvp": lambda g, x: ad.jvp(
+        lambda y: ad.vjp(g, y)[1](1.0)[0], (x,), (1.0,)
+    )[1],
+    "jvp inside vjp": lambda g, x: ad.vjp(lambda y: ad.jvp(g, (y,), (1.0,))[1], x)[1](
+        1.0
+    )[0],
+    "vjp inside vjp": lambda g, x: ad.vjp(lambda y: ad.vjp(g, y)[1](1.0)[0], x)[1](1.0)[
+        0
+    ],
     "hessian": lambda g, x: ad.hessian(g)(x),
     "hvp": lambda g, x: ad.hvp(g, (x,), (1.0,)),
 }
@@ -328,7 +355,9 @@ def test_grad_of_a_function_that_calls_grad() -> None:
         assert ad.grad(outer)(x) == pytest.approx(6 * x**2, rel=1e-15)
         assert ad.derivative(outer, x) == pytest.approx(6 * x**2, rel=1e-15)
     # The inner gradient as a function of the outer point: d/dx f'(x) = f''(x).
-    assert ad.grad(lambda x: ad.grad(f)(x) * 1.0)(0.7) == pytest.approx(f2(0.7), rel=1e-14)
+    assert ad.grad(lambda x: ad.grad(f)(x) * 1.0)(0.7) == pytest.approx(
+        f2(0.7), rel=1e-14
+    )
 
 
 FORWARD = {
@@ -360,7 +389,9 @@ def test_third_order(x: float) -> None:
     want = f3(x)
     assert ad.grad(ad.grad(ad.grad(f)))(x) == pytest.approx(want, rel=1e-13, abs=1e-14)
     assert ad.derivative(f, x, order=3) == pytest.approx(want, rel=1e-13, abs=1e-14)
-    assert ad.jacfwd(ad.jacrev(ad.grad(f)))(x) == pytest.approx(want, rel=1e-13, abs=1e-14)
+    assert ad.jacfwd(ad.jacrev(ad.grad(f)))(x) == pytest.approx(
+        want, rel=1e-13, abs=1e-14
+    )
     assert ad.grad(lambda y: ad.derivative(ad.grad(f), y))(x) == pytest.approx(
         want, rel=1e-13, abs=1e-14
     )
@@ -368,8 +399,12 @@ def test_third_order(x: float) -> None:
 
 def test_fourth_order_of_exp_and_sin() -> None:
     for x in (-1.0, 0.5):
-        assert ad.grad(ad.grad(ad.grad(ad.grad(ad.exp))))(x) == pytest.approx(np.exp(x), 1e-15)
-        assert ad.grad(ad.grad(ad.grad(ad.grad(ad.sin))))(x) == pytest.approx(np.sin(x), 1e-15)
+        assert ad.grad(ad.grad(ad.grad(ad.grad(ad.exp))))(x) == pytest.approx(
+            np.exp(x), 1e-15
+        )
+        assert ad.grad(ad.grad(ad.grad(ad.grad(ad.sin))))(x) == pytest.approx(
+            np.sin(x), 1e-15
+        )
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -390,9 +425,15 @@ def test_integer_inputs_are_differentiated_as_floats() -> None:
     # Integer division semantics must not leak in: x / 2 with x = 3 is 1.5.
     assert ad.value_and_grad(lambda x: x / 2)(3) == (1.5, 0.5)
     ints = np.array([1, 2, 3])
-    np.testing.assert_array_equal(ad.grad(lambda v: ad.sum(v**3))(ints), [3.0, 12.0, 27.0])
-    np.testing.assert_array_equal(ad.jacfwd(lambda v: v * v)(ints), np.diag([2.0, 4.0, 6.0]))
-    np.testing.assert_array_equal(ad.jacrev(lambda v: v * v)(ints), np.diag([2.0, 4.0, 6.0]))
+    np.testing.assert_array_equal(
+        ad.grad(lambda v: ad.sum(v**3))(ints), [3.0, 12.0, 27.0]
+    )
+    np.testing.assert_array_equal(
+        ad.jacfwd(lambda v: v * v)(ints), np.diag([2.0, 4.0, 6.0])
+    )
+    np.testing.assert_array_equal(
+        ad.jacrev(lambda v: v * v)(ints), np.diag([2.0, 4.0, 6.0])
+    )
     assert ad.derivative(cube, 2) == 12.0
     assert ad.jvp(cube, (2,), (1,)) == (8.0, 12.0)
     assert ad.vjp(cube, 2)[1](1) == (12.0,)
@@ -420,13 +461,17 @@ def test_a_boolean_outside_argnums_is_fine() -> None:
     assert ad.grad(h, argnums=0)(3.0, False) == 6.0
 
 
-@pytest.mark.parametrize("make", [ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev, ad.hessian])
+@pytest.mark.parametrize(
+    "make", [ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev, ad.hessian]
+)
 @pytest.mark.parametrize("argnums", [2, -3, (0, 2), (5,)])
 def test_argnums_out_of_range_names_the_arity(make: Fn, argnums: Any) -> None:
     def two(a: Any, b: Any) -> Any:
         return a * b
 
-    with pytest.raises(ValueError, match=r"out of range for two, which takes 2 positional"):
+    with pytest.raises(
+        ValueError, match=r"out of range for two, which takes 2 positional"
+    ):
         make(two, argnums)
 
 
@@ -435,14 +480,20 @@ def test_argnums_out_of_range_for_variadic_functions_is_found_at_call_time() -> 
         return xs[0] * xs[-1]
 
     assert ad.grad(variadic, argnums=1)(2.0, 3.0) == 2.0
-    with pytest.raises(ValueError, match=r"argnums 2 is out of range.*called with 2 positional"):
+    with pytest.raises(
+        ValueError, match=r"argnums 2 is out of range.*called with 2 positional"
+    ):
         ad.grad(variadic, argnums=2)(2.0, 3.0)
 
 
-@pytest.mark.parametrize("argnums", [1.0, "0", (), [], None, True, (0, 1.5), (0, False)], ids=repr)
+@pytest.mark.parametrize(
+    "argnums", [1.0, "0", (), [], None, True, (0, 1.5), (0, False)], ids=repr
+)
 def test_argnums_of_the_wrong_type(argnums: Any) -> None:
     for make in (ad.grad, ad.jacfwd, ad.jacrev):
-        with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
+        with pytest.raises(
+            TypeError, match="argnums must be an int or a tuple of ints"
+        ):
             make(g3, argnums)
 
 
@@ -459,7 +510,9 @@ def test_jvp_checks_its_arguments() -> None:
         TypeError, match=r"primals must be a tuple, e\.g\. jvp\(f, \(x,\), \(v,\)\)"
     ):
         ad.jvp(f, 1.0, (1.0,))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="2 primals but 1 tangents; give one tangent each"):
+    with pytest.raises(
+        ValueError, match="2 primals but 1 tangents; give one tangent each"
+    ):
         ad.jvp(lambda a, b: a * b, (1.0, 2.0), (1.0,))
     with pytest.raises(ValueError, match=r"tangent 0 has shape \(2,\).*shape \(3,\)"):
         ad.jvp(f, (np.ones(3),), (np.ones(2),))
@@ -542,7 +595,8 @@ def test_jvp_with_tuple_primals_and_mismatched_tangent_structure() -> None:
     out, tangent = ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), ((1.0, 0.0),))
     assert (out, tangent) == (6.0, 3.0)
     with pytest.raises(
-        ValueError, match=r"tangent 0 .* structure PyTreeDef\(\(\*, \*\)\), .* PyTreeDef\(\*\)"
+        ValueError,
+        match=r"tangent 0 .* structure PyTreeDef\(\(\*, \*\)\), .* PyTreeDef\(\*\)",
     ):
         ad.jvp(lambda p: p[0] * p[1], ((2.0, 3.0),), (1.0,))
 

@@ -71,8 +71,14 @@ def test_structures_compare_and_hash() -> None:
 
 def test_leaves_like_matches_dicts_by_key_and_reports_mismatches() -> None:
     treedef = tree_flatten({"w": 1.0, "b": (2.0, 3.0)})[1]
-    assert tree_leaves_like(treedef, {"b": (20.0, 30.0), "w": 10.0}) == [10.0, 20.0, 30.0]
-    with pytest.raises(ValueError, match=r"\{'w': \*, 'b': \(\*, \*\)\}.*\{'w': \*, 'b': \*\}"):
+    assert tree_leaves_like(treedef, {"b": (20.0, 30.0), "w": 10.0}) == [
+        10.0,
+        20.0,
+        30.0,
+    ]
+    with pytest.raises(
+        ValueError, match=r"\{'w': \*, 'b': \(\*, \*\)\}.*\{'w': \*, 'b': \*\}"
+    ):
         tree_leaves_like(treedef, {"w": 1.0, "b": 2.0})
     with pytest.raises(ValueError, match="leaves"):
         tree_unflatten(treedef, [1.0])
@@ -92,7 +98,10 @@ def test_grad_of_a_dict_is_a_dict_in_the_callers_key_order() -> None:
     assert ad.grad(product)({"w": 2.0, "b": 3.0}) == {"w": 3.0, "b": 2.0}
     got = ad.grad(product)({"b": 3.0, "w": 2.0})
     assert list(got) == ["b", "w"] and got == {"w": 3.0, "b": 2.0}
-    assert ad.value_and_grad(product)({"w": 2.0, "b": 3.0}) == (6.0, {"w": 3.0, "b": 2.0})
+    assert ad.value_and_grad(product)({"w": 2.0, "b": 3.0}) == (
+        6.0,
+        {"w": 3.0, "b": 2.0},
+    )
 
 
 def test_grad_of_a_namedtuple_is_a_namedtuple() -> None:
@@ -181,7 +190,8 @@ def test_check_grads_accepts_what_grad_accepts() -> None:
 def test_check_grads_accepts_complex_inputs() -> None:
     ad.check_grads(ad.sin, (1 + 2j,))
     ad.check_grads(
-        lambda z, x: ad.sum(ad.exp(z) * x), (np.array([1 + 2j, 0.5 - 1j]), np.array([0.3, 0.4]))
+        lambda z, x: ad.sum(ad.exp(z) * x),
+        (np.array([1 + 2j, 0.5 - 1j]), np.array([0.3, 0.4])),
     )
     # |z|**2 is not holomorphic: it has no complex Jacobian, and check_grads says so.
     with pytest.raises(AssertionError):

@@ -106,7 +106,9 @@ contours = ax.contour(
 )
 ax.clabel(contours, fontsize=7)
 limit = np.max(np.abs(by_formula))
-sc = ax.scatter(x_of(ts), y_of(ts), c=by_formula, cmap="coolwarm", s=7, vmin=-limit, vmax=limit)
+sc = ax.scatter(
+    x_of(ts), y_of(ts), c=by_formula, cmap="coolwarm", s=7, vmin=-limit, vmax=limit
+)
 fig.colorbar(sc, ax=ax, label="$dz/dt$ along the curve")
 ax.plot(x_of(0.0), y_of(0.0), "ko", label="$t = 0$")
 ax.set_aspect("equal")
@@ -128,10 +130,16 @@ fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(7.5, 6), sharex=True)
 ax0.plot(ts, z_of_t(ts), color="k")
 ax0.set_ylabel("$z(x(t), y(t))$")
 ax0.set_title("Height along the curve and its rate of change")
-ax1.plot(ts, via_x, ":", color="tab:orange", label=r"$\partial z/\partial x \cdot dx/dt$")
-ax1.plot(ts, via_y, ":", color="tab:purple", label=r"$\partial z/\partial y \cdot dy/dt$")
+ax1.plot(
+    ts, via_x, ":", color="tab:orange", label=r"$\partial z/\partial x \cdot dx/dt$"
+)
+ax1.plot(
+    ts, via_y, ":", color="tab:purple", label=r"$\partial z/\partial y \cdot dy/dt$"
+)
 ax1.plot(ts, by_formula, color="0.3", lw=3, alpha=0.5, label="chain-rule formula (sum)")
-ax1.plot(ts[::8], forward[::8], "o", ms=4, mfc="none", color="tab:red", label="forward mode")
+ax1.plot(
+    ts[::8], forward[::8], "o", ms=4, mfc="none", color="tab:red", label="forward mode"
+)
 ax1.plot(ts[4::8], reverse[4::8], "x", ms=4, color="tab:blue", label="reverse mode")
 ax1.axhline(0, color="0.8", lw=0.8)
 ax1.set_xlabel("$t$")

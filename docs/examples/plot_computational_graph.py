@@ -79,10 +79,14 @@ def f_baydin(x1, x2):
 tr = ad.trace(f_baydin, 2.0, 5.0)
 print(tr)
 x1_bar, x2_bar = (float(a) for a in tr.gradient)
-np.testing.assert_allclose([x1_bar, x2_bar], [1 / 2.0 + 5.0, 2.0 - np.cos(5.0)], rtol=1e-15)
+np.testing.assert_allclose(
+    [x1_bar, x2_bar], [1 / 2.0 + 5.0, 2.0 - np.cos(5.0)], rtol=1e-15
+)
 assert round(x1_bar, 3) == 5.5 and round(x2_bar, 3) == 1.716
 
 ax = ad.draw_graph(f_baydin, 2.0, 5.0, show_derivatives=True)
-ax.set_title("$\\ln x_1 + x_1 x_2 - \\sin x_2$ at $(2, 5)$, local derivatives on the edges")
+ax.set_title(
+    "$\\ln x_1 + x_1 x_2 - \\sin x_2$ at $(2, 5)$, local derivatives on the edges"
+)
 
 plt.show()

@@ -47,7 +47,9 @@ grids = {
 # NumPy refuses complex input to these (or they are not analytic): central differences.
 not_analytic = {"hypot", "logaddexp", "arctan2", "floor", "ceil", "mod", "real"}
 elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
-del elementwise["stop_gradient"]  # its derivative is 0 by definition, not its value's slope
+del elementwise[
+    "stop_gradient"
+]  # its derivative is 0 by definition, not its value's slope
 assert grids.keys() == elementwise.keys(), "a new rule needs a grid here"
 
 
@@ -84,7 +86,9 @@ for name, prim in elementwise.items():
     f_values = evaluate(f, values) * np.ones_like(grid)
     df_values = evaluate(df, values) * np.ones_like(grid)
 
-    def f_of_x(t, k, prim=prim, mask=mask):  # the primitive as a function of x, at point k
+    def f_of_x(
+        t, k, prim=prim, mask=mask
+    ):  # the primitive as a function of x, at point k
         if len(prim.derivs) == 1:
             return prim(t)
         return prim(t, y0) if len(prim.derivs) == 2 else prim(mask[k], t, y0)
@@ -94,8 +98,13 @@ for name, prim in elementwise.items():
         [numerical.derivative(lambda t, k=k: f_of_x(t, k), p, method=method)
          for k, p in enumerate(grid)]
     )  # fmt: skip
-    worst = np.max(np.abs(df_values - complex_step) / np.maximum(1, np.abs(complex_step)))
-    assert worst < (1e-7 if name in not_analytic else 4 * np.finfo(float).eps), (name, worst)
+    worst = np.max(
+        np.abs(df_values - complex_step) / np.maximum(1, np.abs(complex_step))
+    )
+    assert worst < (1e-7 if name in not_analytic else 4 * np.finfo(float).eps), (
+        name,
+        worst,
+    )
     results[name] = (f, df, grid, f_values, df_values, worst)
     print(f"{name:10}  df/dx = {df!s:28}  max rel. error vs {method}: {worst:.1e}")
 
@@ -108,20 +117,44 @@ for name, prim in elementwise.items():
 # bump, :math:`\sqrt{x}\,'` and :math:`\log' x` blow up at 0, and the steps ``sign`` and
 # ``heaviside`` are flat on both sides of their jump, so their derivative is 0.
 
-jumps = {"abs", "sign", "heaviside", "maximum", "minimum", "where", "floor", "ceil", "mod"}
+jumps = {
+    "abs",
+    "sign",
+    "heaviside",
+    "maximum",
+    "minimum",
+    "where",
+    "floor",
+    "ceil",
+    "mod",
+}
 fig, axes = plt.subplots(10, 4, figsize=(11, 26))
 for ax, (name, (f, df, grid, f_values, df_values, _)) in zip(
     axes.flat, results.items(), strict=True
 ):
     if name in jumps:  # do not draw a jump as a vertical line: break the curves there
-        breaks = np.flatnonzero(np.abs(np.diff(f_values)) + np.abs(np.diff(df_values)) > 0.5)
+        breaks = np.flatnonzero(
+            np.abs(np.diff(f_values)) + np.abs(np.diff(df_values)) > 0.5
+        )
         grid, f_values, df_values = (
             np.insert(a, breaks + 1, np.nan) for a in (grid, f_values, df_values)
         )
     ax.plot(grid, f_values, color="black", linewidth=1.8, label="$f$")
-    ax.plot(grid, df_values, color="tab:red", linewidth=1.8, label="$f'$ from the table")
+    ax.plot(
+        grid, df_values, color="tab:red", linewidth=1.8, label="$f'$ from the table"
+    )
     ax.axhline(0, color="gray", linewidth=0.5)
-    poles = ("tan", "reciprocal", "log", "sqrt", "pow", "div", "arctanh", "log1p", "log2")
+    poles = (
+        "tan",
+        "reciprocal",
+        "log",
+        "sqrt",
+        "pow",
+        "div",
+        "arctanh",
+        "log1p",
+        "log2",
+    )
     bound = 4.5 if name in (*poles, "log10", "arcsin", "arccos") else None
     if bound is not None:  # poles: clip the view, not the data
         ax.set_ylim(-bound, bound)

@@ -39,13 +39,20 @@ def complex_matrix(z: complex) -> np.ndarray:
 for _ in range(200):
     a, b, c, d = rng.normal(size=4)
     x, y = Dual(a, b), Dual(c, d)
-    np.testing.assert_allclose(x.to_matrix() @ y.to_matrix(), (x * y).to_matrix(), rtol=1e-13)
+    np.testing.assert_allclose(
+        x.to_matrix() @ y.to_matrix(), (x * y).to_matrix(), rtol=1e-13
+    )
     product = Dual.from_matrix(x.to_matrix() @ y.to_matrix())
-    assert np.isclose(product.primal, a * c) and np.isclose(product.tangent, a * d + b * c)
+    assert np.isclose(product.primal, a * c) and np.isclose(
+        product.tangent, a * d + b * c
+    )
 
     z, w = complex(a, b), complex(c, d)
     np.testing.assert_allclose(
-        complex_matrix(z) @ complex_matrix(w), complex_matrix(z * w), rtol=1e-13, atol=1e-15
+        complex_matrix(z) @ complex_matrix(w),
+        complex_matrix(z * w),
+        rtol=1e-13,
+        atol=1e-15,
     )
 print("matrix products agree with dual and complex products on 200 random pairs")
 
@@ -167,20 +174,45 @@ dual_orbit = np.array(
     [np.linalg.matrix_power(Dual(a, b).to_matrix(), int(k)) @ start for k in steps]
 )
 complex_orbit = np.array(
-    [np.linalg.matrix_power(complex_matrix(complex(a, b)), int(k)) @ start for k in steps]
+    [
+        np.linalg.matrix_power(complex_matrix(complex(a, b)), int(k)) @ start
+        for k in steps
+    ]
 )
 # The dual orbit: (k a^(k-1) b, a^k) -- the tangent of the k-th power, and its primal.
-np.testing.assert_allclose(dual_orbit[:, 0], [p.tangent for p in dual_powers], atol=1e-15)
+np.testing.assert_allclose(
+    dual_orbit[:, 0], [p.tangent for p in dual_powers], atol=1e-15
+)
 np.testing.assert_allclose(dual_orbit[:, 1], [p.primal for p in dual_powers])
 np.testing.assert_allclose(np.hypot(*complex_orbit.T), np.hypot(a, b) ** steps)
 
 fig, ax = plt.subplots(figsize=(7, 5))
-ax.plot(*dual_orbit.T, "o-", color="tab:red", label=r"$(a + b\varepsilon)^k$ applied to $(0, 1)$")
-ax.plot(*complex_orbit.T, "s-", color="tab:purple", label=r"$(a + bi)^k$ applied to $(0, 1)$")
-ax.annotate("k = 0 (both)", start, textcoords="offset points", xytext=(4, 6), fontsize=8)
+ax.plot(
+    *dual_orbit.T,
+    "o-",
+    color="tab:red",
+    label=r"$(a + b\varepsilon)^k$ applied to $(0, 1)$",
+)
+ax.plot(
+    *complex_orbit.T,
+    "s-",
+    color="tab:purple",
+    label=r"$(a + bi)^k$ applied to $(0, 1)$",
+)
+ax.annotate(
+    "k = 0 (both)", start, textcoords="offset points", xytext=(4, 6), fontsize=8
+)
 for k in (4, 8, 12):
-    ax.annotate(f"k={k}", dual_orbit[k], textcoords="offset points", xytext=(4, 6), fontsize=8)
-    ax.annotate(f"k={k}", complex_orbit[k], textcoords="offset points", xytext=(4, 6), fontsize=8)
+    ax.annotate(
+        f"k={k}", dual_orbit[k], textcoords="offset points", xytext=(4, 6), fontsize=8
+    )
+    ax.annotate(
+        f"k={k}",
+        complex_orbit[k],
+        textcoords="offset points",
+        xytext=(4, 6),
+        fontsize=8,
+    )
 ax.axhline(0, color="0.7", lw=0.8)
 ax.axvline(0, color="0.7", lw=0.8)
 ax.set_xlim(-1.2, 2.4)

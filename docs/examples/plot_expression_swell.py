@@ -61,14 +61,22 @@ for label in ["exp(sin x)", "tanh x"]:
     print(
         f"{label:14} tree x {np.round(tree_factor[-4:], 2)}, DAG x {np.round(dag_factor[-4:], 2)}"
     )
-    assert np.all(np.diff(tree_factor[2:]) > 0) and tree_factor[-1] > 4  # super-exponential
+    assert (
+        np.all(np.diff(tree_factor[2:]) > 0) and tree_factor[-1] > 4
+    )  # super-exponential
     assert np.all(np.diff(dag_factor[-5:]) < 0) and dag_factor[-1] < 1.5  # polynomial
 small = sizes["x sin x"]
 assert np.all(np.diff(small[:, 0]) <= 4) and np.all(np.diff(small[:, 1]) <= 2)  # linear
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-as_tex = {"exp(sin x)": r"$e^{\sin x}$", "tanh x": r"$\tanh x$", "x sin x": r"$x \sin x$"}
-for (label, table), color in zip(sizes.items(), ["tab:red", "tab:blue", "tab:green"], strict=True):
+as_tex = {
+    "exp(sin x)": r"$e^{\sin x}$",
+    "tanh x": r"$\tanh x$",
+    "x sin x": r"$x \sin x$",
+}
+for (label, table), color in zip(
+    sizes.items(), ["tab:red", "tab:blue", "tab:green"], strict=True
+):
     ax.semilogy(orders, table[:, 0], "o-", color=color, label=f"{as_tex[label]}: tree")
     ax.semilogy(orders, table[:, 1], "s--", color=color, label=f"{as_tex[label]}: DAG")
 ax.set_xlabel("order of the derivative $n$")
@@ -105,19 +113,33 @@ for n in steps:
     l_n = logistic(x, int(n))
     d = diff(l_n, x)
     forward = ad.derivative(lambda t, n=n: logistic(t, int(n)), 0.3)
-    complex_step = numerical.derivative(lambda t, n=n: logistic(t, int(n)), 0.3, method="complex")
+    complex_step = numerical.derivative(
+        lambda t, n=n: logistic(t, int(n)), 0.3, method="complex"
+    )
     assert np.isclose(lambdify(d, x)(0.3), forward, rtol=1e-12)
     assert np.isclose(forward, complex_step, rtol=1e-12)
-    rows.append((dag_size(l_n), tree_size(l_n), tree_size(d), tree_size(simplify(d)), dag_size(d)))
+    rows.append(
+        (
+            dag_size(l_n),
+            tree_size(l_n),
+            tree_size(d),
+            tree_size(simplify(d)),
+            dag_size(d),
+        )
+    )
 table = np.array(rows, dtype=float)
 program, l_tree, d_tree, d_simplified, d_dag = table.T
 
 growth = d_tree[1:] / d_tree[:-1]
 print("derivative tree grows by x", np.round(growth[-4:], 3), "per step")
 print("derivative DAG grows by +", np.diff(d_dag)[-4:].astype(int), "per step")
-assert np.all(growth > 2) and np.all(np.diff(growth[-8:]) < 0)  # exponential: like n 2^n
+assert np.all(growth > 2) and np.all(
+    np.diff(growth[-8:]) < 0
+)  # exponential: like n 2^n
 assert growth[-1] < 2.2
-assert np.all(d_simplified[-6:] / d_simplified[-7:-1] > 2.0)  # simplify does not stop it
+assert np.all(
+    d_simplified[-6:] / d_simplified[-7:-1] > 2.0
+)  # simplify does not stop it
 assert np.all(np.diff(d_dag) == 8) and np.all(np.diff(program) == 3)  # linear
 
 fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -81,7 +81,9 @@ largest = 0.5
 
 def step_grid(smallest):
     decades = np.log10(largest) - np.log10(smallest)
-    return np.logspace(np.log10(smallest), np.log10(largest), int(decades * per_decade) + 1)
+    return np.logspace(
+        np.log10(smallest), np.log10(largest), int(decades * per_decade) + 1
+    )
 
 
 def running_median(errors, half_window=per_decade // 4):
@@ -117,7 +119,9 @@ slopes = {}
 for (label, method), (steps, errors, _) in results.items():
     if method in expected_order:
         fit = (steps >= 1e-4) & (steps <= 1e-2)
-        slopes[label, method] = np.polyfit(np.log10(steps[fit]), np.log10(errors[fit]), 1)[0]
+        slopes[label, method] = np.polyfit(
+            np.log10(steps[fit]), np.log10(errors[fit]), 1
+        )[0]
         print(f"{method:9} {short[label]:13} slope {slopes[label, method]:.3f}")
         assert abs(slopes[label, method] - expected_order[method]) < 0.05
 
@@ -153,10 +157,14 @@ for (label, method), (steps, errors, median) in results.items():
     default_error = abs(numerical.derivative(f, x, method=method) - f1)
     h_star = theoretical_step(method, f0, f2, f3)
     star_error = (
-        None if h_star is None else abs(numerical.derivative(f, x, h=h_star, method=method) - f1)
+        None
+        if h_star is None
+        else abs(numerical.derivative(f, x, h=h_star, method=method) - f1)
     )
     summary[label, method] = steps[best], h_star
-    h_star_text = "" if h_star is None else f"   h* = {h_star:.1e} (error {star_error:.1e})"
+    h_star_text = (
+        "" if h_star is None else f"   h* = {h_star:.1e} (error {star_error:.1e})"
+    )
     print(
         f"{method:10} {short[label]:13} best h = {steps[best]:.1e} (error {median[best]:.1e})"
         f"   default h = {numerical.step_size(x, method):.1e} (error {default_error:.1e})"
@@ -191,7 +199,14 @@ for ax, label in zip(axes, cases, strict=True):
         name = method
         if (label, method) in slopes:
             name += f" (slope {slopes[label, method]:.2f})"
-        ax.loglog(steps, np.maximum(errors, floor), style, color=color, linewidth=1, label=name)
+        ax.loglog(
+            steps,
+            np.maximum(errors, floor),
+            style,
+            color=color,
+            linewidth=1,
+            label=name,
+        )
         h_best, h_star = summary[label, method]
         best = np.argmin(median)
         ax.plot(
@@ -222,7 +237,15 @@ for ax, label in zip(axes, cases, strict=True):
     ax.grid(True, which="major", alpha=0.3)
 axes[0].set_ylabel(r"error $|D(h) - f'(x)|$")
 for marker, text in [("v", "best step (median)"), ("*", "default step_size")]:
-    axes[0].plot([], [], marker, color="white", markeredgecolor="black", markersize=10, label=text)
+    axes[0].plot(
+        [],
+        [],
+        marker,
+        color="white",
+        markeredgecolor="black",
+        markersize=10,
+        label=text,
+    )
 axes[0].plot([], [], ":", color="gray", label="theoretical optimum $h^*$")
 axes[0].legend(loc="lower left", bbox_to_anchor=(0, 0.08), fontsize=8)
 fig.suptitle("Finite-difference error: truncation (right) versus round-off (left)")

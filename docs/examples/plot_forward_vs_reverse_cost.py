@@ -81,15 +81,23 @@ for sweep in ("n", "m"):
         n, m = (size, 1) if sweep == "n" else (1, size)
         f, A, B = make_f(n, m)
         x = rng.standard_normal(n)
-        np.testing.assert_allclose(by_columns(f, x), jacobian_by_hand(A, B, x), atol=1e-13)
-        np.testing.assert_allclose(by_rows(f, x, m), jacobian_by_hand(A, B, x), atol=1e-13)
+        np.testing.assert_allclose(
+            by_columns(f, x), jacobian_by_hand(A, B, x), atol=1e-13
+        )
+        np.testing.assert_allclose(
+            by_rows(f, x, m), jacobian_by_hand(A, B, x), atol=1e-13
+        )
         times[sweep, "columns"].append(median_time(lambda f=f, x=x: by_columns(f, x)))
         times[sweep, "rows"].append(median_time(lambda f=f, x=x, m=m: by_rows(f, x, m)))
 
 for sweep, fixed in (("n", "m = 1"), ("m", "n = 1")):
     print(f"{sweep} ({fixed}):")
-    for size, tc, tr in zip(sizes, times[sweep, "columns"], times[sweep, "rows"], strict=True):
-        print(f"  {size:3d}   by columns {1e3 * tc:8.3f} ms   by rows {1e3 * tr:8.3f} ms")
+    for size, tc, tr in zip(
+        sizes, times[sweep, "columns"], times[sweep, "rows"], strict=True
+    ):
+        print(
+            f"  {size:3d}   by columns {1e3 * tc:8.3f} ms   by rows {1e3 * tr:8.3f} ms"
+        )
 
 # %%
 # The cost follows the number of passes
@@ -109,13 +117,23 @@ for sweep, grows, flat in (("n", "columns", "rows"), ("m", "rows", "columns")):
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
 for ax, sweep, label in zip(
-    axes, ("n", "m"), ("inputs $n$ (one output)", "outputs $m$ (one input)"), strict=True
+    axes,
+    ("n", "m"),
+    ("inputs $n$ (one output)", "outputs $m$ (one input)"),
+    strict=True,
 ):
-    columns, rows = 1e3 * np.array(times[sweep, "columns"]), 1e3 * np.array(times[sweep, "rows"])
+    columns, rows = (
+        1e3 * np.array(times[sweep, "columns"]),
+        1e3 * np.array(times[sweep, "rows"]),
+    )
     ax.loglog(sizes, columns, "o-", label="forward mode: one column per pass (jvp)")
-    ax.loglog(sizes, rows, "s-", color="C3", label="reverse mode: one row per pass (vjp)")
+    ax.loglog(
+        sizes, rows, "s-", color="C3", label="reverse mode: one row per pass (vjp)"
+    )
     growing = columns if sweep == "n" else rows
-    ax.loglog(sizes, growing[0] * sizes, ":", color="gray", label="proportional to size")
+    ax.loglog(
+        sizes, growing[0] * sizes, ":", color="gray", label="proportional to size"
+    )
     ax.set_xticks(sizes, [str(s) for s in sizes])
     ax.set_xlabel(f"number of {label}")
     ax.grid(alpha=0.3, which="both")

@@ -38,7 +38,9 @@ def grad_by_hand(x, y):
 
 
 for point in [(0.8, 0.6), (-2.0, 1.5), (2.5, -2.9)]:
-    assert np.allclose(grad(f_vec)(np.array(point)), grad_by_hand(*point), rtol=1e-14, atol=1e-15)
+    assert np.allclose(
+        grad(f_vec)(np.array(point)), grad_by_hand(*point), rtol=1e-14, atol=1e-15
+    )
 
 # %%
 # The gradient field in one pass
@@ -78,7 +80,9 @@ fig.tight_layout()
 p = np.array([0.8, 0.6])
 g = grad(f_vec)(p)
 phis = np.deg2rad(np.arange(-180, 180, 45))
-print(" angle   jvp                 grad . u            central diff.       complex step")
+print(
+    " angle   jvp                 grad . u            central diff.       complex step"
+)
 rates = []
 for phi in phis:
     u = np.array([np.cos(phi), np.sin(phi)])
@@ -121,11 +125,16 @@ for phi, colour in zip(phis, colours, strict=True):
         arrowprops=dict(arrowstyle="->", color=colour, lw=2),
     )
 ax0.annotate(
-    "", xy=p + 0.8 * u_grad, xytext=p, arrowprops=dict(arrowstyle="->", color="k", lw=1.5)
+    "",
+    xy=p + 0.8 * u_grad,
+    xytext=p,
+    arrowprops=dict(arrowstyle="->", color="k", lw=1.5),
 )
 ax0.text(*(p + 0.85 * u_grad), r"$\nabla f$", fontsize=12)
 ax0.plot(*p, "ko")
-fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="coolwarm"), ax=ax0, label=r"$D_u f(p)$")
+fig.colorbar(
+    plt.cm.ScalarMappable(norm=norm, cmap="coolwarm"), ax=ax0, label=r"$D_u f(p)$"
+)
 ax0.set_aspect("equal")
 ax0.set_xlabel("$x$")
 ax0.set_ylabel("$y$")
@@ -140,7 +149,9 @@ ax1.plot(
 )
 ax1.plot(np.degrees(phis), rates, "o", color="tab:red", label="jvp")
 central_rates = [numerical.directional(f_vec, p, [np.cos(q), np.sin(q)]) for q in phis]
-ax1.plot(np.degrees(phis), central_rates, "x", color="k", ms=9, label="central difference")
+ax1.plot(
+    np.degrees(phis), central_rates, "x", color="k", ms=9, label="central difference"
+)
 ax1.axvline(np.degrees(phi_g), color="k", ls=":", label=r"direction of $\nabla f$")
 ax1.axhline(0, color="0.8", lw=0.8)
 ax1.set_xlabel(r"angle $\phi$ of $u$ (degrees)")

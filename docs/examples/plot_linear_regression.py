@@ -63,7 +63,9 @@ H = ad.hessian(lambda theta: loss(theta[0], theta[1]))(np.zeros(2))
 assert np.allclose(H, 2 / m * A.T @ A, rtol=1e-13)
 lam_min, lam_max = np.linalg.eigvalsh(H)
 lr = 2 / (lam_min + lam_max)
-print(f"eigenvalues {lam_min:.3f}, {lam_max:.3f}; learning rate {lr:.4f} < {2 / lam_max:.4f}")
+print(
+    f"eigenvalues {lam_min:.3f}, {lam_max:.3f}; learning rate {lr:.4f} < {2 / lam_max:.4f}"
+)
 
 value_and_grad = ad.value_and_grad(loss, argnums=(0, 1))
 a, b = 0.0, 0.0
@@ -94,8 +96,16 @@ fig, ax = plt.subplots(figsize=(6.5, 4.2))
 ax.scatter(x, y, s=14, color="black", alpha=0.6, label="data")
 for step, (a_k, b_k) in snapshots.items():
     ax.plot(grid, a_k * grid + b_k, color="gray", lw=1, alpha=0.4 + step / 60)
-    ax.annotate(f"step {step}", (4.0, a_k * 4.0 + b_k), fontsize=8, color="gray", va="center")
-ax.plot(grid, theta_lstsq[0] * grid + theta_lstsq[1], color="C1", lw=4, label="normal equation")
+    ax.annotate(
+        f"step {step}", (4.0, a_k * 4.0 + b_k), fontsize=8, color="gray", va="center"
+    )
+ax.plot(
+    grid,
+    theta_lstsq[0] * grid + theta_lstsq[1],
+    color="C1",
+    lw=4,
+    label="normal equation",
+)
 ax.plot(grid, a * grid + b, "--", color="C0", lw=2, label="gradient descent, 400 steps")
 ax.set_xlim(-0.1, 4.6)
 ax.set_xlabel("$x$")
@@ -124,7 +134,11 @@ fig, ax = plt.subplots(figsize=(6.5, 4.2))
 ax.semilogy(np.where(excess > 0, excess, np.nan), label="gradient descent")
 steps = np.arange(len(excess))
 ax.semilogy(
-    steps, excess[0] * rate**steps, ":", color="gray", label=r"$((\kappa-1)/(\kappa+1))^{2k}$"
+    steps,
+    excess[0] * rate**steps,
+    ":",
+    color="gray",
+    label=r"$((\kappa-1)/(\kappa+1))^{2k}$",
 )
 ax.set_xlabel("step $k$")
 ax.set_ylabel(r"$L(\theta_k) - L(\theta^\ast)$")

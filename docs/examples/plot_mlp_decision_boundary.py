@@ -72,7 +72,9 @@ for i, g in enumerate(grads):
     approx = numerical.gradient(
         lambda v, i=i: loss(*params[:i], v, *params[i + 1 :], X, y), params[i]
     )
-    print(f"parameter {i}: max |reverse - central difference| = {np.max(np.abs(approx - g)):.1e}")
+    print(
+        f"parameter {i}: max |reverse - central difference| = {np.max(np.abs(approx - g)):.1e}"
+    )
     assert np.allclose(g, approx, rtol=1e-7, atol=1e-9)
 
 # %%
@@ -108,7 +110,9 @@ z_grid = logits(params, np.column_stack([g1.ravel(), g2.ravel()])).reshape(g1.sh
 probability = 0.5 * (1.0 + np.tanh(z_grid / 2))  # sigmoid, without overflow
 
 fig, (ax, ax_curve) = plt.subplots(1, 2, figsize=(10, 4.4), width_ratios=[1.2, 1])
-filled = ax.contourf(g1, g2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
+filled = ax.contourf(
+    g1, g2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5
+)
 ax.contour(g1, g2, z_grid, levels=[0.0], colors="black", linewidths=1.5)
 for k, (marker, color) in enumerate((("o", "tab:blue"), ("s", "tab:red"))):
     ax.scatter(

@@ -154,9 +154,17 @@ fig.tight_layout()
 newton_loss = np.array([rosenbrock(q) for q in newton_path])
 gd_loss = np.array([rosenbrock(q) for q in gd_path])
 fig, ax = plt.subplots(figsize=(6.5, 4))
-ax.semilogy(np.arange(len(gd_loss)), gd_loss, color="tab:blue", label="gradient descent")
+ax.semilogy(
+    np.arange(len(gd_loss)), gd_loss, color="tab:blue", label="gradient descent"
+)
 positive = newton_loss > 0
-ax.semilogy(np.flatnonzero(positive), newton_loss[positive], "o-", color="tab:red", label="Newton")
+ax.semilogy(
+    np.flatnonzero(positive),
+    newton_loss[positive],
+    "o-",
+    color="tab:red",
+    label="Newton",
+)
 ax.set_xscale("symlog", linthresh=10)
 ax.set_xlabel("iteration (linear up to 10, then logarithmic)")
 ax.set_ylabel("$f(x_k)$")

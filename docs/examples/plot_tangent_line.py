@@ -35,7 +35,9 @@ functions = {
 slopes = {}
 for name, (f, closed_form) in functions.items():
     slopes[name] = np.array([ad.derivative(f, x0) for x0 in points])
-    complex_step = np.array([numerical.derivative(f, x0, method="complex") for x0 in points])
+    complex_step = np.array(
+        [numerical.derivative(f, x0, method="complex") for x0 in points]
+    )
     for x0, slope, reference in zip(points, slopes[name], complex_step, strict=True):
         print(f"{name}'({x0:+.1f}) = {slope:+.16f}   complex step: {reference:+.16f}")
     np.testing.assert_allclose(slopes[name], closed_form(points), rtol=0, atol=1e-15)

@@ -480,14 +480,18 @@ class SiteChecker:
                 report = self._current
                 if report is None or request not in report.requests:
                     return
-                if request.url not in report.remote_requests:  # those are reported apart
+                if (
+                    request.url not in report.remote_requests
+                ):  # those are reported apart
                     report.failed_requests.append(f"{request.url}: {request.failure}")
 
             def on_response(response: Any) -> None:
                 report = self._current
                 if report is not None and response.request in report.requests:
                     if response.status >= 400:
-                        report.failed_requests.append(f"{response.url}: HTTP {response.status}")
+                        report.failed_requests.append(
+                            f"{response.url}: HTTP {response.status}"
+                        )
 
             page.on("request", on_request)
             page.on("console", on_console)
@@ -538,8 +542,14 @@ class SiteChecker:
             if Path(name).match(GALLERY_GLOB):
                 downloads = seen["downloads"]
                 for suffix in (".py", ".ipynb"):
-                    if not any(href.split("#")[0].endswith(suffix) for href in downloads):
-                        self.fail(name, "gallery download", f"no link to download the {suffix}")
+                    if not any(
+                        href.split("#")[0].endswith(suffix) for href in downloads
+                    ):
+                        self.fail(
+                            name,
+                            "gallery download",
+                            f"no link to download the {suffix}",
+                        )
         return page
 
     def _legibility(self, name: str, page: Any) -> None:
@@ -553,7 +563,9 @@ class SiteChecker:
             page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
             violations = self._axe(name, page)
         except Exception as exc:
-            self.fail(name, "legibility", f"{type(exc).__name__}: {exc}".splitlines()[0])
+            self.fail(
+                name, "legibility", f"{type(exc).__name__}: {exc}".splitlines()[0]
+            )
             return
         self.stats["figures"] += images["figures"]
         for check, items in (
@@ -616,7 +628,11 @@ class SiteChecker:
                         cache[target] = static_ids(self.html / target)
                     ids = cache[target]
                 if fragment not in ids:
-                    self.fail(name, "broken anchor", f"{label}: no id {fragment!r} in {target}")
+                    self.fail(
+                        name,
+                        "broken anchor",
+                        f"{label}: no id {fragment!r} in {target}",
+                    )
 
     def check_searches(self, expectations: dict[str, str]) -> None:
         """Each query lists its concept page first (skipped, with a notice, if it is not built)."""
@@ -656,11 +672,15 @@ class SiteChecker:
                 "#search-results li a", "els => els.map(a => a.getAttribute('href'))"
             )
         except Exception as exc:
-            self.fail(name, "search", f"no results for {query!r}: {exc}".splitlines()[0])
+            self.fail(
+                name, "search", f"no results for {query!r}: {exc}".splitlines()[0]
+            )
             return []
         self._fail_list(f"{name}?q={query}", "console error", report.console_errors)
         self._fail_list(f"{name}?q={query}", "failed request", report.failed_requests)
-        self._fail_list(f"{name}?q={query}", "remote request (blocked)", report.remote_requests)
+        self._fail_list(
+            f"{name}?q={query}", "remote request (blocked)", report.remote_requests
+        )
         if not hrefs:
             self.fail(name, "search", f"no results for {query!r}")
         self.stats["searches"] += 1
@@ -708,7 +728,9 @@ def check_site(
 
     html = html.resolve()
     if not (html / "index.html").is_file():
-        raise SystemExit(f"{html} holds no index.html: pass the folder of an HTML build")
+        raise SystemExit(
+            f"{html} holds no index.html: pass the folder of an HTML build"
+        )
     if not Path(chromium).is_file():
         raise SystemExit(
             f"Chromium not found at {chromium}: install Debian's package "
@@ -729,7 +751,9 @@ def check_site(
                 checker.axe_source = axe.read_text(encoding="utf-8")
             else:
                 checker.fail(
-                    "(setup)", "axe-core", f"{axe} is missing: run `npm ci` at the project root"
+                    "(setup)",
+                    "axe-core",
+                    f"{axe} is missing: run `npm ci` at the project root",
                 )
         for name in missing_shots:
             checker.fail(
@@ -761,7 +785,11 @@ def format_failures(failures: Sequence[Failure]) -> str:
         pages_by_problem[(f.check, f.detail)].append(f.page)
     lines = []
     for (check, detail), pages in pages_by_problem.items():
-        where = pages[0] if len(pages) == 1 else f"{len(pages)} pages ({', '.join(pages[:5])}"
+        where = (
+            pages[0]
+            if len(pages) == 1
+            else f"{len(pages)} pages ({', '.join(pages[:5])}"
+        )
         where += "" if len(pages) <= 1 else (", ...)" if len(pages) > 5 else ")")
         lines.append(f"{where}: {check}: {detail}")
     return "\n".join(lines)
@@ -769,18 +797,30 @@ def format_failures(failures: Sequence[Failure]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("html", type=Path, help="folder of the HTML build (has index.html)")
-    parser.add_argument("--screenshots", type=Path, help="save full-page PNGs here")
-    parser.add_argument("--chromium", default=CHROMIUM, help=f"browser binary ({CHROMIUM})")
     parser.add_argument(
-        "--page", action="append", dest="pages", help="check only this page (repeatable)"
+        "html", type=Path, help="folder of the HTML build (has index.html)"
+    )
+    parser.add_argument("--screenshots", type=Path, help="save full-page PNGs here")
+    parser.add_argument(
+        "--chromium", default=CHROMIUM, help=f"browser binary ({CHROMIUM})"
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        dest="pages",
+        help="check only this page (repeatable)",
     )
     args = parser.parse_args(argv)
     failures = check_site(
-        args.html, screenshot_dir=args.screenshots, pages=args.pages, chromium=args.chromium
+        args.html,
+        screenshot_dir=args.screenshots,
+        pages=args.pages,
+        chromium=args.chromium,
     )
     if failures:
-        print(f"\n{len(failures)} browser check(s) failed:\n{format_failures(failures)}")
+        print(
+            f"\n{len(failures)} browser check(s) failed:\n{format_failures(failures)}"
+        )
         return 1
     print("every browser check passed")
     return 0

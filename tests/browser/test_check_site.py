@@ -94,10 +94,14 @@ def _page(html: Path, name: str, title: str, body: str) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mathjax = SITE / "_static" / "mathjax"
-    assert (mathjax / "tex-chtml.js").is_file(), f"the site build has no MathJax in {mathjax}"
+    assert (mathjax / "tex-chtml.js").is_file(), (
+        f"the site build has no MathJax in {mathjax}"
+    )
     html = tmp_path_factory.mktemp("site")
     (html / "_static").mkdir()
-    (html / "_static" / "mathjax").symlink_to(mathjax.resolve(), target_is_directory=True)
+    (html / "_static" / "mathjax").symlink_to(
+        mathjax.resolve(), target_is_directory=True
+    )
     (html / "pixel.png").write_bytes(PIXEL)
     _page(html, "index.html", "index", CLEAN)
     _page(html, "good.html", "good", '<p id="there">here</p></body></html>')
@@ -178,12 +182,17 @@ def test_clean_pages_pass(failures: list[Failure]) -> None:
         ("alt text", "no alt attribute: pixel.png"),
         ("alt text", "alt text is a file name: pixel.png"),
         ("figure resolution", "pixel.png: 0.01x, no 2x srcset"),
-        ("figure labels smaller than body text", "tiny_labels.svg: smallest label 5.0 px"),
+        (
+            "figure labels smaller than body text",
+            "tiny_labels.svg: smallest label 5.0 px",
+        ),
         ("axe-core", "light mode, serious color-contrast"),
         ("axe-core", "dark mode, serious color-contrast"),
     ],
 )
-def test_each_defect_is_reported(failures: list[Failure], check: str, offender: str) -> None:
+def test_each_defect_is_reported(
+    failures: list[Failure], check: str, offender: str
+) -> None:
     details = _on(failures, "bad.html").get(check, [])
     assert any(offender in d for d in details), (check, details)
 
@@ -192,7 +201,9 @@ def test_site_without_search_fails(failures: list[Failure]) -> None:
     assert _on(failures, "search.html") == {"search": ["the build has no search page"]}
 
 
-def test_search_for_a_page_not_built_is_skipped_with_a_notice(failures: list[Failure]) -> None:
+def test_search_for_a_page_not_built_is_skipped_with_a_notice(
+    failures: list[Failure],
+) -> None:
     assert (
         "notice: search 'Jacobian': skipped, the build has no tutorials/jacobians.html "
         "to rank first"
@@ -215,7 +226,10 @@ def test_expected_page_missing_fails_and_screenshots_are_saved(
 
 def test_repeated_failure_is_listed_once_with_its_pages() -> None:
     text = format_failures(
-        [Failure(f"p{i}.html", "broken link", "x.html does not exist") for i in range(7)]
+        [
+            Failure(f"p{i}.html", "broken link", "x.html does not exist")
+            for i in range(7)
+        ]
         + [Failure("q.html", "console error", "boom")]
     )
     assert text.splitlines() == [

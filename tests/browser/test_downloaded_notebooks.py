@@ -32,7 +32,10 @@ def test_every_gallery_page_has_its_notebook() -> None:
 
 def _run(nb: nbformat.NotebookNode, cwd: Path) -> None:
     client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
     )
     client.execute()  # raises CellExecutionError with the cell and its traceback
 
