@@ -81,8 +81,8 @@ print(f"max |reverse - formula| = {np.max(np.abs(reverse - by_formula)):.1e}")
 assert np.allclose(forward, by_formula, rtol=1e-13, atol=1e-14)
 assert np.allclose(reverse, by_formula, rtol=1e-13, atol=1e-14)
 
-# Spot checks with scalar inputs, and against the complex-step method, which knows nothing
-# of the chain rule or of autodiff_ref.
+# Spot checks with scalar inputs, and against the complex-step method, which knows
+# nothing of the chain rule or of autodiff_ref.
 for t in [0.0, 1.7, 6.25]:
     dz = derivative(z_of_t, t)
     assert np.isclose(dz, grad(z_of_t)(t), rtol=1e-14)

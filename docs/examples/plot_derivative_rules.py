@@ -31,7 +31,7 @@ from autodiff_ref.symbolic import Const, evaluate, simplify, symbols
 
 x, y, c = symbols("x y c")
 y0 = 1.5
-# The grid of x for each primitive: inside its domain, with no grid point on a kink or pole.
+# The grid of x for each primitive: inside its domain, no grid point on a kink or pole.
 grids = {
     "add": (-3, 3), "sub": (-3, 3), "neg": (-3, 3), "mul": (-3, 3), "div": (-3, 3),
     "pow": (0.05, 3), "reciprocal": (0.2, 3), "exp": (-2, 2), "log": (0.05, 3),
@@ -39,7 +39,8 @@ grids = {
     "sqrt": (0.02, 3), "tanh": (-3, 3), "abs": (-3, 3), "sign": (-3, 3),
     "heaviside": (-3, 3), "maximum": (-3, 3), "minimum": (-3, 3), "where": (-3, 3),
     "cosh": (-2, 2), "sinh": (-2, 2), "arcsin": (-0.95, 0.95), "arccos": (-0.95, 0.95),
-    "arctan": (-3, 3), "arcsinh": (-3, 3), "arccosh": (1.05, 3), "arctanh": (-0.95, 0.95),
+    "arctan": (-3, 3), "arcsinh": (-3, 3), "arccosh": (1.05, 3),
+    "arctanh": (-0.95, 0.95),
     "log1p": (-0.9, 3), "expm1": (-2, 2), "log2": (0.05, 3), "log10": (0.05, 3),
     "exp2": (-2, 2), "hypot": (-3, 3), "logaddexp": (-3, 3), "arctan2": (-3, 3),
     "floor": (-2.9, 2.9), "ceil": (-2.9, 2.9), "mod": (-2.9, 2.9), "real": (-3, 3),
@@ -47,14 +48,13 @@ grids = {
 # NumPy refuses complex input to these (or they are not analytic): central differences.
 not_analytic = {"hypot", "logaddexp", "arctan2", "floor", "ceil", "mod", "real"}
 elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
-del elementwise[
-    "stop_gradient"
-]  # its derivative is 0 by definition, not its value's slope
+# stop_gradient's derivative is 0 by definition, not its value's slope.
+del elementwise["stop_gradient"]
 assert grids.keys() == elementwise.keys(), "a new rule needs a grid here"
 
 
 def rule_as_formula(prim):
-    """f as an expression in x (other arguments fixed) and the table's formula for df/dx."""
+    """f as an expression in x (the other arguments fixed), and the table's df/dx."""
     args = {1: (x,), 2: (x, y), 3: (c, x, y)}[len(prim.derivs)]
     i = args.index(x)
     f = prim(*args)
@@ -162,8 +162,8 @@ for ax, (name, (f, df, grid, f_values, df_values, _)) in zip(
     ax.tick_params(labelsize=8)
 axes.flat[0].legend(fontsize=8, loc="upper left")
 fig.suptitle(
-    f"Every elementwise rule of autodiff_ref.rules (y = {y0}), agreeing with the complex step "
-    "(central differences for the last seven) at all grid points",
+    f"Every elementwise rule of autodiff_ref.rules (y = {y0}), agreeing with the "
+    "complex step (central differences for the last seven) at all grid points",
     fontsize=11,
 )
 fig.tight_layout()

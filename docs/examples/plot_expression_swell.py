@@ -59,7 +59,8 @@ for label in ["exp(sin x)", "tanh x"]:
     tree, dag = sizes[label][:, 0], sizes[label][:, 1]
     tree_factor, dag_factor = tree[1:] / tree[:-1], dag[1:] / dag[:-1]
     print(
-        f"{label:14} tree x {np.round(tree_factor[-4:], 2)}, DAG x {np.round(dag_factor[-4:], 2)}"
+        f"{label:14} tree x {np.round(tree_factor[-4:], 2)}, "
+        f"DAG x {np.round(dag_factor[-4:], 2)}"
     )
     assert (
         np.all(np.diff(tree_factor[2:]) > 0) and tree_factor[-1] > 4

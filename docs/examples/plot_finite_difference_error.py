@@ -166,9 +166,10 @@ for (label, method), (steps, errors, median) in results.items():
         "" if h_star is None else f"   h* = {h_star:.1e} (error {star_error:.1e})"
     )
     print(
-        f"{method:10} {short[label]:13} best h = {steps[best]:.1e} (error {median[best]:.1e})"
-        f"   default h = {numerical.step_size(x, method):.1e} (error {default_error:.1e})"
-        + h_star_text
+        f"{method:10} {short[label]:13} best h = {steps[best]:.1e} "
+        f"(error {median[best]:.1e})"
+        f"   default h = {numerical.step_size(x, method):.1e} "
+        f"(error {default_error:.1e})" + h_star_text
     )
     assert default_error <= 10 * best_error
     if star_error is not None:

@@ -21,7 +21,7 @@ rng = np.random.default_rng(0)
 
 
 def median_time(compute, repeats=7):
-    """The median wall-clock time of ``compute()`` in seconds: robust to a busy machine."""
+    """The median wall-clock time of ``compute()``, in seconds: robust to a busy CPU."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

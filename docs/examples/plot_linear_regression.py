@@ -64,7 +64,8 @@ assert np.allclose(H, 2 / m * A.T @ A, rtol=1e-13)
 lam_min, lam_max = np.linalg.eigvalsh(H)
 lr = 2 / (lam_min + lam_max)
 print(
-    f"eigenvalues {lam_min:.3f}, {lam_max:.3f}; learning rate {lr:.4f} < {2 / lam_max:.4f}"
+    f"eigenvalues {lam_min:.3f}, {lam_max:.3f}; "
+    f"learning rate {lr:.4f} < {2 / lam_max:.4f}"
 )
 
 value_and_grad = ad.value_and_grad(loss, argnums=(0, 1))

@@ -73,7 +73,8 @@ for i, g in enumerate(grads):
         lambda v, i=i: loss(*params[:i], v, *params[i + 1 :], X, y), params[i]
     )
     print(
-        f"parameter {i}: max |reverse - central difference| = {np.max(np.abs(approx - g)):.1e}"
+        f"parameter {i}: max |reverse - central difference| = "
+        f"{np.max(np.abs(approx - g)):.1e}"
     )
     assert np.allclose(g, approx, rtol=1e-7, atol=1e-9)
 
