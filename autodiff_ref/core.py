@@ -594,9 +594,9 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         # Its transform has returned: no tape records this op and no one would read
         # its tangent, so carrying on would silently give wrong derivatives.
         raise ValueError(
-            f"a {type(top).__name__} escaped from the transform (grad, vjp, jvp, ...) that "
-            "made it, which has already returned, e.g. it was stored in a list or global "
-            "inside the differentiated function; return it from that function instead, or "
+            f"a {type(top).__name__} escaped from the transform (grad, vjp, jvp, ...) "
+            "that made it, which has already returned, e.g. it was stored in a list or "
+            "global inside the differentiated function; return it from that function, or "
             "store autodiff_ref.primal_value(x) if you only need its value"
         )
     return top._trace.process(prim, args, params)

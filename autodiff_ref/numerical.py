@@ -495,7 +495,7 @@ def _differentiate(
 def _finite_difference(
     g: Callable[[Any], NDArray[Any]], x: float, h: float, method: str
 ) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
-    """Return the difference quotient, the step actually taken, and its round-off estimate."""
+    """The difference quotient, the step actually taken, and its round-off estimate."""
     # All three methods are the slope (g(upper) - g(lower)) / (upper - lower).
     lower = x if method == "forward" else x - h
     upper = x if method == "backward" else x + h
@@ -525,7 +525,7 @@ def _finite_difference(
 def _complex_step(
     g: Callable[[Any], NDArray[Any]], x: float, h: float, method: str
 ) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
-    """Return ``Im g(x + i h) / h``, the step, and its round-off estimate ``eps |value|``."""
+    """``Im g(x + i h) / h``, the step, and its round-off estimate ``eps |value|``."""
     try:
         # A ComplexWarning means f cast x + ih to a real number (e.g. math.exp of a NumPy
         # complex scalar), discarding h: the result would silently be 0, so fail instead.

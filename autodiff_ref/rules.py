@@ -200,7 +200,8 @@ sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
 tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
 abs: Primitive = _elementwise("abs", _abs, lambda ans, x: sign(x))
 sign: Primitive = _elementwise("sign", _sign, None)
-heaviside: Primitive = _elementwise("heaviside", _heaviside, None, doc="step: 0, 1/2 at 0, 1")
+heaviside: Primitive = _elementwise("heaviside", _heaviside, None,
+                                    doc="step: 0, 1/2 at 0, 1")
 maximum: Primitive = _elementwise("maximum", _maximum,
                                   lambda ans, x, y: heaviside(sub(x, y)),
                                   lambda ans, x, y: heaviside(sub(y, x)))
@@ -835,7 +836,9 @@ solve: Primitive = _nonlinear(
 det: Primitive = _nonlinear(
     "det", np.linalg.det,
     jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
-    vjp=lambda i, ct, ans, a: mul(_as_matrix_batch(mul(ct, ans)), _matrix_transpose(inv(a))),
+    vjp=lambda i, ct, ans, a: mul(
+        _as_matrix_batch(mul(ct, ans)), _matrix_transpose(inv(a))
+    ),
     doc="determinant: d det = det tr(A^-1 dA)",
 )  # fmt: skip
 slogdet: Primitive = _nonlinear(

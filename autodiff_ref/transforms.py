@@ -328,7 +328,7 @@ def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
 def _push_basis(
     f: Callable, xs: Sequence[Any]
 ) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
-    """``f(*xs)`` and, per output leaf, its derivative along every unit direction of each x.
+    """``f(*xs)`` and, per output leaf, its derivative along each unit direction of each x.
 
     All directions go through ``f`` in one pass: the inputs' tangents are the
     identity, stacked along a leading batch axis of ``n`` directions (``n`` is
