@@ -351,11 +351,12 @@ def draw_graph(
     }
     n_lines = max(t.count("\n") + 1 for t in texts.values())
     n_chars = max(len(line) for t in texts.values() for line in t.split("\n"))
-    # Sizes in data units, fitted to 9-point text; in a new figure a unit is `inch` inches.
-    inch = 0.75
-    width = max(1.3, 0.115 * n_chars + 0.35)
-    height = 0.24 * n_lines + 0.3
-    dx = width + (1.6 if show_derivatives else 1.0)  # column spacing
+    # Sizes in inches, fitted to 12-point text: as large as a page's body text when
+    # the drawing is shown at its natural size, which it is up to about 7 inches wide.
+    inch = 1.0
+    width = max(0.95, 0.095 * n_chars + 0.25)
+    height = 0.2 * n_lines + 0.25
+    dx = width + (0.65 if show_derivatives else 0.5)  # column spacing
     layout = _layout(graph, height / 2, pad=0.55)
     pos = {item: (column * dx, y) for item, (column, y) in layout.items()}
     xs = [p[0] for p in pos.values()]
@@ -390,10 +391,10 @@ def draw_graph(
         )
         ax.add_patch(box)
         boxes[node.index] = box
-        ax.text(x, y, texts[node.index], ha="center", va="center", fontsize=9, zorder=3)
+        ax.text(x, y, texts[node.index], ha="center", va="center", fontsize=12, zorder=3)
         ax.text(
             x, y + height / 2 + 0.06, f"${node.name}$", ha="center", va="bottom",
-            fontsize=8, color="#666666", zorder=3,
+            fontsize=12, color="#666666", zorder=3,
         )  # fmt: skip
 
     depth = {node.index: node.depth for node in graph.nodes}
@@ -461,7 +462,7 @@ def draw_graph(
         if show_derivatives and edge.local_derivative is not None:
             ax.text(
                 *label_at, format_value(edge.local_derivative, 3, "g"), ha="center",
-                va="center", fontsize=8, color="#2b5d9c", zorder=4,
+                va="center", fontsize=12, color="#2b5d9c", zorder=4,
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             )  # fmt: skip
 

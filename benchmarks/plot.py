@@ -152,7 +152,9 @@ def fig_gradients(case: dict[str, Any], show_target: bool = True) -> Any:
 
     problems = case["problems"]
     libs = list(next(iter(problems.values()))["libraries"])
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    # Stacked, at most 7 inches wide: the column shows it at full size, so 12-point
+    # labels read as large as the body text.
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 7.5), layout="constrained")
     width = 0.8 / len(libs)
     for k, lib in enumerate(libs):
         xs = np.arange(len(problems)) + (k - (len(libs) - 1) / 2) * width
@@ -163,7 +165,7 @@ def fig_gradients(case: dict[str, Any], show_target: bool = True) -> Any:
     if show_target:  # the project's own goal; the docs' neutral report leaves it out
         axes[0].axhline(case["target"], color="k", ls="--", lw=1)
         axes[0].text(
-            -0.45, case["target"] * 1.1, f"target {case['target']}", fontsize=8
+            -0.45, case["target"] * 1.1, f"target {case['target']}", fontsize=12
         )
     axes[0].set(
         ylabel="time(grad f) / time(f)", title="Cost of a gradient, relative to f"
@@ -172,14 +174,14 @@ def fig_gradients(case: dict[str, Any], show_target: bool = True) -> Any:
     for ax in axes:
         ax.set_yscale("log")
         ax.set_xticks(range(len(problems)), list(problems))
-    axes[1].legend(fontsize=8)
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=3)
     return fig
 
 
 def fig_scalar_graph(case: dict[str, Any]) -> Any:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 7.5), layout="constrained")
     libs = list(case["times"])
     axes[0].bar(
         libs, [case["times"][lib]["median"] for lib in libs], color=["C0", "C1"]
@@ -194,7 +196,7 @@ def fig_scalar_graph(case: dict[str, Any]) -> Any:
     axes[1].bar(labels, [m["baseline_rss_mb"] for m in case["memory"]], color="C7",
                 label="before the graph")  # fmt: skip
     axes[1].set(ylabel="resident memory (MB)", title="Peak memory of one process")
-    axes[1].legend(fontsize=8)
+    axes[1].legend(loc="upper left")
     return fig
 
 
@@ -205,7 +207,10 @@ def fig_crossover(case: dict[str, Any]) -> Any:
     cell = {(c["n"], c["m"]): c for c in case["cells"]}
     ratio = np.array([[cell[n, m]["fwd_over_rev"] for n in sizes] for m in sizes])
     fig, axes = plt.subplot_mosaic(
-        [["ratio", "fwd"], ["ratio", "rev"]], figsize=(9, 6), layout="constrained"
+        [["ratio", "ratio"], ["fwd", "rev"]],
+        figsize=(6.8, 10),
+        height_ratios=[1.6, 1],
+        layout="constrained",
     )
     lim = np.abs(np.log10(ratio)).max()
     image = axes["ratio"].imshow(
@@ -216,14 +221,14 @@ def fig_crossover(case: dict[str, Any]) -> Any:
             "white" if abs(np.log10(r)) > lim / 2 else "black"
         )  # readable on dark cells
         axes["ratio"].text(
-            j, i, f"{r:.2g}", ha="center", va="center", fontsize=8, color=color
+            j, i, f"{r:.2g}", ha="center", va="center", fontsize=12, color=color
         )
     ticks = range(len(sizes))
     axes["ratio"].set(xticks=ticks, xticklabels=sizes, yticks=ticks, yticklabels=sizes,
                       xlabel="n (inputs)", ylabel="m (outputs)",
                       title="time(jacfwd) / time(jacrev)")  # fmt: skip
-    fig.colorbar(image, ax=axes["ratio"], location="bottom", label="log10 of the ratio "
-                 "(blue: forward mode is faster, red: reverse)")  # fmt: skip
+    label = "log10 of the ratio\n(blue: forward mode is faster, red: reverse)"
+    fig.colorbar(image, ax=axes["ratio"], location="bottom", label=label)
     for m in sizes:
         times = [cell[n, m]["jacfwd"]["median"] for n in sizes]
         axes["fwd"].loglog(sizes, times, "o-", label=f"m={m}")
@@ -235,7 +240,7 @@ def fig_crossover(case: dict[str, Any]) -> Any:
         xlabel="m (outputs)", ylabel="seconds", title="jacrev: grows with m"
     )
     for name in ("fwd", "rev"):
-        axes[name].legend(fontsize=7)
+        axes[name].legend(handlelength=1, borderaxespad=0.3)
     return fig
 
 
@@ -243,7 +248,7 @@ def fig_numerical(case: dict[str, Any]) -> Any:
     import matplotlib.pyplot as plt
 
     groups = _by_method(case["rows"])
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 9), sharex=True, layout="constrained")
     rng = np.random.default_rng(0)
     for k, rows in enumerate(groups.values()):
         errors = np.maximum([r["relative_error"] for r in rows], ZERO_FLOOR)
@@ -254,11 +259,12 @@ def fig_numerical(case: dict[str, Any]) -> Any:
     labels = [
         m.replace("autodiff_ref.numerical ", "").replace(" (", "\n(") for m in groups
     ]
-    axes[0].set(yscale="log", ylabel="relative error (exact 0 drawn at 1e-18)",
+    axes[0].set(yscale="log", ylabel="relative error\n(exact 0 drawn at 1e-18)",
                 title="Error of f'(x) (functions and points)")  # fmt: skip
     axes[1].set(ylabel="calls of f per derivative", title="Cost of f'(x)")
-    for ax in axes:
-        ax.set_xticks(range(len(groups)), labels, fontsize=8, rotation=30)
+    axes[1].set_xticks(
+        range(len(groups)), labels, rotation=40, ha="right", rotation_mode="anchor"
+    )
     return fig
 
 
