@@ -236,7 +236,7 @@ html_theme_options = {
 html_css_files = ["custom.css"]
 # Sphinx's search scores, except that the glossary's entries rank just below the
 # page that teaches the same concept (see the file).
-html_search_scorer = "_static/search_scorer.js"
+html_search_scorer = str(Path(__file__).parent / "_static" / "search_scorer.js")
 # The theme's light/dark default (a template variable, not a theme option).
 # Without one it logs a console error ("Got invalid theme mode") on a reader's
 # first visit, before it has stored a mode.
