@@ -151,7 +151,8 @@ def jit(
     >>> import numpy as np
     >>> import autodiff_ref as ad
     >>> f = ad.jit(lambda x: ad.sum(ad.sin(x) ** 2))
-    >>> float(f(np.zeros(3))), float(f(np.ones(3))) == float(np.sum(np.sin(np.ones(3)) ** 2))
+    >>> expected = float(np.sum(np.sin(np.ones(3)) ** 2))
+    >>> float(f(np.zeros(3))), float(f(np.ones(3))) == expected
     (0.0, True)
     >>> f.traces  # both calls had shape (3,) and dtype float64
     1
