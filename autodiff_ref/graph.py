@@ -391,7 +391,9 @@ def draw_graph(
         )
         ax.add_patch(box)
         boxes[node.index] = box
-        ax.text(x, y, texts[node.index], ha="center", va="center", fontsize=12, zorder=3)
+        ax.text(
+            x, y, texts[node.index], ha="center", va="center", fontsize=12, zorder=3
+        )
         ax.text(
             x, y + height / 2 + 0.06, f"${node.name}$", ha="center", va="bottom",
             fontsize=12, color="#666666", zorder=3,
