@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import rules
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, primal_value
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, impl_of, primal_value
 from .evaluation_trace import input_names, render_expression
 
 __all__ = [
@@ -328,7 +328,7 @@ class ProgramTrace(Trace):
         # stand-ins, so no second table of shape rules is needed.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = prim.impl(*stand_ins, **params)
+            out = impl_of(prim)(*stand_ins, **params)
         var = Var(aval_of(out))
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)

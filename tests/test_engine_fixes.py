@@ -322,3 +322,39 @@ def test_rules_concatenate_without_offsets_says_how_to_call_it() -> None:
         TypeError, match=r"offsets=concatenate_offsets.*autodiff_ref\.concatenate"
     ):
         ad.grad(lambda x: ad.sum(rules.concatenate(x, x)))(np.ones(2))
+
+
+# -- issue 18, item 5: the complex step's stand-ins never outlive their block ------------------
+def test_a_function_jitted_inside_the_stand_ins_block_means_abs_outside_it() -> None:
+    z = np.array([-3 + 4j])
+    f = ad.jit(ad.abs)
+    with ad.numerical.complex_step_stand_ins():
+        inside = f(z)
+    # Inside, abs is the analytic continuation of |x| from the real line: -z for Re z < 0.
+    np.testing.assert_array_equal(inside, -z)
+    # Outside, the same jitted function means NumPy's abs (the modulus), as ad.abs does.
+    np.testing.assert_array_equal(f(z), np.abs(z))
+    np.testing.assert_array_equal(ad.abs(z), np.abs(z))
+
+
+def test_a_function_jitted_outside_the_block_uses_the_stand_ins_inside_it() -> None:
+    f = ad.jit(lambda x: ad.abs(x) * 2.0)
+    z = np.array([-3 + 4j])
+    np.testing.assert_array_equal(f(z), 2.0 * np.abs(z))  # compiled and cached here
+    with ad.numerical.complex_step_stand_ins():
+        np.testing.assert_array_equal(f(z), -2.0 * z)
+    np.testing.assert_array_equal(f(z), 2.0 * np.abs(z))
+
+
+def test_the_complex_step_of_a_jitted_kink_is_its_slope() -> None:
+    # d/dx 2|x| at x = -1.5 is -2; a jit cache must not change it in either order.
+    f = ad.jit(lambda x: 2.0 * ad.abs(x))
+    f(-1.5)  # compile the real function first
+    assert ad.numerical.derivative(f, -1.5, method="complex") == -2.0
+    assert f(-1.5) == 3.0
+
+
+def test_the_stand_ins_change_no_primitive() -> None:
+    impl = rules.abs.impl
+    with ad.numerical.complex_step_stand_ins():
+        assert rules.abs.impl is impl
