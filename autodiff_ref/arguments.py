@@ -222,6 +222,16 @@ def _check_scalar_output(out: Any, transform: str) -> None:
             f"{transform} needs a scalar output, but f returned shape {shape_of(out)}; "
             "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
         )
+    value = _value(out)
+    kind = getattr(value, "dtype", np.dtype(float)).kind
+    if isinstance(value, bool | numbers.Integral) or kind in "biu":
+        raise TypeError(
+            f"{transform} needs a real floating-point scalar output, but f returned "
+            f"{value!r} (type {type(value).__name__}), which has no derivative; "
+            "return a float (a "
+            "comparison or an integer count is constant almost everywhere: "
+            "differentiate a smooth stand-in for it instead)"
+        )
     if _float_dtype(out).kind == "c":
         raise TypeError(
             f"{transform} needs a real scalar output, but f returned a complex number; "

@@ -358,3 +358,22 @@ def test_the_stand_ins_change_no_primitive() -> None:
     impl = rules.abs.impl
     with ad.numerical.complex_step_stand_ins():
         assert rules.abs.impl is impl
+
+
+# -- issue 18, item 5: boolean and integer outputs have no gradient ------------------------------
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x > 0,
+        lambda x: ad.sum(x) > 0,
+        lambda x: 3,
+        lambda x: np.int64(2),
+        lambda x: np.asarray(7),
+    ],
+    ids=["bool", "numpy-bool", "int", "numpy-int", "0-d-int-array"],
+)
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad, ad.hessian])
+def test_grad_refuses_boolean_and_integer_outputs(transform: Any, f: Any) -> None:
+    # JAX raises TypeError here too: grad needs a real floating-point output.
+    with pytest.raises(TypeError, match=r"grad needs a real floating-point scalar output"):
+        transform(f)(1.0)
