@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins  # max, min and sum are NumPy's names in this module
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -665,9 +666,10 @@ def var(
     x = _array_arg(x)
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
-    return rules.div(
-        squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof)
-    )
+    count = _size_of(x) // builtins.max(_size_of(squares), 1) - ddof
+    if count <= 0:  # NumPy's answer: divide by 0 (inf, or nan for 0 / 0), with its warning
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+    return rules.div(squares, float(builtins.max(count, 0)))
 
 
 def std(
@@ -692,6 +694,8 @@ def cumsum(x: ArrayLike, axis: int | None = None) -> Any:
 def diff(a: ArrayLike, n: int = 1, axis: int = -1) -> Any:
     """Differences of neighbours along ``axis``, ``n`` times."""
     a = _array_arg(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")  # NumPy's words
     (ax,) = _axis_list(axis, _ndim(a))
     before = (slice(None),) * ax
     for _ in range(n):

@@ -9,6 +9,7 @@ documented structure for nested Jacobians, and central differences through
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -377,3 +378,47 @@ def test_grad_refuses_boolean_and_integer_outputs(transform: Any, f: Any) -> Non
     # JAX raises TypeError here too: grad needs a real floating-point output.
     with pytest.raises(TypeError, match=r"grad needs a real floating-point scalar output"):
         transform(f)(1.0)
+
+
+# -- issue 18, item 5: var with ddof >= n and diff with n < 0 mean what NumPy's do -------------
+@pytest.mark.parametrize(
+    ("x", "axis", "ddof"),
+    [
+        (np.array([1.0, 2.0, 3.0]), None, 5),  # a positive sum over 0: inf
+        (np.array([1.0, 2.0, 3.0]), None, 3),
+        (np.array([1.0, 1.0, 1.0]), None, 3),  # 0 / 0: nan
+        (np.arange(6.0).reshape(2, 3), 0, 2),
+        (np.arange(6.0).reshape(2, 3), 1, 4),
+    ],
+)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_with_no_degrees_of_freedom_follow_numpy(
+    name: str, x: Any, axis: Any, ddof: int
+) -> None:
+    # NumPy warns twice: no degrees of freedom (always), then the division by 0 (per
+    # np.errstate, silenced here for both).
+    quiet = {"divide": "ignore", "invalid": "ignore"}
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"), np.errstate(**quiet):
+        want = getattr(np, name)(x, axis=axis, ddof=ddof)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"), np.errstate(**quiet):
+        got = getattr(ad, name)(x, axis=axis, ddof=ddof)
+    # The same division (a sum of squares by 0.0): the same inf or nan, bit for bit.
+    np.testing.assert_array_equal(got, want)
+
+
+def test_var_with_some_degrees_of_freedom_is_unchanged_and_silent() -> None:
+    x = np.array([1.0, 2.0, 6.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ad.var(x, ddof=2) == pytest.approx(np.var(x, ddof=2), rel=1e-15)
+
+
+@pytest.mark.parametrize("n", [-1, -3])
+def test_diff_with_a_negative_order_raises_numpys_error(n: int) -> None:
+    x = np.array([1.0, 4.0, 9.0])
+    with pytest.raises(ValueError, match="order must be non-negative") as numpy_error:
+        np.diff(x, n=n)
+    with pytest.raises(ValueError, match=str(numpy_error.value)):
+        ad.diff(x, n=n)
+    with pytest.raises(ValueError, match="order must be non-negative"):
+        ad.grad(lambda v: ad.sum(ad.diff(v, n=n)))(x)
