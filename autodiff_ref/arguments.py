@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Tracer, primal_value, shape_of
+from .core import Tracer, primal_value, shape_of, substituting_impls
 from .tree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
 
 ArgNums = int | Sequence[int]
@@ -141,6 +141,44 @@ def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
                 f"complex ({_describe(_value(x))}); use jvp or vjp, which push complex "
                 "tangents and cotangents through the same rules (holomorphic=True, JAX's "
                 "option for this, is not implemented)"
+            )
+
+
+def _is_complex(leaf: Any) -> bool:
+    value = _value(leaf)  # None for a symbolic expression: a real scalar
+    if isinstance(value, complex | np.complexfloating):
+        return True
+    return getattr(value, "dtype", np.dtype(float)).kind == "c"
+
+
+def _kind_of(leaf: Any) -> str:
+    value = _value(leaf)
+    dtype = getattr(value, "dtype", None)
+    shape = shape_of(leaf)
+    if dtype is None:
+        return f"a {type(value).__name__} number"
+    return f"a {dtype} array of shape {shape}" if shape else f"a {dtype} number"
+
+
+def refuse_complex(function: str, *values: Any) -> None:
+    """Refuse complex input to ``function``, which would give a wrong number for it.
+
+    The one check of every function that does not handle complex numbers yet
+    (those that need a conjugate, a modulus or a complex eigen-decomposition):
+    a clear error instead of a silently wrong value or derivative.  Inside
+    :func:`~autodiff_ref.numerical.complex_step_stand_ins` a complex number is a
+    complex *step* of a real input, and every function is the analytic
+    continuation of its real version, which is what the step needs: no refusal.
+    """
+    if substituting_impls():
+        return
+    for leaf in tree_leaves(list(values)):
+        if _is_complex(leaf):
+            raise TypeError(
+                f"{function} does not support complex input yet (got {_kind_of(leaf)}): "
+                "it would give a wrong value or derivative; "
+                "write the function in the real and imaginary parts as separate real "
+                "arrays instead (x + 1j * y with real x and y)"
             )
 
 

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import ops, rules
+from .arguments import refuse_complex
 from .core import primal_value, shape_of
 
 __all__ = [
@@ -130,6 +131,7 @@ def det(a: ArrayLike) -> Any:
 
 def slogdet(a: ArrayLike) -> SlogdetResult:
     """``(sign, log|det A|)``; the sign is a constant, ``log|det A|`` has gradient ``A^-T``."""
+    refuse_complex("slogdet", a)  # log|det| needs the modulus: not holomorphic
     _square(a, "slogdet")
     sign = np.linalg.slogdet(primal_value(a))[0]
     return SlogdetResult(sign, rules.slogdet(a))
@@ -137,6 +139,7 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
 
 def cholesky(a: ArrayLike) -> Any:
     """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``."""
+    refuse_complex("cholesky", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "cholesky")
     return rules.cholesky(a)
 
@@ -152,6 +155,7 @@ def eigh(a: ArrayLike) -> EighResult:
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
+    refuse_complex("eigh", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "eigh")
     packed = rules.eigh(a)
     w = rules.getitem(packed, index=(Ellipsis, 0, slice(None)))
@@ -171,6 +175,7 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
     ``U`` or ``Vh`` are not unique): pass ``full_matrices=False`` for non-square
     matrices.  The derivative does not exist at repeated singular values.
     """
+    refuse_complex("svd", a)  # unitary factors: a conjugate transpose
     m, n = shape_of(a)[-2:]
     if full_matrices and compute_uv and m != n:
         raise ValueError(
@@ -197,6 +202,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Any:
         raise ValueError(
             f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
         )
+    refuse_complex("qr", a)  # a unitary Q: a conjugate transpose
     m = shape_of(a)[-2]
     packed = rules.qr(a)
     r = rules.getitem(packed, index=(Ellipsis, slice(m, None), slice(None)))
@@ -295,6 +301,7 @@ def norm(
     array([0.6, 0.8])
     """
     x = ops._array_arg(x)
+    refuse_complex("norm", x)  # |x_i|**2 is x_i * conj(x_i), not x_i * x_i
     ndim = len(shape_of(x))
     if axis is None:
         if ord is None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .arguments import refuse_complex
 from .core import Tracer, primal_value, shape_of
 
 __all__ = [
@@ -664,6 +665,7 @@ def var(
     array([-1.33333333, -0.66666667,  2.        ])
     """
     x = _array_arg(x)
+    refuse_complex("var", x)  # |x - mean|**2 needs a conjugate
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
     count = _size_of(x) // builtins.max(_size_of(squares), 1) - ddof
@@ -679,6 +681,7 @@ def std(
     keepdims: bool = False,
 ) -> Any:
     """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
+    refuse_complex("std", x)
     return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
@@ -750,6 +753,8 @@ def astype(x: ArrayLike, dtype: Any) -> Any:
             f"{dtype} is piecewise constant); round with autodiff_ref.floor (derivative 0) "
             "or use autodiff_ref.primal_value(x).astype(...) for the plain values"
         )
+    if dtype.kind == "f":  # dropping the imaginary part: real(z), not holomorphic
+        refuse_complex(f"astype({dtype})", x)
     if isinstance(x, Tracer) and dtype == np.asarray(primal_value(x)).dtype:
         return x
     return rules.astype(x, dtype=dtype)
