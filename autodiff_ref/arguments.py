@@ -94,8 +94,9 @@ def _check_outputs(leaves: Sequence[Any], out: Any) -> None:
 
 
 def _describe(x: Any) -> str:
-    text = repr(x)
-    return f"a {type(x).__name__} ({text if len(text) <= 60 else text[:57] + '...'})"
+    text, kind = repr(x), type(x).__name__
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    return f"{article} {kind} ({text if len(text) <= 60 else text[:57] + '...'})"
 
 
 def _value(x: Any) -> Any:
@@ -180,6 +181,16 @@ def refuse_complex(function: str, *values: Any) -> None:
                 "write the function in the real and imaginary parts as separate real "
                 "arrays instead (x + 1j * y with real x and y)"
             )
+
+
+def require_callable(f: Any, transform: str) -> None:
+    """Refuse a non-callable ``f`` when it is wrapped, not later when it is called."""
+    if not callable(f):
+        raise TypeError(
+            f"{transform} needs a function as its first argument, but got "
+            f"{_describe(f)}; pass the function itself, e.g. {transform}(f), "
+            f"not {transform}(f(x))"
+        )
 
 
 def _check_tuple(name: str, value: Any, example: str) -> tuple:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import require_callable
 from .core import Tracer, primal_value, substituting_impls
 from .program import Program, _static_positions, aval_of, simplify, trace_program
 from .transforms import _unflatten
@@ -171,4 +172,5 @@ def jit(
     ...
     autodiff_ref.program.ConcretizationError: an if, while, ... needs the value ...
     """
+    require_callable(f, "jit")
     return Jitted(f, static_argnums)

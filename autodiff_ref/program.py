@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import rules
+from .arguments import require_callable
 from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, impl_of, primal_value
 from .evaluation_trace import input_names, render_expression
 
@@ -961,6 +962,7 @@ def make_program(
         return v5
     <BLANKLINE>
     """
+    require_callable(f, "make_program")
 
     def make(*args: Any) -> Program:
         return trace_program(f, args, static_argnums)

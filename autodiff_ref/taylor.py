@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .arguments import require_callable
 from .core import Primitive, Trace, Tracer, bind, shape_of
 
 __all__ = ["jet"]
@@ -403,6 +404,7 @@ def jet(
     >>> jet(lambda x: x**3, (2.0,), ((3.0, 5.0),))
     (8.0, [36.0, 168.0])
     """
+    require_callable(f, "jet")
     from .transforms import _unflatten
 
     treedef, primal_leaves, term_leaves = taylor_leaves(f, primals, series)

@@ -234,6 +234,9 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     >>> tree_map(lambda x, y: x + y, (1.0, [2.0]), (10.0, [20.0]))
     (11.0, [22.0])
     """
+    from .arguments import require_callable  # arguments reads pytrees: no cycle here
+
+    require_callable(f, "tree_map")
     leaves, treedef = tree_flatten(tree)
     others = [tree_leaves_like(treedef, r, "tree given to tree_map") for r in rest]
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others, strict=True)])
