@@ -308,6 +308,8 @@ def norm(
             out = _vector_norm(ops.ravel(x), None, None, False)
             return rules.reshape(out, shape=(1,) * ndim) if keepdims else out
         if ndim == 1:
+            if isinstance(ord, str):  # "fro" and "nuc" are matrix norms (NumPy's words)
+                raise ValueError(f"Invalid norm order {ord!r} for vectors")
             return _vector_norm(x, ord, 0, keepdims)
         if ndim == 2:
             return _matrix_norm(x, ord, (0, 1), keepdims)
@@ -318,6 +320,8 @@ def norm(
         return _vector_norm(x, ord, int(axis), keepdims)
     axis = tuple(axis)
     if len(axis) == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
         return _vector_norm(x, ord, axis, keepdims)
     if len(axis) == 2:
         return _matrix_norm(x, ord, axis, keepdims)

@@ -864,6 +864,8 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
 
 def _split_bounds(n: int, sections: Any, equal: bool) -> list[int]:
     if isinstance(sections, int | np.integer):
+        if sections <= 0:  # NumPy's words (numpy.split itself divides by it first)
+            raise ValueError("number sections must be larger than 0.")
         if equal and n % sections:
             raise ValueError("array split does not result in an equal division")
         each, extra = divmod(n, int(sections))
@@ -956,6 +958,8 @@ def tile(x: ArrayLike, reps: int | Sequence[int]) -> Any:
     """The array repeated ``reps`` times along each axis (as numpy.tile)."""
     x = _array_arg(x)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    if builtins.any(r < 0 for r in reps):
+        raise ValueError(f"tile: negative dimensions are not allowed (reps={reps})")
     d = builtins.max(_ndim(x), len(reps))
     shape = (1,) * (d - _ndim(x)) + shape_of(x)
     reps = (1,) * (d - len(reps)) + reps
@@ -979,6 +983,8 @@ def pad(
         )
     x = _array_arg(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (_ndim(x), 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad: index can't contain negative values (pad_width={pad_width})")
     shape = tuple(int(b + n + a) for (b, a), n in zip(widths, shape_of(x), strict=True))
     inner = tuple(
         slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True)

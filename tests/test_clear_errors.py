@@ -36,3 +36,46 @@ def test_non_callables_are_refused_when_wrapped(name: str) -> None:
         TypeError, match=rf"^{name} needs a function as its first argument, but got an int"
     ):
         NOT_CALLABLE[name]()
+
+
+def _traced(f: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
+    """f called on a traced value (grad's), where NumPy dispatches to autodiff_ref."""
+    return lambda x: ad.grad(lambda v: ad.sum(f(v)))(x)
+
+
+X = np.array([1.0, 2.0, 3.0])
+# (call on plain values of autodiff_ref's spelling, on traced values, NumPy's message)
+SHAPE_ERRORS = {
+    "norm-fro-vector": (
+        lambda x: np.linalg.norm(x, "fro"),
+        r"Invalid norm order 'fro' for vectors",
+    ),
+    "norm-nuc-axis": (
+        lambda x: np.linalg.norm(x, "nuc", axis=(0,)),
+        r"Invalid norm order 'nuc' for vectors",
+    ),
+    "pad-negative": (lambda x: np.pad(x, -1), r"index can't contain negative values"),
+    "pad-one-side": (
+        lambda x: np.pad(x, ((1, -2),)),
+        r"index can't contain negative values",
+    ),
+    "tile-negative": (lambda x: np.tile(x, -1), r"negative dimensions are not allowed"),
+    "split-0": (lambda x: np.array_split(x, 0), r"number sections must be larger than 0"),
+    "split-negative": (lambda x: np.split(x, -1), r"number sections must be larger than 0"),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_ERRORS))
+def test_bad_shape_arguments_raise_numpys_value_error(name: str) -> None:
+    f, message = SHAPE_ERRORS[name]
+    with pytest.raises(ValueError, match=message):
+        f(X)  # NumPy itself
+    with pytest.raises(ValueError, match=message):
+        _traced(f)(X)
+
+
+def test_split_into_zero_sections_is_a_value_error_not_a_division_by_zero() -> None:
+    # numpy.split(x, 0) itself divides by 0 first; array_split says what is wrong.
+    for split in (ad.split, ad.array_split):
+        with pytest.raises(ValueError, match="number sections must be larger than 0"):
+            split(X, 0)
