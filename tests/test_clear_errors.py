@@ -9,6 +9,7 @@ values are checked against NumPy and its derivatives against the other mode.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -79,3 +80,26 @@ def test_split_into_zero_sections_is_a_value_error_not_a_division_by_zero() -> N
     for split in (ad.split, ad.array_split):
         with pytest.raises(ValueError, match="number sections must be larger than 0"):
             split(X, 0)
+
+
+# -- high orders: no float factorial ----------------------------------------------------------
+def test_the_200th_derivative_of_sin_is_finite() -> None:
+    # d^200/dx^200 sin = sin (200 is a multiple of 4). About 200 rounding steps in the
+    # series recurrence: a tolerance of 1e-12 relative (observed: one ulp).
+    assert ad.derivative(ad.sin, 0.3, order=200) == pytest.approx(math.sin(0.3), rel=1e-12)
+
+
+def test_jet_with_200_terms_gives_the_closed_forms() -> None:
+    terms = (1.0,) + (0.0,) * 199  # the curve x(t) = x + t: the terms are derivatives
+    _, out = ad.jet(ad.sin, (0.3,), (terms,))
+    cycle = [math.cos(0.3), -math.sin(0.3), -math.cos(0.3), math.sin(0.3)]
+    np.testing.assert_allclose(out, [cycle[k % 4] for k in range(200)], rtol=1e-12)
+    # exp(2x): the k-th derivative 2**k exp(2x) reaches 1.6e60 * e**0.6.
+    _, out = ad.jet(lambda x: ad.exp(2.0 * x), (0.3,), (terms,))
+    want = [2.0 ** (k + 1) * math.exp(0.6) for k in range(200)]
+    np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+def test_jet_says_the_series_is_a_tuple_of_terms() -> None:
+    with pytest.raises(TypeError, match=r"each series is a tuple of terms, got float"):
+        ad.jet(ad.sin, (1.0,), (1.0,))
