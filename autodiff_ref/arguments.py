@@ -9,9 +9,10 @@ derivative has its input's float type (float32 in, float32 out).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -181,6 +182,29 @@ def refuse_complex(function: str, *values: Any) -> None:
                 "write the function in the real and imaginary parts as separate real "
                 "arrays instead (x + 1j * y with real x and y)"
             )
+
+
+@contextlib.contextmanager
+def array_writes_explained() -> Iterator[None]:
+    """Around a call of the user's function: say so when it wrote a tracer into an array.
+
+    ``a[0] = x`` with a traced ``x`` makes NumPy call ``float(x)``, which refuses
+    (it would drop the derivative); but a tracer can be indexed, so NumPy takes it
+    for a sequence and replaces that refusal with "setting an array element with a
+    sequence", keeping the refusal only as the cause.  Put the cause back in front.
+    """
+    try:
+        yield
+    except ValueError as error:
+        cause = error.__cause__  # a tracer's (or an abstract value's) refusal of float()
+        if not (isinstance(cause, TypeError) and "array element with a" in str(error)):
+            raise
+        raise TypeError(
+            "a NumPy array cannot hold a traced value (a[i] = x writes float(x) into "
+            "it): that would drop its derivative; build the array from traced values "
+            "with autodiff_ref.stack, autodiff_ref.concatenate or autodiff_ref.where "
+            f"instead. NumPy said: {error} ({cause})"
+        ) from error
 
 
 def require_callable(f: Any, transform: str) -> None:

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import rules
-from .arguments import require_callable
+from .arguments import array_writes_explained, require_callable
 from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, impl_of, primal_value
 from .evaluation_trace import input_names, render_expression
 
@@ -884,7 +884,8 @@ def trace_program(
     rebuilt = iter(_unflatten(in_tree, inputs))
     full = [a if i in static else next(rebuilt) for i, a in enumerate(args)]
     try:
-        out = f(*full)
+        with array_writes_explained():
+            out = f(*full)
     finally:
         trace.active = False
     out_leaves, out_tree = _flatten(out)
@@ -1179,6 +1180,12 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     >>> len(program), len(simplify(program)), len(simplify(program, assume_finite=True))
     (15, 7, 2)
     """
+    if not isinstance(program, Program):
+        raise TypeError(
+            "simplify takes a Program, made by make_program(f)(*args) or "
+            f"jit(f).program(*args); got {type(program).__name__} ({program!r:.40}) "
+            "(autodiff_ref.symbolic.simplify simplifies symbolic expressions)"
+        )
     replaced: dict[int, Any] = {}
 
     def resolve(a: Any) -> Any:

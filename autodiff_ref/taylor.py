@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import require_callable
+from .arguments import array_writes_explained, require_callable
 from .core import Primitive, Trace, Tracer, bind, shape_of
 
 __all__ = ["jet"]
@@ -354,7 +354,8 @@ def taylor_leaves(
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20_000))
     try:
-        out = f(*inputs)
+        with array_writes_explained():
+            out = f(*inputs)
         leaves, treedef = _flatten(out)
         # Order by order over the series f made, in the order it made them: each
         # coefficient then finds the lower ones it needs already computed, which

@@ -32,6 +32,7 @@ import numpy as np
 from . import rules
 from .arguments import (  # shared checks; _as_input, _ones_like, ... stay importable here
     ArgNums,
+    array_writes_explained,
     _as_input,
     _as_input_tree,  # noqa: F401  (imported from here by other modules)
     _check_outputs,
@@ -220,7 +221,8 @@ def _run_forward(
     The tangent is None for an output that does not depend on the inputs.
     """
     try:
-        out = f(*inputs)
+        with array_writes_explained():
+            out = f(*inputs)
     finally:
         trace.active = False
     leaves, treedef = tree_flatten(out)
@@ -461,7 +463,7 @@ class _Recording:
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
-            with cycle_collector_paused():
+            with cycle_collector_paused(), array_writes_explained():
                 out = f(
                     *(
                         tree_unflatten(d, ns)

@@ -103,3 +103,59 @@ def test_jet_with_200_terms_gives_the_closed_forms() -> None:
 def test_jet_says_the_series_is_a_tuple_of_terms() -> None:
     with pytest.raises(TypeError, match=r"each series is a tuple of terms, got float"):
         ad.jet(ad.sin, (1.0,), (1.0,))
+
+
+# -- pytrees, programs and arrays --------------------------------------------------------------
+def test_a_list_that_contains_itself_is_named_not_a_recursion_error() -> None:
+    cyclic: list[Any] = [1.0]
+    cyclic.append(cyclic)
+    with pytest.raises(ValueError, match=r"nested more than \d+ levels deep.*contain itself"):
+        ad.tree.tree_flatten(cyclic)
+    with pytest.raises(ValueError, match=r"nested more than \d+ levels deep"):
+        ad.grad(lambda t: t[0])(cyclic)
+
+
+def test_very_deep_pytrees_are_refused_and_deep_enough_ones_work() -> None:
+    deep: Any = 1.0
+    for _ in range(ad.tree.MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ValueError, match=r"nested more than \d+ levels deep"):
+        ad.tree.tree_flatten(deep)
+    fine: Any = 2.0
+    for _ in range(ad.tree.MAX_DEPTH - 1):
+        fine = (fine,)
+    leaves, treedef = ad.tree.tree_flatten(fine)
+    assert leaves == [2.0]
+    assert ad.tree.tree_unflatten(treedef, leaves) == fine
+
+
+def test_tree_unflatten_needs_a_structure() -> None:
+    with pytest.raises(TypeError, match=r"tree_unflatten needs the structure .* got str"):
+        ad.tree.tree_unflatten("x", [1.0])
+
+
+def test_simplify_needs_a_program() -> None:
+    with pytest.raises(TypeError, match=r"simplify takes a Program.*got int"):
+        ad.simplify(3)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda f: ad.grad(f)(1.0),
+        lambda f: ad.jvp(f, (1.0,), (1.0,)),
+        lambda f: ad.jet(f, (1.0,), ((1.0,),)),
+        lambda f: ad.jit(f)(1.0),
+        lambda f: ad.hessian(f)(1.0),
+    ],
+    ids=["grad", "jvp", "jet", "jit", "hessian"],
+)
+def test_writing_a_traced_value_into_a_numpy_array_says_so(run: Any) -> None:
+    buffer = np.zeros(2)
+
+    def f(x: Any) -> Any:
+        buffer[0] = x
+        return x
+
+    with pytest.raises(TypeError, match=r"a NumPy array cannot hold a traced value"):
+        run(f)
