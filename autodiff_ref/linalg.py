@@ -137,14 +137,34 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
     return SlogdetResult(sign, rules.slogdet(a))
 
 
-def cholesky(a: ArrayLike) -> Any:
-    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``."""
+def cholesky(a: ArrayLike, *, upper: bool = False) -> Any:
+    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``.
+
+    With ``upper=True`` (NumPy 2's keyword), the upper-triangular ``L.T`` instead.
+    """
     refuse_complex("cholesky", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "cholesky")
-    return rules.cholesky(a)
+    lower = rules.cholesky(a)
+    return ops.swapaxes(lower, -1, -2) if upper else lower
 
 
-def eigh(a: ArrayLike) -> EighResult:
+def _triangle(a: Any, UPLO: str | None) -> Any:
+    """The symmetric matrix NumPy's ``eigh(a, UPLO)`` reads: one triangle, mirrored.
+
+    ``None`` (the default here) takes ``a`` as it is, which must be symmetric, and
+    derivatives are symmetric; ``"L"`` or ``"U"`` read only that triangle, as NumPy
+    does, so only that triangle has derivatives.
+    """
+    if UPLO is None:
+        return a
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")  # NumPy's words
+    if UPLO == "L":
+        return rules.add(ops.tril(a), ops.swapaxes(ops.tril(a, -1), -1, -2))
+    return rules.add(ops.triu(a), ops.swapaxes(ops.triu(a, 1), -1, -2))
+
+
+def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
 
     The derivative does not exist at repeated eigenvalues, where it raises.
@@ -157,15 +177,15 @@ def eigh(a: ArrayLike) -> EighResult:
     """
     refuse_complex("eigh", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "eigh")
-    packed = rules.eigh(a)
+    packed = rules.eigh(_triangle(a, UPLO))
     w = rules.getitem(packed, index=(Ellipsis, 0, slice(None)))
     v = rules.getitem(packed, index=(Ellipsis, slice(1, None), slice(None)))
     return EighResult(w, v)
 
 
-def eigvalsh(a: ArrayLike) -> Any:
-    """The eigenvalues of a symmetric matrix, ascending."""
-    return eigh(a).eigenvalues
+def eigvalsh(a: ArrayLike, UPLO: str | None = None) -> Any:
+    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`)."""
+    return eigh(a, UPLO).eigenvalues
 
 
 def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
