@@ -196,7 +196,9 @@ def array_writes_explained() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        cause = error.__cause__  # a tracer's (or an abstract value's) refusal of float()
+        cause = (
+            error.__cause__
+        )  # a tracer's (or an abstract value's) refusal of float()
         if not (isinstance(cause, TypeError) and "array element with a" in str(error)):
             raise
         raise TypeError(

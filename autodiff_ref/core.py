@@ -615,8 +615,8 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
 #: values, where it is not the primitive's own ``impl``.  Empty except inside
 #: :func:`evaluating_with`; a context variable, so a thread or task that did not
 #: enter the block never sees it.  Primitives themselves are never changed.
-_IMPLS: contextvars.ContextVar[Mapping[Primitive, Callable[..., Any]]] = (
-    contextvars.ContextVar("autodiff_ref_impls", default={})
+_IMPLS: contextvars.ContextVar[Mapping[Primitive, Callable[..., Any]] | None] = (
+    contextvars.ContextVar("autodiff_ref_impls", default=None)
 )
 
 
@@ -640,7 +640,7 @@ def evaluating_with(impls: Mapping[Primitive, Callable[..., Any]]) -> Iterator[N
     substitute, the primitive object and its rules stay as they are, so nothing
     made inside the block (a jitted function's compiled code) keeps it.
     """
-    token = _IMPLS.set({**_IMPLS.get(), **impls})
+    token = _IMPLS.set({**(_IMPLS.get() or {}), **impls})
     try:
         yield
     finally:

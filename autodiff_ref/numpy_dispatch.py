@@ -154,7 +154,11 @@ def _sum(
 
 
 def _mean(
-    a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, where: Any = None
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    where: Any = None,
 ) -> Any:
     """numpy.mean: ``where=`` averages the selected elements (NumPy's count of them)."""
     x = _as_dtype(a, dtype)

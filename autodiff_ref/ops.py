@@ -669,7 +669,7 @@ def var(
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
     count = _size_of(x) // builtins.max(_size_of(squares), 1) - ddof
-    if count <= 0:  # NumPy's answer: divide by 0 (inf, or nan for 0 / 0), with its warning
+    if count <= 0:  # NumPy divides by 0 (inf, or nan for 0 / 0) and warns
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
     return rules.div(squares, float(builtins.max(count, 0)))
 
@@ -984,7 +984,9 @@ def pad(
     x = _array_arg(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (_ndim(x), 2))
     if (widths < 0).any():
-        raise ValueError(f"pad: index can't contain negative values (pad_width={pad_width})")
+        raise ValueError(
+            f"pad: index can't contain negative values (pad_width={pad_width})"
+        )
     shape = tuple(int(b + n + a) for (b, a), n in zip(widths, shape_of(x), strict=True))
     inner = tuple(
         slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True)

@@ -124,7 +124,9 @@ class ReverseTrace(Trace):
                 self.nested = True
         # Values of an outer transform need dispatching; plain ones go to NumPy.
         ans = (
-            bind(prim, values, params) if self.nested else impl_of(prim)(*values, **params)
+            bind(prim, values, params)
+            if self.nested
+            else impl_of(prim)(*values, **params)
         )
         if (
             not differentiable

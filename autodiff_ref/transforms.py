@@ -32,7 +32,6 @@ import numpy as np
 from . import rules
 from .arguments import (  # shared checks; _as_input, _ones_like, ... stay importable here
     ArgNums,
-    array_writes_explained,
     _as_input,
     _as_input_tree,  # noqa: F401  (imported from here by other modules)
     _check_outputs,
@@ -46,6 +45,7 @@ from .arguments import (  # shared checks; _as_input, _ones_like, ... stay impor
     _refuse_complex,
     _split_args,
     _zeros_like,
+    array_writes_explained,
 )
 from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace

@@ -34,7 +34,8 @@ NOT_CALLABLE: dict[str, Callable[[], Any]] = {
 @pytest.mark.parametrize("name", list(NOT_CALLABLE))
 def test_non_callables_are_refused_when_wrapped(name: str) -> None:
     with pytest.raises(
-        TypeError, match=rf"^{name} needs a function as its first argument, but got an int"
+        TypeError,
+        match=rf"^{name} needs a function as its first argument, but got an int",
     ):
         NOT_CALLABLE[name]()
 
@@ -61,8 +62,14 @@ SHAPE_ERRORS = {
         r"index can't contain negative values",
     ),
     "tile-negative": (lambda x: np.tile(x, -1), r"negative dimensions are not allowed"),
-    "split-0": (lambda x: np.array_split(x, 0), r"number sections must be larger than 0"),
-    "split-negative": (lambda x: np.split(x, -1), r"number sections must be larger than 0"),
+    "split-0": (
+        lambda x: np.array_split(x, 0),
+        r"number sections must be larger than 0",
+    ),
+    "split-negative": (
+        lambda x: np.split(x, -1),
+        r"number sections must be larger than 0",
+    ),
 }
 
 
@@ -86,7 +93,9 @@ def test_split_into_zero_sections_is_a_value_error_not_a_division_by_zero() -> N
 def test_the_200th_derivative_of_sin_is_finite() -> None:
     # d^200/dx^200 sin = sin (200 is a multiple of 4). About 200 rounding steps in the
     # series recurrence: a tolerance of 1e-12 relative (observed: one ulp).
-    assert ad.derivative(ad.sin, 0.3, order=200) == pytest.approx(math.sin(0.3), rel=1e-12)
+    assert ad.derivative(ad.sin, 0.3, order=200) == pytest.approx(
+        math.sin(0.3), rel=1e-12
+    )
 
 
 def test_jet_with_200_terms_gives_the_closed_forms() -> None:
@@ -109,7 +118,9 @@ def test_jet_says_the_series_is_a_tuple_of_terms() -> None:
 def test_a_list_that_contains_itself_is_named_not_a_recursion_error() -> None:
     cyclic: list[Any] = [1.0]
     cyclic.append(cyclic)
-    with pytest.raises(ValueError, match=r"nested more than \d+ levels deep.*contain itself"):
+    with pytest.raises(
+        ValueError, match=r"nested more than \d+ levels deep.*contain itself"
+    ):
         ad.tree.tree_flatten(cyclic)
     with pytest.raises(ValueError, match=r"nested more than \d+ levels deep"):
         ad.grad(lambda t: t[0])(cyclic)
@@ -130,7 +141,9 @@ def test_very_deep_pytrees_are_refused_and_deep_enough_ones_work() -> None:
 
 
 def test_tree_unflatten_needs_a_structure() -> None:
-    with pytest.raises(TypeError, match=r"tree_unflatten needs the structure .* got str"):
+    with pytest.raises(
+        TypeError, match=r"tree_unflatten needs the structure .* got str"
+    ):
         ad.tree.tree_unflatten("x", [1.0])
 
 
@@ -202,7 +215,9 @@ def test_numpy_keywords_on_traced_values_mean_what_numpy_means(name: str) -> Non
     assert np.sum(pulled * t) == pytest.approx(np.sum(c * tangent), rel=1e-6)
 
 
-SYMMETRIC_BY_ONE_TRIANGLE = np.array([[2.0, 1.0, 0.3], [5.0, 3.0, 0.2], [0.1, 0.7, 4.0]])
+SYMMETRIC_BY_ONE_TRIANGLE = np.array(
+    [[2.0, 1.0, 0.3], [5.0, 3.0, 0.2], [0.1, 0.7, 4.0]]
+)
 
 
 @pytest.mark.parametrize("uplo", ["L", "U"])
@@ -248,8 +263,14 @@ def test_cholesky_upper_is_the_transpose_numpy_returns() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda x: np.sum(x, out=np.zeros(())), r"numpy.sum\(..., out=...\) cannot write"),
-        (lambda x: np.var(x, out=np.zeros(())), r"numpy.var\(..., out=...\) cannot write"),
+        (
+            lambda x: np.sum(x, out=np.zeros(())),
+            r"numpy.sum\(..., out=...\) cannot write",
+        ),
+        (
+            lambda x: np.var(x, out=np.zeros(())),
+            r"numpy.var\(..., out=...\) cannot write",
+        ),
         (lambda x: np.cumsum(x, out=np.zeros(6)), r"numpy.cumsum\(..., out=...\)"),
         (lambda x: np.sort(x, kind="bogo"), r"sort kind must be one of"),
         (lambda x: np.sort(x, order="f"), r"order=\.\.\.\) sorts structured arrays"),

@@ -377,7 +377,9 @@ def test_the_stand_ins_change_no_primitive() -> None:
 @pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad, ad.hessian])
 def test_grad_refuses_boolean_and_integer_outputs(transform: Any, f: Any) -> None:
     # JAX raises TypeError here too: grad needs a real floating-point output.
-    with pytest.raises(TypeError, match=r"grad needs a real floating-point scalar output"):
+    with pytest.raises(
+        TypeError, match=r"grad needs a real floating-point scalar output"
+    ):
         transform(f)(1.0)
 
 
@@ -399,9 +401,15 @@ def test_var_and_std_with_no_degrees_of_freedom_follow_numpy(
     # NumPy warns twice: no degrees of freedom (always), then the division by 0 (per
     # np.errstate, silenced here for both).
     quiet = {"divide": "ignore", "invalid": "ignore"}
-    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"), np.errstate(**quiet):
+    with (
+        pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"),
+        np.errstate(**quiet),
+    ):
         want = getattr(np, name)(x, axis=axis, ddof=ddof)
-    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"), np.errstate(**quiet):
+    with (
+        pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"),
+        np.errstate(**quiet),
+    ):
         got = getattr(ad, name)(x, axis=axis, ddof=ddof)
     # The same division (a sum of squares by 0.0): the same inf or nan, bit for bit.
     np.testing.assert_array_equal(got, want)

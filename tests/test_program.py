@@ -105,6 +105,7 @@ def test_gradient_and_tangent_programs_equal_the_interpreter(expr, x0, y0, tx, t
 
     def f(x, y):
         return 1.0 * expression(x, y)  # a float even for a constant (int) expression
+
     gradient = ad.grad(f, argnums=(0, 1))
 
     def tangent(x, y, tx, ty):
@@ -424,6 +425,7 @@ def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
 
     def f(x, y):
         return 1.0 * expression(x, y)  # a float even for a constant (int) expression
+
     assume(well_conditioned(expr, {"x": x0, "y": y0}))
 
     def F(v):
