@@ -407,6 +407,12 @@ class Tracer:
     def __rmod__(self, other: Any) -> Any:
         return bind(rules.mod, (other, self), NO_PARAMS)
 
+    def __floordiv__(self, other: Any) -> Any:
+        return bind(rules.floor_divide, (self, other), NO_PARAMS)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return bind(rules.floor_divide, (other, self), NO_PARAMS)
+
     def ravel(self) -> Any:
         return _ops().ravel(self)
 

@@ -194,7 +194,7 @@ _UFUNCS.update({
     np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1, np.log2: ops.log2,
     np.log10: ops.log10, np.exp2: ops.exp2, np.hypot: ops.hypot,
     np.logaddexp: ops.logaddexp, np.arctan2: ops.arctan2, np.remainder: ops.mod,
-    np.floor: ops.floor, np.ceil: ops.ceil,
+    np.floor: ops.floor, np.ceil: ops.ceil, np.floor_divide: ops.floor_divide,
 })  # fmt: skip
 
 

@@ -365,6 +365,7 @@ MORE_OF_NUMPY = [
     "flatten",
     "flip",
     "floor",
+    "floor_divide",
     "hstack",
     "hypot",
     "inner",
@@ -573,6 +574,18 @@ def floor(x: ArrayLike) -> Any:
 def ceil(x: ArrayLike) -> Any:
     """The smallest integer ``>= x`` (as a float); its derivative is 0 (see the rules)."""
     return rules.ceil(x)
+
+
+def floor_divide(x: ArrayLike, y: ArrayLike) -> Any:
+    """``x // y`` (NumPy's and Python's): piecewise constant, so its derivative is 0.
+
+    With :func:`mod`, ``x == y * (x // y) + x % y``, as in NumPy.
+
+    >>> from autodiff_ref import grad
+    >>> grad(lambda x: x // 2.0 + x)(5.5)
+    1.0
+    """
+    return rules.floor_divide(x, y)
 
 
 def mod(x: ArrayLike, y: ArrayLike) -> Any:

@@ -494,9 +494,11 @@ arctan2: Primitive = _elementwise("arctan2", np.arctan2,  # the angle of the poi
                                   doc="arctan2(y, x): the angle of (x, y)")
 floor: Primitive = _elementwise("floor", np.floor, None, doc="largest integer <= x")
 ceil: Primitive = _elementwise("ceil", np.ceil, None, doc="smallest integer >= x")
-mod: Primitive = _elementwise("mod", np.mod,  # x - y * floor(x / y), Python's %
+floor_divide: Primitive = _elementwise("floor_divide", np.floor_divide, None, None,
+                                       doc="x // y, the integer part of mod's division")
+mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
                               1,
-                              lambda ans, x, y: neg(floor(div(x, y))),
+                              lambda ans, x, y: neg(floor_divide(x, y)),
                               doc="x % y, with the sign of y")
 real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
                                doc="the real part (x itself for real x)")

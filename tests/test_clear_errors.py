@@ -281,3 +281,30 @@ def test_numpy_keywords_without_a_meaning_here_are_refused_by_name(
 ) -> None:
     with pytest.raises((TypeError, ValueError), match=message):
         _traced(call)(A)
+
+
+# -- x // y: NumPy's floor_divide, derivative 0 (as JAX), consistent with mod -----------------
+@pytest.mark.parametrize(
+    "f",
+    [lambda x: x // 2.0 + x, lambda x: 7.0 // x + x, lambda x: np.floor_divide(x, 0.1) + x],
+    ids=["x // 2", "7 // x", "np.floor_divide"],
+)
+def test_floor_divide_has_numpys_value_and_derivative_zero(f: Any) -> None:
+    x = np.array([1.0, 2.3, -5.5, 6.9])
+    value, tangent = ad.jvp(f, (x,), (np.ones_like(x),))
+    np.testing.assert_array_equal(value, f(x))  # NumPy's floor_divide, bit for bit
+    np.testing.assert_array_equal(tangent, np.ones_like(x))  # d(x // c)/dx = 0
+    np.testing.assert_array_equal(ad.grad(lambda v: ad.sum(f(v)))(x), np.ones_like(x))
+    np.testing.assert_array_equal(ad.jit(f)(x), f(x))
+    assert ad.grad(lambda s: s // 2 + s)(5.5) == 1.0  # the example, a float
+
+
+def test_mod_and_floor_divide_are_consistent() -> None:
+    # NumPy: x == y * (x // y) + x % y, so d(x % y)/dy = -(x // y). At x = 1, y = 0.1,
+    # 1 // 0.1 is 9.0 while floor(1 / 0.1) is 10.0: the rule must use floor_divide.
+    x = np.array([1.0, 2.3, -5.5, 6.9])
+    y = 0.1
+    assert ad.grad(lambda v: ad.sum(x % v))(y) == -np.sum(x // y)
+    np.testing.assert_array_equal(
+        ad.jvp(lambda v: x % v, (y,), (1.0,))[1], -(x // y)
+    )
