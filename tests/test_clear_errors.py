@@ -286,7 +286,11 @@ def test_numpy_keywords_without_a_meaning_here_are_refused_by_name(
 # -- x // y: NumPy's floor_divide, derivative 0 (as JAX), consistent with mod -----------------
 @pytest.mark.parametrize(
     "f",
-    [lambda x: x // 2.0 + x, lambda x: 7.0 // x + x, lambda x: np.floor_divide(x, 0.1) + x],
+    [
+        lambda x: x // 2.0 + x,
+        lambda x: 7.0 // x + x,
+        lambda x: np.floor_divide(x, 0.1) + x,
+    ],
     ids=["x // 2", "7 // x", "np.floor_divide"],
 )
 def test_floor_divide_has_numpys_value_and_derivative_zero(f: Any) -> None:
@@ -305,6 +309,4 @@ def test_mod_and_floor_divide_are_consistent() -> None:
     x = np.array([1.0, 2.3, -5.5, 6.9])
     y = 0.1
     assert ad.grad(lambda v: ad.sum(x % v))(y) == -np.sum(x // y)
-    np.testing.assert_array_equal(
-        ad.jvp(lambda v: x % v, (y,), (1.0,))[1], -(x // y)
-    )
+    np.testing.assert_array_equal(ad.jvp(lambda v: x % v, (y,), (1.0,))[1], -(x // y))

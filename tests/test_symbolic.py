@@ -214,7 +214,14 @@ RULE_CASES.update(
 #: NumPy functions that refuse complex input, or are not analytic (real): checked
 #: against central differences instead of the complex step.
 NOT_ANALYTIC = {
-    "hypot", "logaddexp", "arctan2", "floor", "ceil", "floor_divide", "mod", "real"
+    "hypot",
+    "logaddexp",
+    "arctan2",
+    "floor",
+    "ceil",
+    "floor_divide",
+    "mod",
+    "real",
 }
 
 

@@ -48,7 +48,14 @@ grids = {
 }  # fmt: skip
 # NumPy refuses complex input to these (or they are not analytic): central differences.
 not_analytic = {
-    "hypot", "logaddexp", "arctan2", "floor", "ceil", "floor_divide", "mod", "real"
+    "hypot",
+    "logaddexp",
+    "arctan2",
+    "floor",
+    "ceil",
+    "floor_divide",
+    "mod",
+    "real",
 }
 elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
 # stop_gradient's derivative is 0 by definition, not its value's slope.
