@@ -1,4 +1,6 @@
-"""Regression tests for answers that used to be silently wrong (issue 10, section 1).
+"""Regression tests for answers that used to be silently wrong (issue 10, section 1,
+and issue 18, item 5: the complex step's stand-ins, boolean and integer outputs of
+grad, complex input, var with no degrees of freedom, diff of negative order).
 
 Each test failed before its fix. References are closed forms (worked out in the
 comments), NumPy's own functions for the meaning of a NumPy name, JAX's
