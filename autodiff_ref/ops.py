@@ -181,7 +181,9 @@ def abs(x: ArrayLike) -> Any:  # NumPy's name
 
 
 def sign(x: ArrayLike) -> Any:
-    """The sign, -1, 0 or 1; its derivative is 0."""
+    """The sign, -1, 0 or 1 (``z / |z|`` for complex ``z``); its derivative is 0."""
+    if isinstance(x, Tracer):  # z / |z| varies: its derivative is not 0, so refuse it
+        refuse_complex("the derivative of sign", x)
     return rules.sign(x)
 
 

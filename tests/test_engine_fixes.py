@@ -478,16 +478,12 @@ REFUSED = (
     r"does not support complex input|has no complex derivative|"
     r"not supported for the input types"
 )
-# JAX's sign convention is not the complex derivative: sign(z) = z / |z| varies.
-KNOWN_WRONG = {"ad.sign"}
 
 
 @pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
 def test_complex_input_gives_numpys_value_and_true_derivatives_or_a_refusal(
     name: str,
 ) -> None:
-    if name in KNOWN_WRONG:
-        pytest.xfail("sign of a complex number: derivative 0, as JAX; see issue 18")
     f, x = COMPLEX_CASES[name]
     rng = np.random.default_rng(18)
     z = np.asarray(x, float) + 1j * rng.uniform(-0.4, 0.4, np.shape(x))
