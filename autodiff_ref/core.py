@@ -18,15 +18,26 @@ inner one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import numbers
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Deriv", "Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
+__all__ = [
+    "Deriv",
+    "Primitive",
+    "Trace",
+    "Tracer",
+    "bind",
+    "evaluating_with",
+    "primal_value",
+    "shape_of",
+]
 
 #: Levels of transforms start above the two fixed traces: the symbolic trace
 #: (level 0) and the trace shared by user-made dual numbers (level 1).
@@ -117,9 +128,7 @@ class Primitive:
         for a in args:
             if isinstance(a, Tracer):
                 return bind(self, args, params or NO_PARAMS)
-        return self.impl(
-            *args, **params
-        )  # plain values: what bind would do, one call sooner
+        return impl_of(self)(*args, **params)  # plain values: bind's work, sooner
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -398,6 +407,12 @@ class Tracer:
     def __rmod__(self, other: Any) -> Any:
         return bind(rules.mod, (other, self), NO_PARAMS)
 
+    def __floordiv__(self, other: Any) -> Any:
+        return bind(rules.floor_divide, (self, other), NO_PARAMS)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return bind(rules.floor_divide, (other, self), NO_PARAMS)
+
     def ravel(self) -> Any:
         return _ops().ravel(self)
 
@@ -589,7 +604,7 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         if isinstance(a, Tracer) and (top is None or a._trace.level > top._trace.level):
             top = a
     if top is None:
-        return prim.impl(*args, **params)
+        return impl_of(prim)(*args, **params)
     if not top._trace.active:
         # Its transform has returned: no tape records this op and no one would read
         # its tangent, so carrying on would silently give wrong derivatives.
@@ -600,6 +615,42 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
             "store autodiff_ref.primal_value(x) if you only need its value"
         )
     return top._trace.process(prim, args, params)
+
+
+#: The evaluation interpreter's table: the code that runs a primitive on plain
+#: values, where it is not the primitive's own ``impl``.  Empty except inside
+#: :func:`evaluating_with`; a context variable, so a thread or task that did not
+#: enter the block never sees it.  Primitives themselves are never changed.
+_IMPLS: contextvars.ContextVar[Mapping[Primitive, Callable[..., Any]] | None] = (
+    contextvars.ContextVar("autodiff_ref_impls", default=None)
+)
+
+
+def impl_of(prim: Primitive) -> Callable[..., Any]:
+    """The code that evaluates ``prim`` on plain values here and now."""
+    impls = _IMPLS.get()
+    return impls.get(prim, prim.impl) if impls else prim.impl
+
+
+def substituting_impls() -> bool:
+    """Whether :func:`evaluating_with` is in force (compiled code must not run)."""
+    return bool(_IMPLS.get())
+
+
+@contextlib.contextmanager
+def evaluating_with(impls: Mapping[Primitive, Callable[..., Any]]) -> Iterator[None]:
+    """Evaluate the primitives in ``impls`` with the given code for the block's length.
+
+    This is how a primitive's meaning changes for a while (the complex step's
+    analytic stand-ins for ``abs`` and friends): an interpreter reads the
+    substitute, the primitive object and its rules stay as they are, so nothing
+    made inside the block (a jitted function's compiled code) keeps it.
+    """
+    token = _IMPLS.set({**(_IMPLS.get() or {}), **impls})
+    try:
+        yield
+    finally:
+        _IMPLS.reset(token)
 
 
 def primal_value(x: Any) -> Any:

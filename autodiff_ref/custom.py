@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .arguments import require_callable
 from .core import Primitive, Tracer, primal_value, shape_of
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
@@ -199,6 +200,7 @@ class _UserPrimitive:
     kind = ""
 
     def __init__(self, fun: Callable[..., Any]) -> None:
+        require_callable(fun, self.kind)
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.name = _function_name(fun)
@@ -478,6 +480,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     >>> ad.trace(saved, 0.5).rows[-1].expression  # one row for the whole function
     'checkpoint(layer)(v_0)'
     """
+    require_callable(fun, "checkpoint")
     if not callable(fun):
         raise TypeError(f"checkpoint needs a function, got {type(fun).__name__}")
     name = f"checkpoint({_function_name(fun)})"

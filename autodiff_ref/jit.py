@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .core import Tracer, primal_value
+from .arguments import require_callable
+from .core import Tracer, primal_value, substituting_impls
 from .program import Program, _static_positions, aval_of, simplify, trace_program
+from .transforms import _unflatten
 
 __all__ = ["jit"]
 
@@ -108,11 +110,15 @@ class Jitted:
 
     def __call__(self, *args: Any) -> Any:
         key, leaves, traced = self._signature(args)
+        if substituting_impls():
+            # Inside numerical.complex_step_stand_ins(): the compiled code calls the
+            # primitives' own NumPy code, and a program traced here may record the
+            # stand-ins' dtypes, so neither is cached or run; the interpreter is.
+            program = simplify(trace_program(self.fun, args, self.static_argnums))
+            return _unflatten(program.out_tree, program.evaluate(leaves))
         entry = self._cache.get(key)
         program, compiled = self._entry(key, args) if entry is None else entry
         if traced or program.captured:  # under a transform: its equations, bound again
-            from .transforms import _unflatten
-
             return _unflatten(program.out_tree, program.evaluate(leaves))
         return compiled(*leaves)
 
@@ -166,4 +172,5 @@ def jit(
     ...
     autodiff_ref.program.ConcretizationError: an if, while, ... needs the value ...
     """
+    require_callable(f, "jit")
     return Jitted(f, static_argnums)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .arguments import require_callable
 from .core import Tracer, primal_value, shape_of
 from .program import Program, Var, aval_of, stand_in, trace_program
 
@@ -48,6 +49,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     v1  1.0 × x_dot  float64
     return v1
     """
+    require_callable(f, "linearize")
     from .transforms import _as_input_tree, jvp
 
     if not primals:
@@ -155,6 +157,7 @@ def linear_transpose(
     >>> ad.linear_transpose(lambda v: A @ v, np.zeros(2))(np.array([1.0, 0.0]))
     (array([1., 2.]),)
     """
+    require_callable(f_lin, "linear_transpose")
     program = f_lin if isinstance(f_lin, Program) else trace_program(f_lin, primals)
     _check_linear(program)
 

@@ -51,8 +51,8 @@ _COMPARISONS = {
 }
 
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.sum: ops.sum,
-    np.mean: ops.mean,
+    np.sum: lambda *args, **kwargs: _sum(*args, **kwargs),
+    np.mean: lambda *args, **kwargs: _mean(*args, **kwargs),
     np.dot: ops.dot,
     np.matmul: ops.matmul,
     np.stack: lambda arrays, axis=0: ops.stack(arrays, axis=axis),
@@ -113,7 +113,78 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if func not in _FUNCTIONS:
         raise _refuse(_full_name(func))
-    return _FUNCTIONS[func](*args, **kwargs)
+    if kwargs.get("out") is not None:
+        raise TypeError(
+            f"{_full_name(func)}(..., out=...) cannot write traced values into an "
+            "array (that would drop their derivatives); drop out= and use the "
+            "returned value"
+        )
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    try:
+        return _FUNCTIONS[func](*args, **kwargs)
+    except TypeError as error:  # say which keyword, in NumPy's name for the function
+        if "unexpected keyword argument" not in str(error):
+            raise
+        raise TypeError(
+            f"{_full_name(func)} on traced values does not support the keyword "
+            f"{str(error).rsplit(' ', 1)[-1]} (autodiff_ref.{func.__name__} has no "
+            "derivative rule for it); call it without that keyword"
+        ) from None
+
+
+def _as_dtype(x: Any, dtype: Any) -> Any:
+    """``x`` in the floating type ``dtype`` (NumPy's ``dtype=`` of a reduction)."""
+    return x if dtype is None else ops.astype(x, dtype)
+
+
+def _sum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+) -> Any:
+    """numpy.sum: ``where=`` sums the selected elements, ``initial=`` starts from it."""
+    x = _as_dtype(a, dtype)
+    if where is not None:
+        x = ops.where(where, x, 0.0)
+    total = ops.sum(x, axis=axis, keepdims=keepdims)
+    return total if initial is None else ops.add(total, initial)
+
+
+def _mean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    where: Any = None,
+) -> Any:
+    """numpy.mean: ``where=`` averages the selected elements (NumPy's count of them)."""
+    x = _as_dtype(a, dtype)
+    if where is None:
+        return ops.mean(x, axis=axis, keepdims=keepdims)
+    mask = np.broadcast_to(where, np.shape(primal_value(x)))
+    count = np.sum(mask, axis=axis, keepdims=keepdims)
+    return ops.divide(_sum(x, axis, None, keepdims, None, mask), count)
+
+
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None) -> Any:
+    return ops.cumsum(_as_dtype(a, dtype), axis=axis)
+
+
+_SORT_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
+
+
+def _sort(
+    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None
+) -> Any:
+    """numpy.sort: every ``kind`` sorts the values alike (ties by the stable order)."""
+    if kind not in _SORT_KINDS:
+        raise ValueError(f"sort kind must be one of {_SORT_KINDS[1:]} (got {kind!r})")
+    if order is not None:
+        raise TypeError("numpy.sort(order=...) sorts structured arrays: no derivative")
+    return ops.sort(a, axis=axis)
 
 
 # -- more of NumPy (appended; the elementwise ones are ufuncs) -------------------------
@@ -123,7 +194,7 @@ _UFUNCS.update({
     np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1, np.log2: ops.log2,
     np.log10: ops.log10, np.exp2: ops.exp2, np.hypot: ops.hypot,
     np.logaddexp: ops.logaddexp, np.arctan2: ops.arctan2, np.remainder: ops.mod,
-    np.floor: ops.floor, np.ceil: ops.ceil,
+    np.floor: ops.floor, np.ceil: ops.ceil, np.floor_divide: ops.floor_divide,
 })  # fmt: skip
 
 
@@ -155,7 +226,7 @@ _FUNCTIONS.update(
         np.prod: _with_axis(ops.prod),
         np.var: _with_axis(ops.var),
         np.std: _with_axis(ops.std),
-        np.cumsum: lambda x, axis=None: ops.cumsum(x, axis=axis),
+        np.cumsum: _cumsum,
         np.diff: ops.diff,
         np.trace: ops.trace,
         np.diagonal: ops.diagonal,
@@ -165,7 +236,7 @@ _FUNCTIONS.update(
         np.inner: ops.inner,
         np.kron: ops.kron,
         np.cross: ops.cross,
-        np.sort: ops.sort,
+        np.sort: _sort,
         np.repeat: ops.repeat,
         np.tile: ops.tile,
         np.roll: ops.roll,

@@ -42,7 +42,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import rules
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, primal_value
+from .arguments import array_writes_explained, require_callable
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, impl_of, primal_value
 from .evaluation_trace import input_names, render_expression
 
 __all__ = [
@@ -328,7 +329,7 @@ class ProgramTrace(Trace):
         # stand-ins, so no second table of shape rules is needed.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = prim.impl(*stand_ins, **params)
+            out = impl_of(prim)(*stand_ins, **params)
         var = Var(aval_of(out))
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)
@@ -883,7 +884,8 @@ def trace_program(
     rebuilt = iter(_unflatten(in_tree, inputs))
     full = [a if i in static else next(rebuilt) for i, a in enumerate(args)]
     try:
-        out = f(*full)
+        with array_writes_explained():
+            out = f(*full)
     finally:
         trace.active = False
     out_leaves, out_tree = _flatten(out)
@@ -961,6 +963,7 @@ def make_program(
         return v5
     <BLANKLINE>
     """
+    require_callable(f, "make_program")
 
     def make(*args: Any) -> Program:
         return trace_program(f, args, static_argnums)
@@ -1177,6 +1180,12 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     >>> len(program), len(simplify(program)), len(simplify(program, assume_finite=True))
     (15, 7, 2)
     """
+    if not isinstance(program, Program):
+        raise TypeError(
+            "simplify takes a Program, made by make_program(f)(*args) or "
+            f"jit(f).program(*args); got {type(program).__name__} ({program!r:.40}) "
+            "(autodiff_ref.symbolic.simplify simplifies symbolic expressions)"
+        )
     replaced: dict[int, Any] = {}
 
     def resolve(a: Any) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind
+from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, impl_of
 
 __all__ = ["Node", "ReverseTrace"]
 
@@ -124,7 +124,9 @@ class ReverseTrace(Trace):
                 self.nested = True
         # Values of an outer transform need dispatching; plain ones go to NumPy.
         ans = (
-            bind(prim, values, params) if self.nested else prim.impl(*values, **params)
+            bind(prim, values, params)
+            if self.nested
+            else impl_of(prim)(*values, **params)
         )
         if (
             not differentiable

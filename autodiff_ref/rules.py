@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import refuse_complex
 from .core import Deriv, Primitive, Tracer, shape_of
 
 __all__ = ["RULES"]
@@ -89,6 +90,24 @@ def _linear(
         vjp_reads_args=vjp_reads_args,
     )
     return prim
+
+
+def _real_only(name: str, *derivs: Any) -> tuple[Any, ...]:
+    """Local derivatives that hold for real arguments only (a kink's side, |x|'s sign).
+
+    On complex arguments they would be silently wrong, so they refuse them with
+    :func:`~autodiff_ref.arguments.refuse_complex`, until complex numbers are
+    supported properly.
+    """
+
+    def checked(deriv: Any) -> Any:
+        def local_derivative(ans: Any, *args: Any, **params: Any) -> Any:
+            refuse_complex(f"the derivative of {name}", *args)
+            return deriv(ans, *args, **params)
+
+        return local_derivative
+
+    return tuple(checked(d) for d in derivs)
 
 
 # -- NumPy implementations that need care ------------------------------------
@@ -198,16 +217,16 @@ cos: Primitive = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
 tan: Primitive = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
 sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
 tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
-abs: Primitive = _elementwise("abs", _abs, lambda ans, x: sign(x))
+abs: Primitive = _elementwise("abs", _abs, *_real_only("abs", lambda ans, x: sign(x)))
 sign: Primitive = _elementwise("sign", _sign, None)
 heaviside: Primitive = _elementwise("heaviside", _heaviside, None,
                                     doc="step: 0, 1/2 at 0, 1")
-maximum: Primitive = _elementwise("maximum", _maximum,
+maximum: Primitive = _elementwise("maximum", _maximum, *_real_only("maximum",
                                   lambda ans, x, y: heaviside(sub(x, y)),
-                                  lambda ans, x, y: heaviside(sub(y, x)))
-minimum: Primitive = _elementwise("minimum", _minimum,
+                                  lambda ans, x, y: heaviside(sub(y, x))))
+minimum: Primitive = _elementwise("minimum", _minimum, *_real_only("minimum",
                                   lambda ans, x, y: heaviside(sub(y, x)),
-                                  lambda ans, x, y: heaviside(sub(x, y)))
+                                  lambda ans, x, y: heaviside(sub(x, y))))
 where: Primitive = _elementwise("where", _where,
                                 None,
                                 lambda ans, c, x, y: where(c, 1.0, 0.0),
@@ -475,9 +494,11 @@ arctan2: Primitive = _elementwise("arctan2", np.arctan2,  # the angle of the poi
                                   doc="arctan2(y, x): the angle of (x, y)")
 floor: Primitive = _elementwise("floor", np.floor, None, doc="largest integer <= x")
 ceil: Primitive = _elementwise("ceil", np.ceil, None, doc="smallest integer >= x")
-mod: Primitive = _elementwise("mod", np.mod,  # x - y * floor(x / y), Python's %
+floor_divide: Primitive = _elementwise("floor_divide", np.floor_divide, None, None,
+                                       doc="x // y, the integer part of mod's division")
+mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
                               1,
-                              lambda ans, x, y: neg(floor(div(x, y))),
+                              lambda ans, x, y: neg(floor_divide(x, y)),
                               doc="x % y, with the sign of y")
 real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
                                doc="the real part (x itself for real x)")

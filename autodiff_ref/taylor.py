@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .arguments import array_writes_explained, require_callable
 from .core import Primitive, Trace, Tracer, bind, shape_of
 
 __all__ = ["jet"]
@@ -294,14 +295,18 @@ def _check_series(primals: Sequence[Any], series: Sequence[Any]) -> int:
         )
     if len(primals) != len(series):
         raise ValueError(f"jet got {len(primals)} primals but {len(series)} series")
+    for s in series:  # jet(f, (x,), (dx,)) for jet(f, (x,), ((dx,),)): say which
+        if not isinstance(s, tuple | list):
+            raise TypeError(
+                f"each series is a tuple of terms, got {type(s).__name__} ({s!r:.40}); "
+                "for one term write jet(f, (x,), ((dx,),)), with the series in a tuple"
+            )
     orders = {len(s) for s in series}
     if len(orders) != 1:
         raise ValueError(
             f"every series must have the same number of terms, got lengths {sorted(orders)}"
         )
     for p, s in zip(primals, series, strict=True):
-        if not isinstance(s, tuple | list):
-            raise TypeError(f"each series is a tuple of terms, got {type(s).__name__}")
         for term in s:
             if shape_of(term) != shape_of(p):
                 raise ValueError(
@@ -309,6 +314,22 @@ def _check_series(primals: Sequence[Any], series: Sequence[Any]) -> int:
                     f"{shape_of(p)}; every term must have its primal's shape"
                 )
     return orders.pop()
+
+
+def _scaled_factorials(n: int) -> list[float]:
+    """``k! / s**k`` for ``k = 0 .. n``, each rounded once, where ``s = 2**m ~ n / e``.
+
+    The coefficients inside are those of ``x(s u)`` rather than ``x(t)``: ``x_k =
+    x^(k)(0) s**k / k!``.  Without the scale, ``k!`` overflows a float above
+    ``k = 170`` and ``sin``'s ``x^(200) / 200!`` (about 1e-375) underflows to 0,
+    though the derivative itself is finite.  ``s**k / k!`` stays between about
+    ``1 / n`` and ``e**s``, and a power of two rescales every coefficient and
+    every product of them exactly, so orders below 6 (``s = 1``) and all others
+    within float range give the same bits as unscaled coefficients.
+    """
+    m = max(0, int(math.log2(max(n, 1) / math.e)))
+    # Python divides integers with one correct rounding, and never overflows them.
+    return [math.factorial(k) / 2 ** (m * k) for k in range(n + 1)]
 
 
 def taylor_leaves(
@@ -321,10 +342,11 @@ def taylor_leaves(
 
     trace = TaylorTrace()
     inputs = []
+    divisors = _scaled_factorials(n)
     for p, terms in zip(primals, series, strict=True):
         p = _as_input(p, "jet")
-        # derivatives in, normalised coefficients inside: x_k = x^(k)(0) / k!
-        coefficients = [rules.div(_as_input(t, "jet"), float(math.factorial(k)))
+        # derivatives in, normalised coefficients inside: x_k = x^(k)(0) / k! (scaled)
+        coefficients = [rules.div(_as_input(t, "jet"), divisors[k])
                         for k, t in enumerate(terms, start=1)]  # fmt: skip
         inputs.append(Series(trace, p, None, coefficients=coefficients))
     # A coefficient is computed from lower ones on demand, so the recursion is as
@@ -332,7 +354,8 @@ def taylor_leaves(
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20_000))
     try:
-        out = f(*inputs)
+        with array_writes_explained():
+            out = f(*inputs)
         leaves, treedef = _flatten(out)
         # Order by order over the series f made, in the order it made them: each
         # coefficient then finds the lower ones it needs already computed, which
@@ -352,7 +375,7 @@ def taylor_leaves(
                     c = leaf.coefficient(k)
                     terms.append(
                         _zeros_like(leaf.primal) if c is None
-                        else rules.mul(c, float(math.factorial(k)))
+                        else rules.mul(c, divisors[k])
                     )  # fmt: skip
                 term_leaves.append(terms)
             else:
@@ -403,6 +426,7 @@ def jet(
     >>> jet(lambda x: x**3, (2.0,), ((3.0, 5.0),))
     (8.0, [36.0, 168.0])
     """
+    require_callable(f, "jet")
     from .transforms import _unflatten
 
     treedef, primal_leaves, term_leaves = taylor_leaves(f, primals, series)

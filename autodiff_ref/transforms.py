@@ -45,6 +45,7 @@ from .arguments import (  # shared checks; _as_input, _ones_like, ... stay impor
     _refuse_complex,
     _split_args,
     _zeros_like,
+    array_writes_explained,
 )
 from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace
@@ -220,7 +221,8 @@ def _run_forward(
     The tangent is None for an output that does not depend on the inputs.
     """
     try:
-        out = f(*inputs)
+        with array_writes_explained():
+            out = f(*inputs)
     finally:
         trace.active = False
     leaves, treedef = tree_flatten(out)
@@ -462,7 +464,7 @@ class _Recording:
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
-            with cycle_collector_paused():
+            with cycle_collector_paused(), array_writes_explained():
                 out = f(
                     *(
                         tree_unflatten(d, ns)

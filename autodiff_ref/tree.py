@@ -133,18 +133,31 @@ def tree_flatten(tree: Any) -> tuple[list[Any], PyTreeDef]:
     ([1.0, 2.0], PyTreeDef([*, (*, None)]))
     """
     leaves: list[Any] = []
-    return leaves, _flatten_into(tree, leaves)
+    return leaves, _flatten_into(tree, leaves, 0)
 
 
-def _flatten_into(node: Any, leaves: list[Any]) -> PyTreeDef:
+#: How deeply containers may nest: far beyond any real argument, and well inside
+#: Python's recursion limit, so a list that contains itself is named, not a crash.
+MAX_DEPTH = 200
+
+
+def _flatten_into(node: Any, leaves: list[Any], depth: int) -> PyTreeDef:
     if node is None:
         return _NONE
     parts = _children(node)
     if parts is None:
         leaves.append(node)
         return LEAF
+    if depth >= MAX_DEPTH:
+        raise ValueError(
+            f"a pytree (tuples, lists, dicts) nested more than {MAX_DEPTH} levels deep, "
+            f"here a {type(node).__name__}: does a container contain itself? Pass the "
+            "arrays in a flat tuple or dict, or stack them into one array"
+        )
     kind, meta, items = parts
-    return PyTreeDef(kind, meta, tuple(_flatten_into(item, leaves) for item in items))
+    return PyTreeDef(
+        kind, meta, tuple([_flatten_into(item, leaves, depth + 1) for item in items])
+    )
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
@@ -154,6 +167,11 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
     >>> tree_unflatten(treedef, ["x", "y", "z"])
     {'a': 'x', 'b': ('y', 'z')}
     """
+    if not isinstance(treedef, PyTreeDef):
+        raise TypeError(
+            "tree_unflatten needs the structure that tree_flatten returns (a PyTreeDef) "
+            f"as its first argument, got {type(treedef).__name__} ({treedef!r:.40})"
+        )
     if len(leaves) != treedef.num_leaves:
         raise ValueError(
             f"{treedef} has {treedef.num_leaves} leaves, but {len(leaves)} were given"
@@ -234,6 +252,9 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     >>> tree_map(lambda x, y: x + y, (1.0, [2.0]), (10.0, [20.0]))
     (11.0, [22.0])
     """
+    from .arguments import require_callable  # arguments reads pytrees: no cycle here
+
+    require_callable(f, "tree_map")
     leaves, treedef = tree_flatten(tree)
     others = [tree_leaves_like(treedef, r, "tree given to tree_map") for r in rest]
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others, strict=True)])

@@ -37,7 +37,9 @@ def test_first_derivatives_agree(expr, x0, y0):
         ad.derivative(lambda t: f(t, y0), x0),
         ad.derivative(lambda t: f(x0, t), y0),
     )
-    reverse = ad.grad(f, argnums=(0, 1))(x0, y0)
+    # A constant expression such as 2 returns an int, which grad refuses (as JAX does):
+    # 1.0 * makes every output a float without changing any derivative.
+    reverse = ad.grad(lambda a, b: 1.0 * f(a, b), argnums=(0, 1))(x0, y0)
     symbolic = (evaluate(diff(expr, X), **point), evaluate(diff(expr, Y), **point))
     steps = (complex_step(expr, point, "x"), complex_step(expr, point, "y"))
     # The modes use the same rules on the same values: equal up to a few roundings.
@@ -138,7 +140,7 @@ def test_hessian(expr, x0, y0):
     f = lambdify(expr, X, Y)
 
     def scalar(v):
-        return f(v[0], v[1])
+        return 1.0 * f(v[0], v[1])  # a float even for a constant (int) expression
 
     v = np.array([x0, y0])
     hessian = ad.hessian(scalar)(v)

@@ -101,7 +101,11 @@ def test_program_and_its_source_equal_f(expr, x0, y0):
 @SETTINGS
 @given(expressions(), coordinates, coordinates, coordinates, coordinates)
 def test_gradient_and_tangent_programs_equal_the_interpreter(expr, x0, y0, tx, ty):
-    f = lambdify(expr, X, Y)
+    expression = lambdify(expr, X, Y)
+
+    def f(x, y):
+        return 1.0 * expression(x, y)  # a float even for a constant (int) expression
+
     gradient = ad.grad(f, argnums=(0, 1))
 
     def tangent(x, y, tx, ty):
@@ -129,7 +133,7 @@ def test_hessian_and_hvp_programs_equal_the_interpreter(expr, x0, y0, tx, ty):
     f = lambdify(expr, X, Y)
 
     def scalar(v):
-        return f(v[0], v[1])
+        return 1.0 * f(v[0], v[1])  # a float even for a constant (int) expression
 
     v, t = np.array([x0, y0]), np.array([tx, ty])
 
@@ -417,7 +421,11 @@ def test_power_of_two_products_fold_exactly():
 @settings(max_examples=25, deadline=None)
 @given(expressions(max_depth=4), coordinates, coordinates, coordinates)
 def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
-    f = lambdify(expr, X, Y)
+    expression = lambdify(expr, X, Y)
+
+    def f(x, y):
+        return 1.0 * expression(x, y)  # a float even for a constant (int) expression
+
     assume(well_conditioned(expr, {"x": x0, "y": y0}))
 
     def F(v):
