@@ -11,6 +11,8 @@ Usage::
     git archive main | tar -x -C /tmp/main_src
     OPENBLAS_NUM_THREADS=1 python benchmarks/compare_checkouts.py /tmp/main_src . --rounds 7
 
+``--cases linalg`` times gradients through the primitives whose VJP is the
+transposed JVP (inv, solve, det, cholesky, eigh, svd, qr, prod, max) instead.
 It prints, per case, the median over rounds of the per-round ratio B / A
 (below 1: B is faster) with the quartiles of those ratios.
 """
@@ -71,11 +73,40 @@ def _cases(ad: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
+def _linalg_cases(ad: Any) -> dict[str, Callable[[], Any]]:
+    """Gradients through the primitives whose VJP is now the transposed JVP."""
+    rng = np.random.default_rng(1)
+    n = 20
+    a = rng.standard_normal((n, n)) + n * np.eye(n)
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    spd = q @ np.diag(np.arange(1.0, n + 1)) @ q.T
+    tall = rng.standard_normal((2 * n, n))
+    b = rng.standard_normal((n, 3))
+    lin = ad.linalg
+    losses = {
+        "inv 20x20": (lambda m: ad.sum(lin.inv(m) ** 2), a),
+        "solve 20x20": (lambda m: ad.sum(lin.solve(m, b) ** 2), a),
+        "det 20x20": (lambda m: lin.det(m), a),
+        "cholesky 20x20": (lambda m: ad.sum(lin.cholesky(m) ** 2), spd),
+        "eigh 20x20": (lambda m: ad.sum(lin.eigh(m)[1] ** 2 * lin.eigh(m)[0]), spd),
+        "svd 40x20": (lambda m: ad.sum(lin.svd(m, full_matrices=False)[0] ** 3), tall),
+        "qr 40x20": (lambda m: ad.sum(lin.qr(m)[1] ** 2), tall),
+        "prod 50": (lambda v: ad.prod(v), rng.uniform(0.5, 1.5, 50)),
+        "max 100x100": (
+            lambda m: ad.sum(ad.max(m, axis=0)),
+            rng.standard_normal((100, 100)),
+        ),
+    }
+    grads = {name: (ad.grad(f), x) for name, (f, x) in losses.items()}
+    return {name: (lambda g=g, x=x: g(x)) for name, (g, x) in grads.items()}
+
+
 def _child(samples: int) -> None:
     import autodiff_ref as ad
 
     out = {}
-    for name, fn in _cases(ad).items():
+    pick = _linalg_cases if os.environ.get("COMPARE_CASES") == "linalg" else _cases
+    for name, fn in pick(ad).items():
         fn()
         number, t = 1, 0.0
         while True:  # enough calls per sample for 50 ms (bounded: at most 2**20 calls)
@@ -116,10 +147,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--child", type=int, default=0)
+    parser.add_argument("--cases", choices=("reverse", "linalg"), default="reverse")
     args = parser.parse_args()
     if args.child:
         _child(args.child)
         return
+    os.environ["COMPARE_CASES"] = args.cases  # read by the children
     ratios: dict[str, list[float]] = {}
     seconds: dict[str, list[tuple[float, float]]] = {}
     for _ in range(args.rounds):
