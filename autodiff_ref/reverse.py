@@ -181,6 +181,7 @@ def backward(
     """
     add = rules.add
     trace = output._trace
+    assert isinstance(trace, ReverseTrace)
     cts: dict[int, Any] = {output.index: seed}
     input_cts: dict[int, Any] = {}
     all_cts: dict[int, Any] = {}
