@@ -212,3 +212,25 @@ def test_custom_vjp_bwd_is_differentiated_at_higher_order() -> None:
         ad.jacrev(ad.grad(lambda v: ad.sum(cube(v))))(np.array([1.0, 2.0])),
         np.diag([6.0, 12.0]),
     )
+
+
+def test_transposed_jvps_are_staged_by_jit() -> None:
+    # Under jit the primals are a program's abstract values: the linearized JVP is
+    # recorded like any other work, and the compiled gradient equals the eager one.
+    @ad.custom_jvp
+    def log1pexp(x: Any) -> Any:
+        return ad.log(1.0 + ad.exp(x))
+
+    @log1pexp.defjvp
+    def _(primals: tuple, tangents: tuple) -> tuple:
+        (x,), (t,) = primals, tangents
+        return log1pexp(x), (1.0 - 1.0 / (1.0 + ad.exp(x))) * t
+
+    x = np.array([0.3, -1.2, 2.0])
+    for f in (lambda v: ad.prod(v), lambda v: ad.sum(log1pexp(v))):
+        eager, staged = ad.grad(f)(x), ad.jit(ad.grad(f))(x)
+        # The same operations in the same order, compiled or not.
+        np.testing.assert_array_equal(staged, eager)
+    np.testing.assert_allclose(
+        ad.grad(lambda v: ad.sum(log1pexp(v)))(x), 1 / (1 + np.exp(-x)), rtol=1e-15
+    )
