@@ -129,8 +129,8 @@ class Primitive:
       result back to the argument's shape (undoing broadcasting), symbolic mode
       multiplies the derivative of the argument by it.
     * **linear** (``transpose``, with ``linearity`` ``"linear"``,
-      ``"bilinear"`` or ``"multilinear"``): sum, reshape, indexing, matmul in each factor, ...
-      ``transpose(ct, *args, **params)`` returns the cotangents of all
+      ``"bilinear"`` or ``"multilinear"``): sum, reshape, indexing, matmul in
+      each factor, ...  ``transpose(ct, *args, **params)`` returns the cotangents of all
       arguments at once, one per argument (None for a constant); each argument
       it transposes for is an :class:`UndefinedPrimal`.  The JVP follows from
       linearity (JAX's ``deflinear`` and ``defbilinear``): a linear primitive
@@ -145,8 +145,8 @@ class Primitive:
 
     User rules (:mod:`autodiff_ref.custom`) may add ``fwd`` and ``bwd``:
     reverse mode then calls ``fwd(*args) -> (ans, residuals)`` in the forward
-    pass and ``bwd(residuals, ct)`` (all cotangents at once) in the backward
-    pass, JAX's ``custom_vjp``.
+    pass and ``bwd(residuals, ct, *args)`` (all cotangents at once) in the
+    backward pass, JAX's ``custom_vjp``.
 
     Every derivative is written with autodiff_ref's own primitives, so a
     derivative can be differentiated again: higher orders and nesting need no
