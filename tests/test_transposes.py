@@ -234,3 +234,22 @@ def test_transposed_jvps_are_staged_by_jit() -> None:
     np.testing.assert_allclose(
         ad.grad(lambda v: ad.sum(log1pexp(v)))(x), 1 / (1 + np.exp(-x)), rtol=1e-15
     )
+
+
+def test_the_batched_jvp_keys_matmuls_rule_by_the_primitive_not_its_name() -> None:
+    from autodiff_ref.core import BATCHED_TANGENTS, shape_of
+
+    assert list(BATCHED_TANGENTS) == [rules.matmul]
+
+    # A user's primitive that happens to be called "matmul", whose JVP reads one
+    # direction of the argument's shape (as a JVP may): handed matmul's stack of all
+    # directions at once, its reshape would fail. It is batched one direction at a
+    # time, like any primitive but the table's matmul.
+    def jvp(ts: Any, ans: Any, a: Any, b: Any) -> Any:
+        return rules.matmul(rules.reshape(ts[0], shape=shape_of(a)), b)
+
+    impostor = Primitive("matmul", np.matmul, jvp=jvp)
+    a, b = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 2))
+    jac = ad.jacfwd(lambda x: impostor(x, b))(a)
+    want = np.einsum("ik,lj->ijkl", np.eye(4), b)  # d(a b)_{ij} / d a_{kl} = δ_ik b_lj
+    np.testing.assert_array_equal(jac, want)
