@@ -207,7 +207,7 @@ class Primitive:
         self.derivs = None if derivs is None else tuple(derivs)
         self.transpose_rule = transpose
         self.linearity = linearity
-        #: The arguments the transpose may be asked about; None: every one.
+        # The arguments the transpose may be asked about (None for every one).
         self.linear_in = linear_in
         if jvp is None and transpose is not None:
             jvp = self._linear_jvp if linearity == "linear" else self._multilinear_jvp
