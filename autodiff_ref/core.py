@@ -72,6 +72,8 @@ class UndefinedPrimal:
             return cls(x.shape, x.dtype)
         if type(x) is float:
             return cls((), _FLOAT64)
+        if type(x) is UndefinedPrimal:  # already marked (a program's variable)
+            return x
         return cls(shape_of(x), _dtype_of(x))
 
     def __repr__(self) -> str:

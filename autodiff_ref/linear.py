@@ -17,13 +17,13 @@ all its linear arguments at once).  ``vjp`` is then
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import rules
-from .core import Primitive, Tracer, primal_value, shape_of
+from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
 from .program import Program, Var, aval_of, stand_in, trace_program
 from .reverse import transposed_jvp
 
@@ -189,14 +189,9 @@ def linear_transpose(
             if ct is None:  # nothing downstream depends on this value
                 continue
             linear = [i for i, a in enumerate(eq.args) if type(a) is Var]
-            # A stand-in of the right shape takes each linear argument's place: a
-            # transpose rule sees it only as an UndefinedPrimal (its shape and
-            # dtype), and an elementwise local derivative, constant in a linear
-            # argument, reads no value of it that matters.
-            args = [stand_in(a.aval) if type(a) is Var else a for a in eq.args]
             for i, contribution in zip(
                 linear,
-                _transpose(eq.prim, ct, eq.out, args, eq.params, linear),
+                _transpose(eq.prim, ct, eq.out, eq.args, eq.params, linear),
                 strict=True,
             ):
                 if contribution is not None:
@@ -212,13 +207,32 @@ def linear_transpose(
 
 
 def _transpose(
-    prim: Primitive, ct: Any, out: Var, args: list[Any], params: dict, linear: list[int]
+    prim: Primitive,
+    ct: Any,
+    out: Var,
+    variables: Sequence[Any],
+    params: dict,
+    linear: list[int],
 ) -> list[Any]:
-    """The cotangents of the linear arguments of one equation, all at once."""
+    """The cotangents of the linear arguments of one equation, all at once.
+
+    A transpose rule is handed an UndefinedPrimal for each linear argument (its
+    shape and dtype); the other kinds of rule, which want values, get zeros there:
+    a local derivative or JVP of a map linear in that argument does not depend on
+    its value.
+    """
+    if prim.derivs is None and prim.transposes(linear):
+        marked = [
+            UndefinedPrimal(a.aval.shape, a.aval.dtype) if type(a) is Var else a
+            for a in variables
+        ]
+        return prim.transpose(ct, marked, params, linear)
+    args = [_zero(a) if type(a) is Var else a for a in variables]
     if prim.derivs is not None:
-        ans = stand_in(out.aval)
-        return [prim.local_vjp(i, ct, ans, args, params) for i in linear]
-    if prim.transposes(linear):
-        return prim.transpose(ct, args, params, linear)
+        return [prim.local_vjp(i, ct, _zero(out), args, params) for i in linear]
     # A primitive given by its JVP (a user's rule, linear here): transpose that.
-    return transposed_jvp(prim, ct, stand_in(out.aval), args, params, linear)
+    return transposed_jvp(prim, ct, _zero(out), args, params, linear)
+
+
+def _zero(var: Var) -> Any:
+    return Zero(var.aval.shape, var.aval.dtype).instantiate()
