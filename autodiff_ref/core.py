@@ -763,6 +763,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
         return ()
     if type(x) is np.ndarray:  # and in array graphs (before the slow ABC check below)
         return x.shape
+    if type(x) is UndefinedPrimal:  # a transpose rule's linear input
+        return x.shape
     if isinstance(x, Tracer):
         return x._shape()
     if isinstance(x, numbers.Number):

@@ -220,7 +220,13 @@ def backward(
                 )
                 contribution = rule(ct, *args, **node.params)[i]
                 if contribution is not None:
-                    _accumulate(cts, inputs[i].index, contribution, add)
+                    j = inputs[i].index
+                    previous = cts.get(j)
+                    cts[j] = (
+                        contribution
+                        if previous is None
+                        else add(previous, contribution)
+                    )
                 continue
             if prim.bwd_rule is not None:
                 every = prim.bwd_rule(trace.residuals[k], ct, *args)

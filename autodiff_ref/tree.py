@@ -173,7 +173,7 @@ def _children(tree: Any) -> tuple[str, Any, Sequence[Any]] | None:
         return "dict", tuple(tree), tuple(tree.values())
     if _is_namedtuple(tree):
         return "namedtuple", kind, tree
-    registered = _REGISTRY.get(kind)
+    registered = _REGISTRY.get(kind) if _REGISTRY else None  # leaves are many
     if registered is not None:
         children, aux = registered[0](tree)
         return "custom", (kind, aux), tuple(children)
