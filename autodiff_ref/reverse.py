@@ -208,25 +208,31 @@ def backward(
                     parents.append(i)
         if derivs is None:  # one call gives every parent's cotangent
             rule = prim.transpose_rule
-            if rule is not None and len(parents) == 1 and prim.linear_in is None:
-                # The common case (x @ W with a constant x, sum, indexing), flat:
-                # Primitive.transpose for one linear argument, minus two calls.
-                i = parents[0]
-                a = args[i]
-                args[i] = (
-                    UndefinedPrimal(a.shape, a.dtype)
-                    if type(a) is np.ndarray
-                    else UndefinedPrimal.like(a)
-                )
-                contribution = rule(ct, *args, **node.params)[i]
-                if contribution is not None:
-                    j = inputs[i].index
-                    previous = cts.get(j)
-                    cts[j] = (
-                        contribution
-                        if previous is None
-                        else add(previous, contribution)
+            if (
+                rule is not None
+                and prim.linear_in is None
+                and (len(parents) == 1 or prim.linearity != "linear")
+            ):
+                # The common cases (sum, indexing, x @ W in one factor or both), flat:
+                # Primitive.transpose minus its calls. A bilinear primitive is
+                # transposed in one factor at a time, the other held constant.
+                for i in parents:
+                    a = args[i]
+                    args[i] = (
+                        UndefinedPrimal(a.shape, a.dtype)
+                        if type(a) is np.ndarray
+                        else UndefinedPrimal.like(a)
                     )
+                    contribution = rule(ct, *args, **node.params)[i]
+                    args[i] = a
+                    if contribution is not None:
+                        j = inputs[i].index
+                        previous = cts.get(j)
+                        cts[j] = (
+                            contribution
+                            if previous is None
+                            else add(previous, contribution)
+                        )
                 continue
             if prim.bwd_rule is not None:
                 every = prim.bwd_rule(trace.residuals[k], ct, *args)
