@@ -289,22 +289,22 @@ def test_cotangent_structure_errors_show_both_structures() -> None:
 
 
 def _work_in_backward(n: int, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Shape look-ups plus arguments handed to concatenate's VJP, in one backward pass."""
+    """Shape look-ups plus arguments handed to concatenate's transpose, in one backward."""
     pieces = [np.ones(2) for _ in range(n)]
     _, vjp_fn = ad.vjp(lambda *xs: ad.concatenate(xs), *pieces)
     work = [0]
-    shape_of, vjp_rule = rules.shape_of, rules.concatenate.vjp_rule
+    shape_of, transpose_rule = rules.shape_of, rules.concatenate.transpose_rule
 
     def counting_shape_of(x: Any) -> Any:
         work[0] += 1
         return shape_of(x)
 
-    def counting_vjp(*args: Any, **params: Any) -> Any:
+    def counting_transpose(*args: Any, **params: Any) -> Any:
         work[0] += len(args)
-        return vjp_rule(*args, **params)
+        return transpose_rule(*args, **params)
 
     monkeypatch.setattr(rules, "shape_of", counting_shape_of)
-    monkeypatch.setattr(rules.concatenate, "vjp_rule", counting_vjp)
+    monkeypatch.setattr(rules.concatenate, "transpose_rule", counting_transpose)
     cts = vjp_fn(np.arange(2.0 * n))
     monkeypatch.undo()
     np.testing.assert_array_equal(cts[-1], [2 * n - 2, 2 * n - 1])  # the right slice

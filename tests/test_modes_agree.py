@@ -153,3 +153,19 @@ def test_hessian(expr, x0, y0):
     with np.errstate(all="ignore"):  # the shifted points may leave a guarded region
         differences = central_difference_jacobian(ad.grad(scalar), v)
     np.testing.assert_allclose(hessian, differences, rtol=1e-6, atol=1e-6)
+
+
+@SETTINGS
+@given(expressions(), coordinates, coordinates, st.floats(-2.0, 2.0))
+def test_linearize_then_transpose_equals_the_tapes_vjp(expr, x0, y0, ct):
+    """Autodidax's vjp = linear_transpose(linearize(f)) against the reverse-mode tape."""
+    point = {"x": x0, "y": y0}
+    assume(well_conditioned(expr, point))
+    f = lambdify(expr, X, Y)
+    out, f_jvp = ad.linearize(f, x0, y0)
+    transposed = ad.linear_transpose(f_jvp, x0, y0)(ct)
+    value, vjp_fn = ad.vjp(f, x0, y0)
+    tape = vjp_fn(ct)
+    # The same rules, the same products, summed in possibly another order.
+    np.testing.assert_allclose(out, value, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(transposed, tape, rtol=1e-12, atol=1e-12)
