@@ -18,6 +18,7 @@ import faulthandler
 import linecache
 import os
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -46,10 +47,16 @@ def where(frame: FrameType | None, script: str) -> str | None:
     return None
 
 
-def start(script: str, seconds: float | None = None) -> None:
-    """Arm the limit (default :data:`SECONDS`) for ``script``, about to run in this thread."""
+def start(
+    script: str, seconds: float | None = None, what: str = "gallery script"
+) -> None:
+    """Arm a limit for ``script`` (a ``what``), about to run in this (main) thread.
+
+    The default limit is :data:`SECONDS`, which AUTODIFF_REF_GALLERY_TIME_LIMIT sets.
+    """
+    setting = ""
     if seconds is None:
-        seconds = SECONDS
+        seconds, setting = SECONDS, " (AUTODIFF_REF_GALLERY_TIME_LIMIT)"
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         line = where(frame, script)
@@ -57,14 +64,16 @@ def start(script: str, seconds: float | None = None) -> None:
             stop()
             return
         raise ScriptTimeout(
-            f"the gallery script {Path(script).name} ran longer than its time limit "
-            f"of {seconds:g} s (AUTODIFF_REF_GALLERY_TIME_LIMIT) and was stopped in "
-            f"{line}"
+            f"the {what} {Path(script).name} ran longer than its time limit of "
+            f"{seconds:g} s{setting} and was stopped in {line}"
         )
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(seconds + BACKSTOP_SECONDS, exit=True)
+    # To the process's own stderr: the script's may be captured in a buffer.
+    faulthandler.dump_traceback_later(
+        seconds + BACKSTOP_SECONDS, exit=True, file=sys.__stderr__
+    )
 
 
 def stop() -> None:
