@@ -137,6 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernel", help="the OpenBLAS kernel that must be in use")
     parser.add_argument("--threads", type=int, help="the OpenBLAS threads expected")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show output")
     parser.add_argument("files", nargs="*", type=Path, help="default: all")
     args = parser.parse_args()
 
@@ -181,6 +182,8 @@ def main() -> int:
         else:
             seconds = time.monotonic() - began
             print(f"ok     {path.relative_to(ROOT)} ({seconds:.1f} s)")
+            if args.verbose:
+                print(output.getvalue())
     total = time.monotonic() - started
     print(f"{len(files) - len(failed)} ran, {len(failed)} failed, in {total:.0f} s")
     return 1 if failed else 0
