@@ -315,6 +315,85 @@ def minimums(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+# OpenBLAS kernels for nox -s numerics: Prescott (SSE3, no FMA) runs on every
+# x86-64; then the first of these, with the CPU features it needs, that is not
+# the default kernel. Sandybridge (AVX, no fused multiply-add) rounds unlike the
+# FMA kernels most machines pick. OpenBLAS accepts a kernel the CPU lacks (and
+# dies of an illegal instruction), hence the check of /proc/cpuinfo.
+OTHER_KERNELS = {
+    "Sandybridge": {"avx"},
+    "Haswell": {"avx2", "fma"},
+    "SkylakeX": {"avx512f"},
+}
+# Asks threadpoolctl which kernel NumPy's OpenBLAS uses.
+KERNEL_IN_USE = (
+    "import numpy, threadpoolctl; print(next(i['architecture'] for i in "
+    "threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'))"
+)
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux), or none when they cannot be read."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return set()
+    for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+@nox.session(default=False)
+def numerics(session: nox.Session) -> None:
+    """The gallery scripts, the pages' code and the tests under other BLAS rounding.
+
+    NumPy's OpenBLAS is forced to the Prescott kernel and to a second one the
+    CPU supports (threadpoolctl says which it really uses), each with 1 and 2
+    threads; every gallery script and every page's code cells run once per
+    variant in one process (tests/run_docs_code.py), then the test suite runs
+    with Prescott and 1 thread. An assert that holds only with the default
+    kernel's rounding fails here. posargs go to pytest.
+    """
+    _sync(session, "test", "docs", "numerics")
+
+    default = str(
+        session.run("python", "-c", KERNEL_IN_USE, silent=True, log=False)
+    ).strip()
+    flags = _cpu_flags()
+    second = [
+        kernel
+        for kernel, needs in OTHER_KERNELS.items()
+        if kernel.lower() != default.lower() and needs <= flags
+    ][:1]
+    if not second:
+        session.warn(
+            f"no kernel besides Prescott and the default ({default}) runs here"
+        )
+    started = time.monotonic()
+    for kernel in ("Prescott", *second):
+        for threads in ("1", "2"):
+            session.log(f"OPENBLAS_CORETYPE={kernel} OPENBLAS_NUM_THREADS={threads}")
+            session.run(
+                "python", "tests/run_docs_code.py", "--kernel", kernel,
+                "--threads", threads,
+                env={**ENV, "OPENBLAS_CORETYPE": kernel, "OPENBLAS_NUM_THREADS": threads},
+            )  # fmt: skip
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={
+            **ENV,
+            "OPENBLAS_CORETYPE": "Prescott",
+            "OPENBLAS_NUM_THREADS": "1",
+            # The gallery scripts ran above, under every variant.
+            "AUTODIFF_REF_GALLERY_BUILT": "nox -s numerics, under each kernel",
+        },
+    )
+    session.log(f"numerics: {time.monotonic() - started:.0f} s")
+
+
 @nox.session(default=False)
 def sdist(session: nox.Session) -> None:
     """Build the source distribution, unpack it and run the tests inside it (posargs to pytest).

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ os.environ.pop("MPLBACKEND", None)
 import autodiff_ref
 
 DOCS = Path(__file__).resolve().parent
+# docs/_ext: the gallery scripts' time limit (sphinx-gallery imports it by name).
+sys.path.insert(0, str(DOCS / "_ext"))
 # Files the build writes for itself, outside the sources (see the MathJax and
 # kernel sections); the builds clean docs/_build, so each starts afresh.
 BUILD_SUPPORT = DOCS / "_build" / "support"
@@ -212,7 +215,11 @@ sphinx_gallery_conf = {
     "within_subsection_order": ExplicitOrder([*GALLERY_ORDER, "*"]),
     "download_all_examples": False,
     "remove_config_comments": True,
-    "reset_modules": ("matplotlib",),
+    # Before and after each script: matplotlib's settings reset, and a time limit
+    # (docs/_ext/gallery_time_limit.py) so a script that hangs fails the build,
+    # naming itself and its line, as nb_execution_timeout does for the pages.
+    "reset_modules": ("matplotlib", "gallery_time_limit.reset"),
+    "reset_modules_order": "both",
     # Figures at twice the resolution too, for high-density screens.
     "image_srcset": ["2x"],
     # The timing pages would load scripts from CDNs (see exclude_patterns).
