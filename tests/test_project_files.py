@@ -1,5 +1,6 @@
 """The files a user or packager looks for: licence, citation, changelog, README, tool pins."""
 
+import ast
 import os
 import re
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 import autodiff_ref
@@ -65,13 +67,56 @@ def test_readme_python_example_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_pre_commit_runs_the_locked_ruff() -> None:
+def test_pre_commit_runs_the_locked_ruff_and_codespell() -> None:
     config = yaml.safe_load(
         (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     )
-    (ruff,) = [r for r in config["repos"] if r["repo"].endswith("/ruff-pre-commit")]
     lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
-    locked = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
-    # `nox -s lock` rewrites the rev after refreshing uv.lock.
-    assert locked == {ruff["rev"].removeprefix("v")}
-    assert {hook["id"] for hook in ruff["hooks"]} == {"ruff-check", "ruff-format"}
+    hooks = {
+        "ruff-pre-commit": {"ruff-check", "ruff-format"},
+        "codespell": {"codespell"},
+    }
+    for repo, ids in hooks.items():
+        (entry,) = [r for r in config["repos"] if r["repo"].endswith(f"/{repo}")]
+        name = repo.removesuffix("-pre-commit")
+        locked = {p["version"] for p in lock["package"] if p["name"] == name}
+        # `nox -s lock` rewrites the rev after refreshing uv.lock.
+        assert locked == {entry["rev"].removeprefix("v")}, name
+        assert {hook["id"] for hook in entry["hooks"]} == ids
+
+
+def _noxfile_pythons() -> tuple[str, ...]:
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "PYTHONS"
+    ]
+    return tuple(ast.literal_eval(value))
+
+
+def test_classifiers_name_the_tested_pythons_and_a_status() -> None:
+    classifiers = PYPROJECT["project"]["classifiers"]
+    prefix = "Programming Language :: Python :: 3."
+    declared = tuple(c.removeprefix("Programming Language :: Python :: ")
+                     for c in classifiers if c.startswith(prefix))  # fmt: skip
+    assert declared == _noxfile_pythons()  # nox -s pythons tests each one
+    lowest = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    assert declared[0] == lowest
+    assert sum(c.startswith("Development Status :: ") for c in classifiers) == 1
+
+
+def test_ci_runs_the_newest_tested_python() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f'nox -s "pythons({_noxfile_pythons()[-1]})"' in script
+
+
+@pytest.mark.skipif(
+    "AUTODIFF_REF_INSTALLED_IN" not in os.environ,
+    reason="nox -s sdist and nox -s wheel set it: they test an installed package",
+)
+def test_the_package_tested_is_the_installed_one() -> None:
+    environment = Path(os.environ["AUTODIFF_REF_INSTALLED_IN"]).resolve()
+    imported = Path(autodiff_ref.__file__).resolve()
+    assert imported.is_relative_to(environment), imported
+    assert not (ROOT / "autodiff_ref").exists()  # no source copy beside the tests
