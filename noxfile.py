@@ -456,7 +456,7 @@ def sdist(session: nox.Session) -> None:
     source. posargs go to pytest.
     """
     _sync(session, "test", project=False)
-    source = _unpacked_sdist(session, Path(session.create_tmp()))
+    source = _unpacked_sdist(session, Path(session.create_tmp()).resolve())
     session.install("--no-deps", "--reinstall-package=autodiff_ref", str(source))
     _test_installed(session, source, str(Path(session.bin) / "python"))
 
@@ -471,11 +471,12 @@ def wheel(session: nox.Session) -> None:
     a folder where no copy of the source is importable. posargs go to pytest.
     """
     _sync(session, "release", project=False)
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).resolve()
     source = _unpacked_sdist(session, tmp)
     session.run("uv", "build", "--wheel", "--out-dir", str(tmp / "dist"))
-    session.run("twine", "check", "--strict", *map(str, (tmp / "dist").iterdir()))
     (built,) = (tmp / "dist").glob("*.whl")
+    (archive,) = (tmp / "dist").glob("*.tar.gz")
+    session.run("twine", "check", "--strict", str(built), str(archive))
 
     fresh = tmp / "fresh-venv"
     shutil.rmtree(fresh, ignore_errors=True)

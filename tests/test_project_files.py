@@ -40,12 +40,52 @@ def test_citation_cff_has_the_required_keys() -> None:
     assert citation["license"] == PYPROJECT["project"]["license"]
 
 
-def test_changelog_has_the_released_version_and_an_unreleased_section() -> None:
+def _released() -> list[tuple[str, str]]:
+    """The (version, date) of every release the changelog lists."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    return re.findall(r"^## (\d+\.\d+\.\d+) - (\d{4}-\d{2}-\d{2})$", changelog, re.M)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in version.split(".dev")[0].split("."))
+
+
+def test_changelog_claims_no_release_beyond_the_version() -> None:
     headings = re.findall(
         r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M
     )
     assert headings[0] == "Unreleased"
-    assert any(h.startswith(f"{autodiff_ref.__version__} ") for h in headings)
+    assert len(headings) == 1 + len(_released())  # every other heading is a release
+    version = autodiff_ref.__version__
+    released = [v for v, _ in _released()]
+    if ".dev" in version:  # between releases: the next one is newer than all of them
+        assert all(_version_key(v) < _version_key(version) for v in released)
+    else:  # a release: its own section, dated
+        assert released[0] == version
+
+
+def test_citation_dates_a_release_only() -> None:
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    dates = dict(_released())
+    if ".dev" in autodiff_ref.__version__:
+        assert "date-released" not in citation
+    else:
+        assert str(citation["date-released"]) == dates[autodiff_ref.__version__]
+
+
+@pytest.mark.skipif(
+    not (ROOT / ".git").exists(), reason="a git checkout has the tags (an sdist none)"
+)
+def test_every_release_in_the_changelog_is_tagged() -> None:
+    tags = subprocess.run(
+        ["git", "tag", "--list", "v*"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert {f"v{version}" for version, _ in _released()} <= set(tags)
 
 
 def test_readme_python_example_runs(tmp_path: Path) -> None:
@@ -120,3 +160,15 @@ def test_the_package_tested_is_the_installed_one() -> None:
     imported = Path(autodiff_ref.__file__).resolve()
     assert imported.is_relative_to(environment), imported
     assert not (ROOT / "autodiff_ref").exists()  # no source copy beside the tests
+
+
+def test_readme_and_contributing_describe_every_nox_session() -> None:
+    from lint_self_descriptions import nox_sessions  # tests/ is on sys.path
+
+    sessions = nox_sessions((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert {"tests", "coverage", "wheel", "lock"} <= sessions
+    for name in sorted(sessions):
+        assert f"| `nox -s {name}` |" in contributing, name  # a row of its table
+        assert re.search(rf"\bnox -s {name}\b", readme), name
