@@ -441,7 +441,7 @@ def _test_installed(session: nox.Session, tree: Path, python: str) -> None:
     session.run(
         python, "-m", "pytest", "-c", "pyproject.toml", "--rootdir", ".",
         "tests", "benchmarks", "docs", str(imported.parent), *session.posargs,
-        env={**ENV, "AUTODIFF_REF_INSTALLED_IN": str(environment)},
+        env={**ENV, **_gallery_env(), "AUTODIFF_REF_INSTALLED_IN": str(environment)},
         external=True,
     )  # fmt: skip
 
