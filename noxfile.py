@@ -35,8 +35,8 @@ import nox
 # nox.project.dependency_groups appeared in nox 2025.02.09.
 nox.needs_version = ">=2025.2.9"
 
-# uv: it installs from uv.lock, which plain pip cannot read (install uv with
-# `python3 -m pip install uv`, or nox[uv]).
+# uv: it installs from uv.lock, which plain pip cannot read. nox requires it:
+# the README's quick start installs both into a venv (`python -m pip install nox uv`).
 nox.options.default_venv_backend = "uv"
 # Re-use existing session venvs so re-runs are fast; install steps still run
 # (and are near no-ops when nothing changed).
@@ -170,7 +170,8 @@ def lint(session: nox.Session) -> None:
     """Static checks: ruff lint and format check, mypy, codespell, and the self-descriptions.
 
     tests/lint_self_descriptions.py checks the numbers [tool.repo-review.ignore]
-    quotes (it runs mypy --strict, so it runs here, not in the fast test loop).
+    quotes (it runs mypy --strict, so it runs here, not in the fast test loop);
+    posargs go to that pytest.
     """
     _sync(session, "lint", project=False)
     session.run("ruff", "check", ".")
