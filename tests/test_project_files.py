@@ -148,7 +148,7 @@ def test_classifiers_name_the_tested_pythons_and_a_status() -> None:
 
 def test_ci_runs_the_newest_tested_python() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert f'nox -s "pythons({_noxfile_pythons()[-1]})"' in script
+    assert f'-s "pythons({_noxfile_pythons()[-1]})"' in script
 
 
 @pytest.mark.skipif(
