@@ -63,7 +63,9 @@ from .transforms import (
     vjp,
 )
 
-__version__ = "0.1.0"
+# A development version until the release procedure (RELEASING.md) sets the
+# version of a release, tags it, and moves on to the next ".dev0".
+__version__ = "0.1.0.dev0"
 
 __all__ = [
     "Dual",

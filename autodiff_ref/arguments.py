@@ -227,6 +227,16 @@ def _check_tuple(name: str, value: Any, example: str) -> tuple:
     return tuple(value)
 
 
+def _is_int(value: object) -> bool:
+    """An int that is not a bool: what ``order``, ``argnums`` and the like must be.
+
+    Annotations are not checked at run time, so a user's argument is; the test
+    takes an ``object`` because mypy, trusting the annotation, would call an
+    inline ``isinstance(order, int)`` redundant (``redundant-expr``).
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _normalize_argnums(
     f: Callable, argnums: ArgNums, transform: str
 ) -> tuple[int, ...]:
@@ -235,9 +245,7 @@ def _normalize_argnums(
         argnums, Sequence
     ):  # anything else stays () and is refused just below
         nums = tuple(argnums)
-    if not nums or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in nums
-    ):
+    if not nums or not all(_is_int(i) for i in nums):
         raise TypeError(
             f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}"
         )

@@ -349,7 +349,7 @@ class custom_vjp(_UserPrimitive):
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[[Any, Any], Any]) -> None:
         """Register ``fwd(*args) -> (output, residuals)`` and ``bwd(residuals, ct)``."""
-        if not (callable(fwd) and callable(bwd)):
+        if not all(callable(f) for f in (fwd, bwd)):  # checked: not annotations
             raise TypeError("defvjp needs two functions, fwd and bwd")
         self.fwd, self.bwd = fwd, bwd
 

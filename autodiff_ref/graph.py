@@ -338,10 +338,12 @@ def draw_graph(
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
         from matplotlib.path import Path
     except ImportError as missing:
+        # autodiff_ref is not on PyPI: name the requirement (the plot extra's, in
+        # pyproject.toml), not an `autodiff_ref[plot]` pip could not find.
         raise ImportError(
-            "draw_graph draws with matplotlib, which is not installed: install the "
-            "package with its plot extra (pip install 'autodiff_ref[plot]'), or use "
-            "to_dot for the graph as Graphviz text"
+            "draw_graph draws with matplotlib, which is not installed: "
+            "pip install 'matplotlib>=3.10.7' (or, in a clone of the repository, "
+            "pip install '.[plot]'); to_dot gives the graph as Graphviz text instead"
         ) from missing
 
     graph = graph_of(f, *primals, names=names, tangents=tangents, cotangent=cotangent)

@@ -861,7 +861,8 @@ def _compile(source: str, namespace: dict[str, Any], name: str) -> Callable[...,
 
 # -- make_program ----------------------------------------------------------------
 def _static_positions(static_argnums: int | Sequence[int], n: int) -> set[int]:
-    nums = (
+    # Any: the annotation is not checked at run time, so the ints are (below).
+    nums: tuple[Any, ...] = (
         (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     )
     for i in nums:

@@ -53,6 +53,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from . import rules as R
+from .arguments import _is_int
 from .core import Primitive, Trace, Tracer, bind
 
 __all__ = [
@@ -186,6 +187,11 @@ class Expr(Tracer):
         return diff(self, var, order, simplify=simplify)
 
 
+def _is_identifier(name: object) -> bool:
+    """A str that is a Python identifier (``object``: the annotation is not checked)."""
+    return isinstance(name, str) and name.isidentifier()
+
+
 class Symbol(Expr):
     """A named variable, e.g. ``Symbol("x")``; symbols with the same name are the same.
 
@@ -197,7 +203,7 @@ class Symbol(Expr):
     name: str
 
     def __new__(cls, name: str) -> Symbol:
-        if not isinstance(name, str) or not name.isidentifier():
+        if not _is_identifier(name):
             raise ValueError(
                 f"a symbol's name must be a Python identifier (so it can be passed as "
                 f"evaluate(expr, {name}=...)), got {name!r}"
@@ -521,7 +527,7 @@ def diff(
     >>> diff(x * x, x), diff(x * x, x, simplify=True)
     (x + x, 2*x)
     """
-    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+    if not _is_int(order) or order < 0:
         raise ValueError(f"order must be a non-negative int, got {order!r}")
     if isinstance(var, str):
         var = Symbol(var)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import numerical
-from .arguments import _as_input, _as_input_tree
+from .arguments import _as_input, _as_input_tree, _is_int
 from .transforms import _flatten, _unflatten, grad, jvp, vjp
 
 __all__ = ["check_grad", "check_grads"]
@@ -261,7 +261,7 @@ def check_grads(
             f"args must be a tuple of f's arguments, e.g. check_grads(f, (x,)); "
             f"got {type(args).__name__}"
         )
-    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+    if not _is_int(order) or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or any(m not in _MODES for m in modes):

@@ -40,6 +40,7 @@ from .arguments import (  # shared checks; _as_input, _ones_like, ... stay impor
     _dtype,
     _float_dtype,
     _input_leaves,
+    _is_int,
     _normalize_argnums,
     _ones_like,
     _refuse_complex,
@@ -263,7 +264,7 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     >>> derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0)
     1.0
     """
-    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+    if not _is_int(order) or order < 0:
         raise ValueError(f"order must be a non-negative int, got {order!r}")
     if order == 0:
         return f(x)

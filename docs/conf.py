@@ -238,6 +238,8 @@ html_theme_options = {
     "show_toc_level": 2,
     # The copyright item carries the licence (see `copyright` above).
     "footer_start": ["copyright", "sphinx-version"],
+    # The version the site documents (_templates/documented-version.html).
+    "footer_end": ["documented-version", "theme-version"],
 }
 # Site-wide fixes: contrast in dark mode, visually hidden thumbnail link names.
 html_css_files = ["custom.css"]
