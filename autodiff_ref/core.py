@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,6 +41,26 @@ Deriv = Callable[..., Any] | int | None
 
 #: The params of a primitive call that has none (shared: never mutated).
 NO_PARAMS: dict = {}
+
+#: Every live primitive by name. Names are for printing only (every table is keyed
+#: by the Primitive object), but two primitives printed alike would make a listing
+#: lie, so a name is taken once. Weak values: a primitive made at run time
+#: (custom_jvp, checkpoint) gives its name back when it is freed.
+PRIMITIVES: weakref.WeakValueDictionary[str, Primitive] = weakref.WeakValueDictionary()
+
+
+def unique_name(base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``, ... if that is taken: for run-time primitives.
+
+    >>> unique_name("sin")  # the rules table's sin has the name
+    'sin_2'
+    """
+    if base not in PRIMITIVES:
+        return base
+    k = 2
+    while f"{base}_{k}" in PRIMITIVES:
+        k += 1
+    return f"{base}_{k}"
 
 
 class Primitive:
@@ -74,6 +95,7 @@ class Primitive:
     """
 
     __slots__ = (
+        "__weakref__",
         "derivs",
         "doc",
         "impl",
@@ -98,6 +120,12 @@ class Primitive:
     ) -> None:
         if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
             raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
+        if name in PRIMITIVES:
+            raise ValueError(
+                f"a primitive named {name!r} exists already ({PRIMITIVES[name].doc!r}); "
+                "give the new one a name of its own (core.unique_name(name) makes one)"
+            )
+        PRIMITIVES[name] = self
         self.name = name
         self.impl = impl
         self.derivs = None if derivs is None else tuple(derivs)

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .core import Primitive, Tracer, primal_value, shape_of
+from .core import Primitive, Tracer, primal_value, shape_of, unique_name
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -205,7 +205,7 @@ class _UserPrimitive:
         self._last = _LastCotangents()
         #: The primitive every transform sees, named after the function.
         self.primitive = Primitive(
-            self.name,
+            unique_name(self.name),
             self._impl,
             jvp=self._jvp_rule,
             vjp=self._vjp_rule,
@@ -501,7 +501,9 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
         return last.get(i, ct, primals, lambda: vjp(fun, *primals)[1](ct))
 
-    prim = Primitive(name, impl, jvp=jvp_rule, vjp=vjp_rule, doc=f"{name}: recomputed")
+    prim = Primitive(
+        unique_name(name), impl, jvp=jvp_rule, vjp=vjp_rule, doc=f"{name}: recomputed"
+    )
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:

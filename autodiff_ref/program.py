@@ -176,12 +176,14 @@ COMPARISONS: dict[str, Primitive] = {
 # constant: primal_value() strips every tracer above the program, so no derivative
 # of these is ever asked for.
 VALUE_ONLY: dict[str, Primitive] = {
-    "max": Primitive("max", np.max, derivs=(None,), doc="maximum of a primal value"),
-    "min": Primitive("min", np.min, derivs=(None,), doc="minimum of a primal value"),
+    "max": Primitive("primal_max", np.max, derivs=(None,), doc="maximum of a primal value"),
+    "min": Primitive("primal_min", np.min, derivs=(None,), doc="minimum of a primal value"),
     "all": Primitive(
-        "all", np.all, derivs=(None,), doc="whether all elements are true"
+        "primal_all", np.all, derivs=(None,), doc="whether all elements are true"
     ),
-    "any": Primitive("any", np.any, derivs=(None,), doc="whether an element is true"),
+    "any": Primitive(
+        "primal_any", np.any, derivs=(None,), doc="whether an element is true"
+    ),
 }
 _VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
                          np.all: "all", np.any: "any"}  # fmt: skip

@@ -88,7 +88,7 @@ def _memo_key(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         hash(frozen)
     except TypeError:
         return None
-    return (prim.name, tuple(parts), frozen)
+    return (prim, tuple(parts), frozen)  # by identity: names are for printing
 
 
 class Series(Tracer):
