@@ -41,9 +41,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import rules
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind, primal_value
-from .evaluation_trace import input_names, render_expression
+from .. import rules
+from ..core import NO_PARAMS, Primitive, Trace, Tracer, bind, primal_value
+from ..evaluation_trace import input_names, render_expression
 
 __all__ = [
     "Aval",
@@ -135,7 +135,7 @@ class ConcretizationError(TypeError):
 
 def _user_line() -> str:
     """``file:line: code`` of the innermost frame outside autodiff_ref, or ''."""
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for frame in reversed(traceback.extract_stack()):
         if not os.path.abspath(frame.filename).startswith(package + os.sep):
             code = (frame.line or "").strip()
@@ -338,13 +338,13 @@ class ProgramTrace(Trace):
 
 # -- pytrees: the transforms' tuples and lists ------------------------------------
 def _flatten(tree: Any) -> tuple[list[Any], Any]:
-    from .transforms import _flatten as flatten
+    from ..transforms import _flatten as flatten
 
     return flatten(tree)
 
 
 def _unflatten(treedef: Any, leaves: Sequence[Any]) -> Any:
-    from .transforms import _unflatten as unflatten
+    from ..transforms import _unflatten as unflatten
 
     return unflatten(treedef, leaves)
 
@@ -1228,7 +1228,7 @@ def args_key(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(("var", id(a)) if type(a) is Var else a for a in args)
 
 
-def _main() -> None:  # pragma: no cover - a quick look: python -m autodiff_ref.program
+def _main() -> None:  # pragma: no cover - a quick look: python -m autodiff_ref.program.program
     import autodiff_ref as ad
 
     def f(x1: Any, x2: Any) -> Any:
