@@ -27,7 +27,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Deriv", "Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
+__all__ = [
+    "ConcretizationError",
+    "Deriv",
+    "Primitive",
+    "Trace",
+    "Tracer",
+    "bind",
+    "primal_value",
+    "shape_of",
+]
 
 #: Levels of transforms start above the two fixed traces: the symbolic trace
 #: (level 0) and the trace shared by user-made dual numbers (level 1).
@@ -47,6 +56,10 @@ NO_PARAMS: dict = {}
 #: lie, so a name is taken once. Weak values: a primitive made at run time
 #: (custom_jvp, checkpoint) gives its name back when it is freed.
 PRIMITIVES: weakref.WeakValueDictionary[str, Primitive] = weakref.WeakValueDictionary()
+
+
+class ConcretizationError(TypeError):
+    """Python needed the value of an abstract value (an ``if``, a ``float()``, ...)."""
 
 
 def unique_name(base: str) -> str:
@@ -122,7 +135,7 @@ class Primitive:
             raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
         if name in PRIMITIVES:
             raise ValueError(
-                f"a primitive named {name!r} exists already ({PRIMITIVES[name].doc!r}); "
+                f"a primitive named {name!r} exists already ({PRIMITIVES[name]!r}); "
                 "give the new one a name of its own (core.unique_name(name) makes one)"
             )
         PRIMITIVES[name] = self

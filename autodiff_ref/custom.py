@@ -43,6 +43,7 @@ import numpy as np
 
 from . import rules
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -75,10 +76,8 @@ def stop_gradient(x: Any) -> Any:
     >>> ad.derivative(lambda x: ad.stop_gradient(x**2), 3.0)
     0.0
     """
-    from .transforms import _flatten, _unflatten
-
-    leaves, treedef = _flatten(x)
-    return _unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
 
 
 # -- what every user-made primitive shares ---------------------------------------

@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 
 from .core import Tracer, primal_value
-from .program import Program, _static_positions, aval_of, simplify, trace_program
+from .program.program import Program, _static_positions, trace_program
+from .program.simplification import simplify
+from .program.tracing import aval_of
+from .tree import tree_unflatten
 
 __all__ = ["jit"]
 
@@ -111,9 +114,7 @@ class Jitted:
         entry = self._cache.get(key)
         program, compiled = self._entry(key, args) if entry is None else entry
         if traced or program.captured:  # under a transform: its equations, bound again
-            from .transforms import _unflatten
-
-            return _unflatten(program.out_tree, program.evaluate(leaves))
+            return tree_unflatten(program.out_tree, program.evaluate(leaves))
         return compiled(*leaves)
 
     def cache_clear(self) -> None:
@@ -164,6 +165,6 @@ def jit(
     >>> ad.jit(relu)(1.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    autodiff_ref.program.ConcretizationError: an if, while, ... needs the value ...
+    autodiff_ref.core.ConcretizationError: an if, while, ... needs the value ...
     """
     return Jitted(f, static_argnums)

@@ -29,7 +29,10 @@ double = Primitive(
     jvp=lambda ts, ans, x: rules.mul(2.0, ts[0]),
     vjp=lambda i, ct, ans, x: rules.mul(3.0, ct),
 )
-assert all(p not in rules.RULES for p in ("test_bad_sin", "test_bad_cos", "test_good_sin", "test_double"))
+assert all(
+    p not in rules.RULES
+    for p in ("test_bad_sin", "test_bad_cos", "test_good_sin", "test_double")
+)
 
 
 CORRECT = {
