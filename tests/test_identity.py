@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import autodiff_ref as ad
-from autodiff_ref import rules
+from autodiff_ref import display, rules, symbolic
 from autodiff_ref.core import PRIMITIVES, Primitive
+from autodiff_ref.graph import graph_of
 
 
 def test_a_second_primitive_with_a_taken_name_is_refused():
@@ -108,3 +109,31 @@ def test_a_program_listing_shows_the_value_only_max_apart_from_max():
     assert listing.count("max(") == 2
     assert "primal_max(" in listing
     np.testing.assert_array_equal(program(x), 2 * x.max(axis=0))
+
+
+def test_a_user_rule_named_mul_is_neither_simplified_nor_compiled_as_mul():
+    """x * 1 = x is an identity of the table's mul, not of every primitive named mul."""
+
+    @ad.custom_jvp
+    def mul(x, y):
+        return x * y + 1.0
+
+    def f(x):
+        return mul(x, 1.0)
+
+    program = ad.make_program(f)(2.0)
+    assert [eq.prim for eq in program.equations] == [mul.primitive]
+    assert ad.simplify(program, assume_finite=True)(2.0) == 3.0  # 2 * 1 + 1
+    assert program.compile()(2.0) == 3.0
+    assert ad.jit(f)(2.0) == 3.0
+    assert f"{mul.primitive.name}(x, 1.0)" in str(program)
+
+
+def test_every_printer_reads_the_one_display_table():
+    """log is written ln in the trace, a program listing and a graph; \\log in LaTeX."""
+    assert display.symbol(rules.log) == "ln"
+    assert ad.trace(ad.log, 2.0)[1].expression == "ln(v_0)"
+    assert "ln(x)" in str(ad.make_program(lambda x: ad.log(x))(2.0))
+    assert graph_of(lambda x: ad.log(x), 2.0).nodes[-1].label == "ln"
+    (x,) = symbolic.symbols("x")
+    assert symbolic.to_latex(ad.log(x)) == r"\log\left(x\right)"
