@@ -70,7 +70,7 @@ class TraceRow:
         True for the row that is returned as ``y``.
     params : dict
         The primitive's parameters (``axis``, ``index``, ...).
-    prim : Primitive or None
+    prim : autodiff_ref.core.Primitive or None
         The primitive itself (None for an input): what tells rows apart, since
         ``op`` is only its printed name.
     """

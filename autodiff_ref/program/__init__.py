@@ -4,7 +4,7 @@
 only a shape, a dtype and what kind of Python object they stand for (a Python
 float, a NumPy scalar, an array) -- and records every primitive applied to them
 as an *equation* ``out = prim(args, params)``.  The list of equations is a
-:class:`Program`: the evaluation trace of the function as a data structure,
+:class:`~autodiff_ref.Program`: the evaluation trace of the function as a data structure,
 valid for every input of those shapes and dtypes.
 
 The program trace is an ordinary :class:`~autodiff_ref.core.Trace`.  Because it
