@@ -35,21 +35,13 @@ __all__ = [
 class Notation(NamedTuple):
     """How one primitive is written.
 
-    Attributes
-    ----------
-    function : str
-        Its name in a call, ``ln(x)``.
-    infix : str or None
-        The operator written between two operands in tables and listings
-        (``×`` for mul), or None for a function.
-    python : str or None
-        The same operator in Python source (``*``), as code generation and
-        ``str`` of a symbolic expression write it.
-    prefix : str or None
-        The operator written before one operand (``-`` for neg, ``1 / `` for
-        reciprocal).
-    latex : str or None
-        The LaTeX of the function (``\\sin``); None: ``\\operatorname{name}``.
+    ``function`` is its name in a call (``ln(x)``); ``infix`` the operator
+    written between two operands in tables and listings (``×`` for mul), and
+    ``python`` the same operator in Python source (``*``), as code generation
+    and ``str`` of a symbolic expression write it; ``prefix`` the operator
+    written before one operand (``-`` for neg, ``1 /`` and a space for reciprocal);
+    ``latex`` the LaTeX of the function (``\\sin``; None:
+    ``\\operatorname{name}``).  None means the primitive is not written that way.
     """
 
     function: str
