@@ -320,3 +320,30 @@ def _check_scalar_output(out: Any, transform: str) -> None:
             f"{transform} needs a real scalar output, but f returned a complex number; "
             "use jvp or vjp, where you choose the complex tangent or cotangent"
         )
+
+
+def input_names(
+    f: Callable, n: int, names: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """Names for ``f``'s ``n`` inputs: ``names``, else its parameter names, else x1..xn.
+
+    >>> input_names(lambda x, y: x * y, 2)
+    ('x', 'y')
+    >>> input_names(lambda *a: a[0], 2)
+    ('x1', 'x2')
+    """
+    if names is not None:
+        names = tuple(names)
+        if len(names) != n or not all(isinstance(s, str) for s in names):
+            raise ValueError(f"names must be {n} strings, one per input; got {names!r}")
+        return names
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        params = []
+    positional = [
+        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) >= n:
+        return tuple(positional[:n])
+    return tuple(f"x{k}" for k in range(1, n + 1))

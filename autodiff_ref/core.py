@@ -23,12 +23,14 @@ import contextvars
 import itertools
 import numbers
 import sys
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "ConcretizationError",
     "Deriv",
     "Primitive",
     "Trace",
@@ -53,6 +55,30 @@ Deriv = Callable[..., Any] | int | None
 
 #: The params of a primitive call that has none (shared: never mutated).
 NO_PARAMS: dict = {}
+
+#: Every live primitive by name. Names are for printing only (every table is keyed
+#: by the Primitive object), but two primitives printed alike would make a listing
+#: lie, so a name is taken once. Weak values: a primitive made at run time
+#: (custom_jvp, checkpoint) gives its name back when it is freed.
+PRIMITIVES: weakref.WeakValueDictionary[str, Primitive] = weakref.WeakValueDictionary()
+
+
+class ConcretizationError(TypeError):
+    """Python needed the value of an abstract value (an ``if``, a ``float()``, ...)."""
+
+
+def unique_name(base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``, ... if that is taken: for run-time primitives.
+
+    >>> unique_name("sin")  # the rules table's sin has the name
+    'sin_2'
+    """
+    if base not in PRIMITIVES:
+        return base
+    k = 2
+    while f"{base}_{k}" in PRIMITIVES:
+        k += 1
+    return f"{base}_{k}"
 
 
 class UndefinedPrimal:
@@ -170,6 +196,7 @@ class Primitive:
 
     __slots__ = (
         "bwd_rule",
+        "__weakref__",
         "derivs",
         "doc",
         "fwd_rule",
@@ -207,6 +234,12 @@ class Primitive:
                 f"primitive {name!r} needs either derivs, or a jvp, or a transpose and "
                 "a linearity ('linear', 'bilinear', ...); fwd and bwd come together"
             )
+        if name in PRIMITIVES:
+            raise ValueError(
+                f"a primitive named {name!r} exists already ({PRIMITIVES[name]!r}); "
+                "give the new one a name of its own (core.unique_name(name) makes one)"
+            )
+        PRIMITIVES[name] = self
         self.name = name
         self.impl = impl
         self.derivs = None if derivs is None else tuple(derivs)

@@ -49,9 +49,10 @@ from typing import Any
 
 import numpy as np
 
-from . import rules
+from . import display, rules
 from .arguments import require_callable
-from .core import Primitive, Tracer, primal_value, shape_of
+from .core import Primitive, Tracer, primal_value, shape_of, unique_name
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -84,10 +85,8 @@ def stop_gradient(x: Any) -> Any:
     >>> ad.derivative(lambda x: ad.stop_gradient(x**2), 3.0)
     0.0
     """
-    from .transforms import _flatten, _unflatten
-
-    leaves, treedef = _flatten(x)
-    return _unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
 
 
 # -- what every user-made primitive shares ---------------------------------------
@@ -259,12 +258,14 @@ class custom_jvp(_UserPrimitive):
         # A JVP only: reverse mode linearizes and transposes it, like a table entry's
         # (autodiff_ref.reverse.transposed_jvp), and refuses a rule not linear in
         # the tangents.
-        return Primitive(
-            self.name,
+        prim = Primitive(
+            unique_name(self.name),
             self._impl,
             jvp=self._jvp_rule,
             doc=f"custom_jvp function {self.name}",
         )
+        display.define(prim, label=self.name)  # printed by the user's name
+        return prim
 
     def _rule_output(self, primals: tuple, tangents: tuple, ans: Any) -> Any:
         """The tangent output of the user's rule, after checking what it returned."""
@@ -355,14 +356,16 @@ class custom_vjp(_UserPrimitive):
 
     # -- the primitive's rules ----------------------------------------------------
     def _make_primitive(self) -> Primitive:
-        return Primitive(
-            self.name,
+        prim = Primitive(
+            unique_name(self.name),
             self._impl,
             jvp=self._jvp_rule,
             fwd=self._fwd_rule,
             bwd=self._bwd_rule,
             doc=f"custom_vjp function {self.name}",
         )
+        display.define(prim, label=self.name)  # printed by the user's name
+        return prim
 
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
         raise TypeError(
@@ -479,8 +482,14 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         return vjp(fun, *saved)[1](ct)
 
     prim = Primitive(
-        name, impl, jvp=jvp_rule, fwd=fwd, bwd=bwd, doc=f"{name}: recomputed"
+        unique_name(name),
+        impl,
+        jvp=jvp_rule,
+        fwd=fwd,
+        bwd=bwd,
+        doc=f"{name}: recomputed",
     )
+    display.define(prim, label=name)  # printed by the user's name
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:

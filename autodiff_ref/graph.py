@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .evaluation_trace import EvaluationTrace, TraceRow, format_value, op_symbol, trace
+from .display import symbol as op_symbol
+from .evaluation_trace import EvaluationTrace, TraceRow, format_value, trace
 
 __all__ = [
     "ComputationalGraph",
@@ -79,10 +80,10 @@ class ComputationalGraph:
 
 
 def _label(row: TraceRow) -> str:
-    if row.op == "input":
+    if row.prim is None:  # an input
         return row.expression
     if all(_NAME.fullmatch(operand) for operand in row.inputs):
-        symbol = op_symbol(row.op)
+        symbol = op_symbol(row.prim)
         return (
             "−" if symbol == "-" else symbol
         )  # a minus sign reads better than a hyphen
@@ -119,7 +120,7 @@ def graph_of(
                 index=row.index,
                 name=row.name,
                 label=_label(row),
-                kind="input" if row.op == "input" else "op",
+                kind="input" if row.prim is None else "op",
                 primal=row.primal,
                 tangent=row.tangent,
                 adjoint=row.adjoint,

@@ -23,10 +23,19 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import require_callable
+from .arguments import (
+    _as_input,
+    _as_input_tree,
+    _zeros_like,
+    input_names,
+    require_callable,
+)
 from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
-from .program import Program, Var, aval_of, stand_in, trace_program
+from .program.program import Program, trace_program
+from .program.tracing import Var, aval_of, stand_in
 from .reverse import transposed_jvp
+from .transforms import jvp
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["linear_transpose", "linearize"]
 
@@ -52,8 +61,6 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     return v1
     """
     require_callable(f, "linearize")
-    from .transforms import _as_input_tree, jvp
-
     if not primals:
         raise TypeError("linearize needs the point, e.g. linearize(f, 2.0)")
     points = tuple(_as_input_tree(p, "linearize") for p in primals)
@@ -73,8 +80,6 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
 
 
 def _names(f: Callable[..., Any], n: int) -> list[str]:
-    from .evaluation_trace import input_names
-
     return [
         f"{name}_dot" if name.isidentifier() else name for name in input_names(f, n)
     ]
@@ -164,9 +169,7 @@ def linear_transpose(
     _check_linear(program)
 
     def f_transpose(cotangent: Any) -> tuple[Any, ...]:
-        from .transforms import _as_input, _flatten, _unflatten, _zeros_like
-
-        ct_leaves, _ = _flatten(cotangent)
+        ct_leaves, _ = tree_flatten(cotangent)
         if len(ct_leaves) != len(program.outputs):
             raise ValueError(
                 f"the cotangent must be structured like f_lin's output "
@@ -203,7 +206,7 @@ def linear_transpose(
             cts[id(v)] if id(v) in cts else _zeros_like(stand_in(v.aval))
             for v in program.inputs
         ]
-        out = _unflatten(program.in_tree, leaves)
+        out = tree_unflatten(program.in_tree, leaves)
         return tuple(out)
 
     return f_transpose

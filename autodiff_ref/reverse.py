@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from . import rules
+from . import display, rules
 from .core import (
     NO_PARAMS,
     Primitive,
@@ -359,8 +359,8 @@ def _check_linear_tape(prim: Primitive, tape: list[Node], out: Node) -> None:
         value = primal_value(out.value)
         if isinstance(value, Tracer) or not np.any(np.abs(np.asarray(value)) > 0):
             return
-    what = "JVP" if rules.RULES.get(prim.name) is prim else "JVP rule"
     raise ValueError(
-        f"the {what} of {prim.name} is not linear in the tangents; reverse mode needs "
+        f"the JVP rule of {display.label(prim)} is not linear in the "
+        "tangents; reverse mode needs "
         "it to be (write tangent_out as a sum of terms each multiplied by a tangent)"
     )

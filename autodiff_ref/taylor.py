@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import array_writes_explained, require_callable
-from .core import Primitive, Trace, Tracer, bind, shape_of
+from .arguments import _as_input, array_writes_explained, require_callable
+from .core import ConcretizationError, Primitive, Trace, Tracer, bind, shape_of
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["jet"]
 
@@ -89,7 +90,7 @@ def _memo_key(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         hash(frozen)
     except TypeError:
         return None
-    return (prim.name, tuple(parts), frozen)
+    return (prim, tuple(parts), frozen)  # by identity: names are for printing
 
 
 class Series(Tracer):
@@ -215,8 +216,6 @@ def _same_value(y: Series) -> Any:
         # x**p, p = 0, 1, 2, ...: pow's own rule ends at x**0 after p steps, and
         # keeps a polynomial's high terms exactly zero.
         return None
-    from .program import ConcretizationError
-
     base = a.primal if isinstance(a, Series) else a
     try:  # the identities hold for some bases only: which, the values say
         positive = bool(np.all(np.greater(np.real(base), 0)))
@@ -338,8 +337,6 @@ def taylor_leaves(
     """:func:`jet`'s work: the output's structure, its primal leaves and each leaf's terms."""
     n = _check_series(primals, series)
 
-    from .transforms import _as_input, _flatten  # transforms imports this module
-
     trace = TaylorTrace()
     inputs = []
     divisors = _scaled_factorials(n)
@@ -356,7 +353,7 @@ def taylor_leaves(
     try:
         with array_writes_explained():
             out = f(*inputs)
-        leaves, treedef = _flatten(out)
+        leaves, treedef = tree_flatten(out)
         # Order by order over the series f made, in the order it made them: each
         # coefficient then finds the lower ones it needs already computed, which
         # keeps the recursion shallow. Series made while computing coefficients
@@ -427,8 +424,6 @@ def jet(
     (8.0, [36.0, 168.0])
     """
     require_callable(f, "jet")
-    from .transforms import _unflatten
-
     treedef, primal_leaves, term_leaves = taylor_leaves(f, primals, series)
     # As JAX: the output's structure, each leaf a list of its n terms.
-    return _unflatten(treedef, primal_leaves), _unflatten(treedef, term_leaves)
+    return tree_unflatten(treedef, primal_leaves), tree_unflatten(treedef, term_leaves)

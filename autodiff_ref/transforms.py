@@ -30,10 +30,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import (  # shared checks; _as_input, _ones_like, ... stay importable here
+from .arguments import (  # the checks every transform shares
     ArgNums,
     _as_input,
-    _as_input_tree,  # noqa: F401  (imported from here by other modules)
     _check_outputs,
     _check_scalar_output,
     _check_tuple,
@@ -84,11 +83,6 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-# -- pytrees: autodiff_ref.tree; the old private names stay importable ---------
-_flatten = tree_flatten
-_unflatten = tree_unflatten
 
 
 # -- auxiliary outputs (has_aux) --------------------------------------------------

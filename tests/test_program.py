@@ -34,8 +34,8 @@ MATH_RTOL = 1e-12
 def same_bits(got, want):
     """Equal values, nan where nan, as the tests mean "to the last bit"."""
     got_leaves, want_leaves = (
-        ad.transforms._flatten(got)[0],
-        ad.transforms._flatten(want)[0],
+        ad.tree.tree_flatten(got)[0],
+        ad.tree.tree_flatten(want)[0],
     )
     assert len(got_leaves) == len(want_leaves)
     for g, w in zip(got_leaves, want_leaves, strict=True):
@@ -46,15 +46,15 @@ def same_bits(got, want):
 
 def close(got, want, rtol=MATH_RTOL):
     got_leaves, want_leaves = (
-        ad.transforms._flatten(got)[0],
-        ad.transforms._flatten(want)[0],
+        ad.tree.tree_flatten(got)[0],
+        ad.tree.tree_flatten(want)[0],
     )
     for g, w in zip(got_leaves, want_leaves, strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
 
 
 def run_source(program: Program, *args, use_math=False):
-    return program.compile(use_math)(*ad.transforms._flatten(args)[0])
+    return program.compile(use_math)(*ad.tree.tree_flatten(args)[0])
 
 
 def baydin(x1, x2):

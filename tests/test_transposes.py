@@ -237,7 +237,7 @@ def test_transposed_jvps_are_staged_by_jit() -> None:
 
 
 def test_the_batched_jvp_keys_matmuls_rule_by_the_primitive_not_its_name() -> None:
-    from autodiff_ref.core import BATCHED_TANGENTS, shape_of
+    from autodiff_ref.core import BATCHED_TANGENTS, shape_of, unique_name
 
     assert list(BATCHED_TANGENTS) == [rules.matmul]
 
@@ -248,7 +248,9 @@ def test_the_batched_jvp_keys_matmuls_rule_by_the_primitive_not_its_name() -> No
     def jvp(ts: Any, ans: Any, a: Any, b: Any) -> Any:
         return rules.matmul(rules.reshape(ts[0], shape=shape_of(a)), b)
 
-    impostor = Primitive("matmul", np.matmul, jvp=jvp)
+    with pytest.raises(ValueError, match="a primitive named 'matmul' exists already"):
+        Primitive("matmul", np.matmul, jvp=jvp)
+    impostor = Primitive(unique_name("matmul"), np.matmul, jvp=jvp)
     a, b = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 2))
     jac = ad.jacfwd(lambda x: impostor(x, b))(a)
     want = np.einsum("ik,lj->ijkl", np.eye(4), b)  # d(a b)_{ij} / d a_{kl} = δ_ik b_lj

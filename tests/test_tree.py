@@ -182,7 +182,7 @@ def test_check_grads_accepts_what_grad_accepts() -> None:
         (Params(np.ones(2), 0.5), [1.5, None]),
     )
     # A wrong rule (sin's derivative taken to be sin) is still caught inside a dict.
-    bad_sin = Primitive("bad_sin", np.sin, derivs=[lambda ans, x: ad.rules.sin(x)])
+    bad_sin = Primitive("tree_bad_sin", np.sin, derivs=[lambda ans, x: ad.rules.sin(x)])
     with pytest.raises(AssertionError, match="differs"):
         ad.check_grads(lambda p: bad_sin(p["w"]) * p["b"], ({"w": 0.5, "b": 2.0},))
 
