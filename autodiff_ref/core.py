@@ -195,8 +195,8 @@ class Primitive:
     """
 
     __slots__ = (
-        "bwd_rule",
         "__weakref__",
+        "bwd_rule",
         "derivs",
         "doc",
         "fwd_rule",
