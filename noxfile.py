@@ -4,6 +4,9 @@
 # ///
 """Developer and CI entry points: ``nox -s docs tests``, ``nox -s browser``, ``nox -s lint``.
 
+``nox -s notebooks`` runs the tutorial pages as readers download them, with only
+the package installed.
+
 ``nox -s serve`` is a live preview of the site for writing it; ``nox -s minimums``
 and ``nox -s sdist`` check the declared lowest versions and the source
 distribution; ``nox -s lock`` refreshes uv.lock.
@@ -242,6 +245,20 @@ def browser(session: nox.Session) -> None:
     )
     # The checker's own test on a broken site, and the downloadable notebooks.
     session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
+
+
+# Fresh every time: what a reader has after installing the package is the point.
+@nox.session(reuse_venv=False, default=False)
+def notebooks(session: nox.Session) -> None:
+    """Every tutorial page, as the notebook a reader downloads, run top to bottom.
+
+    The environment holds only what the install how-to and the notebooks' own
+    note ask a reader for: the package with matplotlib (``pip install ".[plot]"``)
+    and a Jupyter kernel, at the newest versions a reader would get. posargs go to
+    tests/notebooks/run_tutorials.py (page names, ``--keep DIR``).
+    """
+    session.install(".[plot]", "ipykernel", "nbclient", "nbformat")
+    session.run("python", "tests/notebooks/run_tutorials.py", *session.posargs)
 
 
 @nox.session(default=False)

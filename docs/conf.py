@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ os.environ.pop("MPLBACKEND", None)
 import autodiff_ref
 
 DOCS = Path(__file__).resolve().parent
+# The site's own extensions (docs/_ext/): each tutorial page as a notebook.
+sys.path.insert(0, str(DOCS / "_ext"))
 # Files the build writes for itself, outside the sources (see the MathJax and
 # kernel sections); the builds clean docs/_build, so each starts afresh.
 BUILD_SUPPORT = DOCS / "_build" / "support"
@@ -52,6 +55,7 @@ extensions = [
     "sphinx.ext.viewcode",  # [source] links on the API pages
     "notfound.extension",  # 404.html, with links that work from any depth
     "sphinxext.opengraph",  # OpenGraph <meta> tags for link previews
+    "tutorial_notebooks",  # docs/_ext/: each tutorial page as a reader's notebook
 ]
 
 exclude_patterns = [
