@@ -197,6 +197,8 @@ def reader_notebook(
         kept["outputs"] = list(cell.get("outputs", []))
         kept["execution_count"] = cell.get("execution_count")
         cells.append(kept)
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"  # nbformat 4.5: every cell has an id
     return {
         "cells": cells,
         "metadata": NOTEBOOK_METADATA,

@@ -56,6 +56,8 @@ def run(page: Path, keep: Path | None) -> None:
             nb,
             timeout=CELL_TIMEOUT,
             kernel_name="python3",
+            # Quiet: no "running over TCP without encryption" (it listens on localhost).
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
             resources={"metadata": {"path": empty}},
         )
         client.execute()  # raises CellExecutionError, naming the cell and its error
