@@ -287,6 +287,9 @@ _ipython_dir = BUILD_SUPPORT / "ipython"
     encoding="utf-8",
 )
 os.environ["IPYTHONDIR"] = str(_ipython_dir)
+# The JAX cells beside grad, jvp, vjp and the custom rules: CPU only, so JAX neither
+# looks for accelerators nor warns that it found none (the kernels inherit this).
+os.environ["JAX_PLATFORMS"] = "cpu"
 
 
 # -- Quieter build log -----------------------------------------------------------
