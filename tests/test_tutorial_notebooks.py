@@ -114,7 +114,9 @@ def test_glued_text_formats_as_myst_nb_does(text: str, spec: str, shown: str) ->
 
 
 def test_every_tutorial_page_is_converted() -> None:
-    assert len(PAGES) == len(tn.tutorial_docnames([f"tutorials/{p.stem}" for p in PAGES]))
+    assert len(PAGES) == len(
+        tn.tutorial_docnames([f"tutorials/{p.stem}" for p in PAGES])
+    )
     assert len(PAGES) >= 10
 
 

@@ -235,11 +235,13 @@ def _link_under_title(app: Any, doctree: Any) -> None:
         '<p class="tutorial-notebook">'
         f'<a class="reference download" href="{href}" download="{name}.ipynb">'
         f"{LINK_TEXT}</a> (<code>{name}.ipynb</code>): it runs with the package "
-        "and matplotlib installed (<code>pip install \".[plot]\"</code>) and a "
+        'and matplotlib installed (<code>pip install ".[plot]"</code>) and a '
         "Jupyter kernel.</p>"
     )
     title = sections[0].next_node(nodes.title)
-    title.parent.insert(title.parent.index(title) + 1, nodes.raw("", html, format="html"))
+    title.parent.insert(
+        title.parent.index(title) + 1, nodes.raw("", html, format="html")
+    )
 
 
 def _write_notebooks(app: Any, exception: Exception | None) -> None:

@@ -50,7 +50,9 @@ def run(page: Path, keep: Path | None) -> None:
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code, f"{page.name}: no code cells"
     for cell in code:
-        assert "myst_nb" not in cell.source, f"{page.name}: build-only code\n{cell.source}"
+        assert "myst_nb" not in cell.source, (
+            f"{page.name}: build-only code\n{cell.source}"
+        )
     with tempfile.TemporaryDirectory() as empty:
         client = NotebookClient(
             nb,
@@ -62,7 +64,9 @@ def run(page: Path, keep: Path | None) -> None:
         )
         client.execute()  # raises CellExecutionError, naming the cell and its error
     ran = [cell for cell in code if cell.execution_count is not None]
-    assert len(ran) == len(code), f"{page.name}: {len(code) - len(ran)} cells did not run"
+    assert len(ran) == len(code), (
+        f"{page.name}: {len(code) - len(ran)} cells did not run"
+    )
     warnings = [
         out.text
         for cell in code
