@@ -17,7 +17,7 @@ transpose (``vjp``).
 
 Conventions at non-differentiable points (the same in every mode):
 
-* ``abs'(0) = sign(0) = 0`` -- the smallest subgradient;
+* ``abs'(0) = sign(0) = 0`` -- the minimum-norm subgradient (JAX: 1);
 * ``maximum``/``minimum`` at a tie give each argument half the derivative
   (``heaviside(0) = 1/2``), so ``maximum(x, x)`` has derivative 1;
 * ``sign`` and ``heaviside`` have derivative 0 everywhere (their impulse at 0

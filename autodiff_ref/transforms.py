@@ -243,7 +243,8 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     double it with each order).  For an array ``x`` and an elementwise ``f``
     this gives the derivatives elementwise; a function that is not elementwise
     (``sum``, ``x[::-1]``) is refused, since its derivative is a Jacobian: use
-    :func:`grad` or :func:`jacfwd`.
+    :func:`grad` or :func:`jacfwd`.  JAX has no ``derivative``: there, nest
+    ``jax.grad`` or use ``jax.experimental.jet.jet``.
 
     Examples
     --------
@@ -707,7 +708,8 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
 
     Forward-over-reverse: the JVP of the gradient, at the cost of a few
     evaluations of ``f``.  With several primals, the gradient is taken with
-    respect to all of them and a tuple is returned.
+    respect to all of them and a tuple is returned.  JAX has no ``hvp``; this
+    is the JAX Autodiff Cookbook's ``jvp(grad(f), primals, tangents)[1]``.
 
     >>> import numpy as np
     >>> from autodiff_ref import hvp
