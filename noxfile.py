@@ -6,11 +6,12 @@
 
 ``nox -s tests`` is the fast loop (no coverage); ``nox -s coverage`` measures
 coverage and enforces its minimum; ``nox -s pythons`` runs the tests on every
-supported Python this machine has. ``nox -s serve`` is a live preview of the
-site for writing it; ``nox -s minimums``, ``nox -s sdist`` and ``nox -s wheel``
-check the declared lowest versions and the built distributions; ``nox -s lock``
-brings uv.lock in line with pyproject.toml; ``nox -s hooks`` installs the git
-pre-commit hook.
+supported Python this machine has; ``nox -s notebooks`` runs the tutorial pages
+as readers download them, with only the package installed. ``nox -s serve`` is a
+live preview of the site for writing it; ``nox -s minimums``, ``nox -s sdist``
+and ``nox -s wheel`` check the declared lowest versions and the built
+distributions; ``nox -s lock`` brings uv.lock in line with pyproject.toml;
+``nox -s hooks`` installs the git pre-commit hook.
 
 Tool versions are declared in ``[dependency-groups]`` of pyproject.toml (PEP 735)
 and locked in uv.lock: every session but ``minimums`` and ``bench`` installs
@@ -312,6 +313,20 @@ def browser(session: nox.Session) -> None:
     )
     # The checker's own test on a broken site, and the downloadable notebooks.
     session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
+
+
+# Fresh every time: what a reader has after installing the package is the point.
+@nox.session(reuse_venv=False, default=False)
+def notebooks(session: nox.Session) -> None:
+    """Every tutorial page, as the notebook a reader downloads, run top to bottom.
+
+    The environment holds only what the install how-to and the notebooks' own
+    note ask a reader for: the package with matplotlib (``pip install ".[plot]"``)
+    and a Jupyter kernel, at the newest versions a reader would get. posargs go to
+    tests/notebooks/run_tutorials.py (page names, ``--keep DIR``).
+    """
+    session.install(".[plot]", "ipykernel", "nbclient", "nbformat")
+    session.run("python", "tests/notebooks/run_tutorials.py", *session.posargs)
 
 
 @nox.session(default=False)

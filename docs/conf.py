@@ -27,7 +27,8 @@ os.environ.pop("MPLBACKEND", None)
 import autodiff_ref
 
 DOCS = Path(__file__).resolve().parent
-# docs/_ext: the gallery scripts' time limit (sphinx-gallery imports it by name).
+# docs/_ext: the site's own extensions (the gallery scripts' time limit, which
+# sphinx-gallery imports by name; each tutorial page as a notebook).
 sys.path.insert(0, str(DOCS / "_ext"))
 # Files the build writes for itself, outside the sources (see the MathJax and
 # kernel sections); the builds clean docs/_build, so each starts afresh.
@@ -55,6 +56,7 @@ extensions = [
     "sphinx.ext.viewcode",  # [source] links on the API pages
     "notfound.extension",  # 404.html, with links that work from any depth
     "sphinxext.opengraph",  # OpenGraph <meta> tags for link previews
+    "tutorial_notebooks",  # docs/_ext/: each tutorial page as a reader's notebook
 ]
 
 exclude_patterns = [
@@ -292,6 +294,9 @@ _ipython_dir = BUILD_SUPPORT / "ipython"
     encoding="utf-8",
 )
 os.environ["IPYTHONDIR"] = str(_ipython_dir)
+# The JAX cells beside grad, jvp, vjp and the custom rules: CPU only, so JAX neither
+# looks for accelerators nor warns that it found none (the kernels inherit this).
+os.environ["JAX_PLATFORMS"] = "cpu"
 
 
 # -- Quieter build log -----------------------------------------------------------
