@@ -95,6 +95,8 @@ else:
     nitpick_ignore_regex = [
         (r"py:.*", r"(numpy|np)(\..*)?"),
         (r"py:.*", r"(typing|collections\.abc|numbers)\..*"),
+        # The standard library's containers, in annotations (no inventory offline).
+        (r"py:class", r"(collections\.Counter|weakref\.WeakKeyDictionary)"),
         (
             r"py:class",
             r"(int|float|complex|bool|str|bytes|object|tuple|list|dict|set|None)",
