@@ -501,6 +501,8 @@ def numerics(session: nox.Session) -> None:
         },
     )
     session.log(f"numerics: {time.monotonic() - started:.0f} s")
+
+
 def _unpacked_sdist(session: nox.Session, out: Path) -> Path:
     """Build the sdist into ``out``/dist and unpack it into ``out``/unpacked."""
     for old in ("dist", "unpacked"):
