@@ -155,7 +155,7 @@ def number_text(value: Any, precision: int = 4, style: str = "f") -> str:
     """
     if np.ndim(value) == 0:
         x = np.asarray(value).item()
-        if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
             return str(x)
         x = float(x)
         if style == "f" and x != 0 and np.isfinite(x) and not 1e-3 <= abs(x) < 1e7:

@@ -118,6 +118,11 @@ _NONE = PyTreeDef("none")
 _REGISTRY: dict[type, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {}
 
 
+def _is_callable(f: object) -> bool:
+    """callable(f), for arguments whose annotation says Callable: a caller may not."""
+    return callable(f)
+
+
 def register_pytree_node(
     nodetype: type,
     flatten_func: Callable[[Any], tuple[Sequence[Any], Any]],
@@ -157,7 +162,7 @@ def register_pytree_node(
         raise TypeError(f"register_pytree_node needs a class, got {nodetype!r}")
     if nodetype in (tuple, list, dict, type(None)) or nodetype in _REGISTRY:
         raise ValueError(f"{nodetype.__name__} is already a pytree node type")
-    if not (callable(flatten_func) and callable(unflatten_func)):
+    if not (_is_callable(flatten_func) and _is_callable(unflatten_func)):
         raise TypeError("register_pytree_node needs two functions: flatten, unflatten")
     _REGISTRY[nodetype] = (flatten_func, unflatten_func)
 
