@@ -18,7 +18,7 @@ from .evaluation_trace import trace
 from .graph import draw_graph, to_dot
 from .jit import jit
 from .linear import linear_transpose, linearize
-from .ops import (
+from .numpy._ops import (
     abs,
     add,
     concatenate,
@@ -130,8 +130,9 @@ __all__ = [
 ]
 
 # More of NumPy (ops.trace is numpy.trace: autodiff_ref.trace is the evaluation trace).
-from . import linalg, ops
-from .ops import (
+from .numpy import _linalg as linalg
+from .numpy import _ops as ops
+from .numpy._ops import (
     amax,
     amin,
     append,

@@ -387,7 +387,7 @@ class Tracer:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other: Any) -> Any:
-        from .ops import dot  # NumPy's dot, which is matmul only up to two dimensions
+        from .numpy._ops import dot  # NumPy's dot, which is matmul only up to two dimensions
 
         return dot(self, other)
 
@@ -510,12 +510,12 @@ class Tracer:
     def __array_ufunc__(
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
-        from .numpy_dispatch import apply_ufunc
+        from .numpy._dispatch import apply_ufunc
 
         return apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_dispatch import apply_function
+        from .numpy._dispatch import apply_function
 
         return apply_function(func, args, kwargs)
 
@@ -577,7 +577,7 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
 
 
 def _ops() -> Any:
-    from . import ops  # ops imports this module: import it when first needed
+    from .numpy import _ops as ops  # ops imports this module: import it when first needed
 
     return ops
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg, ops
-from .core import primal_value
+from . import _linalg as linalg
+from . import _ops as ops
+from ..core import primal_value
 
 _UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: ops.add,

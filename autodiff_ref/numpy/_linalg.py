@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ops, rules
-from .core import primal_value, shape_of
+from .. import rules
+from . import _ops as ops
+from ..core import primal_value, shape_of
 
 __all__ = [
     "EighResult",

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import rules
-from .core import Tracer, primal_value, shape_of
+from .. import rules
+from ..core import Tracer, primal_value, shape_of
 
 __all__ = [
     "abs",
