@@ -150,7 +150,8 @@ def jit(
     --------
     >>> import numpy as np
     >>> import autodiff_ref as ad
-    >>> f = ad.jit(lambda x: ad.sum(ad.sin(x) ** 2))
+    >>> import autodiff_ref.numpy as anp
+    >>> f = ad.jit(lambda x: anp.sum(anp.sin(x) ** 2))
     >>> expected = float(np.sum(np.sin(np.ones(3)) ** 2))
     >>> float(f(np.zeros(3))), float(f(np.ones(3))) == expected
     (0.0, True)

@@ -38,7 +38,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     Examples
     --------
     >>> import autodiff_ref as ad
-    >>> out, f_jvp = ad.linearize(ad.sin, 0.0)
+    >>> import autodiff_ref.numpy as anp
+    >>> out, f_jvp = ad.linearize(anp.sin, 0.0)
     >>> float(out), float(f_jvp(2.0))
     (0.0, 2.0)
     >>> print(f_jvp)

@@ -152,7 +152,8 @@ def _concretization_error(what: str) -> ConcretizationError:
         f"{what} needs the value of a traced array{where}. A program (make_program, jit) "
         "is traced once for all inputs of the same shapes and dtypes, without their values, "
         "so Python can neither branch on them nor convert them. Instead: select values with "
-        "autodiff_ref.where(condition, a, b) and build arrays with autodiff_ref.stack; or "
+        "autodiff_ref.numpy.where(condition, a, b) and build arrays with "
+        "autodiff_ref.numpy.stack; or "
         "pass the deciding argument as static (jit(f, static_argnums=...)), which traces "
         "one program per value; or do not jit f."
     )
@@ -936,8 +937,9 @@ def make_program(
     Examples
     --------
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> def f(x1, x2):
-    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    ...     return anp.log(x1) + x1 * x2 - anp.sin(x2)
     >>> program = ad.make_program(f)(2.0, 5.0)
     >>> print(program)
     program f(x1: float, x2: float)
@@ -1169,8 +1171,9 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     Examples
     --------
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> def f(x1, x2):
-    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    ...     return anp.log(x1) + x1 * x2 - anp.sin(x2)
     >>> def tangent(x1, x2):  # the derivative in x1 only: x2's tangent is 0
     ...     return ad.jvp(f, (x1, x2), (1.0, 0.0))[1]
     >>> program = ad.make_program(tangent)(2.0, 5.0)
@@ -1228,9 +1231,10 @@ def args_key(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _main() -> None:  # pragma: no cover - a quick look: python -m autodiff_ref.program
     import autodiff_ref as ad
+    import autodiff_ref.numpy as anp
 
     def f(x1: Any, x2: Any) -> Any:
-        return ad.log(x1) + x1 * x2 - ad.sin(x2)
+        return anp.log(x1) + x1 * x2 - anp.sin(x2)
 
     print(make_program(ad.grad(f, argnums=(0, 1)))(2.0, 5.0))
     print(make_program(ad.grad(f, argnums=(0, 1)))(2.0, 5.0).source, file=sys.stdout)

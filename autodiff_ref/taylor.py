@@ -394,7 +394,8 @@ def jet(
     With the curve ``x(t) = x + t`` (terms ``1, 0, 0, ...``) the output terms are
     the derivatives of ``f`` at ``x``:
 
-    >>> from autodiff_ref import jet, sin, exp
+    >>> from autodiff_ref import jet
+    >>> from autodiff_ref.numpy import sin, exp
     >>> jet(lambda x: x**3, (2.0,), ((1.0, 0.0, 0.0, 0.0),))
     (8.0, [12.0, 12.0, 6.0, 0.0])
 

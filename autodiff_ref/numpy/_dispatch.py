@@ -1,7 +1,9 @@
-"""NumPy functions called on traced values: route them to autodiff_ref, or refuse.
+"""NumPy functions called on traced values: route them to autodiff_ref.numpy, or refuse.
 
-``np.sin(dual)`` reaches :meth:`Tracer.__array_ufunc__`, which lands here.
-A NumPy function with a rule in the table runs that rule; any other raises a
+``np.sin(dual)`` reaches ``Tracer.__array_ufunc__`` (installed by
+:mod:`autodiff_ref.numpy._array_methods`), which lands here.  The routes are
+read from the NumPy namespace's one list (``_ops.__all__``, ``_linalg.__all__``):
+a NumPy function of the same name as one of ours runs ours; any other raises a
 TypeError naming what to use instead, because silently converting the tracer
 to a plain array would drop its derivative.
 """
@@ -13,33 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ..core import primal_value
 from . import _linalg as linalg
 from . import _ops as ops
-from ..core import primal_value
-
-_UFUNCS: dict[Any, Callable[..., Any]] = {
-    np.add: ops.add,
-    np.subtract: ops.subtract,
-    np.multiply: ops.multiply,
-    np.true_divide: ops.divide,
-    np.negative: ops.negative,
-    np.positive: lambda x: x,
-    np.power: ops.power,
-    np.reciprocal: ops.reciprocal,
-    np.square: ops.square,
-    np.sqrt: ops.sqrt,
-    np.exp: ops.exp,
-    np.log: ops.log,
-    np.sin: ops.sin,
-    np.cos: ops.cos,
-    np.tan: ops.tan,
-    np.tanh: ops.tanh,
-    np.absolute: ops.abs,
-    np.sign: ops.sign,
-    np.maximum: ops.maximum,
-    np.minimum: ops.minimum,
-    np.matmul: ops.matmul,
-}
 
 # Comparisons look at primal values, as the comparison operators do.
 _COMPARISONS = {
@@ -50,82 +28,6 @@ _COMPARISONS = {
     np.equal,
     np.not_equal,
 }
-
-_FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.sum: ops.sum,
-    np.mean: ops.mean,
-    np.dot: ops.dot,
-    np.matmul: ops.matmul,
-    np.stack: lambda arrays, axis=0: ops.stack(arrays, axis=axis),
-    np.concatenate: lambda arrays, axis=0: ops.concatenate(arrays, axis=axis),
-    np.reshape: ops.reshape,
-    np.transpose: ops.transpose,
-    np.where: ops.where,
-    np.shape: lambda x: np.shape(primal_value(x)),
-    np.ndim: lambda x: np.ndim(primal_value(x)),
-    np.size: lambda x: np.size(primal_value(x)),
-}
-
-
-def _full_name(func: Any) -> str:
-    """NumPy's public name of a function or ufunc: numpy.linalg.eig, not numpy.eig."""
-    module = getattr(func, "__module__", None) or "numpy"
-    if isinstance(func, np.ufunc) or not module.startswith("numpy"):
-        module = "numpy"
-    # Implementation modules (numpy._core.fromnumeric, numpy.lib._shape_base_impl)
-    # are not where users find the function: use the public namespace.
-    public = ".".join(
-        p for p in module.split(".") if not p.startswith("_") and p != "lib"
-    )
-    name = getattr(func, "__name__", repr(func))
-    if public != "numpy" and getattr(np, name, None) is func:
-        public = "numpy"
-    return f"{public}.{name}"
-
-
-def _refuse(name: str) -> TypeError:
-    short = name.rsplit(".", 1)[-1]
-    ours = short if hasattr(ops, short) else None
-    hint = f"use autodiff_ref.{ours}, or " if ours else ""
-    return TypeError(
-        f"{name} has no derivative rule in autodiff_ref and cannot see traced values; "
-        f"{hint}write it with autodiff_ref's functions (the rules are listed in "
-        "autodiff_ref.rules.RULES), or give it your own rule with autodiff_ref.custom_jvp "
-        'or custom_vjp (see the how-to guide "How to write a custom derivative rule")'
-    )
-
-
-def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
-    if ufunc in _COMPARISONS and method == "__call__" and not kwargs:
-        return ufunc(*(primal_value(x) for x in inputs))
-    if method == "__call__" and kwargs and ufunc in _UFUNCS:
-        # The rule exists; the keywords (out=, where=, dtype=) cannot apply to traced values.
-        raise TypeError(
-            f"numpy.{ufunc.__name__} cannot take {', '.join(f'{k}=' for k in kwargs)} with "
-            "traced values, which cannot be written into arrays; drop the keyword and use "
-            "the returned value (or autodiff_ref.where to select elements)"
-        )
-    if method != "__call__" or kwargs or ufunc not in _UFUNCS:
-        name = f"numpy.{ufunc.__name__}"
-        raise _refuse(name if method == "__call__" else f"{name}.{method}")
-    return _UFUNCS[ufunc](*inputs)
-
-
-def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
-    if func not in _FUNCTIONS:
-        raise _refuse(_full_name(func))
-    return _FUNCTIONS[func](*args, **kwargs)
-
-
-# -- more of NumPy (appended; the elementwise ones are ufuncs) -------------------------
-_UFUNCS.update({
-    np.cosh: ops.cosh, np.sinh: ops.sinh, np.arcsin: ops.arcsin, np.arccos: ops.arccos,
-    np.arctan: ops.arctan, np.arcsinh: ops.arcsinh, np.arccosh: ops.arccosh,
-    np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1, np.log2: ops.log2,
-    np.log10: ops.log10, np.exp2: ops.exp2, np.hypot: ops.hypot,
-    np.logaddexp: ops.logaddexp, np.arctan2: ops.arctan2, np.remainder: ops.mod,
-    np.floor: ops.floor, np.ceil: ops.ceil,
-})  # fmt: skip
 
 
 def _with_axis(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,70 +49,88 @@ def _with_axis(f: Callable[..., Any]) -> Callable[..., Any]:
     return reduction
 
 
-_FUNCTIONS.update(
-    {
-        np.max: _with_axis(ops.max),
-        np.amax: _with_axis(ops.max),
-        np.min: _with_axis(ops.min),
-        np.amin: _with_axis(ops.min),
-        np.prod: _with_axis(ops.prod),
-        np.var: _with_axis(ops.var),
-        np.std: _with_axis(ops.std),
-        np.cumsum: lambda x, axis=None: ops.cumsum(x, axis=axis),
-        np.diff: ops.diff,
-        np.trace: ops.trace,
-        np.diagonal: ops.diagonal,
-        np.einsum: ops.einsum,
-        np.tensordot: ops.tensordot,
-        np.outer: ops.outer,
-        np.inner: ops.inner,
-        np.kron: ops.kron,
-        np.cross: ops.cross,
-        np.sort: ops.sort,
-        np.repeat: ops.repeat,
-        np.tile: ops.tile,
-        np.roll: ops.roll,
-        np.flip: ops.flip,
-        np.rot90: ops.rot90,
-        np.pad: ops.pad,
-        np.expand_dims: ops.expand_dims,
-        np.squeeze: ops.squeeze,
-        np.swapaxes: ops.swapaxes,
-        np.moveaxis: ops.moveaxis,
-        np.ravel: ops.ravel,
-        np.atleast_1d: ops.atleast_1d,
-        np.atleast_2d: ops.atleast_2d,
-        np.atleast_3d: ops.atleast_3d,
-        np.vstack: ops.vstack,
-        np.hstack: ops.hstack,
-        np.append: ops.append,
-        np.split: ops.split,
-        np.array_split: ops.array_split,
-        np.diag: ops.diag,
-        np.tril: ops.tril,
-        np.triu: ops.triu,
-        np.select: ops.select,
-        np.linspace: ops.linspace,
-        np.clip: ops.clip,
-        np.real: ops.real,
-        np.sinc: ops.sinc,
-        np.linalg.norm: linalg.norm,
-        np.linalg.inv: linalg.inv,
-        np.linalg.solve: linalg.solve,
-        np.linalg.det: linalg.det,
-        np.linalg.slogdet: linalg.slogdet,
-        np.linalg.cholesky: linalg.cholesky,
-        np.linalg.eigh: linalg.eigh,
-        np.linalg.eigvalsh: linalg.eigvalsh,
-        np.linalg.svd: linalg.svd,
-        np.linalg.svdvals: linalg.svdvals,
-        np.linalg.qr: linalg.qr,
-        np.linalg.matrix_power: linalg.matrix_power,
-        np.linalg.trace: linalg.trace,
-    }
-)
+#: The reductions whose NumPy signature has keywords (out=, dtype=, ...) that traced
+#: values cannot honour: NumPy passes them as None, and the wrapper refuses the rest.
+_REDUCTIONS = {"amax", "amin", "max", "min", "prod", "std", "var"}
+
+
+def _routes(
+    namespace: Any, module: Any
+) -> tuple[dict[Any, Callable[..., Any]], dict[Any, Callable[..., Any]]]:
+    """numpy's ufuncs and functions -> ours, read from the namespace's one list."""
+    ufuncs: dict[Any, Callable[..., Any]] = {}
+    functions: dict[Any, Callable[..., Any]] = {}
+    for name in module.__all__:
+        theirs = getattr(namespace, name, None)
+        if theirs is None or isinstance(theirs, type):  # result types (EighResult)
+            continue
+        ours = getattr(module, name)
+        if isinstance(theirs, np.ufunc):
+            ufuncs[theirs] = ours
+        else:
+            functions[theirs] = _with_axis(ours) if name in _REDUCTIONS else ours
+    return ufuncs, functions
+
+
+_UFUNCS, _FUNCTIONS = _routes(np, ops)
+_FUNCTIONS.update(_routes(np.linalg, linalg)[1])
+_UFUNCS[np.positive] = lambda x: x
+# What a traced value knows without its derivative: its shape.
+for _shape_function in (np.shape, np.ndim, np.size):
+    _FUNCTIONS[_shape_function] = lambda x, _f=_shape_function: _f(primal_value(x))
 # Index and boolean answers depend on primal values only, as comparisons do.
 for _index_function in (np.argmax, np.argmin, np.argsort, np.nonzero, np.any, np.all):
     _FUNCTIONS[_index_function] = lambda x, *args, _f=_index_function, **kwargs: _f(
         primal_value(x), *args, **kwargs
     )  # fmt: skip
+
+
+def _full_name(func: Any) -> str:
+    """NumPy's public name of a function or ufunc: numpy.linalg.eig, not numpy.eig."""
+    module = getattr(func, "__module__", None) or "numpy"
+    if isinstance(func, np.ufunc) or not module.startswith("numpy"):
+        module = "numpy"
+    # Implementation modules (numpy._core.fromnumeric, numpy.lib._shape_base_impl)
+    # are not where users find the function: use the public namespace.
+    public = ".".join(
+        p for p in module.split(".") if not p.startswith("_") and p != "lib"
+    )
+    name = getattr(func, "__name__", repr(func))
+    if public != "numpy" and getattr(np, name, None) is func:
+        public = "numpy"
+    return f"{public}.{name}"
+
+
+def _refuse(name: str) -> TypeError:
+    short = name.rsplit(".", 1)[-1]
+    ours = short in ops.__all__ or (".linalg." in name and short in linalg.__all__)
+    prefix = "autodiff_ref.numpy.linalg" if ".linalg." in name else "autodiff_ref.numpy"
+    hint = f"use {prefix}.{short}, or " if ours else ""
+    return TypeError(
+        f"{name} has no derivative rule in autodiff_ref and cannot see traced values; "
+        f"{hint}write it with autodiff_ref's functions (the rules are listed in "
+        "autodiff_ref.rules.RULES), or give it your own rule with autodiff_ref.custom_jvp "
+        'or custom_vjp (see the how-to guide "How to write a custom derivative rule")'
+    )
+
+
+def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    if ufunc in _COMPARISONS and method == "__call__" and not kwargs:
+        return ufunc(*(primal_value(x) for x in inputs))
+    if method == "__call__" and kwargs and ufunc in _UFUNCS:
+        # The rule exists; the keywords (out=, where=, dtype=) cannot apply to traced values.
+        raise TypeError(
+            f"numpy.{ufunc.__name__} cannot take {', '.join(f'{k}=' for k in kwargs)} with "
+            "traced values, which cannot be written into arrays; drop the keyword and use "
+            "the returned value (or autodiff_ref.numpy.where to select elements)"
+        )
+    if method != "__call__" or kwargs or ufunc not in _UFUNCS:
+        name = f"numpy.{ufunc.__name__}"
+        raise _refuse(name if method == "__call__" else f"{name}.{method}")
+    return _UFUNCS[ufunc](*inputs)
+
+
+def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    if func not in _FUNCTIONS:
+        raise _refuse(_full_name(func))
+    return _FUNCTIONS[func](*args, **kwargs)

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
-from . import _ops as ops
 from ..core import primal_value, shape_of
+from . import _ops as ops
 
 __all__ = [
     "EighResult",
