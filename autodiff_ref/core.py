@@ -22,7 +22,7 @@ import itertools
 import numbers
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -313,6 +313,16 @@ class Tracer:
 
     # Operators (x * y, x[i], x < y) and ndarray methods (x.sum(), x.T) are NumPy's
     # API: autodiff_ref.numpy installs them on this class from above the core.
+    if TYPE_CHECKING:  # for subclasses that extend the protocols (program values)
+
+        def __array_ufunc__(
+            self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+        ) -> Any: ...
+
+        def __array_function__(
+            self, func: Any, types: Any, args: Any, kwargs: Any
+        ) -> Any: ...
+
     __hash__ = None  # type: ignore[assignment]  # like ndarray: == is elementwise
 
     def __bool__(self) -> bool:
