@@ -41,6 +41,9 @@ from .transforms import (
 
 __version__ = "0.1.0"
 
+# ``numpy`` (autodiff_ref.numpy) is an attribute but not in __all__: a star import
+# must not shadow NumPy itself.
+
 __all__ = [
     "Dual",
     "Program",
@@ -65,7 +68,6 @@ __all__ = [
     "linearize",
     "make_program",
     "numerical",
-    "numpy",
     "primal_value",
     "rules",
     "simplify",

@@ -75,6 +75,8 @@ def test_the_top_level_holds_transforms_and_tools_only() -> None:
     assert not set(ad.__all__) & set(dir(builtins))
     assert "trace" not in ad.__all__ and "flatten" not in ad.__all__
     assert "trace_evaluation" in ad.__all__
+    # ... nor NumPy: `from autodiff_ref import *` after `import numpy` keeps NumPy.
+    assert "numpy" not in ad.__all__
 
 
 @pytest.mark.parametrize("name", OLD_TOP_LEVEL_NUMPY)
