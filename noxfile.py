@@ -4,9 +4,14 @@
 # ///
 """Developer and CI entry points: ``nox -s docs tests``, ``nox -s browser``, ``nox -s lint``.
 
-``nox -s serve`` is a live preview of the site for writing it; ``nox -s minimums``
-and ``nox -s sdist`` check the declared lowest versions and the source
-distribution; ``nox -s lock`` refreshes uv.lock.
+``nox -s tests`` is the fast loop (no coverage); ``nox -s coverage`` measures
+coverage and enforces its minimum; ``nox -s pythons`` runs the tests on every
+supported Python this machine has; ``nox -s notebooks`` runs the tutorial pages
+as readers download them, with only the package installed. ``nox -s serve`` is a
+live preview of the site for writing it; ``nox -s minimums``, ``nox -s sdist``
+and ``nox -s wheel`` check the declared lowest versions and the built
+distributions; ``nox -s lock`` brings uv.lock in line with pyproject.toml;
+``nox -s hooks`` installs the git pre-commit hook.
 
 Tool versions are declared in ``[dependency-groups]`` of pyproject.toml (PEP 735)
 and locked in uv.lock: every session but ``minimums`` and ``bench`` installs
@@ -31,12 +36,18 @@ import nox
 # nox.project.dependency_groups appeared in nox 2025.02.09.
 nox.needs_version = ">=2025.2.9"
 
-# uv: it installs from uv.lock, which plain pip cannot read (install uv with
-# `python3 -m pip install uv`, or nox[uv]).
+# uv: it installs from uv.lock, which plain pip cannot read. nox requires it:
+# the README's quick start installs both into a venv (`python -m pip install nox uv`).
 nox.options.default_venv_backend = "uv"
 # Re-use existing session venvs so re-runs are fast; install steps still run
 # (and are near no-ops when nothing changed).
 nox.options.reuse_venv = "yes"
+# Interpreters are found on this machine, never downloaded (by nox or by uv): a
+# session for a Python the machine lacks is skipped with nox's message
+# "Python interpreter 3.X not found", and CI does not fail for it.
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = False
+os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -49,6 +60,9 @@ GENERATED = ("_build", "auto_examples", "generated", "jupyter_execute")
 # Debian's Chromium: Playwright drives it and never downloads a browser of its own.
 CHROMIUM = "/usr/bin/chromium"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# The Pythons the package supports and is tested on, oldest first: the
+# classifiers of pyproject.toml name the same (tests/test_project_files.py).
+PYTHONS = ("3.11", "3.12", "3.13")
 
 # Headless everywhere: no display on CI.
 ENV = {"MPLBACKEND": "Agg"}
@@ -88,27 +102,84 @@ def _gallery_env() -> dict[str, str]:
     return {}
 
 
+def _interpreter(version: str) -> str:
+    """This machine's ``python{version}``: on PATH, else pyenv's newest ``{version}.N``.
+
+    pyenv's shims answer only for the versions ``pyenv global`` selects, so a
+    shim is passed over and pyenv's versions folder looked in instead. Without
+    one, the bare version: nox then finds no interpreter and skips the session
+    (nothing is downloaded, see nox.options above).
+    """
+    on_path = shutil.which(f"python{version}")
+    if on_path and "shims" not in Path(on_path).parts:
+        return on_path
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = [
+        (int(path.parts[-3].rpartition(".")[2]), path)
+        for path in versions.glob(f"{version}.*/bin/python{version}")
+        if re.fullmatch(rf"{re.escape(version)}\.\d+", path.parts[-3])
+    ]
+    return str(max(found)[1]) if found else version
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    """pytest with the project's settings, headless; posargs go to pytest."""
+    session.run("pytest", *args, *session.posargs, env={**ENV, **_gallery_env()})
+
+
 @nox.session(default=True)
 def tests(session: nox.Session) -> None:
-    """Run the test suite and the doctests with line and branch coverage (posargs to pytest).
+    """Run the test suite and the doctests (posargs to pytest), without coverage.
+
+    The fast loop: measuring coverage makes a run about three times slower, so
+    ``nox -s coverage`` measures it, with its minimum, in a session of its own.
+    """
+    _sync(session, "test")
+    _pytest(session)
+
+
+@nox.session(default=False)
+def coverage(session: nox.Session) -> None:
+    """The tests of ``nox -s tests`` with line and branch coverage; fails below the minimum.
 
     Coverage settings and the minimum (``fail_under``) are in [tool.coverage] of
     pyproject.toml; the minimum applies to the whole suite (no posargs) only.
+    CI runs it after the README's quick start (``nox -s docs tests``).
+    """
+    _sync(session, "test", "coverage")
+    options = ["--cov=autodiff_ref", "--cov-report=term:skip-covered"]
+    if session.posargs:  # a selection of the tests (-k dual) cannot reach the minimum
+        options.append("--cov-fail-under=0")
+    _pytest(session, *options)
+
+
+@nox.session(default=False)
+@nox.parametrize("python", [_interpreter(v) for v in PYTHONS], ids=list(PYTHONS))
+def pythons(session: nox.Session) -> None:
+    """The tests (no coverage) on each supported Python this machine has.
+
+    ``nox -s pythons`` runs them all; ``nox -s "pythons(3.13)"`` one. A Python
+    the machine lacks is skipped with a message, never downloaded. posargs go
+    to pytest.
     """
     _sync(session, "test")
-    coverage = ["--cov=autodiff_ref", "--cov-report=term:skip-covered"]
-    if session.posargs:  # a selection of the tests (-k dual) cannot reach the minimum
-        coverage.append("--cov-fail-under=0")
-    session.run("pytest", *coverage, *session.posargs, env={**ENV, **_gallery_env()})
+    _pytest(session)
 
 
 @nox.session(default=True)
 def lint(session: nox.Session) -> None:
-    """Static checks: ruff lint, ruff format check, mypy on the package."""
+    """Static checks: ruff lint and format check, mypy, codespell, and the self-descriptions.
+
+    tests/lint_self_descriptions.py checks the numbers [tool.repo-review.ignore]
+    quotes (it runs mypy --strict, so it runs here, not in the fast test loop);
+    posargs go to that pytest.
+    """
     _sync(session, "lint", project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")  # files = ["autodiff_ref"] in [tool.mypy]
+    session.run("codespell", "--check-hidden")  # the word list is [tool.codespell]
+    session.run("pytest", "tests/lint_self_descriptions.py", *session.posargs)
 
 
 @nox.session(default=True)
@@ -244,6 +315,20 @@ def browser(session: nox.Session) -> None:
     session.run("pytest", "tests/browser", env={"AUTODIFF_REF_SITE": str(HTML)})
 
 
+# Fresh every time: what a reader has after installing the package is the point.
+@nox.session(reuse_venv=False, default=False)
+def notebooks(session: nox.Session) -> None:
+    """Every tutorial page, as the notebook a reader downloads, run top to bottom.
+
+    The environment holds only what the install how-to and the notebooks' own
+    note ask a reader for: the package with matplotlib (``pip install ".[plot]"``)
+    and a Jupyter kernel, at the newest versions a reader would get. posargs go to
+    tests/notebooks/run_tutorials.py (page names, ``--keep DIR``).
+    """
+    session.install(".[plot]", "ipykernel", "nbclient", "nbformat")
+    session.run("python", "tests/notebooks/run_tutorials.py", *session.posargs)
+
+
 @nox.session(default=False)
 def serve(session: nox.Session) -> None:
     """Live preview at http://127.0.0.1:8000, rebuilt on every save (Ctrl-C stops it).
@@ -270,22 +355,46 @@ def serve(session: nox.Session) -> None:
     )
 
 
+# The pre-commit hooks that run a tool the lint group also pins: `nox -s lock`
+# moves each hook's rev to the locked version, so the two never disagree.
+HOOKS_FOLLOWING_THE_LOCK = {
+    "ruff": "astral-sh/ruff-pre-commit",
+    "codespell": "codespell-project/codespell",
+}
+
+
 @nox.session(venv_backend="none", default=False)
 def lock(session: nox.Session) -> None:
-    """Refresh uv.lock to the newest versions pyproject.toml allows (posargs go to uv lock).
+    """Bring uv.lock in line with pyproject.toml, moving no pin that need not move.
 
-    Also moves .pre-commit-config.yaml's ruff to the locked ruff, so the hook
-    and the lint session never disagree (tests/test_project_files.py checks it).
-    Commit both files.
+    Run it after changing a dependency: only what the change requires is
+    resolved again. ``nox -s lock -- --upgrade`` moves every pin to the newest
+    version pyproject.toml allows (posargs go to ``uv lock``). Also moves the
+    ruff and codespell hooks of .pre-commit-config.yaml to the locked versions
+    (tests/test_project_files.py checks they agree). Commit both files.
     """
-    session.run("uv", "lock", "--upgrade", *session.posargs, external=True)
+    session.run("uv", "lock", *session.posargs, external=True)
     lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
-    (ruff,) = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
     config = ROOT / ".pre-commit-config.yaml"
     text = config.read_text(encoding="utf-8")
-    pattern = r"(astral-sh/ruff-pre-commit\n\s+rev: )v[^\s]+"
-    config.write_text(re.sub(pattern, rf"\g<1>v{ruff}", text), encoding="utf-8")
-    session.log(f"uv.lock refreshed; pre-commit runs ruff {ruff}")
+    for name, repo in HOOKS_FOLLOWING_THE_LOCK.items():
+        (locked,) = {p["version"] for p in lock["package"] if p["name"] == name}
+        pattern = rf"({re.escape(repo)}\n\s+rev: )v[^\s]+"
+        text = re.sub(pattern, rf"\g<1>v{locked}", text)
+        session.log(f"pre-commit runs {name} {locked}")
+    config.write_text(text, encoding="utf-8")
+
+
+@nox.session(default=False)
+def hooks(session: nox.Session) -> None:
+    """Install the git pre-commit hook (.pre-commit-config.yaml), with the locked pre-commit.
+
+    pre-commit comes from the ``hooks`` dependency group, installed into this
+    session's venv; the hook it writes into .git/hooks runs that pre-commit,
+    so nothing else needs installing. posargs go to ``pre-commit install``.
+    """
+    _sync(session, "hooks", project=False)
+    session.run("pre-commit", "install", *session.posargs)
 
 
 # lowest-direct versions must be resolved afresh: a re-used venv would keep newer ones.
@@ -315,25 +424,165 @@ def minimums(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+# OpenBLAS kernels for nox -s numerics: Prescott (SSE3, no FMA) runs on every
+# x86-64; then the first of these, with the CPU features it needs, that is not
+# the default kernel. Sandybridge (AVX, no fused multiply-add) rounds unlike the
+# FMA kernels most machines pick. OpenBLAS accepts a kernel the CPU lacks (and
+# dies of an illegal instruction), hence the check of /proc/cpuinfo.
+OTHER_KERNELS = {
+    "Sandybridge": {"avx"},
+    "Haswell": {"avx2", "fma"},
+    "SkylakeX": {"avx512f"},
+}
+# Asks threadpoolctl which kernel NumPy's OpenBLAS uses.
+KERNEL_IN_USE = (
+    "import numpy, threadpoolctl; print(next(i['architecture'] for i in "
+    "threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'))"
+)
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux), or none when they cannot be read."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return set()
+    for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+@nox.session(default=False)
+def numerics(session: nox.Session) -> None:
+    """The gallery scripts, the pages' code and the tests under other BLAS rounding.
+
+    NumPy's OpenBLAS is forced to the Prescott kernel and to a second one the
+    CPU supports (threadpoolctl says which it really uses), each with 1 and 2
+    threads; every gallery script and every page's code cells run once per
+    variant in one process (tests/run_docs_code.py), then the test suite runs
+    with Prescott and 1 thread. An assert that holds only with the default
+    kernel's rounding fails here. posargs go to pytest.
+    """
+    _sync(session, "test", "docs", "numerics")
+
+    default = str(
+        session.run("python", "-c", KERNEL_IN_USE, silent=True, log=False)
+    ).strip()
+    flags = _cpu_flags()
+    second = [
+        kernel
+        for kernel, needs in OTHER_KERNELS.items()
+        if kernel.lower() != default.lower() and needs <= flags
+    ][:1]
+    if not second:
+        session.warn(
+            f"no kernel besides Prescott and the default ({default}) runs here"
+        )
+    started = time.monotonic()
+    for kernel in ("Prescott", *second):
+        for threads in ("1", "2"):
+            session.log(f"OPENBLAS_CORETYPE={kernel} OPENBLAS_NUM_THREADS={threads}")
+            session.run(
+                "python", "tests/run_docs_code.py", "--kernel", kernel,
+                "--threads", threads,
+                env={**ENV, "OPENBLAS_CORETYPE": kernel, "OPENBLAS_NUM_THREADS": threads},
+            )  # fmt: skip
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={
+            **ENV,
+            "OPENBLAS_CORETYPE": "Prescott",
+            "OPENBLAS_NUM_THREADS": "1",
+            # The gallery scripts ran above, under every variant.
+            "AUTODIFF_REF_GALLERY_BUILT": "nox -s numerics, under each kernel",
+        },
+    )
+    session.log(f"numerics: {time.monotonic() - started:.0f} s")
+
+
+def _unpacked_sdist(session: nox.Session, out: Path) -> Path:
+    """Build the sdist into ``out``/dist and unpack it into ``out``/unpacked."""
+    for old in ("dist", "unpacked"):
+        shutil.rmtree(out / old, ignore_errors=True)
+    session.run("uv", "build", "--sdist", "--out-dir", str(out / "dist"))
+    (archive,) = (out / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(out / "unpacked", filter="data")
+    (source,) = (out / "unpacked").iterdir()
+    return source
+
+
+def _test_installed(session: nox.Session, tree: Path, python: str) -> None:
+    """Run the tests in ``tree`` against the autodiff_ref installed for ``python``.
+
+    ``tree`` is an unpacked sdist: its autodiff_ref/ is removed first, so that
+    the folder pytest runs in (and puts on sys.path) holds no importable copy
+    of the package. The package's doctests are collected from the installed
+    files; tests/test_project_files.py checks ``autodiff_ref.__file__``.
+    """
+    shutil.rmtree(tree / "autodiff_ref")
+    session.chdir(tree)
+    where = [python, "-c", "import autodiff_ref; print(autodiff_ref.__file__)"]
+    imported = Path(session.run(*where, silent=True, external=True).strip())
+    environment = Path(python).parents[1]
+    if not imported.is_relative_to(environment):
+        session.error(
+            f"imported {imported}, not the package installed in {environment}"
+        )
+    session.log(f"testing the installed package: {imported.parent}")
+    session.run(
+        python, "-m", "pytest", "-c", "pyproject.toml", "--rootdir", ".",
+        "tests", "benchmarks", "docs", str(imported.parent), *session.posargs,
+        env={**ENV, **_gallery_env(), "AUTODIFF_REF_INSTALLED_IN": str(environment)},
+        external=True,
+    )  # fmt: skip
+
+
 @nox.session(default=False)
 def sdist(session: nox.Session) -> None:
-    """Build the source distribution, unpack it and run the tests inside it (posargs to pytest).
+    """Build the source distribution, install it and run its tests against the install.
 
-    The package is installed from the unpacked sdist (not the clone), with the
-    locked test dependencies, so a file the tests need and the sdist lacks fails here.
+    The package is installed (not editable) from the unpacked sdist, with the
+    locked test dependencies, so a file the tests need and the sdist lacks
+    fails here; the tests import the installed package, not the unpacked
+    source. posargs go to pytest.
     """
     _sync(session, "test", project=False)
-    tmp = Path(session.create_tmp())
-    for old in ("dist", "unpacked"):
-        shutil.rmtree(tmp / old, ignore_errors=True)
-    session.run("uv", "build", "--sdist", "--out-dir", str(tmp / "dist"))
-    (archive,) = (tmp / "dist").glob("*.tar.gz")
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp / "unpacked", filter="data")
-    (source,) = (tmp / "unpacked").iterdir()
+    source = _unpacked_sdist(session, Path(session.create_tmp()).resolve())
     session.install("--no-deps", "--reinstall-package=autodiff_ref", str(source))
-    session.chdir(source)
-    session.run("pytest", *session.posargs, env={**ENV, **_gallery_env()})
+    _test_installed(session, source, str(Path(session.bin) / "python"))
+
+
+@nox.session(default=False)
+def wheel(session: nox.Session) -> None:
+    """Build the wheel and sdist, check them, and test the wheel installed in a fresh venv.
+
+    ``twine check --strict`` validates both distributions' metadata (the
+    ``release`` group). The wheel goes into a new venv with only the locked
+    test dependencies, and the tests of the unpacked sdist run against it from
+    a folder where no copy of the source is importable. posargs go to pytest.
+    """
+    _sync(session, "release", project=False)
+    tmp = Path(session.create_tmp()).resolve()
+    source = _unpacked_sdist(session, tmp)
+    session.run("uv", "build", "--wheel", "--out-dir", str(tmp / "dist"))
+    (built,) = (tmp / "dist").glob("*.whl")
+    (archive,) = (tmp / "dist").glob("*.tar.gz")
+    session.run("twine", "check", "--strict", str(built), str(archive))
+
+    fresh = tmp / "fresh-venv"
+    shutil.rmtree(fresh, ignore_errors=True)
+    session.run("uv", "venv", "--python", sys.executable, str(fresh))
+    session.run(
+        "uv", "sync", "--locked", "--no-default-groups", "--group=test",
+        "--no-install-project", f"--python={fresh}",
+        env={"UV_PROJECT_ENVIRONMENT": str(fresh)},
+    )  # fmt: skip
+    session.run("uv", "pip", "install", "--no-deps", f"--python={fresh}", str(built))
+    _test_installed(session, source, str(fresh / "bin" / "python"))
 
 
 # One thread for every library, NumPy's BLAS and XLA included: the machine has

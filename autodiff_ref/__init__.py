@@ -39,7 +39,9 @@ from .transforms import (
     vjp,
 )
 
-__version__ = "0.1.0"
+# A development version until the release procedure (RELEASING.md) sets the
+# version of a release, tags it, and moves on to the next ".dev0".
+__version__ = "0.1.0.dev0"
 
 # ``numpy`` (autodiff_ref.numpy) is an attribute but not in __all__: a star import
 # must not shadow NumPy itself.

@@ -9,14 +9,15 @@ derivative has its input's float type (float32 in, float32 out).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .core import Tracer, primal_value, shape_of
+from .core import Tracer, primal_value, shape_of, substituting_impls
 from .tree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
 
 ArgNums = int | Sequence[int]
@@ -94,8 +95,9 @@ def _check_outputs(leaves: Sequence[Any], out: Any) -> None:
 
 
 def _describe(x: Any) -> str:
-    text = repr(x)
-    return f"a {type(x).__name__} ({text if len(text) <= 60 else text[:57] + '...'})"
+    text, kind = repr(x), type(x).__name__
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    return f"{article} {kind} ({text if len(text) <= 60 else text[:57] + '...'})"
 
 
 def _value(x: Any) -> Any:
@@ -144,12 +146,96 @@ def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
             )
 
 
+def _is_complex(leaf: Any) -> bool:
+    value = _value(leaf)  # None for a symbolic expression: a real scalar
+    if isinstance(value, complex | np.complexfloating):
+        return True
+    return getattr(value, "dtype", np.dtype(float)).kind == "c"
+
+
+def _kind_of(leaf: Any) -> str:
+    value = _value(leaf)
+    dtype = getattr(value, "dtype", None)
+    shape = shape_of(leaf)
+    if dtype is None:
+        return f"a {type(value).__name__} number"
+    return f"a {dtype} array of shape {shape}" if shape else f"a {dtype} number"
+
+
+def refuse_complex(function: str, *values: Any) -> None:
+    """Refuse complex input to ``function``, which would give a wrong number for it.
+
+    The one check of every function that does not handle complex numbers yet
+    (those that need a conjugate, a modulus or a complex eigen-decomposition):
+    a clear error instead of a silently wrong value or derivative.  Inside
+    :func:`~autodiff_ref.numerical.complex_step_stand_ins` a complex number is a
+    complex *step* of a real input, and every function is the analytic
+    continuation of its real version, which is what the step needs: no refusal.
+    """
+    if substituting_impls():
+        return
+    for leaf in tree_leaves(list(values)):
+        if _is_complex(leaf):
+            raise TypeError(
+                f"{function} does not support complex input yet (got {_kind_of(leaf)}): "
+                "it would give a wrong value or derivative; "
+                "write the function in the real and imaginary parts as separate real "
+                "arrays instead (x + 1j * y with real x and y)"
+            )
+
+
+@contextlib.contextmanager
+def array_writes_explained() -> Iterator[None]:
+    """Around a call of the user's function: say so when it wrote a tracer into an array.
+
+    ``a[0] = x`` with a traced ``x`` makes NumPy call ``float(x)``, which refuses
+    (it would drop the derivative); but a tracer can be indexed, so NumPy takes it
+    for a sequence and replaces that refusal with "setting an array element with a
+    sequence", keeping the refusal only as the cause.  Put the cause back in front.
+    """
+    try:
+        yield
+    except ValueError as error:
+        cause = (
+            error.__cause__
+        )  # a tracer's (or an abstract value's) refusal of float()
+        if not (isinstance(cause, TypeError) and "array element with a" in str(error)):
+            raise
+        raise TypeError(
+            "a NumPy array cannot hold a traced value (a[i] = x writes float(x) into "
+            "it): that would drop its derivative; build the array from traced values "
+            "with autodiff_ref.numpy.stack, autodiff_ref.numpy.concatenate or "
+            "autodiff_ref.numpy.where "
+            f"instead. NumPy said: {error} ({cause})"
+        ) from error
+
+
+def require_callable(f: Any, transform: str) -> None:
+    """Refuse a non-callable ``f`` when it is wrapped, not later when it is called."""
+    if not callable(f):
+        raise TypeError(
+            f"{transform} needs a function as its first argument, but got "
+            f"{_describe(f)}; pass the function itself, e.g. {transform}(f), "
+            f"not {transform}(f(x))"
+        )
+
+
 def _check_tuple(name: str, value: Any, example: str) -> tuple:
     if not isinstance(value, tuple | list):
         raise TypeError(
             f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}"
         )
     return tuple(value)
+
+
+def _is_int(value: object) -> bool:
+    """An int that is not a bool: what ``order``, ``argnums`` and the like must be.
+
+    Annotations are not checked at run time, so a user's argument is; the test
+    takes an ``object`` because mypy, trusting the annotation, would call an
+    inline ``isinstance(order, int)`` redundant (``redundant-expr``).
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _normalize_argnums(
@@ -160,9 +246,7 @@ def _normalize_argnums(
         argnums, Sequence
     ):  # anything else stays () and is refused just below
         nums = tuple(argnums)
-    if not nums or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in nums
-    ):
+    if not nums or not all(_is_int(i) for i in nums):
         raise TypeError(
             f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}"
         )
@@ -222,8 +306,45 @@ def _check_scalar_output(out: Any, transform: str) -> None:
             f"{transform} needs a scalar output, but f returned shape {shape_of(out)}; "
             "use jacrev (the whole Jacobian) or vjp (one cotangent) instead"
         )
+    value = _value(out)
+    kind = getattr(value, "dtype", np.dtype(float)).kind
+    if isinstance(value, bool | numbers.Integral) or kind in "biu":
+        raise TypeError(
+            f"{transform} needs a real floating-point scalar output, but f returned "
+            f"{value!r} (type {type(value).__name__}), which has no derivative; "
+            "return a float (a "
+            "comparison or an integer count is constant almost everywhere: "
+            "differentiate a smooth stand-in for it instead)"
+        )
     if _float_dtype(out).kind == "c":
         raise TypeError(
             f"{transform} needs a real scalar output, but f returned a complex number; "
             "use jvp or vjp, where you choose the complex tangent or cotangent"
         )
+
+
+def input_names(
+    f: Callable, n: int, names: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """Names for ``f``'s ``n`` inputs: ``names``, else its parameter names, else x1..xn.
+
+    >>> input_names(lambda x, y: x * y, 2)
+    ('x', 'y')
+    >>> input_names(lambda *a: a[0], 2)
+    ('x1', 'x2')
+    """
+    if names is not None:
+        names = tuple(names)
+        if len(names) != n or not all(isinstance(s, str) for s in names):
+            raise ValueError(f"names must be {n} strings, one per input; got {names!r}")
+        return names
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        params = []
+    positional = [
+        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) >= n:
+        return tuple(positional[:n])
+    return tuple(f"x{k}" for k in range(1, n + 1))

@@ -18,15 +18,30 @@ inner one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import numbers
 import sys
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["Deriv", "Primitive", "Trace", "Tracer", "bind", "primal_value", "shape_of"]
+__all__ = [
+    "ConcretizationError",
+    "Deriv",
+    "Primitive",
+    "Trace",
+    "Tracer",
+    "UndefinedPrimal",
+    "Zero",
+    "bind",
+    "evaluating_with",
+    "primal_value",
+    "shape_of",
+]
 
 #: Levels of transforms start above the two fixed traces: the symbolic trace
 #: (level 0) and the trace shared by user-made dual numbers (level 1).
@@ -47,47 +62,156 @@ NO_PARAMS: dict = {}
 #: importing it: the core sits below the rules and the NumPy layer.
 rules: Any = None
 
+#: Every live primitive by name. Names are for printing only (every table is keyed
+#: by the Primitive object), but two primitives printed alike would make a listing
+#: lie, so a name is taken once. Weak values: a primitive made at run time
+#: (custom_jvp, checkpoint) gives its name back when it is freed.
+PRIMITIVES: weakref.WeakValueDictionary[str, Primitive] = weakref.WeakValueDictionary()
+
+
+class ConcretizationError(TypeError):
+    """Python needed the value of an abstract value (an ``if``, a ``float()``, ...)."""
+
+
+def unique_name(base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``, ... if that is taken: for run-time primitives.
+
+    >>> unique_name("sin")  # the rules table's sin has the name
+    'sin_2'
+    """
+    if base not in PRIMITIVES:
+        return base
+    k = 2
+    while f"{base}_{k}" in PRIMITIVES:
+        k += 1
+    return f"{base}_{k}"
+
+
+class UndefinedPrimal:
+    """A linear input of a transpose rule: only its shape and dtype are known (JAX's name).
+
+    A transpose rule receives one in place of each argument it transposes for,
+    so it cannot read a value it has no business reading; the other arguments
+    are the constants they were.
+    """
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    @classmethod
+    def like(cls, x: Any) -> UndefinedPrimal:
+        """The marker for argument value ``x`` (its shape and dtype, not its value)."""
+        if type(x) is np.ndarray:
+            return cls(x.shape, x.dtype)
+        if type(x) is float:
+            return cls((), _FLOAT64)
+        if type(x) is UndefinedPrimal:  # already marked (a program's variable)
+            return x
+        return cls(shape_of(x), _dtype_of(x))
+
+    def __repr__(self) -> str:
+        return f"UndefinedPrimal(shape={self.shape}, dtype={self.dtype})"
+
+
+class Zero:
+    """A cotangent or tangent known to be zero, by its shape and dtype (JAX's name).
+
+    Used where a zero must take a value's place without anyone computing on it;
+    :meth:`instantiate` makes the array when one is finally needed.
+    """
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    def instantiate(self) -> Any:
+        """The zero as a number or array of a floating dtype (complex stays complex)."""
+        dtype = np.dtype(self.dtype)
+        dtype = dtype if dtype.kind in "fc" else _FLOAT64  # float32 stays float32
+        if not self.shape:
+            return 0.0 if dtype == _FLOAT64 else dtype.type(0)
+        return np.zeros(self.shape, dtype)
+
+    def __repr__(self) -> str:
+        return f"Zero(shape={self.shape}, dtype={self.dtype})"
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _dtype_of(x: Any) -> Any:
+    value = primal_value(x)
+    if isinstance(value, Tracer):  # an abstract value (a program's variable)
+        return value.dtype
+    return np.result_type(value)
+
+
+#: Rules that line up a stack of tangents for one call of a primitive's JVP (the
+#: batched JVP of :meth:`Primitive.jvp`), keyed by the primitive: matmul's passes
+#: a stack through in one product instead of one product per direction.
+BATCHED_TANGENTS: dict[Primitive, Callable[..., Any]] = {}
+
 
 class Primitive:
-    """An operation with a NumPy implementation and a derivative rule.
+    """An operation with a NumPy implementation and one derivative rule.
 
-    There are two kinds of rule:
+    There are three kinds of rule, and a primitive has exactly one:
 
     * **elementwise** (``derivs``): one local derivative per argument,
       ``derivs[i](ans, *args, **params)``.  Forward mode multiplies the
       tangent by it, reverse mode multiplies the cotangent by it and sums the
       result back to the argument's shape (undoing broadcasting), symbolic mode
       multiplies the derivative of the argument by it.
-    * **linear** (``jvp`` and ``vjps``): for operations that are linear in the
-      differentiated arguments (sum, reshape, indexing, matmul in each factor,
-      ...).  ``jvp(tangents, ans, *args, **params)`` applies the operation to
-      the tangents (``None`` stands for a zero tangent); ``vjps[i](ct, ans,
-      *args, **params)`` applies its transpose to a cotangent (``vjps[i](ct,
-      ans, **params)`` if ``vjp_reads_args`` is False).
+    * **linear** (``transpose``, with ``linearity`` ``"linear"``,
+      ``"bilinear"`` or ``"multilinear"``): sum, reshape, indexing, matmul in
+      each factor, ...  ``transpose(ct, *args, **params)`` returns the cotangents of all
+      arguments at once, one per argument (None for a constant); each argument
+      it transposes for is an :class:`UndefinedPrimal`.  The JVP follows from
+      linearity (JAX's ``deflinear`` and ``defbilinear``): a linear primitive
+      applied to the tangents; a bilinear one, ``op(ta, b) + op(a, tb)``.
+    * **JVP** (``jvp``): any other operation (prod, inv, eigh, ...).
+      ``jvp(tangents, ans, *args, **params)`` gives the output tangent,
+      linear in the tangents (``None`` stands for a zero tangent).  Reverse
+      mode linearizes it and transposes the result
+      (:func:`autodiff_ref.reverse.transposed_jvp`): no VJP is written by hand.
+      A primitive linear in some of its arguments only (``solve`` in ``b``)
+      may add a ``transpose`` for those (``linear_in``).
+
+    User rules (:mod:`autodiff_ref.custom`) may add ``fwd`` and ``bwd``:
+    reverse mode then calls ``fwd(*args) -> (ans, residuals)`` in the forward
+    pass and ``bwd(residuals, ct, *args)`` (all cotangents at once) in the
+    backward pass, JAX's ``custom_vjp``.
 
     Every derivative is written with autodiff_ref's own primitives, so a
     derivative can be differentiated again: higher orders and nesting need no
     extra code.
 
-    ``linearity`` is a fact about the operation that Taylor mode
-    (:mod:`autodiff_ref.taylor`) uses to go faster; it never changes a result.
-    ``"linear"``: near any point the operation is a linear map of its
-    differentiated arguments (add, sum, indexing, where, ...), so its jvp maps
-    each Taylor coefficient on its own.  ``"bilinear"``: linear in each argument
-    with the others fixed (mul, matmul), so a product of series is the Cauchy
-    product of their coefficients.  ``None`` (anything else): Taylor mode uses
-    the general recurrence, which is exact for every operation.
+    ``linearity`` is also a fact Taylor mode (:mod:`autodiff_ref.taylor`)
+    uses to go faster; it never changes a result.  ``"linear"``: near any point
+    the operation is a linear map of its differentiated arguments (add, sum,
+    indexing, where, ...), so its jvp maps each Taylor coefficient on its own.
+    ``"bilinear"``: linear in each argument with the others fixed (mul, matmul),
+    so a product of series is the Cauchy product of their coefficients.
+    ``"multilinear"``: linear in each of any number of arguments (einsum), for
+    which Taylor mode takes the general recurrence.  ``None`` (anything else):
+    Taylor mode uses the general recurrence, which is exact for every operation.
     """
 
     __slots__ = (
+        "__weakref__",
+        "bwd_rule",
         "derivs",
         "doc",
+        "fwd_rule",
         "impl",
         "jvp_rule",
+        "linear_in",
         "linearity",
         "name",
-        "vjp_reads_args",
-        "vjp_rule",
+        "transpose_rule",
     )
 
     def __init__(
@@ -97,35 +221,73 @@ class Primitive:
         *,
         derivs: Sequence[Deriv] | None = None,
         jvp: Callable[..., Any] | None = None,
-        vjp: Callable[..., Any] | None = None,
+        transpose: Callable[..., Any] | None = None,
         doc: str = "",
         linearity: str | None = None,
-        vjp_reads_args: bool = True,
+        linear_in: tuple[int, ...] | None = None,
+        fwd: Callable[..., Any] | None = None,
+        bwd: Callable[..., Any] | None = None,
     ) -> None:
-        if (derivs is None) == (jvp is None) or (jvp is None) != (vjp is None):
-            raise ValueError(f"primitive {name!r} needs either derivs, or jvp and vjp")
+        if linearity not in (None, "linear", "bilinear", "multilinear"):
+            raise ValueError(
+                "linearity must be None, 'linear', 'bilinear' or 'multilinear', got "
+                f"{linearity!r}"
+            )
+        kinds = (derivs is not None) + (jvp is not None or transpose is not None)
+        unknown_jvp = transpose is not None and jvp is None and linearity is None
+        if kinds != 1 or unknown_jvp or (fwd is None) != (bwd is None):
+            raise ValueError(
+                f"primitive {name!r} needs either derivs, or a jvp, or a transpose and "
+                "a linearity ('linear', 'bilinear', ...); fwd and bwd come together"
+            )
+        if name in PRIMITIVES:
+            raise ValueError(
+                f"a primitive named {name!r} exists already ({PRIMITIVES[name]!r}); "
+                "give the new one a name of its own (core.unique_name(name) makes one)"
+            )
+        PRIMITIVES[name] = self
         self.name = name
         self.impl = impl
         self.derivs = None if derivs is None else tuple(derivs)
-        self.jvp_rule = jvp
-        self.vjp_rule = vjp
-        self.doc = doc
-        if linearity not in (None, "linear", "bilinear"):
-            raise ValueError(
-                f"linearity must be None, 'linear' or 'bilinear', got {linearity!r}"
-            )
+        self.transpose_rule = transpose
         self.linearity = linearity
-        # A join of n pieces (stack, concatenate) is transposed from its output's
-        # shape alone: handing each of its n VJP calls all n pieces would be n**2 work.
-        self.vjp_reads_args = vjp_reads_args
+        # The arguments the transpose may be asked about (None for every one).
+        self.linear_in = linear_in
+        if jvp is None and transpose is not None:
+            jvp = self._linear_jvp if linearity == "linear" else self._multilinear_jvp
+        self.jvp_rule = jvp
+        self.fwd_rule, self.bwd_rule = fwd, bwd
+        self.doc = doc
+
+    # -- the JVP of a linear primitive, from linearity (deflinear, defbilinear) --
+    def _linear_jvp(
+        self, tangents: Sequence[Any], ans: Any, *args: Any, **params: Any
+    ) -> Any:
+        # Linear in all arguments at once: the primitive itself maps the tangents,
+        # a zero standing in for each argument without one.
+        full = [
+            Zero(shape_of(x), _dtype_of(x)).instantiate() if t is None else t
+            for t, x in zip(tangents, args, strict=True)
+        ]
+        return bind(self, full, params or NO_PARAMS)
+
+    def _multilinear_jvp(
+        self, tangents: Sequence[Any], ans: Any, *args: Any, **params: Any
+    ) -> Any:
+        # Linear in each argument with the others fixed: one term per tangent.
+        out = None
+        for k, t in enumerate(tangents):
+            if t is None:
+                continue
+            term = bind(self, (*args[:k], t, *args[k + 1 :]), params or NO_PARAMS)
+            out = term if out is None else rules.add(out, term)
+        return out
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:
             if isinstance(a, Tracer):
                 return bind(self, args, params or NO_PARAMS)
-        return self.impl(
-            *args, **params
-        )  # plain values: what bind would do, one call sooner
+        return impl_of(self)(*args, **params)  # plain values: bind's work, sooner
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -154,8 +316,9 @@ class Primitive:
             assert self.jvp_rule is not None
             if batch is None:
                 return self.jvp_rule(tangents, ans, *args, **params)
-            if self.name == "matmul":
-                lined_up = _batched_matmul_tangents(tangents, ans, args)
+            line_up = BATCHED_TANGENTS.get(self)
+            if line_up is not None:
+                lined_up = line_up(tangents, ans, args)
                 if lined_up is not None:
                     return self.jvp_rule(lined_up, ans, *args, **params)
             # A linear map applied to a stack of tangents, one slice at a time.
@@ -182,18 +345,17 @@ class Primitive:
         return out
 
     # -- reverse mode --------------------------------------------------------
-    def vjp(self, i: int, ct: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
-        """The cotangent of argument ``i`` given the output cotangent ``ct``.
+    def local_vjp(
+        self, i: int, ct: Any, ans: Any, args: Sequence[Any], params: dict
+    ) -> Any:
+        """An elementwise primitive's cotangent for argument ``i`` (None: zero).
 
-        None means zero: the output does not depend on that argument.
+        The local Jacobian is diagonal, so it is its own transpose: the
+        cotangent times the local derivative, summed back to the argument's
+        shape where the argument was broadcast.
         """
-        if self.derivs is None:
-            assert self.vjp_rule is not None
-            if not self.vjp_reads_args:
-                return self.vjp_rule(i, ct, ans, **params)
-            return self.vjp_rule(i, ct, ans, *args, **params)
+        assert self.derivs is not None
         d = self.derivs[i]
-        # Elementwise: the local Jacobian is diagonal, so it is its own transpose.
         if d is None:
             return None
         term = _times_local_derivative(d, ct, ans, args, params)
@@ -204,6 +366,37 @@ class Primitive:
         if shape_of(term) != arg_shape:  # undo broadcasting
             term = rules.sum_to(term, shape=arg_shape)
         return term
+
+    def transposes(self, linear: Sequence[int]) -> bool:
+        """Whether the transpose rule covers the arguments at positions ``linear``."""
+        if self.transpose_rule is None:
+            return False
+        return self.linear_in is None or all(i in self.linear_in for i in linear)
+
+    def transpose(
+        self, ct: Any, args: Sequence[Any], params: dict, linear: Sequence[int]
+    ) -> list[Any]:
+        """The cotangents of the arguments at positions ``linear``, all at once.
+
+        Those arguments become :class:`UndefinedPrimal` markers; the others
+        are constants.  A bilinear primitive is linear in each argument with
+        the others fixed, so with several linear arguments its transpose is
+        the sum of one transpose per argument (the terms of its JVP,
+        ``op(ta, b) + op(a, tb)``, each transposed).
+        """
+        assert self.transpose_rule is not None
+        if self.linearity != "linear" and len(linear) > 1:
+            out = []
+            for i in linear:
+                marked = list(args)
+                marked[i] = UndefinedPrimal.like(args[i])
+                out.append(self.transpose_rule(ct, *marked, **params)[i])
+            return out
+        marked = list(args)
+        for i in linear:
+            marked[i] = UndefinedPrimal.like(args[i])
+        cts = self.transpose_rule(ct, *marked, **params)
+        return [cts[i] for i in linear]
 
 
 def _times_local_derivative(
@@ -227,28 +420,6 @@ def _expand_batched(t: Any, ndim: int) -> Any:
         if missing <= 0
         else rules.reshape(t, shape=(shape[0],) + (1,) * missing + shape[1:])
     )
-
-
-def _batched_matmul_tangents(
-    tangents: Sequence[Any], ans: Any, args: Sequence[Any]
-) -> Any:
-    """matmul's tangents lined up for a leading batch axis, or None if it cannot be done.
-
-    matmul broadcasts over leading axes, so a stack of matrix tangents passes
-    through it as one stack once its batch axis sits in front of the other
-    operand's batch axes. A stacked vector would be read as a matrix, so a
-    vector tangent only works on the left of a plain matrix.
-    """
-    a_ndim, b_ndim = len(shape_of(args[0])), len(shape_of(args[1]))
-    if tangents[1] is not None and b_ndim < 2:
-        return None
-    if tangents[0] is not None and a_ndim < 2 and b_ndim != 2:
-        return None
-    ndim = 1 + len(shape_of(ans))
-    return [
-        t if t is None or len(shape_of(x)) < 2 else _expand_batched(t, ndim)
-        for t, x in zip(tangents, args, strict=True)
-    ]
 
 
 class Trace:
@@ -401,7 +572,7 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         if isinstance(a, Tracer) and (top is None or a._trace.level > top._trace.level):
             top = a
     if top is None:
-        return prim.impl(*args, **params)
+        return impl_of(prim)(*args, **params)
     if not top._trace.active:
         # Its transform has returned: no tape records this op and no one would read
         # its tangent, so carrying on would silently give wrong derivatives.
@@ -412,6 +583,42 @@ def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
             "store autodiff_ref.primal_value(x) if you only need its value"
         )
     return top._trace.process(prim, args, params)
+
+
+#: The evaluation interpreter's table: the code that runs a primitive on plain
+#: values, where it is not the primitive's own ``impl``.  Empty except inside
+#: :func:`evaluating_with`; a context variable, so a thread or task that did not
+#: enter the block never sees it.  Primitives themselves are never changed.
+_IMPLS: contextvars.ContextVar[Mapping[Primitive, Callable[..., Any]] | None] = (
+    contextvars.ContextVar("autodiff_ref_impls", default=None)
+)
+
+
+def impl_of(prim: Primitive) -> Callable[..., Any]:
+    """The code that evaluates ``prim`` on plain values here and now."""
+    impls = _IMPLS.get()
+    return impls.get(prim, prim.impl) if impls else prim.impl
+
+
+def substituting_impls() -> bool:
+    """Whether :func:`evaluating_with` is in force (compiled code must not run)."""
+    return bool(_IMPLS.get())
+
+
+@contextlib.contextmanager
+def evaluating_with(impls: Mapping[Primitive, Callable[..., Any]]) -> Iterator[None]:
+    """Evaluate the primitives in ``impls`` with the given code for the block's length.
+
+    This is how a primitive's meaning changes for a while (the complex step's
+    analytic stand-ins for ``abs`` and friends): an interpreter reads the
+    substitute, the primitive object and its rules stay as they are, so nothing
+    made inside the block (a jitted function's compiled code) keeps it.
+    """
+    token = _IMPLS.set({**(_IMPLS.get() or {}), **impls})
+    try:
+        yield
+    finally:
+        _IMPLS.reset(token)
 
 
 def primal_value(x: Any) -> Any:
@@ -437,6 +644,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
     if type(x) in _SCALAR_TYPES:  # the common case in scalar graphs, checked fast
         return ()
     if type(x) is np.ndarray:  # and in array graphs (before the slow ABC check below)
+        return x.shape
+    if type(x) is UndefinedPrimal:  # a transpose rule's linear input
         return x.shape
     if isinstance(x, Tracer):
         return x._shape()

@@ -25,6 +25,14 @@ cotangent applies its transpose.  That is the VJP, exactly, with one run of
 the rule (not one forward pass per input element).  The primals the rule sees
 may themselves be traced by enclosing transforms, so this nests: ``hessian``
 and ``grad(grad(f))`` of a ``custom_jvp`` function differentiate the rule.
+It is :func:`autodiff_ref.reverse.transposed_jvp`, the same step that gives
+the table's non-linear primitives (``inv``, ``eigh``, ...) their VJPs; it
+refuses a rule that is not linear in the tangents.
+
+A ``custom_vjp`` function (and a checkpointed one) has ``fwd`` and ``bwd``
+rules instead: reverse mode runs ``fwd`` in the forward pass, keeps its
+residuals with the tape, and hands them to ``bwd`` with the cotangent, which
+returns the cotangents of all arguments at once.
 
 A user-made primitive, like the table's, takes numbers and arrays as
 positional arguments and returns one number or array.  Values to be
@@ -41,8 +49,10 @@ from typing import Any
 
 import numpy as np
 
-from . import rules
-from .core import Primitive, Tracer, primal_value, shape_of
+from . import display, rules
+from .arguments import require_callable
+from .core import Primitive, Tracer, primal_value, shape_of, unique_name
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -75,10 +85,8 @@ def stop_gradient(x: Any) -> Any:
     >>> ad.derivative(lambda x: ad.stop_gradient(x**2), 3.0)
     0.0
     """
-    from .transforms import _flatten, _unflatten
-
-    leaves, treedef = _flatten(x)
-    return _unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [rules.stop_gradient(leaf) for leaf in leaves])
 
 
 # -- what every user-made primitive shares ---------------------------------------
@@ -155,62 +163,18 @@ def _check_shape(value: Any, expected: Any, what: str) -> None:
         )
 
 
-class _LastCotangents:
-    """The cotangents of all arguments from one backward step, computed once.
-
-    The backward pass asks a primitive for one argument's cotangent at a time,
-    each argument once, with the same cotangent and argument objects. Rules
-    that give all arguments' cotangents from one run (a user's ``bwd``, a
-    re-run of a checkpointed function) keep that run's answer here, so it is
-    not repeated per argument. An argument asked for a second time means a new
-    backward step (perhaps with the same cotangent array, refilled by the
-    caller): the rule runs again. Holding the key objects keeps their ids
-    unique.
-    """
-
-    __slots__ = ("args", "ct", "cts", "served")
-
-    def __init__(self) -> None:
-        self.ct: Any = None
-        self.args: tuple = ()
-        self.cts: tuple = ()
-        self.served: set[int] = set()
-
-    def get(
-        self, i: int, ct: Any, args: Sequence[Any], compute: Callable[[], tuple]
-    ) -> Any:
-        """The cotangent of argument ``i``, from the stored run if it is this step's."""
-        same_step = (
-            i not in self.served
-            and self.ct is ct
-            and len(self.args) == len(args)
-            and all(a is b for a, b in zip(self.args, args, strict=True))
-        )
-        if not same_step:
-            cts = compute()
-            self.ct, self.args, self.cts, self.served = ct, tuple(args), cts, set()
-        self.served.add(i)
-        return self.cts[i]
-
-
 class _UserPrimitive:
     """What custom_jvp and custom_vjp share: a function, its primitive, and the calls."""
 
     kind = ""
 
     def __init__(self, fun: Callable[..., Any]) -> None:
+        require_callable(fun, self.kind)
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.name = _function_name(fun)
-        self._last = _LastCotangents()
         #: The primitive every transform sees, named after the function.
-        self.primitive = Primitive(
-            self.name,
-            self._impl,
-            jvp=self._jvp_rule,
-            vjp=self._vjp_rule,
-            doc=f"{self.kind} function {self.name}",
-        )
+        self.primitive = self._make_primitive()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         what = f"{self.kind} function {self.name}"
@@ -224,10 +188,7 @@ class _UserPrimitive:
     def _impl(self, *args: Any) -> Any:
         return _single_output(self.fun(*args), f"{self.kind} function {self.name}")
 
-    def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
-        raise NotImplementedError
-
-    def _vjp_rule(self, i: int, ct: Any, ans: Any, *primals: Any) -> Any:
+    def _make_primitive(self) -> Primitive:
         raise NotImplementedError
 
 
@@ -294,6 +255,19 @@ class custom_jvp(_UserPrimitive):
         return jvp
 
     # -- the primitive's rules ----------------------------------------------------
+    def _make_primitive(self) -> Primitive:
+        # A JVP only: reverse mode linearizes and transposes it, like a table entry's
+        # (autodiff_ref.reverse.transposed_jvp), and refuses a rule not linear in
+        # the tangents.
+        prim = Primitive(
+            unique_name(self.name),
+            self._impl,
+            jvp=self._jvp_rule,
+            doc=f"custom_jvp function {self.name}",
+        )
+        display.define(prim, label=self.name)  # printed by the user's name
+        return prim
+
     def _rule_output(self, primals: tuple, tangents: tuple, ans: Any) -> Any:
         """The tangent output of the user's rule, after checking what it returned."""
         if self.jvp is None:
@@ -320,29 +294,6 @@ class custom_jvp(_UserPrimitive):
         )
         return self._rule_output(tuple(primals), full, ans)
 
-    def _vjp_rule(self, i: int, ct: Any, ans: Any, *primals: Any) -> Any:
-        return self._last.get(i, ct, primals, lambda: self._transpose(ct, ans, primals))
-
-    def _transpose(self, ct: Any, ans: Any, primals: Sequence[Any]) -> tuple:
-        """The VJP: the rule's tangent map, traced to a linear program and transposed."""
-        from .linear import linear_transpose
-
-        args = tuple(primals)
-        try:
-            transpose = linear_transpose(
-                lambda *tangents: self._rule_output(args, tangents, ans),
-                *(_zeros_like(p) for p in args),
-            )
-        except ValueError as exc:
-            if "not linear" not in str(exc):
-                raise
-            raise ValueError(
-                f"the JVP rule of {self.name} is not linear in the tangents; reverse mode "
-                "needs it to be (write tangent_out as a sum of terms each multiplied by a "
-                "tangent)"
-            ) from None
-        return transpose(ct)
-
 
 # -- custom_vjp ------------------------------------------------------------------
 class custom_vjp(_UserPrimitive):
@@ -355,9 +306,13 @@ class custom_vjp(_UserPrimitive):
     ``jacrev``, and reverse over reverse) uses the rule; forward mode cannot,
     and raises a TypeError.
 
-    ``fwd`` runs when the backward pass reaches the function (so it sees the
-    arguments as the enclosing transforms trace them, and ``bwd`` can itself
-    be differentiated), not during the forward pass.
+    As in JAX, ``fwd`` runs in the forward pass, in place of the function:
+    its output is the value the caller gets, and its residuals are kept on
+    the tape until the backward pass hands them to ``bwd``. So ``fwd`` runs
+    once per call, and a ``fwd`` that draws random numbers or has side effects
+    agrees with the forward value. The residuals are traced by any enclosing
+    transform, so ``bwd`` can itself be differentiated (``grad(grad(f))``,
+    ``jacrev(jacrev(f))``).
 
     Use it to change what flows backwards (clip it, rescale it), or when only
     the product with a cotangent has a good formula.
@@ -397,11 +352,23 @@ class custom_vjp(_UserPrimitive):
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[[Any, Any], Any]) -> None:
         """Register ``fwd(*args) -> (output, residuals)`` and ``bwd(residuals, ct)``."""
-        if not (callable(fwd) and callable(bwd)):
+        if not all(callable(f) for f in (fwd, bwd)):  # checked: not annotations
             raise TypeError("defvjp needs two functions, fwd and bwd")
         self.fwd, self.bwd = fwd, bwd
 
     # -- the primitive's rules ----------------------------------------------------
+    def _make_primitive(self) -> Primitive:
+        prim = Primitive(
+            unique_name(self.name),
+            self._impl,
+            jvp=self._jvp_rule,
+            fwd=self._fwd_rule,
+            bwd=self._bwd_rule,
+            doc=f"custom_vjp function {self.name}",
+        )
+        display.define(prim, label=self.name)  # printed by the user's name
+        return prim
+
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
         raise TypeError(
             f"{self.name} is a custom_vjp function: it has a reverse-mode rule only, so "
@@ -410,10 +377,8 @@ class custom_vjp(_UserPrimitive):
             "forward-mode rule with custom_jvp instead (reverse mode can use that too)"
         )
 
-    def _vjp_rule(self, i: int, ct: Any, ans: Any, *primals: Any) -> Any:
-        return self._last.get(i, ct, primals, lambda: self._backward(ct, ans, primals))
-
-    def _backward(self, ct: Any, ans: Any, primals: Sequence[Any]) -> tuple:
+    def _fwd_rule(self, *primals: Any) -> tuple[Any, Any]:
+        """Reverse mode's forward pass: the user's ``fwd``, checked."""
         if self.fwd is None or self.bwd is None:
             raise TypeError(
                 f"custom_vjp function {self.name} has no VJP rule: register one with "
@@ -425,8 +390,18 @@ class custom_vjp(_UserPrimitive):
                 f"the fwd of {self.name} must return a pair (output, residuals), "
                 f"got {type(out).__name__}"
             )
-        _check_shape(out[0], ans, f"the output of {self.name}'s fwd")
-        cts = self.bwd(out[1], ct)
+        ans, residuals = out
+        what = f"the output of {self.name}'s fwd"
+        if not any(isinstance(p, Tracer) for p in primals):
+            ans = _single_output(ans, what)
+        elif isinstance(ans, tuple | list | dict):  # an enclosing transform's values
+            _single_output(ans, what)
+        return ans, residuals
+
+    def _bwd_rule(self, residuals: Any, ct: Any, *primals: Any) -> tuple:
+        """Reverse mode's backward step: the user's ``bwd``, all cotangents at once."""
+        assert self.bwd is not None  # _fwd_rule ran first
+        cts = self.bwd(residuals, ct)
         if not (isinstance(cts, tuple | list) and len(cts) == len(primals)):
             got = len(cts) if isinstance(cts, tuple | list) else type(cts).__name__
             raise TypeError(
@@ -481,10 +456,10 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     >>> ad.trace_evaluation(saved, 0.5).rows[-1].expression  # one row for the whole function
     'checkpoint(layer)(v_0)'
     """
+    require_callable(fun, "checkpoint")
     if not callable(fun):
         raise TypeError(f"checkpoint needs a function, got {type(fun).__name__}")
     name = f"checkpoint({_function_name(fun)})"
-    last = _LastCotangents()
 
     def impl(*args: Any) -> Any:
         return _single_output(fun(*args), name)
@@ -498,13 +473,26 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         )
         return jvp(fun, tuple(primals), full)[1]
 
-    def vjp_rule(i: int, ct: Any, ans: Any, *primals: Any) -> Any:
+    def fwd(*primals: Any) -> tuple[Any, tuple]:
+        # The value (dispatched: the primals may be an enclosing transform's), and
+        # the inputs as the only residuals: nothing inside fun is kept.
+        return prim(*primals), primals
+
+    def bwd(saved: tuple, ct: Any, *primals: Any) -> tuple:
         from .transforms import vjp
 
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
-        return last.get(i, ct, primals, lambda: vjp(fun, *primals)[1](ct))
+        return vjp(fun, *saved)[1](ct)
 
-    prim = Primitive(name, impl, jvp=jvp_rule, vjp=vjp_rule, doc=f"{name}: recomputed")
+    prim = Primitive(
+        unique_name(name),
+        impl,
+        jvp=jvp_rule,
+        fwd=fwd,
+        bwd=bwd,
+        doc=f"{name}: recomputed",
+    )
+    display.define(prim, label=name)  # printed by the user's name
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:

@@ -19,8 +19,6 @@ gives every adjoint.
 from __future__ import annotations
 
 import html
-import inspect
-import numbers
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,17 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from .core import primal_value, shape_of
+from .arguments import _as_input, _ones_like, _zeros_like, input_names
+from .core import Primitive, primal_value, shape_of
+from .display import expression as write_expression
+from .display import label as label_of
+from .display import number_text
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
-from .transforms import _as_input, _ones_like, _zeros_like
 
 __all__ = ["EvaluationTrace", "TraceRow", "trace_evaluation"]
 
-# How each primitive is written in the expression column.  Operations not
-# listed here are written as function calls, ``name(v_1, axis=0)``.
-_INFIX = {"add": "+", "sub": "-", "mul": "×", "div": "/", "pow": "**", "matmul": "@"}
-_FUNCTION_NAMES = {"log": "ln"}
 # Matches the variable names this module makes: v_0 ... v_9, v_{-1}, v_{12}.
 _NAME = re.compile(r"v_\{(-?\d+)\}|v_(\d)")
 
@@ -74,6 +71,9 @@ class TraceRow:
         True for the row that is returned as ``y``.
     params : dict
         The primitive's parameters (``axis``, ``index``, ...).
+    prim : autodiff_ref.core.Primitive or None
+        The primitive itself (None for an input): what tells rows apart, since
+        ``op`` is only its printed name.
     """
 
     index: int
@@ -88,6 +88,7 @@ class TraceRow:
     adjoint: Any
     is_output: bool = False
     params: dict = field(default_factory=dict, repr=False)
+    prim: Primitive | None = field(default=None, repr=False, compare=False)
 
 
 def variable_name(index: int) -> str:
@@ -99,33 +100,6 @@ def variable_name(index: int) -> str:
     return f"v_{index}" if 0 <= index <= 9 else f"v_{{{index}}}"
 
 
-def input_names(
-    f: Callable, n: int, names: Sequence[str] | None = None
-) -> tuple[str, ...]:
-    """Names for ``f``'s ``n`` inputs: ``names``, else its parameter names, else x1..xn.
-
-    >>> input_names(lambda x, y: x * y, 2)
-    ('x', 'y')
-    >>> input_names(lambda *a: a[0], 2)
-    ('x1', 'x2')
-    """
-    if names is not None:
-        names = tuple(names)
-        if len(names) != n or not all(isinstance(s, str) for s in names):
-            raise ValueError(f"names must be {n} strings, one per input; got {names!r}")
-        return names
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):  # builtins without a signature
-        params = []
-    positional = [
-        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    if len(positional) >= n:
-        return tuple(positional[:n])
-    return tuple(f"x{k}" for k in range(1, n + 1))
-
-
 def format_value(value: Any, precision: int = 4, style: str = "f") -> str:
     """A number with ``precision`` digits (fixed ``"f"`` or general ``"g"``), or a short array.
 
@@ -135,90 +109,13 @@ def format_value(value: Any, precision: int = 4, style: str = "f") -> str:
     >>> format_value(np.array([1.0, 2.5]))
     '[1.0000, 2.5000]'
     """
-    value = primal_value(value)
-    if np.ndim(value) == 0:
-        x = np.asarray(value).item()
-        if not isinstance(x, numbers.Real) or isinstance(x, bool):
-            return str(x)
-        x = float(x)
-        if style == "f" and x != 0 and np.isfinite(x) and not 1e-3 <= abs(x) < 1e7:
-            return (
-                f"{x:.{precision}e}"  # fixed point would show 0.0000 or too many digits
-            )
-        return f"{x:.{precision}{style}}"
-    text = np.array2string(
-        np.asarray(value),
-        precision=precision,
-        separator=", ",
-        threshold=6,
-        edgeitems=2,
-        max_line_width=10**6,
-        floatmode="fixed" if style == "f" else "maxprec",
-        suppress_small=True,
-    )
-    return " ".join(line.strip() for line in text.splitlines())
+    return number_text(primal_value(value), precision, style)
 
 
 def _literal(value: Any) -> str:
     """A constant operand as it appears in an expression."""
     text = format_value(value, precision=6, style="g")
     return f"({text})" if text.startswith("-") else text
-
-
-def _format_index(index: Any) -> str:
-    """``x[index]`` as written in Python: ``1``, ``1:3``, ``..., 0``."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    parts = []
-    for i in index:
-        if isinstance(i, slice):
-            step = "" if i.step is None else f":{i.step}"
-            parts.append(
-                f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}{step}"
-            )
-        elif i is Ellipsis:
-            parts.append("...")
-        elif i is None:
-            parts.append("None")
-        else:
-            parts.append(format_value(i, style="g"))
-    return ", ".join(parts)
-
-
-def op_symbol(op: str) -> str:
-    """The short symbol of a primitive: ``×`` for mul, ``ln`` for log, its name otherwise.
-
-    >>> op_symbol("mul"), op_symbol("log"), op_symbol("sin")
-    ('×', 'ln', 'sin')
-    """
-    if op in _INFIX:
-        return _INFIX[op]
-    return {"neg": "-", "reciprocal": "1/"}.get(op, _FUNCTION_NAMES.get(op, op))
-
-
-def render_expression(op: str, operands: Sequence[str], params: dict) -> str:
-    """Write primitive ``op`` applied to ``operands`` (already formatted strings).
-
-    >>> render_expression("mul", ["v_{-1}", "v_0"], {})
-    'v_{-1} × v_0'
-    >>> render_expression("log", ["v_{-1}"], {})
-    'ln(v_{-1})'
-    >>> render_expression("sum", ["v_1"], {"axis": 0, "keepdims": False})
-    'sum(v_1, axis=0)'
-    """
-    if op in _INFIX and len(operands) == 2 and not params:
-        return f"{operands[0]} {_INFIX[op]} {operands[1]}"
-    if op == "neg":
-        return f"-{operands[0]}"
-    if op == "reciprocal":
-        return f"1 / {operands[0]}"
-    if op == "getitem":
-        return f"{operands[0]}[{_format_index(params['index'])}]"
-    # Leave out parameters at their "nothing special" values (axis=None, keepdims=False).
-    shown = [
-        f"{k}={v!r}" for k, v in params.items() if v is not None and v is not False
-    ]  # fmt: skip
-    return f"{_FUNCTION_NAMES.get(op, op)}({', '.join([*operands, *shown])})"
 
 
 def _local_derivative(node: Node, argpos: int) -> Any:
@@ -295,7 +192,7 @@ class EvaluationTrace:
     @property
     def inputs(self) -> list[TraceRow]:
         """The rows of the inputs, ``v_{-n+1}, ..., v_0``."""
-        return [row for row in self.rows if row.op == "input"]
+        return [row for row in self.rows if row.prim is None]
 
     @property
     def gradient(self) -> tuple[Any, ...]:
@@ -467,7 +364,7 @@ def _rows(
             op, inputs, parents, partials = "input", (), (), ()
             expression = labels[node.index]
         else:
-            op = node.prim.name
+            op = label_of(node.prim)  # the name a reader knows (a user's rule: theirs)
             parent_of = {argpos: parent for argpos, parent in node.parents}
             operands = []
             for argpos, arg in enumerate(node.args):
@@ -482,7 +379,7 @@ def _rows(
             partials = tuple(
                 _local_derivative(node, argpos) for argpos, _ in node.parents
             )
-            expression = render_expression(op, inputs, node.params)
+            expression = write_expression(node.prim, inputs, node.params, labelled=True)
         index_of_value[id(value)] = i
         rows.append(
             TraceRow(
@@ -500,6 +397,7 @@ def _rows(
                 else primal_value(adjoint),
                 is_output=out_node is node,
                 params=dict(node.params),
+                prim=node.prim,
             )
         )
     return rows

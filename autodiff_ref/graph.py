@@ -16,13 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .evaluation_trace import (
-    EvaluationTrace,
-    TraceRow,
-    format_value,
-    op_symbol,
-    trace_evaluation,
-)
+from .display import symbol as op_symbol
+from .evaluation_trace import EvaluationTrace, TraceRow, format_value, trace_evaluation
 
 __all__ = [
     "ComputationalGraph",
@@ -85,10 +80,10 @@ class ComputationalGraph:
 
 
 def _label(row: TraceRow) -> str:
-    if row.op == "input":
+    if row.prim is None:  # an input
         return row.expression
     if all(_NAME.fullmatch(operand) for operand in row.inputs):
-        symbol = op_symbol(row.op)
+        symbol = op_symbol(row.prim)
         return (
             "−" if symbol == "-" else symbol
         )  # a minus sign reads better than a hyphen
@@ -127,7 +122,7 @@ def graph_of(
                 index=row.index,
                 name=row.name,
                 label=_label(row),
-                kind="input" if row.op == "input" else "op",
+                kind="input" if row.prim is None else "op",
                 primal=row.primal,
                 tangent=row.tangent,
                 adjoint=row.adjoint,
@@ -346,10 +341,12 @@ def draw_graph(
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
         from matplotlib.path import Path
     except ImportError as missing:
+        # autodiff_ref is not on PyPI: name the requirement (the plot extra's, in
+        # pyproject.toml), not an `autodiff_ref[plot]` pip could not find.
         raise ImportError(
-            "draw_graph draws with matplotlib, which is not installed: install the "
-            "package with its plot extra (pip install 'autodiff_ref[plot]'), or use "
-            "to_dot for the graph as Graphviz text"
+            "draw_graph draws with matplotlib, which is not installed: "
+            "pip install 'matplotlib>=3.10.7' (or, in a clone of the repository, "
+            "pip install '.[plot]'); to_dot gives the graph as Graphviz text instead"
         ) from missing
 
     graph = graph_of(f, *primals, names=names, tangents=tangents, cotangent=cotangent)

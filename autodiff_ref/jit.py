@@ -22,8 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from .core import Tracer, primal_value
-from .program import Program, _static_positions, aval_of, simplify, trace_program
+from .arguments import require_callable
+from .core import Tracer, primal_value, substituting_impls
+from .program.program import Program, _static_positions, trace_program
+from .program.simplification import simplify
+from .program.tracing import aval_of
+from .tree import tree_unflatten
 
 __all__ = ["jit"]
 
@@ -108,12 +112,16 @@ class Jitted:
 
     def __call__(self, *args: Any) -> Any:
         key, leaves, traced = self._signature(args)
+        if substituting_impls():
+            # Inside numerical.complex_step_stand_ins(): the compiled code calls the
+            # primitives' own NumPy code, and a program traced here may record the
+            # stand-ins' dtypes, so neither is cached or run; the interpreter is.
+            program = simplify(trace_program(self.fun, args, self.static_argnums))
+            return tree_unflatten(program.out_tree, program.evaluate(leaves))
         entry = self._cache.get(key)
         program, compiled = self._entry(key, args) if entry is None else entry
         if traced or program.captured:  # under a transform: its equations, bound again
-            from .transforms import _unflatten
-
-            return _unflatten(program.out_tree, program.evaluate(leaves))
+            return tree_unflatten(program.out_tree, program.evaluate(leaves))
         return compiled(*leaves)
 
     def cache_clear(self) -> None:
@@ -165,6 +173,7 @@ def jit(
     >>> ad.jit(relu)(1.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    autodiff_ref.program.ConcretizationError: an if, while, ... needs the value ...
+    autodiff_ref.core.ConcretizationError: an if, while, ... needs the value ...
     """
+    require_callable(f, "jit")
     return Jitted(f, static_argnums)

@@ -7,23 +7,35 @@ with primal values as constants -- is recorded as an equation.  What is left
 is the tangent program, a linear function of the tangents.
 
 :func:`linear_transpose` walks a linear program's equations backwards and
-applies each primitive's transpose, which the rules table already carries as
-its ``vjp``: the elementwise ones multiply by a local derivative that is a
+applies each primitive's transpose, which the rules table already carries: the
+elementwise ones multiply by a local derivative that is a
 constant here, and the linear ones (sum, matmul with a constant, indexing)
-have their transposes written next to them.  ``vjp`` is then
+have their transposes written next to them (each returns the cotangents of
+all its linear arguments at once).  ``vjp`` is then
 ``linear_transpose(linearize(f, x)[1], x)``: no formula is written twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import rules
-from .core import Tracer, primal_value, shape_of
-from .program import Program, Var, aval_of, stand_in, trace_program
+from .arguments import (
+    _as_input,
+    _as_input_tree,
+    _zeros_like,
+    input_names,
+    require_callable,
+)
+from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
+from .program.program import Program, trace_program
+from .program.tracing import Var, aval_of, stand_in
+from .reverse import transposed_jvp
+from .transforms import jvp
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["linear_transpose", "linearize"]
 
@@ -49,8 +61,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     v1  1.0 × x_dot  float64
     return v1
     """
-    from .transforms import _as_input_tree, jvp
-
+    require_callable(f, "linearize")
     if not primals:
         raise TypeError("linearize needs the point, e.g. linearize(f, 2.0)")
     points = tuple(_as_input_tree(p, "linearize") for p in primals)
@@ -70,8 +81,6 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
 
 
 def _names(f: Callable[..., Any], n: int) -> list[str]:
-    from .evaluation_trace import input_names
-
     return [
         f"{name}_dot" if name.isidentifier() else name for name in input_names(f, n)
     ]
@@ -156,13 +165,12 @@ def linear_transpose(
     >>> ad.linear_transpose(lambda v: A @ v, np.zeros(2))(np.array([1.0, 0.0]))
     (array([1., 2.]),)
     """
+    require_callable(f_lin, "linear_transpose")
     program = f_lin if isinstance(f_lin, Program) else trace_program(f_lin, primals)
     _check_linear(program)
 
     def f_transpose(cotangent: Any) -> tuple[Any, ...]:
-        from .transforms import _as_input, _flatten, _unflatten, _zeros_like
-
-        ct_leaves, _ = _flatten(cotangent)
+        ct_leaves, _ = tree_flatten(cotangent)
         if len(ct_leaves) != len(program.outputs):
             raise ValueError(
                 f"the cotangent must be structured like f_lin's output "
@@ -187,20 +195,51 @@ def linear_transpose(
             ct = cts.pop(id(eq.out), None)
             if ct is None:  # nothing downstream depends on this value
                 continue
-            # A linear argument's value is never read by its transpose, only its shape:
-            # a stand-in of the right shape takes its place.
-            args = [stand_in(a.aval) if type(a) is Var else a for a in eq.args]
-            ans = stand_in(eq.out.aval)
-            for i, a in enumerate(eq.args):
-                if type(a) is Var:
-                    contribution = eq.prim.vjp(i, ct, ans, args, eq.params)
-                    if contribution is not None:
-                        accumulate(a, contribution)
+            linear = [i for i, a in enumerate(eq.args) if type(a) is Var]
+            for i, contribution in zip(
+                linear,
+                _transpose(eq.prim, ct, eq.out, eq.args, eq.params, linear),
+                strict=True,
+            ):
+                if contribution is not None:
+                    accumulate(eq.args[i], contribution)
         leaves = [
             cts[id(v)] if id(v) in cts else _zeros_like(stand_in(v.aval))
             for v in program.inputs
         ]
-        out = _unflatten(program.in_tree, leaves)
+        out = tree_unflatten(program.in_tree, leaves)
         return tuple(out)
 
     return f_transpose
+
+
+def _transpose(
+    prim: Primitive,
+    ct: Any,
+    out: Var,
+    variables: Sequence[Any],
+    params: dict,
+    linear: list[int],
+) -> list[Any]:
+    """The cotangents of the linear arguments of one equation, all at once.
+
+    A transpose rule is handed an UndefinedPrimal for each linear argument (its
+    shape and dtype); the other kinds of rule, which want values, get zeros there:
+    a local derivative or JVP of a map linear in that argument does not depend on
+    its value.
+    """
+    if prim.derivs is None and prim.transposes(linear):
+        marked = [
+            UndefinedPrimal(a.aval.shape, a.aval.dtype) if type(a) is Var else a
+            for a in variables
+        ]
+        return prim.transpose(ct, marked, params, linear)
+    args = [_zero(a) if type(a) is Var else a for a in variables]
+    if prim.derivs is not None:
+        return [prim.local_vjp(i, ct, _zero(out), args, params) for i in linear]
+    # A primitive given by its JVP (a user's rule, linear here): transpose that.
+    return transposed_jvp(prim, ct, _zero(out), args, params, linear)
+
+
+def _zero(var: Var) -> Any:
+    return Zero(var.aval.shape, var.aval.dtype).instantiate()

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import rules
+from .core import evaluating_with
 
 __all__ = [
     "complex_step_stand_ins",
@@ -108,14 +109,8 @@ def complex_step_stand_ins() -> Iterator[None]:
     >>> slope, float(anp.abs(-2.0 + 1e-20j))
     (-1.0, 2.0)
     """
-    saved = {name: rules.RULES[name].impl for name in _STAND_INS}
-    try:
-        for name, stand_in in _STAND_INS.items():
-            rules.RULES[name].impl = stand_in
+    with evaluating_with({getattr(rules, name): f for name, f in _STAND_INS.items()}):
         yield
-    finally:
-        for name, impl in saved.items():
-            rules.RULES[name].impl = impl
 
 
 def step_size(x: float, method: Method = "central") -> float:

@@ -6,8 +6,20 @@ was called (the nodes among them are its parents) and its output value.  The
 tape is in evaluation order, which is a topological order of the graph, so the
 backward pass is a plain loop over the tape in reverse -- no recursion, so a
 chain of a million operations is no problem.  Each node's cotangent (adjoint) is pushed
-to its parents with the primitive's ``vjp`` from the rules table, and
-contributions to the same parent add up (fan-out).
+to its parents by the primitive's rule from the rules table, and contributions to
+the same parent add up (fan-out):
+
+* an elementwise primitive multiplies the cotangent by its local derivative;
+* a linear primitive applies its transpose, which returns every parent's
+  cotangent at once;
+* any other primitive has only a JVP, and :func:`transposed_jvp` linearizes it
+  and transposes the result (Autodidax's ``vjp = linearize + transpose``): the
+  JVP runs once with tangents that are the inputs of a fresh tape, which thus
+  records the linear map, and sweeping that tape backwards applies its
+  transpose;
+* a user rule with ``fwd`` and ``bwd`` (``custom_vjp``, ``checkpoint``) ran
+  ``fwd`` in the forward pass, its residuals were kept, and ``bwd`` receives
+  them.
 """
 
 from __future__ import annotations
@@ -15,9 +27,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .core import NO_PARAMS, Primitive, Trace, Tracer, bind
+import numpy as np
 
-__all__ = ["Node", "ReverseTrace"]
+from . import display, rules
+from .core import (
+    NO_PARAMS,
+    Primitive,
+    Trace,
+    Tracer,
+    UndefinedPrimal,
+    Zero,
+    _dtype_of,
+    bind,
+    impl_of,
+    primal_value,
+    shape_of,
+)
+
+__all__ = ["Node", "ReverseTrace", "transposed_jvp"]
 
 
 class Node(Tracer):
@@ -86,6 +113,8 @@ class ReverseTrace(Trace):
     def __init__(self) -> None:
         super().__init__()
         self.tape: list[Node] | None = []
+        #: What each ``fwd`` of a user rule saved for its ``bwd``, by tape index.
+        self.residuals: dict[int, Any] = {}
         # Whether values of an outer transform have been seen: until then every
         # node's value is a plain number or array, and dispatch can be skipped.
         self.nested = False
@@ -122,9 +151,17 @@ class ReverseTrace(Trace):
                 )
             elif isinstance(a, Tracer):  # a value of an outer transform
                 self.nested = True
+        if prim.fwd_rule is not None and differentiable:
+            # A user rule (custom_vjp): fwd gives the value and what bwd will need.
+            ans, residuals = prim.fwd_rule(*values)
+            node = self._append(ans, prim, tuple(args), params)
+            self.residuals[node.index] = residuals
+            return node
         # Values of an outer transform need dispatching; plain ones go to NumPy.
         ans = (
-            bind(prim, values, params) if self.nested else prim.impl(*values, **params)
+            bind(prim, values, params)
+            if self.nested
+            else impl_of(prim)(*values, **params)
         )
         if (
             not differentiable
@@ -145,9 +182,9 @@ def backward(
     the cotangent (adjoint) of every node the output depends on, as an
     evaluation trace shows them.
     """
-    from .rules import add
-
+    add = rules.add
     trace = output._trace
+    assert isinstance(trace, ReverseTrace)
     cts: dict[int, Any] = {output.index: seed}
     input_cts: dict[int, Any] = {}
     all_cts: dict[int, Any] = {}
@@ -172,20 +209,61 @@ def backward(
                 args[i] = a.value
                 if derivs is None or derivs[i] is not None:
                     parents.append(i)
+        if derivs is None:  # one call gives every parent's cotangent
+            rule = prim.transpose_rule
+            if (
+                rule is not None
+                and prim.linear_in is None
+                and (len(parents) == 1 or prim.linearity != "linear")
+            ):
+                # The common cases (sum, indexing, x @ W in one factor or both), flat:
+                # Primitive.transpose minus its calls. A bilinear primitive is
+                # transposed in one factor at a time, the other held constant.
+                for i in parents:
+                    a = args[i]
+                    args[i] = (
+                        UndefinedPrimal(a.shape, a.dtype)
+                        if type(a) is np.ndarray
+                        else UndefinedPrimal.like(a)
+                    )
+                    contribution = rule(ct, *args, **node.params)[i]
+                    args[i] = a
+                    if contribution is not None:
+                        j = inputs[i].index
+                        previous = cts.get(j)
+                        cts[j] = (
+                            contribution
+                            if previous is None
+                            else add(previous, contribution)
+                        )
+                continue
+            if prim.bwd_rule is not None:
+                every = prim.bwd_rule(trace.residuals[k], ct, *args)
+                contributions = [every[i] for i in parents]
+            elif prim.transposes(parents):
+                contributions = prim.transpose(ct, args, node.params, parents)
+            else:
+                contributions = transposed_jvp(
+                    prim, ct, node.value, args, node.params, parents
+                )
+            for i, contribution in zip(parents, contributions, strict=True):
+                if contribution is not None:
+                    _accumulate(cts, inputs[i].index, contribution, add)
+            continue
         # A real scalar through an elementwise primitive (scalar graphs): the
         # local derivatives from the rules table, multiplied and summed with
-        # Python's operators -- what Primitive.vjp would reduce to -- rather
+        # Python's operators -- what Primitive.local_vjp would reduce to -- rather
         # than dispatching every product and sum as a primitive. This is
         # core.times_local_derivative specialised to floats; it stays here, not
         # in that helper, because forward mode shares the helper and its
         # dispatched products are what the docs count as a JVP's operations
         # (moving it there, or calling the helper from here, measured 10-15%
         # slower on the benchmark's scalar graphs).
-        scalar = derivs is not None and isinstance(ct, float)
+        scalar = isinstance(ct, float)
         for i in parents:
             contribution = None
             if scalar:
-                d = derivs[i]  # type: ignore[index]
+                d = derivs[i]
                 if type(d) is int:  # 1 or -1: the argument passes through
                     contribution = ct if d == 1 else -ct
                 elif callable(d):
@@ -193,7 +271,7 @@ def backward(
                     if isinstance(local, float):
                         contribution = local * ct
             if contribution is None:  # arrays, nested transforms, complex values
-                contribution = prim.vjp(i, ct, node.value, args, node.params)
+                contribution = prim.local_vjp(i, ct, node.value, args, node.params)
                 if contribution is None:
                     continue
             j = inputs[i].index
@@ -207,3 +285,82 @@ def backward(
             else:
                 cts[j] = add(previous, contribution)
     return all_cts if keep_all else input_cts
+
+
+def _accumulate(cts: dict[int, Any], j: int, contribution: Any, add: Any) -> None:
+    previous = cts.get(j)
+    if previous is None:
+        cts[j] = contribution
+    elif isinstance(previous, float) and isinstance(contribution, float):
+        cts[j] = previous + contribution  # what add would do, minus the dispatch
+    else:
+        cts[j] = add(previous, contribution)
+
+
+def transposed_jvp(
+    prim: Primitive,
+    ct: Any,
+    ans: Any,
+    args: Sequence[Any],
+    params: dict,
+    parents: Sequence[int],
+) -> list[Any]:
+    """The cotangents of ``args[i]`` for ``i`` in ``parents``, from ``prim``'s JVP alone.
+
+    Linearize, then transpose (Autodidax's ``vjp``): the JVP rule runs once with
+    tangents that are the inputs of a fresh tape. The primals are constants to
+    that tape (they may be values of enclosing transforms, so this nests), so it
+    records the linear map from the tangents to the output tangent; sweeping it
+    backwards with ``ct`` applies the map's transpose. A rule that is not linear
+    in its tangents (a user's) is refused, not transposed into a wrong answer.
+    """
+    trace = ReverseTrace()
+    try:
+        tangents: list[Any] = [None] * len(args)
+        for i in parents:
+            zero = Zero(shape_of(args[i]), _dtype_of(args[i])).instantiate()
+            tangents[i] = trace.new_input(zero)
+        out = prim.jvp(tangents, ans, args, params)
+        if not (type(out) is Node and out._trace is trace):
+            return [None] * len(parents)  # the output tangent does not depend on them
+        tape = trace.tape
+        assert tape is not None
+        _check_linear_tape(prim, tape, out)
+        cts = backward(tape, out, ct)
+    finally:
+        trace.active = False
+        trace.tape = None
+    return [cts.get(tangents[i].index) for i in parents]
+
+
+def _check_linear_tape(prim: Primitive, tape: list[Node], out: Node) -> None:
+    """Refuse a JVP whose recorded tangent map is not linear (sin(t), t * t, t + 1)."""
+    for node in tape:
+        step = node.prim
+        if step is None:
+            continue
+        linear = [i for i, _ in node.parents]
+        if step.derivs is not None:
+            ok = (
+                step.linearity == "linear"
+                or (step.linearity == "bilinear" and len(linear) == 1)
+                or (step is rules.div and linear == [0])
+            )
+        else:
+            ok = step.transposes(linear) and (
+                step.linearity == "linear" or len(linear) == 1
+            )
+        if not ok:
+            break
+    else:
+        # Linear steps, but an offset (t + 1) shows as a nonzero value at t = 0.
+        # (A program's abstract value has no number to look at: staging checks
+        # the steps only.)
+        value = primal_value(out.value)
+        if isinstance(value, Tracer) or not np.any(np.abs(np.asarray(value)) > 0):
+            return
+    raise ValueError(
+        f"the JVP rule of {display.label(prim)} is not linear in the "
+        "tangents; reverse mode needs "
+        "it to be (write tangent_out as a sum of terms each multiplied by a tangent)"
+    )

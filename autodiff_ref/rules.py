@@ -11,13 +11,16 @@ straight through (maybe negated); ``None`` marks a zero derivative.  The
 derivatives are written with the primitives themselves, so they can be
 differentiated again.
 
-Linear primitives (sum, reshape, indexing, matmul in each factor, ...) map a
-tangent by applying themselves to it (``jvp``) and a cotangent by their
-transpose (``vjp``).
+Linear primitives (sum, reshape, indexing, matmul in each factor, ...) give
+their transpose, which maps a cotangent back and returns the cotangents of all
+arguments at once; their JVP is the primitive applied to the tangents
+(``deflinear``/``defbilinear`` in JAX).  Every other primitive gives one JVP
+(prod, max, inv, ..., qr), and reverse mode transposes it: no VJP is written
+by hand.
 
 Conventions at non-differentiable points (the same in every mode):
 
-* ``abs'(0) = sign(0) = 0`` -- the smallest subgradient;
+* ``abs'(0) = sign(0) = 0`` -- the minimum-norm subgradient (JAX: 1);
 * ``maximum``/``minimum`` at a tie give each argument half the derivative
   (``heaviside(0) = 1/2``), so ``maximum(x, x)`` has derivative 1;
 * ``sign`` and ``heaviside`` have derivative 0 everywhere (their impulse at 0
@@ -55,7 +58,17 @@ from typing import Any
 import numpy as np
 
 from . import core
-from .core import Deriv, Primitive, Tracer, primal_value, shape_of
+from .arguments import refuse_complex
+from .core import (
+    BATCHED_TANGENTS,
+    Deriv,
+    Primitive,
+    Tracer,
+    UndefinedPrimal,
+    _expand_batched,
+    primal_value,
+    shape_of,
+)
 
 __all__ = ["RULES"]
 
@@ -73,24 +86,36 @@ def _elementwise(
 
 
 def _linear(
-    name: str,
-    impl: Any,
-    jvp: Any,
-    vjp: Any,
-    doc: str = "",
-    linearity: str = "linear",
-    vjp_reads_args: bool = True,
+    name: str, impl: Any, transpose: Any, doc: str = "", linearity: str = "linear"
 ) -> Primitive:
+    """A linear (or bilinear) primitive: its transpose; its JVP follows from linearity.
+
+    ``transpose(ct, *args, **params)`` returns one cotangent per argument; the
+    arguments it transposes for are :class:`~autodiff_ref.core.UndefinedPrimal`
+    (only their ``shape`` and ``dtype`` are known).
+    """
     RULES[name] = prim = Primitive(
-        name,
-        impl,
-        jvp=jvp,
-        vjp=vjp,
-        doc=doc,
-        linearity=linearity,
-        vjp_reads_args=vjp_reads_args,
+        name, impl, transpose=transpose, doc=doc, linearity=linearity
     )
     return prim
+
+
+def _real_only(name: str, *derivs: Any) -> tuple[Any, ...]:
+    """Local derivatives that hold for real arguments only (a kink's side, |x|'s sign).
+
+    On complex arguments they would be silently wrong, so they refuse them with
+    :func:`~autodiff_ref.arguments.refuse_complex`, until complex numbers are
+    supported properly.
+    """
+
+    def checked(deriv: Any) -> Any:
+        def local_derivative(ans: Any, *args: Any, **params: Any) -> Any:
+            refuse_complex(f"the derivative of {name}", *args)
+            return deriv(ans, *args, **params)
+
+        return local_derivative
+
+    return tuple(checked(d) for d in derivs)
 
 
 # -- NumPy implementations that need care ------------------------------------
@@ -200,16 +225,16 @@ cos: Primitive = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
 tan: Primitive = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
 sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
 tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
-abs: Primitive = _elementwise("abs", _abs, lambda ans, x: sign(x))
+abs: Primitive = _elementwise("abs", _abs, *_real_only("abs", lambda ans, x: sign(x)))
 sign: Primitive = _elementwise("sign", _sign, None)
 heaviside: Primitive = _elementwise("heaviside", _heaviside, None,
                                     doc="step: 0, 1/2 at 0, 1")
-maximum: Primitive = _elementwise("maximum", _maximum,
+maximum: Primitive = _elementwise("maximum", _maximum, *_real_only("maximum",
                                   lambda ans, x, y: heaviside(sub(x, y)),
-                                  lambda ans, x, y: heaviside(sub(y, x)))
-minimum: Primitive = _elementwise("minimum", _minimum,
+                                  lambda ans, x, y: heaviside(sub(y, x))))
+minimum: Primitive = _elementwise("minimum", _minimum, *_real_only("minimum",
                                   lambda ans, x, y: heaviside(sub(y, x)),
-                                  lambda ans, x, y: heaviside(sub(x, y)))
+                                  lambda ans, x, y: heaviside(sub(x, y))))
 where: Primitive = _elementwise("where", _where,
                                 None,
                                 lambda ans, c, x, y: where(c, 1.0, 0.0),
@@ -231,7 +256,7 @@ stop_gradient: Primitive = _elementwise(
 )
 
 
-# -- linear primitives: the map itself (jvp) and its transpose (vjp) ---------
+# -- linear primitives: the transpose (the JVP is the map itself) ------------
 def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """The shape of ``sum(x, axis, keepdims=True)`` for ``x`` of ``shape``."""
     if axis is None:
@@ -252,40 +277,34 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 sum: Primitive = _linear(
     "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    jvp=lambda ts, ans, x, axis=None, keepdims=False: sum(ts[0], axis=axis, keepdims=keepdims),
-    vjp=lambda i, ct, ans, x, axis=None, keepdims=False: broadcast_to(
-        reshape(ct, shape=_keepdims_shape(shape_of(x), axis)), shape=shape_of(x)),
+    transpose=lambda ct, x, axis=None, keepdims=False: (broadcast_to(
+        reshape(ct, shape=_keepdims_shape(x.shape, axis)), shape=x.shape),),
     doc="sum over axis",
 )  # fmt: skip
 sum_to: Primitive = _linear(
     "sum_to", _sum_to,
-    jvp=lambda ts, ans, x, shape: sum_to(ts[0], shape=shape),
-    vjp=lambda i, ct, ans, x, shape: broadcast_to(ct, shape=shape_of(x)),
+    transpose=lambda ct, x, shape: (broadcast_to(ct, shape=x.shape),),
     doc="sum down to a shape (undoes broadcasting)",
 )  # fmt: skip
 broadcast_to: Primitive = _linear(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape)[()],
-    jvp=lambda ts, ans, x, shape: broadcast_to(ts[0], shape=shape),
-    vjp=lambda i, ct, ans, x, shape: sum_to(ct, shape=shape_of(x)),
+    transpose=lambda ct, x, shape: (sum_to(ct, shape=x.shape),),
     doc="broadcast to a shape",
 )  # fmt: skip
 reshape: Primitive = _linear(
     "reshape", lambda x, shape: np.reshape(x, shape)[()],
-    jvp=lambda ts, ans, x, shape: reshape(ts[0], shape=shape),
-    vjp=lambda i, ct, ans, x, shape: reshape(ct, shape=shape_of(x)),
+    transpose=lambda ct, x, shape: (reshape(ct, shape=x.shape),),
     doc="same elements, new shape",
 )  # fmt: skip
 transpose: Primitive = _linear(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
-    jvp=lambda ts, ans, x, axes=None: transpose(ts[0], axes=axes),
-    vjp=lambda i, ct, ans, x, axes=None: transpose(  # axes mod ndim: -1 is valid in NumPy
-        ct, axes=None if axes is None else tuple(np.argsort(np.mod(axes, len(axes))))),
+    transpose=lambda ct, x, axes=None: (transpose(  # axes mod ndim: -1 is valid in NumPy
+        ct, axes=None if axes is None else tuple(np.argsort(np.mod(axes, len(axes))))),),
     doc="permute axes",
 )  # fmt: skip
 getitem: Primitive = _linear(
     "getitem", lambda x, index: np.asarray(x)[index],  # Python floats cannot be indexed
-    jvp=lambda ts, ans, x, index: getitem(ts[0], index=index),
-    vjp=lambda i, ct, ans, x, index: scatter_add(ct, index=index, shape=shape_of(x)),
+    transpose=lambda ct, x, index: (scatter_add(ct, index=index, shape=x.shape),),
     doc="x[index]",
 )  # fmt: skip
 
@@ -311,8 +330,7 @@ def _scatter_add(ct: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 scatter_add: Primitive = _linear(
     "scatter_add", _scatter_add,
-    jvp=lambda ts, ans, ct, index, shape: scatter_add(ts[0], index=index, shape=shape),
-    vjp=lambda i, ct, ans, x, index, shape: getitem(ct, index=index),
+    transpose=lambda ct, x, index, shape: (getitem(ct, index=index),),
     doc="zeros(shape) with x added at index (the transpose of x[index])",
 )  # fmt: skip
 
@@ -322,12 +340,11 @@ def _matrix_transpose(x: Any) -> Any:
     return transpose(x, axes=(*range(nd - 2), nd - 1, nd - 2))
 
 
-def _matmul_vjp(i: int, ct: Any, ans: Any, a: Any, b: Any) -> Any:
+def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    # One factor is the linear one (an UndefinedPrimal), the other a constant.
     # Treat vectors as matrices (a row for the left factor, a column for the
     # right one), as np.matmul does, then undo that and any batch broadcasting.
     a_shape, b_shape = shape_of(a), shape_of(b)
-    a2 = reshape(a, shape=(1, *a_shape)) if len(a_shape) == 1 else a
-    b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
     ct_shape = shape_of(ct)
     if len(a_shape) == 1:
         ct_shape = (
@@ -336,44 +353,57 @@ def _matmul_vjp(i: int, ct: Any, ans: Any, a: Any, b: Any) -> Any:
     if len(b_shape) == 1:
         ct_shape = (*ct_shape, 1)
     ct2 = reshape(ct, shape=ct_shape)
-    if i == 0:
-        g, promoted, shape = matmul(ct2, _matrix_transpose(b2)), a2, a_shape
+    if type(a) is UndefinedPrimal:
+        b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
+        g, shape = matmul(ct2, _matrix_transpose(b2)), a_shape
+        promoted = (1, *a_shape) if len(a_shape) == 1 else a_shape
     else:
-        g, promoted, shape = matmul(_matrix_transpose(a2), ct2), b2, b_shape
+        a2 = reshape(a, shape=(1, *a_shape)) if len(a_shape) == 1 else a
+        g, shape = matmul(_matrix_transpose(a2), ct2), b_shape
+        promoted = (*b_shape, 1) if len(b_shape) == 1 else b_shape
     # Sum over broadcast batch axes, then drop the axis a vector was given.
-    g = sum_to(g, shape=shape_of(promoted))
-    return g if shape_of(g) == shape else reshape(g, shape=shape)
+    g = sum_to(g, shape=promoted)
+    g = g if shape_of(g) == shape else reshape(g, shape=shape)
+    return (g, None) if type(a) is UndefinedPrimal else (None, g)
 
 
-def _matmul_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
-    ta, tb = ts
-    if ta is None:
-        return matmul(a, tb)
-    if tb is None:
-        return matmul(ta, b)
-    return add(matmul(ta, b), matmul(a, tb))
+def _batched_matmul_tangents(
+    tangents: Sequence[Any], ans: Any, args: Sequence[Any]
+) -> Any:
+    """matmul's tangents lined up for a leading batch axis, or None if it cannot be done.
+
+    matmul broadcasts over leading axes, so a stack of matrix tangents passes
+    through it as one stack once its batch axis sits in front of the other
+    operand's batch axes. A stacked vector would be read as a matrix, so a
+    vector tangent only works on the left of a plain matrix.
+    """
+    a_ndim, b_ndim = len(shape_of(args[0])), len(shape_of(args[1]))
+    if tangents[1] is not None and b_ndim < 2:
+        return None
+    if tangents[0] is not None and a_ndim < 2 and b_ndim != 2:
+        return None
+    ndim = 1 + len(shape_of(ans))
+    return [
+        t if t is None or len(shape_of(x)) < 2 else _expand_batched(t, ndim)
+        for t, x in zip(tangents, args, strict=True)
+    ]
 
 
 # matmul is bilinear: linear in each factor with the other held fixed.
 matmul: Primitive = _linear(
-    "matmul",
-    np.matmul,
-    jvp=_matmul_jvp,
-    vjp=_matmul_vjp,
-    doc="x @ y",
-    linearity="bilinear",
+    "matmul", np.matmul, transpose=_matmul_transpose, doc="x @ y", linearity="bilinear"
 )
+BATCHED_TANGENTS[matmul] = _batched_matmul_tangents
 
 
-def _zeros_where_none(ts: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
-    return [
-        np.zeros(shape_of(x)) if t is None else t for t, x in zip(ts, xs, strict=True)
-    ]
-
-
-def _stack_vjp(i: int, ct: Any, ans: Any, axis: int = 0) -> Any:
-    axis = axis % len(shape_of(ans))
-    return getitem(ct, index=(slice(None),) * axis + (i,))
+def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple:
+    # One slice of the cotangent per piece: n pieces, n slices, read from ct's shape.
+    axis = axis % len(shape_of(ct))
+    lead = (slice(None),) * axis
+    return tuple(
+        getitem(ct, index=(*lead, k)) if type(x) is UndefinedPrimal else None
+        for k, x in enumerate(xs)
+    )
 
 
 def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
@@ -390,31 +420,32 @@ def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
     return tuple(starts)
 
 
-def _concatenate_vjp(
-    i: int, ct: Any, ans: Any, axis: int = 0, offsets: Any = None
-) -> Any:
+def _concatenate_transpose(
+    ct: Any, *xs: Any, axis: int = 0, offsets: Any = None
+) -> tuple:
     if offsets is None:
         raise TypeError(
             "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
             "differentiated in reverse mode; call autodiff_ref.numpy.concatenate, which "
             "passes them"
         )
-    axis = axis % len(shape_of(ans))
-    return getitem(
-        ct, index=(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)
+    axis = axis % len(shape_of(ct))
+    lead = (slice(None),) * axis
+    return tuple(
+        getitem(ct, index=(*lead, slice(offsets[k], offsets[k + 1])))
+        if type(x) is UndefinedPrimal
+        else None
+        for k, x in enumerate(xs)
     )
 
 
 stack: Primitive = _linear(
     "stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
-    jvp=lambda ts, ans, *xs, axis=0: stack(*_zeros_where_none(ts, xs), axis=axis),
-    vjp=_stack_vjp, doc="join along a new axis", vjp_reads_args=False,
+    transpose=_stack_transpose, doc="join along a new axis",
 )  # fmt: skip
 concatenate: Primitive = _linear(
     "concatenate", lambda *xs, axis=0, offsets=None: np.concatenate(xs, axis=axis),
-    jvp=lambda ts, ans, *xs, axis=0, offsets=None: concatenate(
-        *_zeros_where_none(ts, xs), axis=axis, offsets=offsets),
-    vjp=_concatenate_vjp, doc="join along an existing axis", vjp_reads_args=False,
+    transpose=_concatenate_transpose, doc="join along an existing axis",
 )  # fmt: skip
 
 
@@ -476,9 +507,11 @@ arctan2: Primitive = _elementwise("arctan2", np.arctan2,  # the angle of the poi
                                   doc="arctan2(y, x): the angle of (x, y)")
 floor: Primitive = _elementwise("floor", np.floor, None, doc="largest integer <= x")
 ceil: Primitive = _elementwise("ceil", np.ceil, None, doc="smallest integer >= x")
-mod: Primitive = _elementwise("mod", np.mod,  # x - y * floor(x / y), Python's %
+floor_divide: Primitive = _elementwise("floor_divide", np.floor_divide, None, None,
+                                       doc="x // y, the integer part of mod's division")
+mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
                               1,
-                              lambda ans, x, y: neg(floor(div(x, y))),
+                              lambda ans, x, y: neg(floor_divide(x, y)),
                               doc="x % y, with the sign of y")
 real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
                                doc="the real part (x itself for real x)")
@@ -486,17 +519,26 @@ real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(
 
 
 # == More of NumPy: reductions and linear maps ==================================
-#: Names of the primitives given by a JVP and a VJP that are *not* linear in
-#: their arguments (prod, max, inv, ...): their rules use the output or the
-#: arguments, like an elementwise local derivative does.
+#: Names of the primitives given by a JVP alone, *not* linear in their
+#: arguments (prod, max, inv, ...): their rules use the output or the arguments,
+#: like an elementwise local derivative does. Reverse mode transposes the JVP.
 NONLINEAR: set[str] = set()
 
 
-def _nonlinear(name: str, impl: Any, jvp: Any, vjp: Any, doc: str = "") -> Primitive:
+def _nonlinear(
+    name: str,
+    impl: Any,
+    jvp: Any,
+    doc: str = "",
+    transpose: Any = None,
+    linear_in: tuple[int, ...] | None = None,
+) -> Primitive:
     # Not _linear: nothing may take these rules for linear maps (Taylor mode's
     # shortcut for linear primitives would be wrong for them).
     NONLINEAR.add(name)
-    RULES[name] = prim = Primitive(name, impl, jvp=jvp, vjp=vjp, doc=doc)
+    RULES[name] = prim = Primitive(
+        name, impl, jvp=jvp, doc=doc, transpose=transpose, linear_in=linear_in
+    )
     return prim
 
 
@@ -507,14 +549,6 @@ def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(
         sorted({a % ndim for a in ((axis,) if isinstance(axis, int) else axis)})
     )
-
-
-def _spread(ct: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """A reduction's cotangent broadcast back to the shape of its argument."""
-    shape = shape_of(x)
-    if not keepdims:
-        ct = reshape(ct, shape=_keepdims_shape(shape, axis))
-    return broadcast_to(ct, shape=shape)
 
 
 def _prod_of_others(x: Any, axis: Any) -> Any:
@@ -544,8 +578,6 @@ prod: Primitive = _nonlinear(
     "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=lambda ts, ans, x, axis=None, keepdims=False: sum(
         mul(_prod_of_others(x, axis), ts[0]), axis=axis, keepdims=keepdims),
-    vjp=lambda i, ct, ans, x, axis=None, keepdims=False: mul(
-        _spread(ct, x, axis, keepdims), _prod_of_others(x, axis)),
     doc="product over axis",
 )  # fmt: skip
 
@@ -567,8 +599,6 @@ def _selection(name: str, impl: Any, doc: str) -> Primitive:
         name, lambda x, axis=None, keepdims=False: impl(x, axis=axis, keepdims=keepdims),
         jvp=lambda ts, ans, x, axis=None, keepdims=False: sum(
             mul(_selection_weights(x, ans, axis), ts[0]), axis=axis, keepdims=keepdims),
-        vjp=lambda i, ct, ans, x, axis=None, keepdims=False: mul(
-            _spread(ct, x, axis, keepdims), _selection_weights(x, ans, axis)),
         doc=doc,
     )  # fmt: skip
 
@@ -583,10 +613,9 @@ def _reverse_along(x: Any, axis: int) -> Any:
 
 cumsum: Primitive = _linear(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-    jvp=lambda ts, ans, x, axis: cumsum(ts[0], axis=axis),
-    vjp=lambda i, ct, ans, x, axis: _reverse_along(  # the transpose sums from the end
-        cumsum(_reverse_along(ct, axis % len(shape_of(x))), axis=axis),
-        axis % len(shape_of(x))),
+    transpose=lambda ct, x, axis: (_reverse_along(  # the transpose sums from the end
+        cumsum(_reverse_along(ct, axis % len(x.shape)), axis=axis),
+        axis % len(x.shape)),),
     doc="running sum along an axis",
 )  # fmt: skip
 
@@ -597,8 +626,7 @@ def _dtype_of(x: Any) -> np.dtype:
 
 astype: Primitive = _linear(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype)[()],
-    jvp=lambda ts, ans, x, dtype: astype(ts[0], dtype=dtype),
-    vjp=lambda i, ct, ans, x, dtype: astype(ct, dtype=_dtype_of(x)),
+    transpose=lambda ct, x, dtype: (astype(ct, dtype=x.dtype),),
     doc="convert to another float dtype",
 )  # fmt: skip
 
@@ -607,7 +635,17 @@ astype: Primitive = _linear(
 # Subscripts are kept in explicit form ("ij,jk->ik"): the transpose for operand
 # i is another einsum, of the output cotangent with the other operands, whose
 # output is operand i's subscripts.
-def _einsum_transpose(i: int, ct: Any, subscripts: str, operands: Sequence[Any]) -> Any:
+def _einsum_transpose(ct: Any, *operands: Any, subscripts: str) -> tuple:
+    # Linear in each operand with the others fixed: exactly one is undefined.
+    (i,) = [k for k, op in enumerate(operands) if type(op) is UndefinedPrimal]
+    out: list[Any] = [None] * len(operands)
+    out[i] = _einsum_operand_cotangent(i, ct, subscripts, operands)
+    return tuple(out)
+
+
+def _einsum_operand_cotangent(
+    i: int, ct: Any, subscripts: str, operands: Sequence[Any]
+) -> Any:
     inputs, output = subscripts.split("->")
     terms = inputs.split(",")
     target = terms[i]
@@ -648,23 +686,11 @@ def _einsum_transpose(i: int, ct: Any, subscripts: str, operands: Sequence[Any])
     return einsum(ct, *(op for _, op in others), *extra_ops, subscripts=spec)
 
 
-def _einsum_jvp(ts: Sequence[Any], ans: Any, *operands: Any, subscripts: str) -> Any:
-    out = None
-    for k, t in enumerate(ts):
-        if t is None:
-            continue
-        term = einsum(*operands[:k], t, *operands[k + 1 :], subscripts=subscripts)
-        out = term if out is None else add(out, term)
-    return out
-
-
 # Linear in each operand, but not in all of them together (einsum("i,i->", x, x) is
-# quadratic): not made with _linear, whose primitives may be taken for linear maps.
-RULES["einsum"] = einsum = Primitive(
+# quadratic): multilinear, transposed one operand at a time, like matmul.
+einsum: Primitive = _linear(
     "einsum", lambda *operands, subscripts: np.einsum(subscripts, *operands),
-    jvp=_einsum_jvp,
-    vjp=lambda i, ct, ans, *operands, subscripts: _einsum_transpose(
-        i, ct, subscripts, operands),
+    transpose=_einsum_transpose, linearity="multilinear",
     doc="Einstein summation (linear in each operand)",
 )  # fmt: skip
 
@@ -687,16 +713,6 @@ def _sym(x: Any) -> Any:
 def _diagonal(m: Any) -> Any:
     """The diagonal of each square matrix, as a vector."""
     return sum(mul(m, _eye(shape_of(m)[-1])), axis=-1)
-
-
-def _diagonal_matrix(v: Any) -> Any:
-    n = shape_of(v)[-1]
-    return mul(reshape(v, shape=(*shape_of(v)[:-1], 1, n)), _eye(n))
-
-
-def _as_matrix_batch(c: Any) -> Any:
-    """A stack of scalars (...) reshaped to (..., 1, 1), to scale a stack of matrices."""
-    return reshape(c, shape=(*shape_of(c), 1, 1))
 
 
 def _trace(m: Any) -> Any:
@@ -799,8 +815,6 @@ def _gap_inverse(w: Any) -> Any:
 inv: Primitive = _nonlinear(
     "inv", _inv,
     jvp=lambda ts, ans, a: neg(matmul(ans, matmul(ts[0], ans))),
-    vjp=lambda i, ct, ans, a: neg(matmul(_matrix_transpose(ans),
-                                         matmul(ct, _matrix_transpose(ans)))),
     doc="inverse matrix C = A^-1: dC = -C dA C",
 )  # fmt: skip
 
@@ -817,29 +831,23 @@ def _solve_jvp(ts: Sequence[Any], ans: Any, a: Any, b: Any) -> Any:
     return solve(a, rhs)
 
 
-def _solve_vjp(i: int, ct: Any, ans: Any, a: Any, b: Any) -> Any:
-    b_bar = solve(_matrix_transpose(a), ct)  # B̄ = A^-T X̄, Ā = -B̄ X^T
-    if i == 1:
-        return sum_to(b_bar, shape=shape_of(b))
-    return sum_to(neg(matmul(b_bar, _matrix_transpose(ans))), shape=shape_of(a))
+def _solve_transpose(ct: Any, a: Any, b: Any) -> tuple[None, Any]:
+    # Linear in B for a fixed A (its JVP in B is solve itself): B̄ = A^-T X̄.
+    return None, sum_to(solve(_matrix_transpose(a), ct), shape=b.shape)
 
 
 solve: Primitive = _nonlinear(
-    "solve", _solve, jvp=_solve_jvp, vjp=_solve_vjp,
+    "solve", _solve, jvp=_solve_jvp, transpose=_solve_transpose, linear_in=(1,),
     doc="X = A^-1 B for B of shape (..., n, k): dX = A^-1 (dB - dA X)",
 )  # fmt: skip
 det: Primitive = _nonlinear(
     "det", np.linalg.det,
     jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
-    vjp=lambda i, ct, ans, a: mul(
-        _as_matrix_batch(mul(ct, ans)), _matrix_transpose(inv(a))
-    ),
     doc="determinant: d det = det tr(A^-1 dA)",
 )  # fmt: skip
 slogdet: Primitive = _nonlinear(
     "slogdet", lambda a: np.linalg.slogdet(a)[1],
     jvp=lambda ts, ans, a: _trace(solve(a, ts[0])),
-    vjp=lambda i, ct, ans, a: mul(_as_matrix_batch(ct), _matrix_transpose(inv(a))),
     doc="log |det A|: d = tr(A^-1 dA)",
 )  # fmt: skip
 
@@ -861,15 +869,8 @@ def _cholesky_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     return matmul(ans, _phi(inner))
 
 
-def _cholesky_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
-    # The transpose of the map above: Ā = sym(L^-T Φ(L^T L̄) L^-1).
-    lt = _matrix_transpose(ans)
-    z = solve(lt, _phi(matmul(lt, ct)))
-    return _sym(_matrix_transpose(solve(lt, _matrix_transpose(z))))
-
-
 cholesky: Primitive = _nonlinear(
-    "cholesky", _cholesky, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
+    "cholesky", _cholesky, jvp=_cholesky_jvp,
     doc="A = L L^T for symmetric positive definite A: dL = L Φ(L^-1 dA L^-T)",
 )  # fmt: skip
 
@@ -895,20 +896,8 @@ def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     return _pack_rows(_row(_diagonal(p)), dv)
 
 
-def _eigh_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
-    # Ā = V (diag(w̄) + F ∘ (V^T V̄)) V^T, symmetrized.
-    w, v = _eigh_parts(ans)
-    _require_distinct(w, "eigh")
-    w_bar, v_bar = _eigh_parts(ct)
-    inner = add(
-        _diagonal_matrix(w_bar),
-        mul(_gap_inverse(w), matmul(_matrix_transpose(v), v_bar)),
-    )
-    return _sym(matmul(v, matmul(inner, _matrix_transpose(v))))
-
-
 eigh: Primitive = _nonlinear(
-    "eigh", _eigh, jvp=_eigh_jvp, vjp=_eigh_vjp,
+    "eigh", _eigh, jvp=_eigh_jvp,
     doc="A = V diag(w) V^T (packed [w; V]): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
 )  # fmt: skip
 
@@ -942,31 +931,8 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     return _pack_rows(du, _row(_diagonal(dp)), dv)
 
 
-def _svd_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
-    m, n = shape_of(a)[-2:]
-    k = m if m < n else n
-    u, s, v = _svd_parts(ans, m)
-    _require_distinct(s, "svd", nonzero=m != n)
-    u_bar, s_bar, v_bar = _svd_parts(ct, m)
-    ut, vt = _matrix_transpose(u), _matrix_transpose(v)
-    f = _gap_inverse(mul(s, s))
-    utu = matmul(ut, u_bar)
-    vtv = matmul(vt, v_bar)
-    j = mul(f, sub(utu, _matrix_transpose(utu)))
-    kk = mul(f, sub(vtv, _matrix_transpose(vtv)))
-    inner = add(add(mul(j, _row(s)), _diagonal_matrix(s_bar)), mul(_column(s), kk))
-    out = matmul(u, matmul(inner, vt))
-    if m > k:
-        out = add(out, matmul(div(sub(u_bar, matmul(u, utu)), _row(s)), vt))
-    if n > k:
-        out = add(
-            out, matmul(u, _matrix_transpose(div(sub(v_bar, matmul(v, vtv)), _row(s))))
-        )
-    return out
-
-
 svd: Primitive = _nonlinear(
-    "svd", _svd, jvp=_svd_jvp, vjp=_svd_vjp,
+    "svd", _svd, jvp=_svd_jvp,
     doc="A = U diag(s) V^T, reduced (packed [U; s; V]), after Townsend (2016)",
 )  # fmt: skip
 
@@ -1006,21 +972,8 @@ def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     return _pack_rows(dq, dr)
 
 
-def _qr_vjp(i: int, ct: Any, ans: Any, a: Any) -> Any:
-    # The JVP above, transposed step by step.
-    q, r = _qr_parts(ans, shape_of(a)[-2])
-    q_bar, r_bar = _qr_parts(ct, shape_of(a)[-2])
-    qt_qbar = matmul(_matrix_transpose(q), q_bar)
-    rbar_rt = matmul(r_bar, _matrix_transpose(r))
-    omega_bar = sub(qt_qbar, rbar_rt)
-    c_bar = add(sub(rbar_rt, qt_qbar),
-                _strictly_lower(sub(omega_bar, _matrix_transpose(omega_bar))))  # fmt: skip
-    d_bar = add(q_bar, matmul(q, c_bar))
-    return _matrix_transpose(solve(r, _matrix_transpose(d_bar)))
-
-
 qr: Primitive = _nonlinear(
-    "qr", _qr, jvp=_qr_jvp, vjp=_qr_vjp,
+    "qr", _qr, jvp=_qr_jvp,
     doc="A = Q R, reduced, m >= n (packed [Q; R])",
 )  # fmt: skip
 

@@ -52,7 +52,9 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from . import display
 from . import rules as R
+from .arguments import _is_int
 from .core import Primitive, Trace, Tracer, bind
 
 __all__ = [
@@ -186,6 +188,11 @@ class Expr(Tracer):
         return diff(self, var, order, simplify=simplify)
 
 
+def _is_identifier(name: object) -> bool:
+    """A str that is a Python identifier (``object``: the annotation is not checked)."""
+    return isinstance(name, str) and name.isidentifier()
+
+
 class Symbol(Expr):
     """A named variable, e.g. ``Symbol("x")``; symbols with the same name are the same.
 
@@ -197,7 +204,7 @@ class Symbol(Expr):
     name: str
 
     def __new__(cls, name: str) -> Symbol:
-        if not isinstance(name, str) or not name.isidentifier():
+        if not _is_identifier(name):
             raise ValueError(
                 f"a symbol's name must be a Python identifier (so it can be passed as "
                 f"evaluate(expr, {name}=...)), got {name!r}"
@@ -273,6 +280,7 @@ def _intern_call(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
     if node is None:
         node = object.__new__(Call)
         node.prim, node.args = prim, args
+        # The name makes hashes the same in every run; equality is by identity.
         node._hash = hash((prim.name, *(a._hash for a in args)))
         _TABLE[key] = node
     return node
@@ -293,8 +301,8 @@ ONE = Const(1.0)
 # Arithmetic on constants is folded; calls like sin(2.0) are kept, to print as
 # written and to be evaluated at full precision (or with complex numbers) later.
 _FOLDABLE = frozenset(
-    ["add", "sub", "neg", "mul", "div", "pow", "reciprocal", "abs", "sign", "heaviside",
-     "maximum", "minimum", "where"]
+    [R.add, R.sub, R.neg, R.mul, R.div, R.pow, R.reciprocal, R.abs, R.sign, R.heaviside,
+     R.maximum, R.minimum, R.where]
 )  # fmt: skip
 
 
@@ -317,7 +325,7 @@ def _fold(prim: Primitive, args: tuple[Expr, ...]) -> Expr | None:
 
 def _call(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
     """``prim(*args)`` as a node, after constant folding and trivial identities."""
-    if prim.name in _FOLDABLE and all(isinstance(a, Const) for a in args):
+    if prim in _FOLDABLE and all(isinstance(a, Const) for a in args):
         folded = _fold(prim, args)
         if folded is not None:
             return folded
@@ -521,7 +529,7 @@ def diff(
     >>> diff(x * x, x), diff(x * x, x, simplify=True)
     (x + x, 2*x)
     """
-    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+    if not _is_int(order) or order < 0:
         raise ValueError(f"order must be a non-negative int, got {order!r}")
     if isinstance(var, str):
         var = Symbol(var)
@@ -748,7 +756,7 @@ def lambdify(expr: Expr, *params: Symbol | str) -> Callable[..., Any]:
 # token at a time from an explicit stack, so time and memory are linear in the
 # output.  A child is parenthesised when it binds more loosely than its place needs.
 _ADD, _MUL, _FRAC, _NEG, _POW, _ATOM = 10, 20, 25, 30, 40, 50
-_PREC = {"add": _ADD, "sub": _ADD, "mul": _MUL, "div": _MUL, "neg": _NEG, "pow": _POW}
+_PREC = {R.add: _ADD, R.sub: _ADD, R.mul: _MUL, R.div: _MUL, R.neg: _NEG, R.pow: _POW}
 
 #: Expressions with more tree nodes than this print as a summary (``str``) or
 #: are refused (``to_latex``): written out they would be gigantic.
@@ -782,7 +790,7 @@ def _number_text(v: Any) -> str:
 def _str_prec(node: Expr) -> int:
     if isinstance(node, Const):
         return _NEG if _number_str(node.value).startswith("-") else _ATOM
-    return _ATOM if node.prim is None else _PREC.get(node.prim.name, _ATOM)
+    return _ATOM if node.prim is None else _PREC.get(node.prim, _ATOM)
 
 
 def _str_parts(node: Expr) -> list[Part]:
@@ -801,16 +809,17 @@ def _str_parts(node: Expr) -> list[Part]:
         )
 
     assert node.prim is not None
-    name, args = node.prim.name, node.args
-    if name in ("add", "sub", "mul", "div"):
-        op = {"add": " + ", "sub": " - ", "mul": "*", "div": "/"}[name]
-        prec = _PREC[name]  # left-associative: the right operand must bind tighter
+    prim, args = node.prim, node.args
+    if prim in (R.add, R.sub, R.mul, R.div):
+        prec = _PREC[prim]  # left-associative: the right operand must bind tighter
+        op = str(display.notation(prim).python)
+        op = f" {op} " if prec == _ADD else op  # x + y, but x*y
         return [*wrap(args[0], prec, False), op, *wrap(args[1], prec + 1)]
-    if name == "neg":
+    if prim is R.neg:
         return ["-", *wrap(args[0], _POW, False)]
-    if name == "pow":  # right-associative: the base must bind tighter
+    if prim is R.pow:  # right-associative: the base must bind tighter
         return [*wrap(args[0], _POW + 1), "**", *wrap(args[1], _POW)]
-    parts: list[Part] = [f"{name}("]
+    parts: list[Part] = [f"{prim.name}("]  # Python syntax: the function's own name
     for i, a in enumerate(args):
         parts += [", ", a] if i else [a]
     return [*parts, ")"]
@@ -826,18 +835,6 @@ def _to_str(expr: Expr) -> str:
     return _emit(expr, _str_parts)
 
 
-_LATEX_FUNCTIONS = {
-    "sin": r"\sin",
-    "cos": r"\cos",
-    "tan": r"\tan",
-    "tanh": r"\tanh",
-    "log": r"\log",
-    "sign": r"\operatorname{sign}",
-    "heaviside": "H",
-    "maximum": r"\max",
-    "minimum": r"\min",
-    "stop_gradient": r"\operatorname{stop\_gradient}",
-}
 _GREEK = set(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
     "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split()
@@ -876,12 +873,26 @@ def _latex_prec(node: Expr) -> int:
         return _NEG if _number_latex(node.value).startswith("-") else _ATOM
     if node.prim is None:
         return _ATOM
-    name = node.prim.name
-    if name == "mul" and node.args[0] is node.args[1]:  # printed as a power
+    prim = node.prim
+    if prim is R.mul and node.args[0] is node.args[1]:  # printed as a power
         return _POW
-    if name in ("div", "reciprocal"):
+    if prim is R.div or prim is R.reciprocal:
         return _FRAC
-    return _POW if name in ("exp", "sqrt") else _PREC.get(name, _ATOM)
+    return _POW if prim is R.exp or prim is R.sqrt else _PREC.get(prim, _ATOM)
+
+
+Wrap = Callable[..., list[Part]]
+
+#: Primitives LaTeX writes in a layout of their own (not as ``name(args)``).
+_LATEX_LAYOUTS: dict[Primitive, Callable[[tuple[Expr, ...], Wrap], list[Part]]] = {
+    R.div: lambda a, wrap: [r"\frac{", a[0], "}{", a[1], "}"],
+    R.reciprocal: lambda a, wrap: [r"\frac{1}{", a[0], "}"],
+    R.neg: lambda a, wrap: ["-", *wrap(a[0], _MUL, False)],
+    R.pow: lambda a, wrap: [*wrap(a[0], _ATOM), "^{", a[1], "}"],
+    R.exp: lambda a, wrap: ["e^{", a[0], "}"],
+    R.sqrt: lambda a, wrap: [r"\sqrt{", a[0], "}"],
+    R.abs: lambda a, wrap: [r"\left|", a[0], r"\right|"],
+}
 
 
 def _latex_parts(node: Expr) -> list[Part]:
@@ -897,13 +908,13 @@ def _latex_parts(node: Expr) -> list[Part]:
         return [arg]
 
     assert node.prim is not None
-    name, args = node.prim.name, node.args
-    if name == "mul" and args[0] is args[1]:  # a*a reads better as a^2
+    prim, args = node.prim, node.args
+    if prim is R.mul and args[0] is args[1]:  # a*a reads better as a^2
         return [*wrap(args[0], _ATOM), "^{2}"]
-    if name in ("add", "sub"):
-        op = " + " if name == "add" else " - "
+    if prim is R.add or prim is R.sub:
+        op = f" {display.notation(prim).python} "
         return [*wrap(args[0], _ADD, False), op, *wrap(args[1], _ADD + 1)]
-    if name == "mul":
+    if prim is R.mul:
         # Juxtapose (2 x, x y) unless a number would run into the left factor.
         right = args[1]
         number = isinstance(right, Const) or (
@@ -911,23 +922,10 @@ def _latex_parts(node: Expr) -> list[Part]:
         )
         sep = r" \cdot " if number else " "
         return [*wrap(args[0], _MUL, False), sep, *wrap(right, _MUL + 1)]
-    if name == "div":
-        return [r"\frac{", args[0], "}{", args[1], "}"]
-    if name == "reciprocal":
-        return [r"\frac{1}{", args[0], "}"]
-    if name == "neg":
-        return ["-", *wrap(args[0], _MUL, False)]
-    if name == "pow":
-        return [*wrap(args[0], _ATOM), "^{", args[1], "}"]
-    if name == "exp":
-        return ["e^{", args[0], "}"]
-    if name == "sqrt":
-        return [r"\sqrt{", args[0], "}"]
-    if name == "abs":
-        return [r"\left|", args[0], r"\right|"]
-    parts: list[Part] = [
-        _LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}") + r"\left("
-    ]
+    layout = _LATEX_LAYOUTS.get(prim)
+    if layout is not None:
+        return layout(args, wrap)
+    parts: list[Part] = [display.latex_function(prim) + r"\left("]
     for i, a in enumerate(args):
         parts += [", ", a] if i else [a]
     return [*parts, r"\right)"]

@@ -42,7 +42,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .core import Primitive, Trace, Tracer, bind, shape_of
+from .arguments import _as_input, array_writes_explained, require_callable
+from .core import ConcretizationError, Primitive, Trace, Tracer, bind, shape_of
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["jet"]
 
@@ -88,7 +90,7 @@ def _memo_key(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         hash(frozen)
     except TypeError:
         return None
-    return (prim.name, tuple(parts), frozen)
+    return (prim, tuple(parts), frozen)  # by identity: names are for printing
 
 
 class Series(Tracer):
@@ -214,8 +216,6 @@ def _same_value(y: Series) -> Any:
         # x**p, p = 0, 1, 2, ...: pow's own rule ends at x**0 after p steps, and
         # keeps a polynomial's high terms exactly zero.
         return None
-    from .program import ConcretizationError
-
     base = a.primal if isinstance(a, Series) else a
     try:  # the identities hold for some bases only: which, the values say
         positive = bool(np.all(np.greater(np.real(base), 0)))
@@ -294,14 +294,18 @@ def _check_series(primals: Sequence[Any], series: Sequence[Any]) -> int:
         )
     if len(primals) != len(series):
         raise ValueError(f"jet got {len(primals)} primals but {len(series)} series")
+    for s in series:  # jet(f, (x,), (dx,)) for jet(f, (x,), ((dx,),)): say which
+        if not isinstance(s, tuple | list):
+            raise TypeError(
+                f"each series is a tuple of terms, got {type(s).__name__} ({s!r:.40}); "
+                "for one term write jet(f, (x,), ((dx,),)), with the series in a tuple"
+            )
     orders = {len(s) for s in series}
     if len(orders) != 1:
         raise ValueError(
             f"every series must have the same number of terms, got lengths {sorted(orders)}"
         )
     for p, s in zip(primals, series, strict=True):
-        if not isinstance(s, tuple | list):
-            raise TypeError(f"each series is a tuple of terms, got {type(s).__name__}")
         for term in s:
             if shape_of(term) != shape_of(p):
                 raise ValueError(
@@ -311,20 +315,35 @@ def _check_series(primals: Sequence[Any], series: Sequence[Any]) -> int:
     return orders.pop()
 
 
+def _scaled_factorials(n: int) -> list[float]:
+    """``k! / s**k`` for ``k = 0 .. n``, each rounded once, where ``s = 2**m ~ n / e``.
+
+    The coefficients inside are those of ``x(s u)`` rather than ``x(t)``: ``x_k =
+    x^(k)(0) s**k / k!``.  Without the scale, ``k!`` overflows a float above
+    ``k = 170`` and ``sin``'s ``x^(200) / 200!`` (about 1e-375) underflows to 0,
+    though the derivative itself is finite.  ``s**k / k!`` stays between about
+    ``1 / n`` and ``e**s``, and a power of two rescales every coefficient and
+    every product of them exactly, so orders below 6 (``s = 1``) and all others
+    within float range give the same bits as unscaled coefficients.
+    """
+    m = max(0, int(math.log2(max(n, 1) / math.e)))
+    # Python divides integers with one correct rounding, and never overflows them.
+    return [math.factorial(k) / 2 ** (m * k) for k in range(n + 1)]
+
+
 def taylor_leaves(
     f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]]
 ) -> tuple[Any, list[Any], list[list[Any]]]:
     """:func:`jet`'s work: the output's structure, its primal leaves and each leaf's terms."""
     n = _check_series(primals, series)
 
-    from .transforms import _as_input, _flatten  # transforms imports this module
-
     trace = TaylorTrace()
     inputs = []
+    divisors = _scaled_factorials(n)
     for p, terms in zip(primals, series, strict=True):
         p = _as_input(p, "jet")
-        # derivatives in, normalised coefficients inside: x_k = x^(k)(0) / k!
-        coefficients = [rules.div(_as_input(t, "jet"), float(math.factorial(k)))
+        # derivatives in, normalised coefficients inside: x_k = x^(k)(0) / k! (scaled)
+        coefficients = [rules.div(_as_input(t, "jet"), divisors[k])
                         for k, t in enumerate(terms, start=1)]  # fmt: skip
         inputs.append(Series(trace, p, None, coefficients=coefficients))
     # A coefficient is computed from lower ones on demand, so the recursion is as
@@ -332,8 +351,9 @@ def taylor_leaves(
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20_000))
     try:
-        out = f(*inputs)
-        leaves, treedef = _flatten(out)
+        with array_writes_explained():
+            out = f(*inputs)
+        leaves, treedef = tree_flatten(out)
         # Order by order over the series f made, in the order it made them: each
         # coefficient then finds the lower ones it needs already computed, which
         # keeps the recursion shallow. Series made while computing coefficients
@@ -352,7 +372,7 @@ def taylor_leaves(
                     c = leaf.coefficient(k)
                     terms.append(
                         _zeros_like(leaf.primal) if c is None
-                        else rules.mul(c, float(math.factorial(k)))
+                        else rules.mul(c, divisors[k])
                     )  # fmt: skip
                 term_leaves.append(terms)
             else:
@@ -404,8 +424,7 @@ def jet(
     >>> jet(lambda x: x**3, (2.0,), ((3.0, 5.0),))
     (8.0, [36.0, 168.0])
     """
-    from .transforms import _unflatten
-
+    require_callable(f, "jet")
     treedef, primal_leaves, term_leaves = taylor_leaves(f, primals, series)
     # As JAX: the output's structure, each leaf a list of its n terms.
-    return _unflatten(treedef, primal_leaves), _unflatten(treedef, term_leaves)
+    return tree_unflatten(treedef, primal_leaves), tree_unflatten(treedef, term_leaves)

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from . import numerical
-from .arguments import _as_input, _as_input_tree
-from .transforms import _flatten, _unflatten, grad, jvp, vjp
+from .arguments import _as_input, _as_input_tree, _is_int
+from .transforms import grad, jvp, vjp
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["check_grad", "check_grads"]
 
@@ -37,7 +38,7 @@ _MODES = ("fwd", "rev")
 
 def _flat(tree: Any) -> np.ndarray:
     """All the numbers of a pytree of numbers and arrays, as one float (or complex) vector."""
-    leaves = _flatten(tree)[0]
+    leaves = tree_flatten(tree)[0]
     if not leaves:
         return np.zeros(0)
     return np.concatenate([np.ravel(np.asarray(leaf) + 0.0) for leaf in leaves])
@@ -45,7 +46,7 @@ def _flat(tree: Any) -> np.ndarray:
 
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:
     """Standard normal numbers (complex ones for complex leaves) shaped like ``tree``."""
-    leaves, treedef = _flatten(tree)
+    leaves, treedef = tree_flatten(tree)
 
     def normal(leaf: Any) -> Any:
         shape = np.shape(leaf)
@@ -54,7 +55,7 @@ def _random_like(tree: Any, rng: np.random.Generator) -> Any:
             x = x + 1j * rng.standard_normal(shape)
         return x.astype(np.result_type(leaf, float)) if shape else x
 
-    return _unflatten(treedef, [normal(leaf) for leaf in leaves])
+    return tree_unflatten(treedef, [normal(leaf) for leaf in leaves])
 
 
 def _numerical_jvp(
@@ -67,7 +68,7 @@ def _numerical_jvp(
     kind whose complex JVP and VJP are products with one complex Jacobian) the
     result is the same ``J v``.
     """
-    leaves, treedef = _flatten(tuple(args))
+    leaves, treedef = tree_flatten(tuple(args))
     shapes = [np.shape(leaf) for leaf in leaves]
     is_complex = [np.iscomplexobj(leaf) for leaf in leaves]
     splits = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
@@ -81,7 +82,7 @@ def _numerical_jvp(
             (p if c else np.real(p)).reshape(s)[()]
             for p, s, c in zip(np.split(z, splits), shapes, is_complex, strict=True)
         ]
-        out = _flat(f(*_unflatten(treedef, pieces)))
+        out = _flat(f(*tree_unflatten(treedef, pieces)))
         return np.concatenate([np.real(out), np.imag(out)]) if realify else out
 
     if realify:
@@ -261,7 +262,7 @@ def check_grads(
             f"args must be a tuple of f's arguments, e.g. check_grads(f, (x,)); "
             f"got {type(args).__name__}"
         )
-    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+    if not _is_int(order) or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or any(m not in _MODES for m in modes):

@@ -30,21 +30,22 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import (  # shared checks; _as_input, _ones_like, ... stay importable here
+from .arguments import (  # the checks every transform shares
     ArgNums,
     _as_input,
-    _as_input_tree,  # noqa: F401  (imported from here by other modules)
     _check_outputs,
     _check_scalar_output,
     _check_tuple,
     _dtype,
     _float_dtype,
     _input_leaves,
+    _is_int,
     _normalize_argnums,
     _ones_like,
     _refuse_complex,
     _split_args,
     _zeros_like,
+    array_writes_explained,
 )
 from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace
@@ -82,11 +83,6 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-# -- pytrees: autodiff_ref.tree; the old private names stay importable ---------
-_flatten = tree_flatten
-_unflatten = tree_unflatten
 
 
 # -- auxiliary outputs (has_aux) --------------------------------------------------
@@ -221,7 +217,8 @@ def _run_forward(
     The tangent is None for an output that does not depend on the inputs.
     """
     try:
-        out = f(*inputs)
+        with array_writes_explained():
+            out = f(*inputs)
     finally:
         trace.active = False
     leaves, treedef = tree_flatten(out)
@@ -244,7 +241,8 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     double it with each order).  For an array ``x`` and an elementwise ``f``
     this gives the derivatives elementwise; a function that is not elementwise
     (``sum``, ``x[::-1]``) is refused, since its derivative is a Jacobian: use
-    :func:`grad` or :func:`jacfwd`.
+    :func:`grad` or :func:`jacfwd`.  JAX has no ``derivative``: there, nest
+    ``jax.grad`` or use ``jax.experimental.jet.jet``.
 
     Examples
     --------
@@ -262,7 +260,7 @@ def derivative(f: Callable[[Any], Any], x: Any, order: int = 1) -> Any:
     >>> derivative(lambda x: x * derivative(lambda y: x + y, 1.0), 1.0)
     1.0
     """
-    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+    if not _is_int(order) or order < 0:
         raise ValueError(f"order must be a non-negative int, got {order!r}")
     if order == 0:
         return f(x)
@@ -464,7 +462,7 @@ class _Recording:
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
-            with cycle_collector_paused():
+            with cycle_collector_paused(), array_writes_explained():
                 out = f(
                     *(
                         tree_unflatten(d, ns)
@@ -711,7 +709,8 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
 
     Forward-over-reverse: the JVP of the gradient, at the cost of a few
     evaluations of ``f``.  With several primals, the gradient is taken with
-    respect to all of them and a tuple is returned.
+    respect to all of them and a tuple is returned.  JAX has no ``hvp``; this
+    is the JAX Autodiff Cookbook's ``jvp(grad(f), primals, tangents)[1]``.
 
     >>> import numpy as np
     >>> from autodiff_ref import hvp

@@ -3,7 +3,8 @@
 Every transform accepts its inputs, outputs, tangents and cotangents as
 *pytrees*, as JAX does: ``grad(loss)({"w": W, "b": b})`` returns
 ``{"w": dW, "b": db}``.  The containers are tuples, lists, dicts (any
-hashable keys) and namedtuples, nested in any way; ``None`` is an empty
+hashable keys), namedtuples and the classes registered with
+:func:`register_pytree_node`, nested in any way; ``None`` is an empty
 subtree (it has no leaves).  Anything else is a *leaf*.
 
 One difference from JAX: a dict is flattened in its *insertion order*, not
@@ -31,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "PyTreeDef",
+    "register_pytree_node",
     "tree_flatten",
     "tree_leaves",
     "tree_leaves_like",
@@ -46,8 +48,9 @@ def _is_namedtuple(x: Any) -> bool:
 class PyTreeDef:
     """The structure of a pytree: its containers, with a ``*`` for each leaf.
 
-    ``kind`` is ``"leaf"``, ``"none"``, ``"tuple"``, ``"list"``, ``"dict"`` or
-    ``"namedtuple"``; ``meta`` is a dict's keys or a namedtuple's class;
+    ``kind`` is ``"leaf"``, ``"none"``, ``"tuple"``, ``"list"``, ``"dict"``,
+    ``"namedtuple"`` or ``"custom"``; ``meta`` is a dict's keys, a namedtuple's
+    class, or a registered class with its auxiliary data ``(cls, aux_data)``;
     ``children`` are the structures of the items.  Structures compare with
     ``==`` and hash, so they can be checked and used as keys.
     """
@@ -90,6 +93,9 @@ class PyTreeDef:
                 )
                 + "}"
             )
+        if self.kind == "custom":
+            cls, aux = self.meta
+            return f"CustomNode({cls.__name__}[{aux!r}], [{', '.join(items)}])"
         inner = ", ".join(items) + (
             "," if len(items) == 1 and self.kind == "tuple" else ""
         )
@@ -108,6 +114,58 @@ class PyTreeDef:
 LEAF = PyTreeDef("leaf")
 _NONE = PyTreeDef("none")
 
+#: Registered container classes: cls -> (flatten, unflatten).
+_REGISTRY: dict[type, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {}
+
+
+def _is_callable(f: object) -> bool:
+    """callable(f), for arguments whose annotation says Callable: a caller may not."""
+    return callable(f)
+
+
+def register_pytree_node(
+    nodetype: type,
+    flatten_func: Callable[[Any], tuple[Sequence[Any], Any]],
+    unflatten_func: Callable[[Any, Sequence[Any]], Any],
+) -> None:
+    """Make instances of ``nodetype`` containers, as JAX's function of the same name.
+
+    ``flatten_func(x)`` returns ``(children, aux_data)``: the values inside
+    ``x`` (each a pytree itself) and whatever else is needed to rebuild it,
+    which must be hashable and comparable with ``==`` (it is part of the
+    structure). ``unflatten_func(aux_data, children)`` rebuilds an instance.
+    Every transform then takes, returns and differentiates such objects.
+
+    Parameters
+    ----------
+    nodetype : type
+        The class (exactly this class: subclasses are not included).
+    flatten_func : callable
+        ``x -> (children, aux_data)``.
+    unflatten_func : callable
+        ``(aux_data, children) -> x``.
+
+    Examples
+    --------
+    >>> import autodiff_ref as ad
+    >>> class Point:
+    ...     def __init__(self, x, y):
+    ...         self.x, self.y = x, y
+    >>> register_pytree_node(
+    ...     Point, lambda p: ((p.x, p.y), None), lambda aux, xy: Point(*xy)
+    ... )
+    >>> g = ad.grad(lambda p: p.x * p.y)(Point(2.0, 3.0))
+    >>> g.x, g.y
+    (3.0, 2.0)
+    """
+    if not isinstance(nodetype, type):
+        raise TypeError(f"register_pytree_node needs a class, got {nodetype!r}")
+    if nodetype in (tuple, list, dict, type(None)) or nodetype in _REGISTRY:
+        raise ValueError(f"{nodetype.__name__} is already a pytree node type")
+    if not (_is_callable(flatten_func) and _is_callable(unflatten_func)):
+        raise TypeError("register_pytree_node needs two functions: flatten, unflatten")
+    _REGISTRY[nodetype] = (flatten_func, unflatten_func)
+
 
 def _children(tree: Any) -> tuple[str, Any, Sequence[Any]] | None:
     """``(kind, meta, items)`` of a container, or None for a leaf."""
@@ -120,6 +178,10 @@ def _children(tree: Any) -> tuple[str, Any, Sequence[Any]] | None:
         return "dict", tuple(tree), tuple(tree.values())
     if _is_namedtuple(tree):
         return "namedtuple", kind, tree
+    registered = _REGISTRY.get(kind) if _REGISTRY else None  # leaves are many
+    if registered is not None:
+        children, aux = registered[0](tree)
+        return "custom", (kind, aux), tuple(children)
     return None
 
 
@@ -133,18 +195,31 @@ def tree_flatten(tree: Any) -> tuple[list[Any], PyTreeDef]:
     ([1.0, 2.0], PyTreeDef([*, (*, None)]))
     """
     leaves: list[Any] = []
-    return leaves, _flatten_into(tree, leaves)
+    return leaves, _flatten_into(tree, leaves, 0)
 
 
-def _flatten_into(node: Any, leaves: list[Any]) -> PyTreeDef:
+#: How deeply containers may nest: far beyond any real argument, and well inside
+#: Python's recursion limit, so a list that contains itself is named, not a crash.
+MAX_DEPTH = 200
+
+
+def _flatten_into(node: Any, leaves: list[Any], depth: int) -> PyTreeDef:
     if node is None:
         return _NONE
     parts = _children(node)
     if parts is None:
         leaves.append(node)
         return LEAF
+    if depth >= MAX_DEPTH:
+        raise ValueError(
+            f"a pytree (tuples, lists, dicts) nested more than {MAX_DEPTH} levels deep, "
+            f"here a {type(node).__name__}: does a container contain itself? Pass the "
+            "arrays in a flat tuple or dict, or stack them into one array"
+        )
     kind, meta, items = parts
-    return PyTreeDef(kind, meta, tuple(_flatten_into(item, leaves) for item in items))
+    return PyTreeDef(
+        kind, meta, tuple([_flatten_into(item, leaves, depth + 1) for item in items])
+    )
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
@@ -154,6 +229,11 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Sequence[Any]) -> Any:
     >>> tree_unflatten(treedef, ["x", "y", "z"])
     {'a': 'x', 'b': ('y', 'z')}
     """
+    if not isinstance(treedef, PyTreeDef):
+        raise TypeError(
+            "tree_unflatten needs the structure that tree_flatten returns (a PyTreeDef) "
+            f"as its first argument, got {type(treedef).__name__} ({treedef!r:.40})"
+        )
     if len(leaves) != treedef.num_leaves:
         raise ValueError(
             f"{treedef} has {treedef.num_leaves} leaves, but {len(leaves)} were given"
@@ -173,6 +253,9 @@ def _build(node: PyTreeDef, leaves: Iterator[Any]) -> Any:
         return items
     if node.kind == "dict":
         return dict(zip(node.meta, items, strict=True))
+    if node.kind == "custom":
+        cls, aux = node.meta
+        return _REGISTRY[cls][1](aux, items)
     return node.meta(*items)  # a namedtuple's class
 
 
@@ -234,6 +317,9 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     >>> tree_map(lambda x, y: x + y, (1.0, [2.0]), (10.0, [20.0]))
     (11.0, [22.0])
     """
+    from .arguments import require_callable  # arguments reads pytrees: no cycle here
+
+    require_callable(f, "tree_map")
     leaves, treedef = tree_flatten(tree)
     others = [tree_leaves_like(treedef, r, "tree given to tree_map") for r in rest]
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others, strict=True)])

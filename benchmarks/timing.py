@@ -41,7 +41,9 @@ def measure(
     for name, fn in fns.items():
         fn()
         number = 1
-        while (t := _sample(fn, number)[0]) * number < min_sample:
+        # Grows at least twofold per round; a function too fast to register at
+        # all stops at a billion calls per sample.
+        while (t := _sample(fn, number)[0]) * number < min_sample and number < 10**9:
             number *= max(2, min(10, int(min_sample / max(t * number, 1e-9))))
         numbers[name] = number
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}

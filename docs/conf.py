@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ os.environ.pop("MPLBACKEND", None)
 import autodiff_ref
 
 DOCS = Path(__file__).resolve().parent
+# docs/_ext: the site's own extensions (the gallery scripts' time limit, which
+# sphinx-gallery imports by name; each tutorial page as a notebook).
+sys.path.insert(0, str(DOCS / "_ext"))
 # Files the build writes for itself, outside the sources (see the MathJax and
 # kernel sections); the builds clean docs/_build, so each starts afresh.
 BUILD_SUPPORT = DOCS / "_build" / "support"
@@ -52,6 +56,7 @@ extensions = [
     "sphinx.ext.viewcode",  # [source] links on the API pages
     "notfound.extension",  # 404.html, with links that work from any depth
     "sphinxext.opengraph",  # OpenGraph <meta> tags for link previews
+    "tutorial_notebooks",  # docs/_ext/: each tutorial page as a reader's notebook
 ]
 
 exclude_patterns = [
@@ -90,6 +95,8 @@ else:
     nitpick_ignore_regex = [
         (r"py:.*", r"(numpy|np)(\..*)?"),
         (r"py:.*", r"(typing|collections\.abc|numbers)\..*"),
+        # The standard library's containers, in annotations (no inventory offline).
+        (r"py:class", r"(collections\.Counter|weakref\.WeakKeyDictionary)"),
         (
             r"py:class",
             r"(int|float|complex|bool|str|bytes|object|tuple|list|dict|set|None)",
@@ -212,7 +219,11 @@ sphinx_gallery_conf = {
     "within_subsection_order": ExplicitOrder([*GALLERY_ORDER, "*"]),
     "download_all_examples": False,
     "remove_config_comments": True,
-    "reset_modules": ("matplotlib",),
+    # Before and after each script: matplotlib's settings reset, and a time limit
+    # (docs/_ext/gallery_time_limit.py) so a script that hangs fails the build,
+    # naming itself and its line, as nb_execution_timeout does for the pages.
+    "reset_modules": ("matplotlib", "gallery_time_limit.reset"),
+    "reset_modules_order": "both",
     # Figures at twice the resolution too, for high-density screens.
     "image_srcset": ["2x"],
     # The timing pages would load scripts from CDNs (see exclude_patterns).
@@ -231,6 +242,8 @@ html_theme_options = {
     "show_toc_level": 2,
     # The copyright item carries the licence (see `copyright` above).
     "footer_start": ["copyright", "sphinx-version"],
+    # The version the site documents (_templates/documented-version.html).
+    "footer_end": ["documented-version", "theme-version"],
 }
 # Site-wide fixes: contrast in dark mode, visually hidden thumbnail link names.
 html_css_files = ["custom.css"]
@@ -283,6 +296,9 @@ _ipython_dir = BUILD_SUPPORT / "ipython"
     encoding="utf-8",
 )
 os.environ["IPYTHONDIR"] = str(_ipython_dir)
+# The JAX cells beside grad, jvp, vjp and the custom rules: CPU only, so JAX neither
+# looks for accelerators nor warns that it found none (the kernels inherit this).
+os.environ["JAX_PLATFORMS"] = "cpu"
 
 
 # -- Quieter build log -----------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Regression tests for answers that used to be silently wrong (issue 10, section 1).
+"""Regression tests for answers that used to be silently wrong (issue 10, section 1,
+and issue 18, item 5: the complex step's stand-ins, boolean and integer outputs of
+grad, complex input, var with no degrees of freedom, diff of negative order).
 
 Each test failed before its fix. References are closed forms (worked out in the
 comments), NumPy's own functions for the meaning of a NumPy name, JAX's
@@ -9,6 +11,8 @@ documented structure for nested Jacobians, and central differences through
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -286,22 +290,22 @@ def test_cotangent_structure_errors_show_both_structures() -> None:
 
 
 def _work_in_backward(n: int, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Shape look-ups plus arguments handed to concatenate's VJP, in one backward pass."""
+    """Shape look-ups plus arguments handed to concatenate's transpose, in one backward."""
     pieces = [np.ones(2) for _ in range(n)]
     _, vjp_fn = ad.vjp(lambda *xs: anp.concatenate(xs), *pieces)
     work = [0]
-    shape_of, vjp_rule = rules.shape_of, rules.concatenate.vjp_rule
+    shape_of, transpose_rule = rules.shape_of, rules.concatenate.transpose_rule
 
     def counting_shape_of(x: Any) -> Any:
         work[0] += 1
         return shape_of(x)
 
-    def counting_vjp(*args: Any, **params: Any) -> Any:
+    def counting_transpose(*args: Any, **params: Any) -> Any:
         work[0] += len(args)
-        return vjp_rule(*args, **params)
+        return transpose_rule(*args, **params)
 
     monkeypatch.setattr(rules, "shape_of", counting_shape_of)
-    monkeypatch.setattr(rules.concatenate, "vjp_rule", counting_vjp)
+    monkeypatch.setattr(rules.concatenate, "transpose_rule", counting_transpose)
     cts = vjp_fn(np.arange(2.0 * n))
     monkeypatch.undo()
     np.testing.assert_array_equal(cts[-1], [2 * n - 2, 2 * n - 1])  # the right slice
@@ -324,3 +328,190 @@ def test_rules_concatenate_without_offsets_says_how_to_call_it() -> None:
         match=r"offsets=concatenate_offsets.*autodiff_ref\.numpy\.concatenate",
     ):
         ad.grad(lambda x: anp.sum(rules.concatenate(x, x)))(np.ones(2))
+
+
+# -- issue 18, item 5: the complex step's stand-ins never outlive their block ------------------
+def test_a_function_jitted_inside_the_stand_ins_block_means_abs_outside_it() -> None:
+    z = np.array([-3 + 4j])
+    f = ad.jit(anp.abs)
+    with ad.numerical.complex_step_stand_ins():
+        inside = f(z)
+    # Inside, abs is the analytic continuation of |x| from the real line: -z for Re z < 0.
+    np.testing.assert_array_equal(inside, -z)
+    # Outside, the same jitted function means NumPy's abs (the modulus), as anp.abs does.
+    np.testing.assert_array_equal(f(z), np.abs(z))
+    np.testing.assert_array_equal(anp.abs(z), np.abs(z))
+
+
+def test_a_function_jitted_outside_the_block_uses_the_stand_ins_inside_it() -> None:
+    f = ad.jit(lambda x: anp.abs(x) * 2.0)
+    z = np.array([-3 + 4j])
+    np.testing.assert_array_equal(f(z), 2.0 * np.abs(z))  # compiled and cached here
+    with ad.numerical.complex_step_stand_ins():
+        np.testing.assert_array_equal(f(z), -2.0 * z)
+    np.testing.assert_array_equal(f(z), 2.0 * np.abs(z))
+
+
+def test_the_complex_step_of_a_jitted_kink_is_its_slope() -> None:
+    # d/dx 2|x| at x = -1.5 is -2; a jit cache must not change it in either order.
+    f = ad.jit(lambda x: 2.0 * anp.abs(x))
+    f(-1.5)  # compile the real function first
+    assert ad.numerical.derivative(f, -1.5, method="complex") == -2.0
+    assert f(-1.5) == 3.0
+
+
+def test_the_stand_ins_change_no_primitive() -> None:
+    impl = rules.abs.impl
+    with ad.numerical.complex_step_stand_ins():
+        assert rules.abs.impl is impl
+
+
+# -- issue 18, item 5: boolean and integer outputs have no gradient ------------------------------
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x > 0,
+        lambda x: anp.sum(x) > 0,
+        lambda x: 3,
+        lambda x: np.int64(2),
+        lambda x: np.asarray(7),
+    ],
+    ids=["bool", "numpy-bool", "int", "numpy-int", "0-d-int-array"],
+)
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad, ad.hessian])
+def test_grad_refuses_boolean_and_integer_outputs(transform: Any, f: Any) -> None:
+    # JAX raises TypeError here too: grad needs a real floating-point output.
+    with pytest.raises(
+        TypeError, match=r"grad needs a real floating-point scalar output"
+    ):
+        transform(f)(1.0)
+
+
+# -- issue 18, item 5: var with ddof >= n and diff with n < 0 mean what NumPy's do -------------
+@pytest.mark.parametrize(
+    ("x", "axis", "ddof"),
+    [
+        (np.array([1.0, 2.0, 3.0]), None, 5),  # a positive sum over 0: inf
+        (np.array([1.0, 2.0, 3.0]), None, 3),
+        (np.array([1.0, 1.0, 1.0]), None, 3),  # 0 / 0: nan
+        (np.arange(6.0).reshape(2, 3), 0, 2),
+        (np.arange(6.0).reshape(2, 3), 1, 4),
+    ],
+)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_with_no_degrees_of_freedom_follow_numpy(
+    name: str, x: Any, axis: Any, ddof: int
+) -> None:
+    # NumPy warns twice: no degrees of freedom (always), then the division by 0 (per
+    # np.errstate, silenced here for both).
+    quiet = {"divide": "ignore", "invalid": "ignore"}
+    with (
+        pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"),
+        np.errstate(**quiet),
+    ):
+        want = getattr(np, name)(x, axis=axis, ddof=ddof)
+    with (
+        pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"),
+        np.errstate(**quiet),
+    ):
+        got = getattr(anp, name)(x, axis=axis, ddof=ddof)
+    # The same division (a sum of squares by 0.0): the same inf or nan, bit for bit.
+    np.testing.assert_array_equal(got, want)
+
+
+def test_var_with_some_degrees_of_freedom_is_unchanged_and_silent() -> None:
+    x = np.array([1.0, 2.0, 6.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert anp.var(x, ddof=2) == pytest.approx(np.var(x, ddof=2), rel=1e-15)
+
+
+@pytest.mark.parametrize("n", [-1, -3])
+def test_diff_with_a_negative_order_raises_numpys_error(n: int) -> None:
+    x = np.array([1.0, 4.0, 9.0])
+    with pytest.raises(ValueError, match="order must be non-negative") as numpy_error:
+        np.diff(x, n=n)
+    with pytest.raises(ValueError, match=str(numpy_error.value)):
+        anp.diff(x, n=n)
+    with pytest.raises(ValueError, match="order must be non-negative"):
+        ad.grad(lambda v: anp.sum(anp.diff(v, n=n)))(x)
+
+
+# -- issue 18, item 5: complex input gives the right number or a clear refusal ----------------
+def test_the_complex_cases_of_the_issue_are_refused() -> None:
+    z = np.array([3 + 4j, 1 - 1j])
+    with pytest.raises(TypeError, match="var does not support complex input"):
+        ad.jvp(np.var, (z,), (np.ones(2, complex),))
+    with pytest.raises(TypeError, match="std does not support complex input"):
+        ad.jvp(lambda x: np.std(x), (z,), (np.ones(2, complex),))
+    with pytest.raises(TypeError, match="derivative of abs does not support complex"):
+        ad.jvp(anp.abs, (z[:1],), (np.array([1j]),))
+    with pytest.raises(TypeError, match="norm does not support complex input"):
+        anp.linalg.norm(z)
+    # The value of abs needs no derivative: NumPy's modulus.
+    np.testing.assert_array_equal(anp.abs(z), np.abs(z))
+
+
+def _complex_cases() -> dict[str, tuple[Any, np.ndarray]]:
+    from test_numpy_coverage import PROGRAMS
+
+    v = np.array([0.7, -1.3, 2.1])
+    cases = dict(PROGRAMS)
+    for name in ["abs", "sign", "sqrt", "log", "exp", "sin", "cos", "tan", "tanh",
+                 "reciprocal", "square", "arcsin", "arccos", "arctan", "arcsinh",
+                 "arctanh", "sinh", "cosh", "exp2", "expm1", "log1p", "log2", "log10",
+                 "sinc", "var", "std", "cumsum", "prod", "sort"]:  # fmt: skip
+        cases[f"anp.{name}"] = (getattr(anp, name), v)
+    cases["anp.maximum"] = (lambda x: anp.maximum(x, 0.5), v)
+    cases["anp.minimum"] = (lambda x: anp.minimum(x, 0.5), v)
+    cases["anp.power"] = (lambda x: anp.power(x, 2.5), v)
+    cases["anp.power-base"] = (lambda x: anp.power(2.0, x), v)
+    cases["anp.clip"] = (lambda x: anp.clip(x, -1.0, 1.0), v)
+    cases["anp.linalg.norm"] = (anp.linalg.norm, v)
+    cases["x / (x + 3)"] = (lambda x: x / (x + 3), v)
+    cases["dot"] = (lambda x: anp.dot(x, x), v)
+    return cases
+
+
+COMPLEX_CASES = _complex_cases()
+# What complex input may give instead of a number: a refusal that says so (ours), or
+# NumPy's own refusal for functions it defines on real numbers only (mod, floor, ...).
+REFUSED = (
+    r"does not support complex input|has no complex derivative|"
+    r"not supported for the input types"
+)
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
+def test_complex_input_gives_numpys_value_and_true_derivatives_or_a_refusal(
+    name: str,
+) -> None:
+    f, x = COMPLEX_CASES[name]
+    rng = np.random.default_rng(18)
+    z = np.asarray(x, float) + 1j * rng.uniform(-0.4, 0.4, np.shape(x))
+    t = rng.normal(size=np.shape(x)) + 1j * rng.normal(size=np.shape(x))
+    try:
+        value, tangent = ad.jvp(f, (z,), (t,))
+    except TypeError as error:
+        assert re.search(REFUSED, str(error)), str(error)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        want = np.asarray(f(z))
+        h = 1e-6
+        # The directional derivative along t for any (not only holomorphic) f; central
+        # differences of step 1e-6 are accurate to ~1e-9 relative for these functions.
+        difference = (np.asarray(f(z + h * t)) - np.asarray(f(z - h * t))) / (2 * h)
+    np.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, difference, rtol=1e-6, atol=1e-7)
+    # Reverse mode is the transpose of that (real-)linear map under Re(sum(u * v)),
+    # JAX's convention: vjp(z * z)(1) = 2 z.
+    out, vjp_fn = ad.vjp(f, z)
+    cotangent = rng.normal(size=np.shape(out)) + 1j * rng.normal(size=np.shape(out))
+    (pulled,) = vjp_fn(cotangent)
+    np.testing.assert_allclose(
+        np.real(np.sum(pulled * t)),
+        np.real(np.sum(cotangent * tangent)),
+        rtol=1e-10,
+        atol=1e-10,
+    )

@@ -38,7 +38,9 @@ def test_first_derivatives_agree(expr, x0, y0):
         ad.derivative(lambda t: f(t, y0), x0),
         ad.derivative(lambda t: f(x0, t), y0),
     )
-    reverse = ad.grad(f, argnums=(0, 1))(x0, y0)
+    # A constant expression such as 2 returns an int, which grad refuses (as JAX does):
+    # 1.0 * makes every output a float without changing any derivative.
+    reverse = ad.grad(lambda a, b: 1.0 * f(a, b), argnums=(0, 1))(x0, y0)
     symbolic = (evaluate(diff(expr, X), **point), evaluate(diff(expr, Y), **point))
     steps = (complex_step(expr, point, "x"), complex_step(expr, point, "y"))
     # The modes use the same rules on the same values: equal up to a few roundings.
@@ -139,7 +141,7 @@ def test_hessian(expr, x0, y0):
     f = lambdify(expr, X, Y)
 
     def scalar(v):
-        return f(v[0], v[1])
+        return 1.0 * f(v[0], v[1])  # a float even for a constant (int) expression
 
     v = np.array([x0, y0])
     hessian = ad.hessian(scalar)(v)
@@ -152,3 +154,19 @@ def test_hessian(expr, x0, y0):
     with np.errstate(all="ignore"):  # the shifted points may leave a guarded region
         differences = central_difference_jacobian(ad.grad(scalar), v)
     np.testing.assert_allclose(hessian, differences, rtol=1e-6, atol=1e-6)
+
+
+@SETTINGS
+@given(expressions(), coordinates, coordinates, st.floats(-2.0, 2.0))
+def test_linearize_then_transpose_equals_the_tapes_vjp(expr, x0, y0, ct):
+    """Autodidax's vjp = linear_transpose(linearize(f)) against the reverse-mode tape."""
+    point = {"x": x0, "y": y0}
+    assume(well_conditioned(expr, point))
+    f = lambdify(expr, X, Y)
+    out, f_jvp = ad.linearize(f, x0, y0)
+    transposed = ad.linear_transpose(f_jvp, x0, y0)(ct)
+    value, vjp_fn = ad.vjp(f, x0, y0)
+    tape = vjp_fn(ct)
+    # The same rules, the same products, summed in possibly another order.
+    np.testing.assert_allclose(out, value, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(transposed, tape, rtol=1e-12, atol=1e-12)

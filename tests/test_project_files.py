@@ -1,5 +1,6 @@
 """The files a user or packager looks for: licence, citation, changelog, README, tool pins."""
 
+import ast
 import os
 import re
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 import autodiff_ref
@@ -38,12 +40,52 @@ def test_citation_cff_has_the_required_keys() -> None:
     assert citation["license"] == PYPROJECT["project"]["license"]
 
 
-def test_changelog_has_the_released_version_and_an_unreleased_section() -> None:
+def _released() -> list[tuple[str, str]]:
+    """The (version, date) of every release the changelog lists."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    return re.findall(r"^## (\d+\.\d+\.\d+) - (\d{4}-\d{2}-\d{2})$", changelog, re.M)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in version.split(".dev")[0].split("."))
+
+
+def test_changelog_claims_no_release_beyond_the_version() -> None:
     headings = re.findall(
         r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M
     )
     assert headings[0] == "Unreleased"
-    assert any(h.startswith(f"{autodiff_ref.__version__} ") for h in headings)
+    assert len(headings) == 1 + len(_released())  # every other heading is a release
+    version = autodiff_ref.__version__
+    released = [v for v, _ in _released()]
+    if ".dev" in version:  # between releases: the next one is newer than all of them
+        assert all(_version_key(v) < _version_key(version) for v in released)
+    else:  # a release: its own section, dated
+        assert released[0] == version
+
+
+def test_citation_dates_a_release_only() -> None:
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    dates = dict(_released())
+    if ".dev" in autodiff_ref.__version__:
+        assert "date-released" not in citation
+    else:
+        assert str(citation["date-released"]) == dates[autodiff_ref.__version__]
+
+
+@pytest.mark.skipif(
+    not (ROOT / ".git").exists(), reason="a git checkout has the tags (an sdist none)"
+)
+def test_every_release_in_the_changelog_is_tagged() -> None:
+    tags = subprocess.run(
+        ["git", "tag", "--list", "v*"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert {f"v{version}" for version, _ in _released()} <= set(tags)
 
 
 def test_readme_python_example_runs(tmp_path: Path) -> None:
@@ -65,13 +107,68 @@ def test_readme_python_example_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_pre_commit_runs_the_locked_ruff() -> None:
+def test_pre_commit_runs_the_locked_ruff_and_codespell() -> None:
     config = yaml.safe_load(
         (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     )
-    (ruff,) = [r for r in config["repos"] if r["repo"].endswith("/ruff-pre-commit")]
     lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
-    locked = {p["version"] for p in lock["package"] if p["name"] == "ruff"}
-    # `nox -s lock` rewrites the rev after refreshing uv.lock.
-    assert locked == {ruff["rev"].removeprefix("v")}
-    assert {hook["id"] for hook in ruff["hooks"]} == {"ruff-check", "ruff-format"}
+    hooks = {
+        "ruff-pre-commit": {"ruff-check", "ruff-format"},
+        "codespell": {"codespell"},
+    }
+    for repo, ids in hooks.items():
+        (entry,) = [r for r in config["repos"] if r["repo"].endswith(f"/{repo}")]
+        name = repo.removesuffix("-pre-commit")
+        locked = {p["version"] for p in lock["package"] if p["name"] == name}
+        # `nox -s lock` rewrites the rev after refreshing uv.lock.
+        assert locked == {entry["rev"].removeprefix("v")}, name
+        assert {hook["id"] for hook in entry["hooks"]} == ids
+
+
+def _noxfile_pythons() -> tuple[str, ...]:
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "PYTHONS"
+    ]
+    return tuple(ast.literal_eval(value))
+
+
+def test_classifiers_name_the_tested_pythons_and_a_status() -> None:
+    classifiers = PYPROJECT["project"]["classifiers"]
+    prefix = "Programming Language :: Python :: 3."
+    declared = tuple(c.removeprefix("Programming Language :: Python :: ")
+                     for c in classifiers if c.startswith(prefix))  # fmt: skip
+    assert declared == _noxfile_pythons()  # nox -s pythons tests each one
+    lowest = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    assert declared[0] == lowest
+    assert sum(c.startswith("Development Status :: ") for c in classifiers) == 1
+
+
+def test_ci_runs_the_newest_tested_python() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f'-s "pythons({_noxfile_pythons()[-1]})"' in script
+
+
+@pytest.mark.skipif(
+    "AUTODIFF_REF_INSTALLED_IN" not in os.environ,
+    reason="nox -s sdist and nox -s wheel set it: they test an installed package",
+)
+def test_the_package_tested_is_the_installed_one() -> None:
+    environment = Path(os.environ["AUTODIFF_REF_INSTALLED_IN"]).resolve()
+    imported = Path(autodiff_ref.__file__).resolve()
+    assert imported.is_relative_to(environment), imported
+    assert not (ROOT / "autodiff_ref").exists()  # no source copy beside the tests
+
+
+def test_readme_and_contributing_describe_every_nox_session() -> None:
+    from lint_self_descriptions import nox_sessions  # tests/ is on sys.path
+
+    sessions = nox_sessions((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert {"tests", "coverage", "wheel", "lock"} <= sessions
+    for name in sorted(sessions):
+        assert f"| `nox -s {name}` |" in contributing, name  # a row of its table
+        assert re.search(rf"\bnox -s {name}\b", readme), name

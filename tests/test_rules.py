@@ -455,6 +455,7 @@ CASES.update(
                 for s in [(), (4,), (2, 3)]
             ]
         ),
+        "floor_divide": mod_cases(),  # x / y away from integers: away from the jumps
         "mod": mod_cases(),
         "real": no_complex_step(unary(-2, 2)),
         "prod": prod_cases(),

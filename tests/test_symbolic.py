@@ -79,6 +79,7 @@ _SYMPY_OPS = {
     "arctan2": sp.atan2,
     "floor": sp.floor,
     "ceil": sp.ceiling,
+    "floor_divide": lambda a, b: sp.floor(a / b),
     "mod": lambda a, b: a - b * sp.floor(a / b),
     "real": sp.re,
 }
@@ -198,6 +199,11 @@ RULE_CASES.update(
             _away_from_integers(-3, 3),
             _uniform(-3, 3),
         ),
+        "floor_divide": (
+            lambda a, b: anp.floor_divide(a, b) * a,
+            _away_from_integers(-3, 3),
+            _uniform(1.1, 3),
+        ),
         "mod": (
             lambda a, b: anp.mod(a, b),
             _away_from_integers(-3, 3),
@@ -208,7 +214,16 @@ RULE_CASES.update(
 )
 #: NumPy functions that refuse complex input, or are not analytic (real): checked
 #: against central differences instead of the complex step.
-NOT_ANALYTIC = {"hypot", "logaddexp", "arctan2", "floor", "ceil", "mod", "real"}
+NOT_ANALYTIC = {
+    "hypot",
+    "logaddexp",
+    "arctan2",
+    "floor",
+    "ceil",
+    "floor_divide",
+    "mod",
+    "real",
+}
 
 
 def central_difference(expr, var, h=1e-6, **point):

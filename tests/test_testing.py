@@ -17,19 +17,23 @@ A = RNG.standard_normal((3, 4))
 
 # Deliberately wrong rules, made outside the RULES table (which stays untouched).
 # bad_sin says sin' = sin: wrong at first order.
-bad_sin = Primitive("bad_sin", np.sin, derivs=[lambda ans, x: rules.sin(x)])
+bad_sin = Primitive("test_bad_sin", np.sin, derivs=[lambda ans, x: rules.sin(x)])
 # good_sin's first derivative is right, but it is written with bad_cos, which
 # says cos' = +sin: only second derivatives are wrong.
-bad_cos = Primitive("bad_cos", np.cos, derivs=[lambda ans, x: rules.sin(x)])
-good_sin = Primitive("good_sin", np.sin, derivs=[lambda ans, x: bad_cos(x)])
+bad_cos = Primitive("test_bad_cos", np.cos, derivs=[lambda ans, x: rules.sin(x)])
+good_sin = Primitive("test_good_sin", np.sin, derivs=[lambda ans, x: bad_cos(x)])
 # A wrong linear rule: the JVP of "double" is right, its transpose (VJP) is not.
 double = Primitive(
-    "double",
+    "test_double",
     lambda x: 2.0 * x,
     jvp=lambda ts, ans, x: rules.mul(2.0, ts[0]),
-    vjp=lambda i, ct, ans, x: rules.mul(3.0, ct),
+    transpose=lambda ct, x: (rules.mul(3.0, ct),),
+    linear_in=(0,),
 )
-assert all(p not in rules.RULES for p in ("bad_sin", "bad_cos", "good_sin", "double"))
+assert all(
+    p not in rules.RULES
+    for p in ("test_bad_sin", "test_bad_cos", "test_good_sin", "test_double")
+)
 
 
 CORRECT = {

@@ -1,4 +1,4 @@
-"""benchmarks/work.py: the work counts the Performance page derives its floors from."""
+"""autodiff_ref/work.py: the work counts the Performance page derives its floors from."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import autodiff_ref as ad
 import autodiff_ref.numpy as anp
 from autodiff_ref.rules import RULES
-from benchmarks.work import counting, work
+from autodiff_ref.work import counting, work
 
 
 def test_counts_fresh_arrays_and_skips_views() -> None:

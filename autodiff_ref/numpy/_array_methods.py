@@ -260,6 +260,7 @@ def install(cls: type = Tracer) -> None:
         ("pow", rules.pow),
         ("matmul", rules.matmul),
         ("mod", rules.mod),
+        ("floordiv", rules.floor_divide),
     ):
         operator, reflected = _binary(prim, name)
         setattr(cls, f"__{name}__", operator)

@@ -133,4 +133,79 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if func not in _FUNCTIONS:
         raise _refuse(_full_name(func))
-    return _FUNCTIONS[func](*args, **kwargs)
+    if kwargs.get("out") is not None:
+        raise TypeError(
+            f"{_full_name(func)}(..., out=...) cannot write traced values into an "
+            "array (that would drop their derivatives); drop out= and use the "
+            "returned value"
+        )
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    try:
+        return _FUNCTIONS[func](*args, **kwargs)
+    except TypeError as error:  # say which keyword, in NumPy's name for the function
+        if "unexpected keyword argument" not in str(error):
+            raise
+        raise TypeError(
+            f"{_full_name(func)} on traced values does not support the keyword "
+            f"{str(error).rsplit(' ', 1)[-1]} (autodiff_ref.numpy.{func.__name__} has "
+            "no derivative rule for it); call it without that keyword"
+        ) from None
+
+
+# -- NumPy's keywords that have a meaning for traced values ----------------------------
+def _as_dtype(x: Any, dtype: Any) -> Any:
+    """``x`` in the floating type ``dtype`` (NumPy's ``dtype=`` of a reduction)."""
+    return x if dtype is None else ops.astype(x, dtype)
+
+
+def _sum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    initial: Any = None,
+    where: Any = None,
+) -> Any:
+    """numpy.sum: ``where=`` sums the selected elements, ``initial=`` starts from it."""
+    x = _as_dtype(a, dtype)
+    if where is not None:
+        x = ops.where(where, x, 0.0)
+    total = ops.sum(x, axis=axis, keepdims=keepdims)
+    return total if initial is None else ops.add(total, initial)
+
+
+def _mean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    where: Any = None,
+) -> Any:
+    """numpy.mean: ``where=`` averages the selected elements (NumPy's count of them)."""
+    x = _as_dtype(a, dtype)
+    if where is None:
+        return ops.mean(x, axis=axis, keepdims=keepdims)
+    mask = np.broadcast_to(where, np.shape(primal_value(x)))
+    count = np.sum(mask, axis=axis, keepdims=keepdims)
+    return ops.divide(_sum(x, axis, None, keepdims, None, mask), count)
+
+
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None) -> Any:
+    return ops.cumsum(_as_dtype(a, dtype), axis=axis)
+
+
+_SORT_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
+
+
+def _sort(
+    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None
+) -> Any:
+    """numpy.sort: every ``kind`` sorts the values alike (ties by the stable order)."""
+    if kind not in _SORT_KINDS:
+        raise ValueError(f"sort kind must be one of {_SORT_KINDS[1:]} (got {kind!r})")
+    if order is not None:
+        raise TypeError("numpy.sort(order=...) sorts structured arrays: no derivative")
+    return ops.sort(a, axis=axis)
+
+
+_FUNCTIONS.update({np.sum: _sum, np.mean: _mean, np.cumsum: _cumsum, np.sort: _sort})

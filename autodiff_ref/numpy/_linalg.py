@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
+from ..arguments import refuse_complex
 from ..core import primal_value, shape_of
 from . import _ops as ops
 
@@ -131,18 +132,40 @@ def det(a: ArrayLike) -> Any:
 
 def slogdet(a: ArrayLike) -> SlogdetResult:
     """``(sign, log|det A|)``; the sign is a constant, ``log|det A|`` has gradient ``A^-T``."""
+    refuse_complex("slogdet", a)  # log|det| needs the modulus: not holomorphic
     _square(a, "slogdet")
     sign = np.linalg.slogdet(primal_value(a))[0]
     return SlogdetResult(sign, rules.slogdet(a))
 
 
-def cholesky(a: ArrayLike) -> Any:
-    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``."""
+def cholesky(a: ArrayLike, *, upper: bool = False) -> Any:
+    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``.
+
+    With ``upper=True`` (NumPy 2's keyword), the upper-triangular ``L.T`` instead.
+    """
+    refuse_complex("cholesky", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "cholesky")
-    return rules.cholesky(a)
+    lower = rules.cholesky(a)
+    return ops.swapaxes(lower, -1, -2) if upper else lower
 
 
-def eigh(a: ArrayLike) -> EighResult:
+def _triangle(a: Any, UPLO: str | None) -> Any:
+    """The symmetric matrix NumPy's ``eigh(a, UPLO)`` reads: one triangle, mirrored.
+
+    ``None`` (the default here) takes ``a`` as it is, which must be symmetric, and
+    derivatives are symmetric; ``"L"`` or ``"U"`` read only that triangle, as NumPy
+    does, so only that triangle has derivatives.
+    """
+    if UPLO is None:
+        return a
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")  # NumPy's words
+    if UPLO == "L":
+        return rules.add(ops.tril(a), ops.swapaxes(ops.tril(a, -1), -1, -2))
+    return rules.add(ops.triu(a), ops.swapaxes(ops.triu(a, 1), -1, -2))
+
+
+def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
 
     The derivative does not exist at repeated eigenvalues, where it raises.
@@ -153,16 +176,17 @@ def eigh(a: ArrayLike) -> EighResult:
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
+    refuse_complex("eigh", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "eigh")
-    packed = rules.eigh(a)
+    packed = rules.eigh(_triangle(a, UPLO))
     w = rules.getitem(packed, index=(Ellipsis, 0, slice(None)))
     v = rules.getitem(packed, index=(Ellipsis, slice(1, None), slice(None)))
     return EighResult(w, v)
 
 
-def eigvalsh(a: ArrayLike) -> Any:
-    """The eigenvalues of a symmetric matrix, ascending."""
-    return eigh(a).eigenvalues
+def eigvalsh(a: ArrayLike, UPLO: str | None = None) -> Any:
+    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`)."""
+    return eigh(a, UPLO).eigenvalues
 
 
 def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
@@ -172,6 +196,7 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
     ``U`` or ``Vh`` are not unique): pass ``full_matrices=False`` for non-square
     matrices.  The derivative does not exist at repeated singular values.
     """
+    refuse_complex("svd", a)  # unitary factors: a conjugate transpose
     m, n = shape_of(a)[-2:]
     if full_matrices and compute_uv and m != n:
         raise ValueError(
@@ -198,6 +223,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Any:
         raise ValueError(
             f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
         )
+    refuse_complex("qr", a)  # a unitary Q: a conjugate transpose
     m = shape_of(a)[-2]
     packed = rules.qr(a)
     r = rules.getitem(packed, index=(Ellipsis, slice(m, None), slice(None)))
@@ -296,12 +322,15 @@ def norm(
     array([0.6, 0.8])
     """
     x = ops._array_arg(x)
+    refuse_complex("norm", x)  # |x_i|**2 is x_i * conj(x_i), not x_i * x_i
     ndim = len(shape_of(x))
     if axis is None:
         if ord is None:
             out = _vector_norm(ops.ravel(x), None, None, False)
             return rules.reshape(out, shape=(1,) * ndim) if keepdims else out
         if ndim == 1:
+            if isinstance(ord, str):  # "fro" and "nuc" are matrix norms (NumPy's words)
+                raise ValueError(f"Invalid norm order {ord!r} for vectors")
             return _vector_norm(x, ord, 0, keepdims)
         if ndim == 2:
             return _matrix_norm(x, ord, (0, 1), keepdims)
@@ -312,6 +341,8 @@ def norm(
         return _vector_norm(x, ord, int(axis), keepdims)
     axis = tuple(axis)
     if len(axis) == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
         return _vector_norm(x, ord, axis, keepdims)
     if len(axis) == 2:
         return _matrix_norm(x, ord, axis, keepdims)

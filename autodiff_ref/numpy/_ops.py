@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import builtins  # max, min and sum are NumPy's names in this module
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import rules
+from ..arguments import refuse_complex
 from ..core import Tracer, primal_value, shape_of
 
 #: The NumPy surface, written once: each name means NumPy's function of that name.
@@ -59,6 +61,7 @@ __all__ = [
     "expm1",
     "flip",
     "floor",
+    "floor_divide",
     "hstack",
     "hypot",
     "inner",
@@ -248,7 +251,9 @@ def abs(x: ArrayLike) -> Any:  # NumPy's name
 
 
 def sign(x: ArrayLike) -> Any:
-    """The sign, -1, 0 or 1; its derivative is 0."""
+    """The sign, -1, 0 or 1 (``z / |z|`` for complex ``z``); its derivative is 0."""
+    if isinstance(x, Tracer):  # z / |z| varies: its derivative is not 0, so refuse it
+        refuse_complex("the derivative of sign", x)
     return rules.sign(x)
 
 
@@ -571,6 +576,18 @@ def ceil(x: ArrayLike) -> Any:
     return rules.ceil(x)
 
 
+def floor_divide(x: ArrayLike, y: ArrayLike) -> Any:
+    """``x // y`` (NumPy's and Python's): piecewise constant, so its derivative is 0.
+
+    With :func:`mod`, ``x == y * (x // y) + x % y``, as in NumPy.
+
+    >>> from autodiff_ref import grad
+    >>> grad(lambda x: x // 2.0 + x)(5.5)
+    1.0
+    """
+    return rules.floor_divide(x, y)
+
+
 def mod(x: ArrayLike, y: ArrayLike) -> Any:
     """``x % y`` with the sign of ``y`` (Python's and NumPy's ``%``).
 
@@ -661,11 +678,13 @@ def var(
     array([-1.33333333, -0.66666667,  2.        ])
     """
     x = _array_arg(x)
+    refuse_complex("var", x)  # |x - mean|**2 needs a conjugate
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
     squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
-    return rules.div(
-        squares, float(_size_of(x) // builtins.max(_size_of(squares), 1) - ddof)
-    )
+    count = _size_of(x) // builtins.max(_size_of(squares), 1) - ddof
+    if count <= 0:  # NumPy divides by 0 (inf, or nan for 0 / 0) and warns
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+    return rules.div(squares, float(builtins.max(count, 0)))
 
 
 def std(
@@ -675,6 +694,7 @@ def std(
     keepdims: bool = False,
 ) -> Any:
     """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
+    refuse_complex("std", x)
     return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
@@ -690,6 +710,8 @@ def cumsum(x: ArrayLike, axis: int | None = None) -> Any:
 def diff(a: ArrayLike, n: int = 1, axis: int = -1) -> Any:
     """Differences of neighbours along ``axis``, ``n`` times."""
     a = _array_arg(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")  # NumPy's words
     (ax,) = _axis_list(axis, _ndim(a))
     before = (slice(None),) * ax
     for _ in range(n):
@@ -742,6 +764,8 @@ def astype(x: ArrayLike, dtype: Any) -> Any:
             f"{dtype} is piecewise constant); round with autodiff_ref.numpy.floor (derivative 0) "
             "or use autodiff_ref.primal_value(x).astype(...) for the plain values"
         )
+    if dtype.kind == "f":  # dropping the imaginary part: real(z), not holomorphic
+        refuse_complex(f"astype({dtype})", x)
     if isinstance(x, Tracer) and dtype == np.asarray(primal_value(x)).dtype:
         return x
     return rules.astype(x, dtype=dtype)
@@ -851,6 +875,8 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
 
 def _split_bounds(n: int, sections: Any, equal: bool) -> list[int]:
     if isinstance(sections, int | np.integer):
+        if sections <= 0:  # NumPy's words (numpy.split itself divides by it first)
+            raise ValueError("number sections must be larger than 0.")
         if equal and n % sections:
             raise ValueError("array split does not result in an equal division")
         each, extra = divmod(n, int(sections))
@@ -943,6 +969,8 @@ def tile(x: ArrayLike, reps: int | Sequence[int]) -> Any:
     """The array repeated ``reps`` times along each axis (as numpy.tile)."""
     x = _array_arg(x)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    if builtins.any(r < 0 for r in reps):
+        raise ValueError(f"tile: negative dimensions are not allowed (reps={reps})")
     d = builtins.max(_ndim(x), len(reps))
     shape = (1,) * (d - _ndim(x)) + shape_of(x)
     reps = (1,) * (d - len(reps)) + reps
@@ -966,6 +994,10 @@ def pad(
         )
     x = _array_arg(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (_ndim(x), 2))
+    if (widths < 0).any():
+        raise ValueError(
+            f"pad: index can't contain negative values (pad_width={pad_width})"
+        )
     shape = tuple(int(b + n + a) for (b, a), n in zip(widths, shape_of(x), strict=True))
     inner = tuple(
         slice(int(b), int(b + n)) for (b, _), n in zip(widths, shape_of(x), strict=True)

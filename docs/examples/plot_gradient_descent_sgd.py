@@ -205,7 +205,9 @@ def path(lr, batch_size, steps, rng, start=(-1.0, 3.0)):
     """The (a, b) visited by minibatch gradient descent (batch_size = m: full batch)."""
     a, b = start
     points = [(a, b)]
-    while len(points) <= steps:
+    for _epoch in range(steps):  # every epoch takes at least one step
+        if len(points) > steps:
+            break
         order = rng.permutation(m)
         for first in range(0, m, batch_size):
             batch = order[first : first + batch_size]

@@ -38,8 +38,9 @@ y = label.astype(float)
 # ------------------------
 #
 # :math:`z = \tanh(\tanh(X W_1 + b_1) W_2 + b_2) W_3 + b_3` gives one logit per point. The
-# logistic loss :math:`\log(1 + e^z) - y z` is written with the stable softplus
-# :math:`\max(z, 0) + \log(1 + e^{-|z|})`, which never exponentiates a positive number.
+# logistic loss :math:`\log(1 + e^z) - y z` is written with ``logaddexp(0, z)``
+# :math:`= \log(e^0 + e^z)`, which never overflows and whose derivative is exactly
+# :math:`\sigma(z)`, even at :math:`z = 0`.
 
 
 def logits(params, X):
@@ -51,8 +52,7 @@ def logits(params, X):
 
 def loss(W1, b1, W2, b2, W3, b3, X, y):
     z = logits([W1, b1, W2, b2, W3, b3], X)
-    softplus = anp.maximum(z, 0.0) + anp.log(1.0 + anp.exp(-anp.abs(z)))
-    return anp.mean(softplus - y * z)
+    return anp.mean(anp.logaddexp(0.0, z) - y * z)
 
 
 init = np.random.default_rng(0)

@@ -1,7 +1,8 @@
 """Every notebook the site offers for download runs top to bottom, as a reader would run it.
 
-The notebooks are the ones in the built site (``_downloads/**/*.ipynb``), not
-the gallery sources: what is tested is what readers get. Each runs in a fresh
+The notebooks are the ones in the built site (``_downloads/**/*.ipynb``: the
+gallery's, and the tutorial pages' in ``_downloads/notebooks/``), not their
+sources: what is tested is what readers get. Each runs in a fresh
 ``python3`` kernel of this environment (the docs dependencies and
 autodiff_ref), in an empty working folder. Runs in ``nox -s browser``.
 """
@@ -46,6 +47,23 @@ def test_a_failing_cell_fails_the_run(tmp_path: Path) -> None:
     )
     with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
         _run(nb, tmp_path)
+
+
+TUTORIAL_PAGES = sorted(
+    page
+    for page in (SITE / "tutorials").glob("*.html")
+    if page.stem not in ("index", "search")
+)
+
+
+def test_every_tutorial_page_has_its_notebook() -> None:
+    # Written by docs/_ext/tutorial_notebooks.py and linked under each page's title.
+    assert TUTORIAL_PAGES, f"no tutorial pages in {SITE / 'tutorials'}"
+    notebooks = {nb.stem for nb in (SITE / "_downloads" / "notebooks").glob("*.ipynb")}
+    assert {page.stem for page in TUTORIAL_PAGES} == notebooks, sorted(notebooks)
+    for page in TUTORIAL_PAGES:
+        html = page.read_text(encoding="utf-8")
+        assert f"_downloads/notebooks/{page.stem}.ipynb" in html, page.name
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
