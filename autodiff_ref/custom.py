@@ -50,9 +50,9 @@ from typing import Any
 import numpy as np
 
 from . import display, rules
-from .arguments import require_callable
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
-from .tree import tree_flatten, tree_unflatten
+from .transforms import jvp, vjp
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -372,7 +372,7 @@ class custom_vjp(_UserPrimitive):
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
         raise TypeError(
             f"{self.name} is a custom_vjp function: it has a reverse-mode rule only, so "
-            "forward mode (jvp, jacfwd, derivative, hessian, hvp, trace) cannot "
+            "forward mode (jvp, jacfwd, derivative, hessian, hvp, trace_evaluation) cannot "
             "differentiate it. Use reverse mode (grad, vjp, jacrev), or give it a "
             "forward-mode rule with custom_jvp instead (reverse mode can use that too)"
         )
@@ -465,8 +465,6 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         return _single_output(fun(*args), name)
 
     def jvp_rule(tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
-        from .transforms import jvp
-
         full = tuple(
             _zeros_like(p) if t is None else t
             for p, t in zip(primals, tangents, strict=True)
@@ -479,8 +477,6 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         return prim(*primals), primals
 
     def bwd(saved: tuple, ct: Any, *primals: Any) -> tuple:
-        from .transforms import vjp
-
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
         return vjp(fun, *saved)[1](ct)
 

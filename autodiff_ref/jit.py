@@ -22,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import require_callable
 from .core import Tracer, primal_value, substituting_impls
 from .program.program import Program, _static_positions, trace_program
 from .program.simplification import simplify
 from .program.tracing import aval_of
-from .tree import tree_unflatten
+from .tree import require_callable, tree_unflatten
 
 __all__ = ["jit"]
 

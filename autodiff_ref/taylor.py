@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import _as_input, array_writes_explained, require_callable
+from .arguments import _as_input, array_writes_explained
 from .core import ConcretizationError, Primitive, Trace, Tracer, bind, shape_of
-from .tree import tree_flatten, tree_unflatten
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["jet"]
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import display
-from ..arguments import array_writes_explained, input_names, require_callable
+from ..arguments import array_writes_explained, input_names
 from ..core import Tracer, bind, primal_value
-from ..tree import tree_flatten, tree_unflatten
+from ..tree import require_callable, tree_flatten, tree_unflatten
 from .codegen import compile_source, to_source
 from .tracing import Equation, ProgramTrace, ProgramValue, Var, aval_of
 
