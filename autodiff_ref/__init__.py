@@ -102,7 +102,7 @@ def __getattr__(name: str) -> Any:
     """The old top-level NumPy names, with a DeprecationWarning naming the new spelling."""
     if name in _MOVED:
         new, value = _MOVED[name]
-    elif name in numpy._functions:
+    elif name in numpy.__all__:  # the NumPy functions (linalg is in _MOVED)
         new = f"autodiff_ref.numpy.{name} (import autodiff_ref.numpy as anp)"
         value = getattr(numpy, name)
     else:
