@@ -217,7 +217,7 @@ def _transpose(
     ct: Any,
     out: Var,
     variables: Sequence[Any],
-    params: dict,
+    params: dict[str, Any],
     linear: list[int],
 ) -> list[Any]:
     """The cotangents of the linear arguments of one equation, all at once.

@@ -393,7 +393,7 @@ matmul: Primitive = _linear(
 BATCHED_TANGENTS[matmul] = _batched_matmul_tangents
 
 
-def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple:
+def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple[Any, ...]:
     # One slice of the cotangent per piece: n pieces, n slices, read from ct's shape.
     axis = axis % len(shape_of(ct))
     lead = (slice(None),) * axis
@@ -419,7 +419,7 @@ def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
 
 def _concatenate_transpose(
     ct: Any, *xs: Any, axis: int = 0, offsets: Any = None
-) -> tuple:
+) -> tuple[Any, ...]:
     if offsets is None:
         raise TypeError(
             "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
@@ -591,7 +591,8 @@ def _selection_weights(x: Any, ans: Any, axis: Any) -> np.ndarray:
     xv = np.asarray(primal_value(x))
     best = np.reshape(primal_value(ans), _keepdims_shape(xv.shape, axis))
     hit = (xv == best).astype(float)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    weights: np.ndarray = hit / np.sum(hit, axis=axis, keepdims=True)  # stubs say Any
+    return weights
 
 
 def _selection(name: str, impl: Any, doc: str) -> Primitive:
@@ -637,7 +638,7 @@ astype: Primitive = _linear(
 # Subscripts are kept in explicit form ("ij,jk->ik"): the transpose for operand
 # i is another einsum, of the output cotangent with the other operands, whose
 # output is operand i's subscripts.
-def _einsum_transpose(ct: Any, *operands: Any, subscripts: str) -> tuple:
+def _einsum_transpose(ct: Any, *operands: Any, subscripts: str) -> tuple[Any, ...]:
     # Linear in each operand with the others fixed: exactly one is undefined.
     (i,) = [k for k, op in enumerate(operands) if type(op) is UndefinedPrimal]
     out: list[Any] = [None] * len(operands)
