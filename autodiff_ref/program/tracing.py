@@ -110,7 +110,7 @@ class Equation(NamedTuple):
 
     prim: Primitive
     args: tuple[Any, ...]
-    params: dict
+    params: dict[str, Any]
     out: Var
 
 
@@ -299,7 +299,9 @@ class ProgramTrace(Trace):
     def new_input(self, aval: Aval) -> ProgramValue:
         return ProgramValue(self, Var(aval))
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         inputs: list[Any] = []
         stand_ins: list[Any] = []
         for a in args:
