@@ -90,12 +90,14 @@ def stop_gradient(x: Any) -> Any:
 
 
 # -- what every user-made primitive shares ---------------------------------------
-def _function_name(fun: Callable) -> str:
+def _function_name(fun: Callable[..., Any]) -> str:
     name = getattr(fun, "__name__", "f")
     return "f" if name == "<lambda>" else name
 
 
-def _positional(fun: Callable, args: tuple, kwargs: dict, what: str) -> tuple:
+def _positional(
+    fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], what: str
+) -> tuple[Any, ...]:
     """The arguments as positional ones (keyword arguments resolved by ``fun``'s signature)."""
     if not kwargs:
         return args
@@ -242,11 +244,11 @@ class custom_jvp(_UserPrimitive):
 
     def __init__(self, fun: Callable[..., Any]) -> None:
         super().__init__(fun)
-        self.jvp: Callable[[tuple, tuple], Any] | None = None
+        self.jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], Any] | None = None
 
     def defjvp(
-        self, jvp: Callable[[tuple, tuple], Any]
-    ) -> Callable[[tuple, tuple], Any]:
+        self, jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+    ) -> Callable[[tuple[Any, ...], tuple[Any, ...]], Any]:
         """Register ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns ``jvp``."""
         if not callable(jvp):
             raise TypeError(f"defjvp needs a function, got {type(jvp).__name__}")
@@ -267,7 +269,9 @@ class custom_jvp(_UserPrimitive):
         display.define(prim, label=self.name)  # printed by the user's name
         return prim
 
-    def _rule_output(self, primals: tuple, tangents: tuple, ans: Any) -> Any:
+    def _rule_output(
+        self, primals: tuple[Any, ...], tangents: tuple[Any, ...], ans: Any
+    ) -> Any:
         """The tangent output of the user's rule, after checking what it returned."""
         if self.jvp is None:
             raise TypeError(
@@ -396,7 +400,7 @@ class custom_vjp(_UserPrimitive):
             _single_output(ans, what)
         return ans, residuals
 
-    def _bwd_rule(self, residuals: Any, ct: Any, *primals: Any) -> tuple:
+    def _bwd_rule(self, residuals: Any, ct: Any, *primals: Any) -> tuple[Any, ...]:
         """Reverse mode's backward step: the user's ``bwd``, all cotangents at once."""
         assert self.bwd is not None  # _fwd_rule ran first
         cts = self.bwd(residuals, ct)
@@ -470,12 +474,12 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         )
         return jvp(fun, tuple(primals), full)[1]
 
-    def fwd(*primals: Any) -> tuple[Any, tuple]:
+    def fwd(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
         # The value (dispatched: the primals may be an enclosing transform's), and
         # the inputs as the only residuals: nothing inside fun is kept.
         return prim(*primals), primals
 
-    def bwd(saved: tuple, ct: Any, *primals: Any) -> tuple:
+    def bwd(saved: tuple[Any, ...], ct: Any, *primals: Any) -> tuple[Any, ...]:
         from .transforms import vjp
 
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
