@@ -56,6 +56,7 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.eigh: ((SYM,), {}),
     R.svd: ((TALL,), {}),
     R.qr: ((TALL,), {}),
+    R.require_distinct: ((V,), {"what": "eigh"}),
     **{p: ((U,), {"axis": 1}) for p in VALUE_ONLY.values()},
 }
 
@@ -164,3 +165,22 @@ def test_every_primitive_jitted_equals_unjitted(prim):
     _close(ad.jit(grad)(*args), grad(*args))
     jac = ad.jacfwd(f, argnums=diff[0])
     _close(ad.jit(jac)(*args), jac(*args))
+
+
+def test_value_checks_raise_when_the_program_runs_not_when_it_is_traced():
+    # eigh's derivative does not exist at a repeated eigenvalue; jit traces on types
+    # only, so the program traced at SYM must raise for a degenerate input, at run time.
+    g = ad.jit(ad.grad(lambda a: ad.sum(ad.linalg.eigh(a)[1][:, 0])))
+    _close(g(SYM), ad.grad(lambda a: ad.sum(ad.linalg.eigh(a)[1][:, 0]))(SYM))
+    with pytest.raises(ValueError, match="two of its values are equal"):
+        g(np.eye(3))
+    assert g.traces == 1  # the same program ran, and refused
+
+
+def test_jit_of_max_gradient_follows_the_argmax_of_each_input():
+    # The weights of max's derivative are computed from the input's values at run
+    # time: a program traced once must move them with the maximum.
+    g = ad.jit(ad.grad(lambda x: ad.max(x)))
+    for x in (np.array([3.0, 1.0, 2.0]), np.array([1.0, 3.0, 3.0])):
+        np.testing.assert_array_equal(g(x), (x == x.max()) / np.sum(x == x.max()))
+    assert g.traces == 1
