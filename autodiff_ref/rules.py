@@ -610,6 +610,19 @@ amax: Primitive = _selection("max", np.max, "largest element over axis (ties sha
 amin: Primitive = _selection("min", np.min, "smallest element over axis (ties share)")
 
 
+# Values that choose a derivative's branch (the sorting permutation, the sign of a
+# determinant) are primitives of their own, with derivative zero: a staged program
+# computes them from the values it is run on, like every other equation.
+argsort: Primitive = _elementwise(
+    "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"), None,
+    doc="the stable sorting permutation along axis (derivative 0)",
+)  # fmt: skip
+det_sign: Primitive = _nonlinear(
+    "det_sign", lambda a: np.linalg.slogdet(a)[0], jvp=lambda ts, ans, a: None,
+    doc="the sign of det A (piecewise constant: derivative 0)",
+)  # fmt: skip
+
+
 def _reverse_along(x: Any, axis: int) -> Any:
     return getitem(x, index=(slice(None),) * axis + (slice(None, None, -1),))
 

@@ -57,6 +57,8 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.svd: ((TALL,), {}),
     R.qr: ((TALL,), {}),
     R.require_distinct: ((V,), {"what": "eigh"}),
+    R.argsort: ((U,), {"axis": 1}),
+    R.det_sign: ((M,), {}),
     **{p: ((U,), {"axis": 1}) for p in VALUE_ONLY.values()},
 }
 
@@ -184,3 +186,38 @@ def test_jit_of_max_gradient_follows_the_argmax_of_each_input():
     for x in (np.array([3.0, 1.0, 2.0]), np.array([1.0, 3.0, 3.0])):
         np.testing.assert_array_equal(g(x), (x == x.max()) / np.sum(x == x.max()))
     assert g.traces == 1
+
+
+_ZEROS_AND_TIES = np.array([[0.0, 0.3, -1.2, 0.3], [2.0, 0.0, 0.0, -0.5]])
+# Functions whose derivative (or value) chooses a branch by the input's value.
+BRANCHING = {
+    "sinc": (ad.sinc, np.array([0.0, 0.4, -0.9, 1.0, 2.5])),
+    "sort": (lambda x: ad.sort(x, axis=1), _ZEROS_AND_TIES),
+    "sort_axis0": (lambda x: ad.sort(x, axis=0), _ZEROS_AND_TIES),
+    "norm_ord0": (lambda x: ad.linalg.norm(x, ord=0, axis=1), _ZEROS_AND_TIES),
+    "max": (lambda x: ad.max(x, axis=1), _ZEROS_AND_TIES),
+    "min": (ad.min, _ZEROS_AND_TIES),
+    "inv": (ad.linalg.inv, M),
+    "solve": (lambda a: ad.linalg.solve(a, V), M),
+    "cholesky": (ad.linalg.cholesky, SPD),
+    "det": (ad.linalg.det, M),
+    "slogdet": (lambda a: ad.linalg.slogdet(a)[1], M),
+    "slogdet_sign": (lambda a: ad.linalg.slogdet(a)[0] * ad.sum(a), -M),
+    "qr": (lambda a: ad.linalg.qr(a)[0], TALL),
+    "matrix_power_-2": (lambda a: ad.linalg.matrix_power(a, -2), M),
+    "eigh": (lambda a: ad.linalg.eigh(a)[1], SYM),
+    "svd": (lambda a: ad.linalg.svd(a, full_matrices=False)[1], TALL),
+    "norm_2": (lambda a: ad.linalg.norm(a, ord=2), M),
+    "norm_nuc": (lambda a: ad.linalg.norm(a, ord="nuc"), M),
+}
+
+
+@pytest.mark.parametrize("name", BRANCHING)
+def test_branching_functions_jitted_equal_unjitted(name):
+    f, x = BRANCHING[name]
+    _close(ad.jit(f)(x), f(x))
+    grad = ad.grad(lambda x: ad.sum(f(x) * np.arange(1.0, 1.0 + np.size(f(x))).reshape(
+        np.shape(f(x)))))  # fmt: skip
+    _close(ad.jit(grad)(x), grad(x))
+    jac = ad.jacfwd(f)
+    _close(ad.jit(jac)(x), jac(x))
