@@ -308,7 +308,10 @@ class ProgramTrace(Trace):
                 avals.append(aval_of(a))
         # The output's shape, dtype and kind from the input types alone: the
         # primitive's abstract-evaluation rule, never its NumPy code on made-up numbers.
-        var = Var(abstract_eval(prim, avals, params))
+        if prim in ABSTRACT_EVAL:
+            var = Var(abstract_eval(prim, avals, params))
+        else:  # a Primitive made by hand: its NumPy code, traced on abstract values
+            var = Var(abstract_eval_by_tracing(prim.impl)(*avals, **params))
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)
 
