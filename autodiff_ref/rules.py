@@ -613,8 +613,9 @@ amin: Primitive = _selection("min", np.min, "smallest element over axis (ties sh
 # Values that choose a derivative's branch (the sorting permutation, the sign of a
 # determinant) are primitives of their own, with derivative zero: a staged program
 # computes them from the values it is run on, like every other equation.
-argsort: Primitive = _elementwise(
-    "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"), None,
+argsort: Primitive = _nonlinear(
+    "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"),
+    jvp=lambda ts, ans, x, axis: None,
     doc="the stable sorting permutation along axis (derivative 0)",
 )  # fmt: skip
 det_sign: Primitive = _nonlinear(
@@ -809,8 +810,8 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
     return values
 
 
-require_distinct: Primitive = _elementwise(
-    "require_distinct", _distinct, 1,
+require_distinct: Primitive = _nonlinear(
+    "require_distinct", _distinct, jvp=lambda ts, ans, values, what, nonzero=False: ts[0],
     doc="the values, refused where two are equal (a derivative of eigh, svd)",
 )  # fmt: skip
 

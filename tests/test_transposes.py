@@ -111,6 +111,8 @@ JVP_ONLY = {
     "det": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "slogdet": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "det_sign": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
+    "argsort": ((RNG.standard_normal((2, 3)),), {"axis": -1}),
+    "require_distinct": ((np.array([0.5, -1.0, 2.0]),), {"what": "eigh"}),
     "cholesky": ((_spd(3),), {}),
     "eigh": ((_spd(3),), {}),
     "svd": ((RNG.standard_normal((4, 3)),), {}),
