@@ -24,7 +24,7 @@ import numpy as np
 from .. import rules as R
 from ..core import Primitive
 
-__all__ = ["ABSTRACT_EVAL", "Aval", "PYTHON_KINDS", "abstract_eval"]
+__all__ = ["ABSTRACT_EVAL", "PYTHON_KINDS", "Aval", "abstract_eval"]
 
 
 class Aval(NamedTuple):

@@ -17,14 +17,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import display
-from .abstract_eval import (
-    ABSTRACT_EVAL,
-    PYTHON_KINDS,
-    REDUCTIONS,
-    Aval,
-    abstract_eval,
-    comparison_rule,
-)
 from ..core import (
     NO_PARAMS,
     ConcretizationError,
@@ -33,6 +25,14 @@ from ..core import (
     Tracer,
     bind,
     primal_value,
+)
+from .abstract_eval import (
+    ABSTRACT_EVAL,
+    PYTHON_KINDS,
+    REDUCTIONS,
+    Aval,
+    abstract_eval,
+    comparison_rule,
 )
 
 __all__ = [
