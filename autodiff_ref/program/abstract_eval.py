@@ -146,11 +146,6 @@ def _reduced_dtype(dtype: np.dtype, kind: str) -> np.dtype:
     return dtype
 
 
-def _as_array_type(x: Aval) -> Aval:
-    """A value as ``np.asarray`` sees it."""
-    return Aval(x.shape, x.dtype, "array")
-
-
 def _linalg_dtype(*avals: Aval) -> np.dtype:
     """np.linalg computes in floating point: integers become float64."""
     dtype = np.result_type(*(a.dtype for a in avals))
@@ -197,7 +192,8 @@ def _reshape(x: Aval, shape: Any) -> Aval:
 
 def _transpose(x: Aval, axes: Any = None) -> Aval:
     order = range(len(x.shape))[::-1] if axes is None else axes
-    return Aval(tuple(x.shape[a] for a in order), x.dtype, _as_array_type(x).kind)
+    # np.transpose returns an array, 0-d ones included
+    return Aval(tuple(x.shape[a] for a in order), x.dtype, "array")
 
 
 def _joined(*xs: Aval, axis: int = 0, new: bool) -> Aval:
