@@ -109,6 +109,7 @@ def test_custom_rules_have_a_traced_abstract_rule():
     f.defjvp(lambda p, t: (f(p[0]), ad.sum(2.0 * p[0] * t[0], axis=0)))
     g = ad.checkpoint(lambda x: ad.sin(x))
     for h in (f, g):
+        assert h.primitive in ABSTRACT_EVAL  # registered where the primitive is made
         assert ad.jit(h)(U).shape == h(U).shape
     np.testing.assert_array_equal(ad.jit(f)(U), f(U))  # same operations, same order
 
