@@ -611,14 +611,25 @@ amin: Primitive = _selection("min", np.min, "smallest element over axis (ties sh
 
 
 # Values that choose a derivative's branch (the sorting permutation, the sign of a
-# determinant) are primitives of their own, with derivative zero: a staged program
-# computes them from the values it is run on, like every other equation.
-argsort: Primitive = _nonlinear(
+# determinant, the check that eigenvalues are distinct) are primitives of their own:
+# a staged program computes them from the values it is run on, like every other
+# equation. They are not derivative rules, so they are kept out of RULES (as the
+# comparisons of autodiff_ref.program.tracing are): their derivatives are 0, or 1
+# for the check, which passes its values through.
+VALUE_CHOICES: dict[str, Primitive] = {}
+
+
+def _value_choice(name: str, impl: Any, jvp: Any, doc: str) -> Primitive:
+    VALUE_CHOICES[name] = prim = Primitive(name, impl, jvp=jvp, doc=doc)
+    return prim
+
+
+argsort: Primitive = _value_choice(
     "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"),
     jvp=lambda ts, ans, x, axis: None,
     doc="the stable sorting permutation along axis (derivative 0)",
 )  # fmt: skip
-det_sign: Primitive = _nonlinear(
+det_sign: Primitive = _value_choice(
     "det_sign", lambda a: np.linalg.slogdet(a)[0], jvp=lambda ts, ans, a: None,
     doc="the sign of det A (piecewise constant: derivative 0)",
 )  # fmt: skip
@@ -810,7 +821,7 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
     return values
 
 
-require_distinct: Primitive = _nonlinear(
+require_distinct: Primitive = _value_choice(
     "require_distinct", _distinct, jvp=lambda ts, ans, values, what, nonzero=False: ts[0],
     doc="the values, refused where two are equal (a derivative of eigh, svd)",
 )  # fmt: skip

@@ -76,14 +76,17 @@ def _recipe(prim: core.Primitive) -> tuple[tuple, dict]:
 
 # The package's primitives: the rules table, and the comparisons and value-only
 # reductions that tracing adds (those made at run time or by tests come and go).
-_TABLE = [*R.RULES.values(), *COMPARISONS.values(), *VALUE_ONLY.values()]
+_TABLE = [
+    *R.RULES.values(), *R.VALUE_CHOICES.values(), *COMPARISONS.values(),
+    *VALUE_ONLY.values(),
+]  # fmt: skip
 
 
 def test_every_registered_primitive_has_an_abstract_rule():
     gc.collect()  # run-time primitives of other tests give their names back
     # Primitive objects that tests make by hand (test_testing's bad_sin, ...) are
     # traced through their NumPy code instead: see the next test.
-    package = [*R.RULES.values(), *COMPARISONS.values(), *VALUE_ONLY.values()]
+    package = _TABLE
     made_by_tests = {"test_", "tree_", "double", "sin_", "matmul_"}
     registered = [
         p for name, p in core.PRIMITIVES.items()
@@ -240,3 +243,19 @@ def test_branching_functions_jitted_equal_unjitted(name):
     _close(ad.jit(grad)(x), grad(x))
     jac = ad.jacfwd(f)
     _close(ad.jit(jac)(x), jac(x))
+
+
+def test_value_choices_have_the_derivatives_of_piecewise_constants_and_the_identity():
+    # Closed forms: argsort and det_sign are piecewise constant (derivative 0 away
+    # from ties and singular matrices); require_distinct passes its values through.
+    assert set(R.VALUE_CHOICES.values()) == {R.argsort, R.det_sign, R.require_distinct}
+    np.testing.assert_array_equal(ad.jacfwd(R.det_sign)(M), np.zeros((3, 3)))
+    np.testing.assert_array_equal(
+        ad.jacrev(lambda x: R.argsort(x, axis=0) * x)(V), np.diag(np.argsort(V))
+    )
+    for jac in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_array_equal(
+            jac(lambda v: R.require_distinct(v, what="eigh"))(V), np.eye(3)
+        )
+    with pytest.raises(ValueError, match="two of its values are equal"):
+        R.require_distinct(np.array([1.0, 2.0, 1.0]), what="eigh")

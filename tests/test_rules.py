@@ -522,30 +522,6 @@ CASES.update(
             (2, 3, 2),
             complex_step=False,
         ),
-        # Value-only primitives staged for the rules above (derivative 0 or 1).
-        "det_sign": matrices(well_conditioned, (3, 3), (2, 3, 3), complex_step=False),
-        "argsort": no_complex_step(
-            [
-                Case(
-                    f"shape{s}",
-                    lambda rng, s=s: [rng.normal(size=s)],
-                    (0,),
-                    {"axis": -1},
-                )
-                for s in [(4,), (2, 3)]
-            ]
-        ),
-        "require_distinct": no_complex_step(
-            [
-                Case(
-                    f"shape{s}",
-                    lambda rng, s=s: [rng.normal(size=s)],
-                    (0,),
-                    {"what": "eigh"},
-                )
-                for s in [(4,), (2, 3)]
-            ]
-        ),
     }
 )
 

@@ -110,9 +110,6 @@ JVP_ONLY = {
     ),
     "det": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "slogdet": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
-    "det_sign": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
-    "argsort": ((RNG.standard_normal((2, 3)),), {"axis": -1}),
-    "require_distinct": ((np.array([0.5, -1.0, 2.0]),), {"what": "eigh"}),
     "cholesky": ((_spd(3),), {}),
     "eigh": ((_spd(3),), {}),
     "svd": ((RNG.standard_normal((4, 3)),), {}),
@@ -139,9 +136,7 @@ def test_transposed_jvp_is_the_transpose_of_the_jvp(name: str) -> None:
             t = np.zeros_like(x)
             t[idx] = 1.0
             tangents = [t if j == k else None for j in parents]
-            tangent = prim.jvp(tangents, ans, args, params)  # None: zero (det_sign)
-            want[idx] = 0.0 if tangent is None else np.sum(ct * tangent)
-        got = np.zeros_like(x) if got is None else got
+            want[idx] = np.sum(ct * prim.jvp(tangents, ans, args, params))
         # The same products summed in another order: a few roundings apart.
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
 
