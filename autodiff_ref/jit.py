@@ -105,10 +105,21 @@ class Jitted:
                 break
         return key, leaves, traced
 
+    def _keywords_last(self, args: tuple[Any, ...], kwargs: dict) -> tuple[Any, ...]:
+        """``args`` and then the keyword arguments as one dict (sorted: one order)."""
+        nums = self.static_argnums
+        if any(i < 0 for i in ((nums,) if isinstance(nums, int) else nums)):
+            # They would count from the keywords' dict, not from the last positional.
+            raise ValueError(
+                "jit: with keyword arguments, give static_argnums as positions from the "
+                f"start (0, 1, ...), not from the end ({nums!r})"
+            )
+        return (*args, dict(sorted(kwargs.items())))
+
     def program(self, *args: Any, **kwargs: Any) -> Program:
         """The (simplified) program that runs for arguments like ``args``, ``kwargs``."""
         if kwargs:
-            args = (*args, dict(sorted(kwargs.items())))
+            args = self._keywords_last(args, kwargs)
         key = self._signature(args)[0]
         return self._entry(("keywords", key) if kwargs else key, args, bool(kwargs))[0]
 
@@ -126,8 +137,8 @@ class Jitted:
         return entry
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:  # traced like JAX's: one more argument, a dict (sorted: one order)
-            args = (*args, dict(sorted(kwargs.items())))
+        if kwargs:  # traced like JAX's: one more argument, a dict
+            args = self._keywords_last(args, kwargs)
         key, leaves, traced = self._signature(args)
         if kwargs:
             key = ("keywords", key)  # not the same call as a dict passed positionally

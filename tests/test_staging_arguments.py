@@ -72,6 +72,10 @@ def test_jit_static_arguments_with_pytrees():
     for n in (2, 3):
         close(f(d, n), np.sum(X**n))
     assert f.traces == 2
+    g = ad.jit(lambda d, n, scale=1.0: scale * ad.sum(d["a"] ** n), static_argnums=-1)
+    close(g(d, 2), np.sum(X**2))
+    with pytest.raises(ValueError, match="from the start"):
+        g(d, 2, scale=2.0)  # -1 would name the keywords' dict
 
 
 def test_linearize_has_aux_returns_the_aux_undifferentiated():
