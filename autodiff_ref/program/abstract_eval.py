@@ -60,7 +60,7 @@ ABSTRACT_EVAL: weakref.WeakKeyDictionary[Primitive, AbstractRule] = (
 )
 
 
-def abstract_eval(prim: Primitive, avals: list[Aval], params: dict) -> Aval:
+def abstract_eval(prim: Primitive, avals: list[Aval], params: dict[str, Any]) -> Aval:
     """The output type of ``prim`` applied to values of types ``avals``."""
     rule = ABSTRACT_EVAL.get(prim)
     if rule is None:
