@@ -329,6 +329,8 @@ class Primitive:
                 )
                 for k in range(batch)
             ]  # fmt: skip
+            if all(s is None for s in slices):  # a zero derivative (det_sign)
+                return None
             return rules.stack(*slices, axis=0)
         out_shape = shape_of(ans) if batch is None else (batch, *shape_of(ans))
         out = None

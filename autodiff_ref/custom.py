@@ -44,6 +44,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -51,6 +52,8 @@ import numpy as np
 
 from . import display, rules
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
+from .program.abstract_eval import ABSTRACT_EVAL
+from .program.tracing import abstract_eval_by_tracing
 from .transforms import jvp, vjp
 from .tree import require_callable, tree_flatten, tree_unflatten
 
@@ -194,6 +197,14 @@ class _UserPrimitive:
         raise NotImplementedError
 
 
+def _traced_rule(user: _UserPrimitive) -> Any:
+    # The rule keeps the function weakly: the table's weak key (the primitive) must
+    # not be kept alive by its own value, or its name would never be given back.
+    # Traced, the user's function gives abstract values (impl refuses them as closures).
+    ref = weakref.ref(user)
+    return abstract_eval_by_tracing(lambda *args: ref().fun(*args))  # type: ignore[union-attr]
+
+
 # -- custom_jvp ------------------------------------------------------------------
 class custom_jvp(_UserPrimitive):
     """A function with a forward-mode derivative rule of your own (JAX's ``custom_jvp``).
@@ -268,6 +279,7 @@ class custom_jvp(_UserPrimitive):
             doc=f"custom_jvp function {self.name}",
         )
         display.define(prim, label=self.name)  # printed by the user's name
+        ABSTRACT_EVAL[prim] = _traced_rule(self)
         return prim
 
     def _rule_output(
@@ -371,6 +383,7 @@ class custom_vjp(_UserPrimitive):
             doc=f"custom_vjp function {self.name}",
         )
         display.define(prim, label=self.name)  # printed by the user's name
+        ABSTRACT_EVAL[prim] = _traced_rule(self)
         return prim
 
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
@@ -493,6 +506,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         doc=f"{name}: recomputed",
     )
     display.define(prim, label=name)  # printed by the user's name
+    ABSTRACT_EVAL[prim] = abstract_eval_by_tracing(fun)
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
