@@ -168,7 +168,10 @@ def eager_problems() -> dict[str, tuple[Callable, Any, tuple, str, str]]:
     """name -> (function, parameters, data, description, the peer it is timed against)."""
     rng = np.random.default_rng(3)
     X = rng.standard_normal((256, 784))
-    net = [rng.standard_normal((784, 256)) / 28.0, rng.standard_normal((256, 10)) / 16.0]
+    net = [
+        rng.standard_normal((784, 256)) / 28.0,
+        rng.standard_normal((256, 10)) / 16.0,
+    ]
     x, y = rng.standard_normal((1, 10)), rng.standard_normal((1, 1))
     mlp = [rng.standard_normal((10, 10)) / 3.0, rng.standard_normal(10),
            rng.standard_normal((10, 1)) / 3.0, rng.standard_normal(1)]  # fmt: skip
