@@ -29,6 +29,11 @@ def _as_input(x: Any, transform: str) -> Any:
     The copy means no output of a transform is the caller's own array (the
     identity function's jvp would otherwise hand back its argument).
     """
+    # The common cases first, answered as the general path below would answer them.
+    if type(x) is float:
+        return x
+    if type(x) is np.ndarray and x.dtype.kind in "fc":
+        return np.array(x)  # a copy in the same memory order (K), as below
     if isinstance(x, Tracer):
         return x
     if isinstance(x, bool | np.bool_):
@@ -116,6 +121,9 @@ def _dtype(x: Any) -> np.dtype | None:
 
 def _float_dtype(x: Any) -> np.dtype:
     """The dtype derivatives of ``x`` get: its own if inexact, else float64."""
+    if type(x) is np.ndarray:  # the common case, without the general lookups
+        dtype = x.dtype
+        return dtype if dtype.kind in "fc" else np.dtype(float)
     dtype = _dtype(x)
     if dtype is None:
         return np.dtype(complex if isinstance(_value(x), complex) else float)

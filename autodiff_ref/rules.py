@@ -349,7 +349,9 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
         )
     if len(b_shape) == 1:
         ct_shape = (*ct_shape, 1)
-    ct2 = reshape(ct, shape=ct_shape)
+    # (Reshapes and sums that would not change the shape are skipped: they would
+    # only copy the numbers, and this runs for every product in a backward pass.)
+    ct2 = ct if ct_shape == shape_of(ct) else reshape(ct, shape=ct_shape)
     if type(a) is UndefinedPrimal:
         b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
         g, shape = matmul(ct2, _matrix_transpose(b2)), a_shape
@@ -359,7 +361,7 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
         g, shape = matmul(_matrix_transpose(a2), ct2), b_shape
         promoted = (*b_shape, 1) if len(b_shape) == 1 else b_shape
     # Sum over broadcast batch axes, then drop the axis a vector was given.
-    g = sum_to(g, shape=promoted)
+    g = g if shape_of(g) == promoted else sum_to(g, shape=promoted)
     g = g if shape_of(g) == shape else reshape(g, shape=shape)
     return (g, None) if type(a) is UndefinedPrimal else (None, g)
 

@@ -453,9 +453,18 @@ class _Recording:
     """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
 
     def __init__(
-        self, f: Callable, primals: Sequence[Any], transform: str = "vjp"
+        self,
+        f: Callable,
+        primals: Sequence[Any],
+        transform: str = "vjp",
+        checked: bool = False,
     ) -> None:
-        flat = [_input_leaves(p, transform) for p in primals]
+        # checked: the primals come from _split_args, which checked and copied every
+        # leaf already; a second copy of each array would cost time and change nothing.
+        flat = [
+            tree_flatten(p) if checked else _input_leaves(p, transform)
+            for p in primals
+        ]
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
@@ -531,7 +540,12 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     if has_aux:
         main, aux = _with_aux(f, "vjp")
         return (*vjp(main, *primals), aux())
-    rec = _Recording(f, primals, "vjp")
+    return _vjp(f, primals, checked=False)
+
+
+def _vjp(f: Callable, primals: Sequence[Any], checked: bool) -> tuple[Any, Callable]:
+    """:func:`vjp`; ``checked=True`` when the primals come from ``_split_args``."""
+    rec = _Recording(f, primals, "vjp", checked)
 
     def vjp_fn(cotangent: Any) -> tuple:
         ct_leaves = tree_leaves_like(
@@ -581,7 +595,7 @@ def value_and_grad(
     def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         xs, with_values = _split_args(args, nums, "grad")
         _refuse_complex(xs, "grad")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v), **kwargs), *xs)
+        out, vjp_fn = _vjp(lambda *v: f(*with_values(*v), **kwargs), xs, checked=True)
         _check_scalar_output(out, "grad")
         cts = vjp_fn(_ones_like(out))
         return out, cts[0] if isinstance(argnums, int) else cts
@@ -657,7 +671,9 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         xs, with_values = _split_args(args, nums, "jacrev")
         _refuse_complex(xs, "jacrev")
-        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev")
+        rec = _Recording(
+            lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev", checked=True
+        )
         inputs = [n for ns in rec.nodes for n in ns]
         per_leaf = []
         for k, out_leaf in enumerate(rec.leaves):
