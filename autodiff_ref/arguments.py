@@ -144,7 +144,12 @@ def _zeros_like(x: Any) -> Any:
 
 def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
     """grad, jacfwd and jacrev differentiate real functions of real inputs, as JAX's do."""
-    for x in tree_leaves(list(xs)):
+    _refuse_complex_leaves(tree_leaves(list(xs)), transform)
+
+
+def _refuse_complex_leaves(leaves: Sequence[Any], transform: str) -> None:
+    """:func:`_refuse_complex` for inputs already flattened to their leaves."""
+    for x in leaves:
         if _float_dtype(x).kind == "c":
             raise TypeError(
                 f"{transform} differentiates with respect to real inputs, but an input is "
@@ -278,6 +283,19 @@ def _split_args(
     args: Sequence[Any], nums: tuple[int, ...], transform: str
 ) -> tuple[list[Any], Callable[..., list[Any]]]:
     """The differentiated arguments, and a way to put new values in their places."""
+    flat, with_values = _split_args_flat(args, nums, transform)
+    return [tree_unflatten(d, leaves) for leaves, d in flat], with_values
+
+
+def _split_args_flat(
+    args: Sequence[Any], nums: tuple[int, ...], transform: str
+) -> tuple[list[tuple[list[Any], PyTreeDef]], Callable[..., list[Any]]]:
+    """:func:`_split_args` with each argument as its checked leaves and structure.
+
+    For a transform that works on the leaves (reverse mode records one node per
+    leaf): the arguments are flattened once, not once to check them and again
+    to record them.
+    """
     n = len(args)
     for i in nums:
         if not -n <= i < n:
@@ -298,11 +316,14 @@ def _split_args(
             full[i] = v
         return full
 
-    return [_as_input_tree(args[i], transform) for i in positions], with_values
+    return [_input_leaves(args[i], transform) for i in positions], with_values
 
 
 def _check_scalar_output(out: Any, transform: str) -> None:
-    if out is None or not tree_flatten(out)[1].is_leaf:
+    # A traced value or an array is a leaf: only other outputs need flattening.
+    if out is None or (
+        not isinstance(out, Tracer | np.ndarray) and not tree_flatten(out)[1].is_leaf
+    ):
         shown = "None" if out is None else f"a {type(out).__name__}"
         raise TypeError(
             f"{transform} needs a real scalar output, but f returned {shown}; "

@@ -43,7 +43,9 @@ from .arguments import (  # the checks every transform shares
     _normalize_argnums,
     _ones_like,
     _refuse_complex,
+    _refuse_complex_leaves,
     _split_args,
+    _split_args_flat,
     _zeros_like,
     array_writes_explained,
 )
@@ -457,14 +459,12 @@ class _Recording:
         f: Callable,
         primals: Sequence[Any],
         transform: str = "vjp",
-        checked: bool = False,
+        flat: list[tuple[list[Any], PyTreeDef]] | None = None,
     ) -> None:
-        # checked: the primals come from _split_args, which checked and copied every
-        # leaf already; a second copy of each array would cost time and change nothing.
-        flat = [
-            tree_flatten(p) if checked else _input_leaves(p, transform)
-            for p in primals
-        ]
+        # flat: the primals' leaves and structures from _split_args_flat, which
+        # checked and copied every leaf already (then primals is not read).
+        if flat is None:
+            flat = [_input_leaves(p, transform) for p in primals]
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
@@ -540,12 +540,11 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     if has_aux:
         main, aux = _with_aux(f, "vjp")
         return (*vjp(main, *primals), aux())
-    return _vjp(f, primals, checked=False)
+    return _vjp(_Recording(f, primals, "vjp"))
 
 
-def _vjp(f: Callable, primals: Sequence[Any], checked: bool) -> tuple[Any, Callable]:
-    """:func:`vjp`; ``checked=True`` when the primals come from ``_split_args``."""
-    rec = _Recording(f, primals, "vjp", checked)
+def _vjp(rec: _Recording) -> tuple[Any, Callable]:
+    """:func:`vjp` of a recording."""
 
     def vjp_fn(cotangent: Any) -> tuple:
         ct_leaves = tree_leaves_like(
@@ -593,9 +592,10 @@ def value_and_grad(
 
     @functools.wraps(f)
     def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        xs, with_values = _split_args(args, nums, "grad")
-        _refuse_complex(xs, "grad")
-        out, vjp_fn = _vjp(lambda *v: f(*with_values(*v), **kwargs), xs, checked=True)
+        flat, with_values = _split_args_flat(args, nums, "grad")
+        _refuse_complex_leaves([x for leaves, _ in flat for x in leaves], "grad")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "grad", flat)
+        out, vjp_fn = _vjp(rec)
         _check_scalar_output(out, "grad")
         cts = vjp_fn(_ones_like(out))
         return out, cts[0] if isinstance(argnums, int) else cts
@@ -669,11 +669,9 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
 
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        xs, with_values = _split_args(args, nums, "jacrev")
-        _refuse_complex(xs, "jacrev")
-        rec = _Recording(
-            lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev", checked=True
-        )
+        flat, with_values = _split_args_flat(args, nums, "jacrev")
+        _refuse_complex_leaves([x for leaves, _ in flat for x in leaves], "jacrev")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "jacrev", flat)
         inputs = [n for ns in rec.nodes for n in ns]
         per_leaf = []
         for k, out_leaf in enumerate(rec.leaves):
