@@ -9,10 +9,9 @@ derivative has its input's float type (float32 in, float32 out).
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -197,23 +196,29 @@ def refuse_complex(function: str, *values: Any) -> None:
             )
 
 
-@contextlib.contextmanager
-def array_writes_explained() -> Iterator[None]:
+class array_writes_explained:
     """Around a call of the user's function: say so when it wrote a tracer into an array.
 
     ``a[0] = x`` with a traced ``x`` makes NumPy call ``float(x)``, which refuses
     (it would drop the derivative); but a tracer can be indexed, so NumPy takes it
     for a sequence and replaces that refusal with "setting an array element with a
     sequence", keeping the refusal only as the cause.  Put the cause back in front.
+    (A class, not a generator with contextlib: it is entered once per gradient, and
+    the generator's context manager cost more than the small gradients' operations.)
     """
-    try:
-        yield
-    except ValueError as error:
-        cause = (
-            error.__cause__
-        )  # a tracer's (or an abstract value's) refusal of float()
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if kind is None or not issubclass(kind, ValueError):
+            return
+        # A tracer's (or an abstract value's) refusal of float():
+        cause = error.__cause__
         if not (isinstance(cause, TypeError) and "array element with a" in str(error)):
-            raise
+            return
         raise TypeError(
             "a NumPy array cannot hold a traced value (a[i] = x writes float(x) into "
             "it): that would drop its derivative; build the array from traced values "

@@ -21,10 +21,9 @@ float32 out). Keyword arguments pass through undifferentiated.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,7 +67,7 @@ __all__ = [
 ]
 
 
-class cycle_collector_paused:  # noqa: N801  (used as a function: with ...())
+class cycle_collector_paused:
     """Pause Python's cycle collector while a tape is recorded or swept.
 
     A tape holds one container object per operation, and the collector would
