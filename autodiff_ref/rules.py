@@ -269,7 +269,21 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    return np.sum(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
+    # np.add.reduce is what np.sum calls for an ndarray, minus its Python wrapper:
+    # reverse mode undoes every broadcast with this, so the wrapper showed.
+    return (
+        np.add.reduce(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
+    )
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    # What np.reshape does, without its Python wrapper for the common inputs (an
+    # ndarray, a float): a backward pass reshapes at every sum and product.
+    if type(x) is np.ndarray:
+        return x.reshape(shape)[()]
+    if type(x) is float:
+        return np.array(x).reshape(shape)[()]
+    return np.reshape(x, shape)[()]
 
 
 sum: Primitive = _linear(
@@ -289,12 +303,13 @@ broadcast_to: Primitive = _linear(
     doc="broadcast to a shape",
 )  # fmt: skip
 reshape: Primitive = _linear(
-    "reshape", lambda x, shape: np.reshape(x, shape)[()],
+    "reshape", _reshape,
     transpose=lambda ct, x, shape: (reshape(ct, shape=x.shape),),
     doc="same elements, new shape",
 )  # fmt: skip
 transpose: Primitive = _linear(
-    "transpose", lambda x, axes=None: np.transpose(x, axes),
+    "transpose", lambda x, axes=None: (  # an ndarray's own method: np.transpose's work
+        x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)),
     transpose=lambda ct, x, axes=None: (transpose(  # axes mod ndim: -1 is valid in NumPy
         ct, axes=None if axes is None else tuple(np.argsort(np.mod(axes, len(axes))))),),
     doc="permute axes",
