@@ -357,7 +357,7 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # Treat vectors as matrices (a row for the left factor, a column for the
     # right one), as np.matmul does, then undo that and any batch broadcasting.
     a_shape, b_shape = shape_of(a), shape_of(b)
-    ct_shape = shape_of(ct)
+    ct_shape = given_ct_shape = shape_of(ct)
     if len(a_shape) == 1:
         ct_shape = (
             (*ct_shape[:-1], 1, ct_shape[-1]) if len(b_shape) > 1 else (1, *ct_shape)
@@ -366,7 +366,7 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
         ct_shape = (*ct_shape, 1)
     # (Reshapes and sums that would not change the shape are skipped: they would
     # only copy the numbers, and this runs for every product in a backward pass.)
-    ct2 = ct if ct_shape == shape_of(ct) else reshape(ct, shape=ct_shape)
+    ct2 = ct if ct_shape == given_ct_shape else reshape(ct, shape=ct_shape)
     if type(a) is UndefinedPrimal:
         b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
         g, shape = matmul(ct2, _matrix_transpose(b2)), a_shape
@@ -376,8 +376,10 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
         g, shape = matmul(_matrix_transpose(a2), ct2), b_shape
         promoted = (*b_shape, 1) if len(b_shape) == 1 else b_shape
     # Sum over broadcast batch axes, then drop the axis a vector was given.
-    g = g if shape_of(g) == promoted else sum_to(g, shape=promoted)
-    g = g if shape_of(g) == shape else reshape(g, shape=shape)
+    g_shape = shape_of(g)
+    if g_shape != promoted:
+        g, g_shape = sum_to(g, shape=promoted), promoted
+    g = g if g_shape == shape else reshape(g, shape=shape)
     return (g, None) if type(a) is UndefinedPrimal else (None, g)
 
 
