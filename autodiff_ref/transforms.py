@@ -597,9 +597,11 @@ def value_and_grad(
         flat, with_values = _split_args_flat(args, nums, "grad")
         _refuse_complex_leaves([x for leaves, _ in flat for x in leaves], "grad")
         rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "grad", flat)
-        out, vjp_fn = _vjp(rec)
+        out = rec.out
         _check_scalar_output(out, "grad")
-        cts = vjp_fn(_ones_like(out))
+        # vjp_fn's sweep, without its checks of a cotangent made right here: one
+        # output leaf, a scalar, so its seed is a one of the output's float type.
+        cts = rec.input_trees(rec.sweep(0, _ones_like(out)))
         return out, cts[0] if isinstance(argnums, int) else cts
 
     return value_and_gradient
