@@ -281,9 +281,19 @@ def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
     # ndarray, a float): a backward pass reshapes at every sum and product.
     if type(x) is np.ndarray:
         return x.reshape(shape)[()]
-    if type(x) is float:
-        return np.array(x).reshape(shape)[()]
+    if type(x) is float or isinstance(x, np.generic):
+        return np.asarray(x).reshape(shape)[()]
     return np.reshape(x, shape)[()]
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    # np.broadcast_to's answer to an array already of that shape, a read-only view,
+    # without its Python checks: a scalar output's sum is transposed this way.
+    if type(x) is np.ndarray and x.shape == shape and shape:  # (0-d: a scalar below)
+        view = x.view()
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(x, shape)[()]
 
 
 sum: Primitive = _linear(
@@ -298,7 +308,7 @@ sum_to: Primitive = _linear(
     doc="sum down to a shape (undoes broadcasting)",
 )  # fmt: skip
 broadcast_to: Primitive = _linear(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape)[()],
+    "broadcast_to", _broadcast_to,
     transpose=lambda ct, x, shape: (sum_to(ct, shape=x.shape),),
     doc="broadcast to a shape",
 )  # fmt: skip
