@@ -297,7 +297,9 @@ def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 
 sum: Primitive = _linear(
-    "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum", lambda x, axis=None, keepdims=False: (  # np.sum's own call for an ndarray
+        np.add.reduce(x, axis=axis, keepdims=keepdims) if type(x) is np.ndarray
+        else np.sum(x, axis=axis, keepdims=keepdims)),
     transpose=lambda ct, x, axis=None, keepdims=False: (broadcast_to(
         reshape(ct, shape=_keepdims_shape(x.shape, axis)), shape=x.shape),),
     doc="sum over axis",
