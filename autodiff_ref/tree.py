@@ -208,8 +208,8 @@ MAX_DEPTH = 200
 def _flatten_into(node: Any, leaves: list[Any], depth: int) -> PyTreeDef:
     if node is None:
         return _NONE
-    kind = type(node)
-    if (kind is np.ndarray or kind is float) and kind not in _REGISTRY:
+    node_type = type(node)
+    if (node_type is np.ndarray or node_type is float) and node_type not in _REGISTRY:
         leaves.append(node)  # the common leaves, without _children's lookups
         return LEAF
     parts = _children(node)
