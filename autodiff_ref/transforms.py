@@ -545,7 +545,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     return _vjp(_Recording(f, primals, "vjp"))
 
 
-def _vjp(rec: _Recording) -> tuple[Any, Callable]:
+def _vjp(rec: _Recording) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """:func:`vjp` of a recording."""
 
     def vjp_fn(cotangent: Any) -> tuple:
