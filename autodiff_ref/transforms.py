@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -90,7 +90,9 @@ class cycle_collector_paused:
 
 
 # -- auxiliary outputs (has_aux) --------------------------------------------------
-def _with_aux(f: Callable, transform: str) -> tuple[Callable, Callable[[], Any]]:
+def _with_aux(
+    f: Callable[..., Any], transform: str
+) -> tuple[Callable[..., Any], Callable[[], Any]]:
     """``f`` returning only its output, and a way to read the ``aux`` it returned.
 
     For ``has_aux=True``: ``f`` returns ``(output, aux)``; the transform
@@ -140,7 +142,10 @@ def _lower(x: Any) -> Any:
 
 # -- forward mode --------------------------------------------------------------
 def jvp(
-    f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+    f: Callable[..., Any],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    has_aux: bool = False,
 ) -> tuple[Any, ...]:
     """Jacobian-vector product: ``f(*primals)`` and its derivative along ``tangents``.
 
@@ -214,7 +219,7 @@ def jvp(
 
 
 def _run_forward(
-    f: Callable, inputs: Sequence[Any], trace: ForwardTrace
+    f: Callable[..., Any], inputs: Sequence[Any], trace: ForwardTrace
 ) -> tuple[PyTreeDef, list[Any], list[Any]]:
     """Call ``f`` on dual inputs of ``trace``; split each output leaf into primal and tangent.
 
@@ -330,7 +335,7 @@ def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
 
 
 def _push_basis(
-    f: Callable, xs: Sequence[Any]
+    f: Callable[..., Any], xs: Sequence[Any]
 ) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
     """``f(*xs)`` and, per output leaf, its derivative along each unit direction of each x.
 
@@ -400,7 +405,9 @@ def _arrange(
     return tree_unflatten(out_def, arranged)
 
 
-def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by forward mode: one column per input element.
 
     The columns are the JVPs along the unit directions of the inputs. They are
@@ -461,7 +468,7 @@ class _Recording:
 
     def __init__(
         self,
-        f: Callable,
+        f: Callable[..., Any],
         primals: Sequence[Any],
         transform: str = "vjp",
         flat: list[tuple[list[Any], PyTreeDef]] | None = None,
@@ -516,7 +523,7 @@ class _Recording:
         with cycle_collector_paused():
             return backward(self.tape, self.leaves[k], ct)
 
-    def input_trees(self, cts: dict[int, Any]) -> tuple:
+    def input_trees(self, cts: dict[int, Any]) -> tuple[Any, ...]:
         """One cotangent per primal, structured like it (zeros where nothing flowed)."""
         return tuple(
             tree_unflatten(d, [cts[n.index] if n.index in cts else _zeros_like(n.value)
@@ -525,7 +532,19 @@ class _Recording:
         )  # fmt: skip
 
 
-def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+# vjp's result has two items, or three with has_aux: typed per call, so a caller
+# gets vjp_fn's type (it returns one cotangent per primal).
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[False] = False
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]: ...
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[True]
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]], Any]: ...
+@overload
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool) -> tuple[Any, ...]: ...
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
 
     Runs ``f`` once, recording a tape; ``vjp_fn(cotangent)`` sweeps it
@@ -551,7 +570,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
 def _vjp(rec: _Recording) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """:func:`vjp` of a recording."""
 
-    def vjp_fn(cotangent: Any) -> tuple:
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves = tree_leaves_like(
             rec.treedef, cotangent, "cotangent given to vjp_fn"
         )
@@ -571,8 +590,8 @@ def _vjp(rec: _Recording) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
 
 
 def value_and_grad(
-    f: Callable, argnums: ArgNums = 0, has_aux: bool = False
-) -> Callable:
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """Like :func:`grad`, but return ``(f(*args), gradient)`` from one pass.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
@@ -610,7 +629,9 @@ def value_and_grad(
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def grad(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``f`` by reverse mode.
 
     Parameters
@@ -657,7 +678,9 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     return gradient
 
 
-def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def jacrev(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
 
     Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
@@ -707,7 +730,9 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     return jacobian
 
 
-def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def hessian(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Hessian of a scalar ``f``, forward-over-reverse: ``jacfwd(grad(f))``.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
@@ -722,7 +747,7 @@ def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callabl
     return jacfwd(grad(f, argnums, has_aux), argnums, has_aux)
 
 
-def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """Hessian-vector product ``H(primals) @ tangents``, without forming ``H``.
 
     Forward-over-reverse: the JVP of the gradient, at the cost of a few
@@ -741,8 +766,8 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
 
 
 def _aux_returned(
-    transform: Callable, f: Callable, argnums: ArgNums, name: str
-) -> Callable:
+    transform: Callable[..., Any], f: Callable[..., Any], argnums: ArgNums, name: str
+) -> Callable[..., Any]:
     """``transform(f, argnums)`` for an ``f`` returning ``(output, aux)``: ``(result, aux)``."""
 
     @functools.wraps(f)
