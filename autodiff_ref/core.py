@@ -204,6 +204,7 @@ class Primitive:
         "jvp_rule",
         "linear_in",
         "linearity",
+        "multiple_results",
         "name",
         "transpose_rule",
     )
@@ -221,7 +222,13 @@ class Primitive:
         linear_in: tuple[int, ...] | None = None,
         fwd: Callable[..., Any] | None = None,
         bwd: Callable[..., Any] | None = None,
+        multiple_results: bool = False,
     ) -> None:
+        if multiple_results and jvp is None:
+            raise ValueError(
+                f"primitive {name!r} has several results: it needs a jvp that returns "
+                "one tangent per result"
+            )
         if linearity not in (None, "linear", "bilinear", "multilinear"):
             raise ValueError(
                 "linearity must be None, 'linear', 'bilinear' or 'multilinear', got "
@@ -251,6 +258,9 @@ class Primitive:
             jvp = self._linear_jvp if linearity == "linear" else self._multilinear_jvp
         self.jvp_rule = jvp
         self.fwd_rule, self.bwd_rule = fwd, bwd
+        #: True when ``impl`` returns a tuple of results (JAX's ``multiple_results``):
+        #: bind returns a tuple, and the JVP a tuple of tangents (None for a zero).
+        self.multiple_results = multiple_results
         self.doc = doc
 
     # -- the JVP of a linear primitive, from linearity (deflinear, defbilinear) --
@@ -323,6 +333,11 @@ class Primitive:
                 )
                 for k in range(batch)
             ]  # fmt: skip
+            if self.multiple_results:  # one stack per result
+                return tuple(
+                    None if parts[0] is None else rules.stack(*parts, axis=0)
+                    for parts in zip(*slices, strict=True)
+                )
             return rules.stack(*slices, axis=0)
         out_shape = shape_of(ans) if batch is None else (batch, *shape_of(ans))
         out = None
