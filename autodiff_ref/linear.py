@@ -191,7 +191,16 @@ def linear_transpose(
                     )
                 accumulate(out, ct)
         for eq in reversed(program.equations):
-            ct = cts.pop(id(eq.out), None)
+            if eq.prim.multiple_results:  # a Zero for each result no cotangent reached
+                parts = [cts.pop(id(v), None) for v in eq.outs]
+                ct = None
+                if any(c is not None for c in parts):
+                    ct = tuple(
+                        Zero(v.aval.shape, v.aval.dtype) if c is None else c
+                        for c, v in zip(parts, eq.outs, strict=True)
+                    )
+            else:
+                ct = cts.pop(id(eq.out), None)
             if ct is None:  # nothing downstream depends on this value
                 continue
             linear = [i for i, a in enumerate(eq.args) if type(a) is Var]
@@ -215,7 +224,7 @@ def linear_transpose(
 def _transpose(
     prim: Primitive,
     ct: Any,
-    out: Var,
+    out: Var | tuple[Var, ...],
     variables: Sequence[Any],
     params: dict,
     linear: list[int],
@@ -240,5 +249,7 @@ def _transpose(
     return transposed_jvp(prim, ct, _zero(out), args, params, linear)
 
 
-def _zero(var: Var) -> Any:
-    return Zero(var.aval.shape, var.aval.dtype).instantiate()
+def _zero(var: Var | tuple[Var, ...]) -> Any:
+    if type(var) is tuple:  # the results of a primitive with several
+        return tuple(_zero(v) for v in var)
+    return Zero(var.aval.shape, var.aval.dtype).instantiate()  # type: ignore[union-attr]

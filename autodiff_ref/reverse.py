@@ -44,24 +44,10 @@ from .core import (
     shape_of,
 )
 
-__all__ = ["RESULT", "Node", "ReverseTrace", "transposed_jvp"]
+__all__ = ["Node", "ReverseTrace", "transposed_jvp"]
 
-
-def _result_jvp(ts: Sequence[Any], ans: Any, results: tuple, index: int) -> Any:
-    return None if ts[0] is None else ts[0][index]
-
-
-#: Result ``index`` of a primitive with several results, as the tape records it:
-#: the primitive's node holds the tuple, and one node of this primitive per result
-#: picks its part.  The backward pass gathers the parts' cotangents into one tuple
-#: for the primitive (a :class:`~autodiff_ref.core.Zero` for a part whose cotangent
-#: never arrives), so its JVP is transposed once for all of them.
-RESULT = Primitive(
-    "result",
-    lambda results, index: results[index],
-    jvp=_result_jvp,
-    doc="result k of a primitive with several results",
-)
+#: Result ``index`` of a primitive with several results, as the tape records it.
+RESULT = rules.result
 
 
 class Node(Tracer):
@@ -187,7 +173,8 @@ class ReverseTrace(Trace):
         if prim.multiple_results:  # one node for the call, one per result
             call = self._append(ans, prim, tuple(args), params)
             return tuple(
-                self._append(v, RESULT, (call,), {"index": k}) for k, v in enumerate(ans)
+                self._append(v, RESULT, (call,), {"index": k})
+                for k, v in enumerate(ans)
             )
         return self._append(
             ans, prim, args if type(args) is tuple else tuple(args), params

@@ -536,8 +536,13 @@ def _nonlinear(
     # shortcut for linear primitives would be wrong for them).
     NONLINEAR.add(name)
     RULES[name] = prim = Primitive(
-        name, impl, jvp=jvp, doc=doc, transpose=transpose, linear_in=linear_in,
-        multiple_results=multiple_results
+        name,
+        impl,
+        jvp=jvp,
+        doc=doc,
+        transpose=transpose,
+        linear_in=linear_in,
+        multiple_results=multiple_results,
     )
     return prim
 
@@ -699,6 +704,24 @@ einsum: Primitive = _linear(
 )  # fmt: skip
 
 
+def _result_jvp(ts: Sequence[Any], ans: Any, results: tuple, index: int) -> Any:
+    return None if ts[0] is None else ts[0][index]
+
+
+#: Result ``index`` of a primitive with several results, as the tape records it:
+#: the primitive's node holds the tuple, and one node of this primitive per result
+#: picks its part.  The backward pass gathers the parts' cotangents into one tuple
+#: for the primitive (a :class:`~autodiff_ref.core.Zero` for a part whose cotangent
+#: never arrives), so its JVP is transposed once for all of them.  Not in RULES:
+#: no user calls it, and only reverse mode's tape records it.
+result = Primitive(
+    "result",
+    lambda results, index: results[index],
+    jvp=_result_jvp,
+    doc="result k of a primitive with several results",
+)
+
+
 # == Linear algebra (Giles 2008, "Collected matrix derivative results") =========
 # Matrices may come in stacks (..., m, n), as in np.linalg.  The rules solve
 # linear systems with the `solve` primitive instead of forming inverses, except
@@ -833,6 +856,8 @@ det: Primitive = _nonlinear(
     jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
     doc="determinant: d det = det tr(A^-1 dA)",
 )  # fmt: skip
+
+
 def _slogdet(a: Any) -> tuple[Any, Any]:
     sign, logabsdet = np.linalg.slogdet(a)
     return sign, logabsdet

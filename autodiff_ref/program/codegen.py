@@ -278,7 +278,7 @@ def to_source(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
     lines = [f"def {program.name}({arguments}):"]
     reusable = _reusable_buffers(program)
     for k, eq in enumerate(program.equations):
-        out = names[id(eq.out)]
+        out = ", ".join(names[id(v)] for v in eq.outs)  # several results: unpacked
         operands = [operand(a) for a in eq.args]
         if _is_basic_scatter(
             eq
@@ -350,8 +350,10 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
     owned, last_use = _owned_arrays(program)
     reusable: dict[int, Var] = {}
     for k, eq in enumerate(program.equations):
-        out = eq.out.aval
-        if eq.prim not in _UFUNCS or out.kind != "array" or out.dtype.kind != "f":
+        if eq.prim not in _UFUNCS:
+            continue
+        out = eq.out.aval  # type: ignore[union-attr]  # a ufunc has one result
+        if out.kind != "array" or out.dtype.kind != "f":
             continue
         for a in eq.args:
             if (

@@ -106,12 +106,22 @@ class Var:
 
 
 class Equation(NamedTuple):
-    """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant."""
+    """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant.
+
+    A primitive with several results binds several variables at once
+    (``q, r = qr(a)``): then ``out`` is the tuple of them.
+    """
 
     prim: Primitive
     args: tuple[Any, ...]
     params: dict
-    out: Var
+    out: Var | tuple[Var, ...]
+
+    @property
+    def outs(self) -> tuple[Var, ...]:
+        """The variables the equation binds: one, or one per result."""
+        out = self.out
+        return out if type(out) is tuple else (out,)  # type: ignore[return-value]
 
 
 def _user_line() -> str:
@@ -321,6 +331,10 @@ class ProgramTrace(Trace):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = impl_of(prim)(*stand_ins, **params)
+        if prim.multiple_results:  # one variable per result, bound by one equation
+            variables = tuple(Var(aval_of(o)) for o in out)
+            self.equations.append(Equation(prim, tuple(inputs), params, variables))
+            return tuple(ProgramValue(self, v) for v in variables)
         var = Var(aval_of(out))
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)
