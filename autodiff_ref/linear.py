@@ -32,7 +32,7 @@ from .arguments import (
 )
 from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
 from .program.program import Program, trace_program
-from .program.tracing import Var, aval_of, stand_in
+from .program.tracing import Equation, Var, aval_of, stand_in
 from .reverse import transposed_jvp
 from .transforms import jvp
 from .tree import tree_flatten, tree_unflatten
@@ -206,7 +206,7 @@ def linear_transpose(
             linear = [i for i, a in enumerate(eq.args) if type(a) is Var]
             for i, contribution in zip(
                 linear,
-                _transpose(eq.prim, ct, eq.out, eq.args, eq.params, linear),
+                _transpose(eq.prim, ct, _bound(eq), eq.args, eq.params, linear),
                 strict=True,
             ):
                 if contribution is not None:
@@ -249,7 +249,12 @@ def _transpose(
     return transposed_jvp(prim, ct, _zero(out), args, params, linear)
 
 
+def _bound(eq: Equation) -> Var | tuple[Var, ...]:
+    """What the equation binds: a variable, or a tuple for several results."""
+    return eq.outs if eq.prim.multiple_results else eq.out
+
+
 def _zero(var: Var | tuple[Var, ...]) -> Any:
-    if type(var) is tuple:  # the results of a primitive with several
+    if isinstance(var, tuple):  # the results of a primitive with several
         return tuple(_zero(v) for v in var)
-    return Zero(var.aval.shape, var.aval.dtype).instantiate()  # type: ignore[union-attr]
+    return Zero(var.aval.shape, var.aval.dtype).instantiate()

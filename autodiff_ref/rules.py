@@ -704,7 +704,9 @@ einsum: Primitive = _linear(
 )  # fmt: skip
 
 
-def _result_jvp(ts: Sequence[Any], ans: Any, results: tuple, index: int) -> Any:
+def _result_jvp(
+    ts: Sequence[Any], ans: Any, results: tuple[Any, ...], index: int
+) -> Any:
     return None if ts[0] is None else ts[0][index]
 
 

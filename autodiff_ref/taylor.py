@@ -268,8 +268,8 @@ class _ResultSeries(Series):
     __slots__ = ("call", "index")
 
     def __init__(
-        self, trace: TaylorTrace, primal: Any, prim: Primitive, args: tuple,
-        params: dict, call: _Call, index: int,
+        self, trace: TaylorTrace, primal: Any, prim: Primitive, args: tuple[Any, ...],
+        params: dict[str, Any], call: _Call, index: int,
     ) -> None:  # fmt: skip
         super().__init__(trace, primal, prim, args, params)
         self.call, self.index = call, index
@@ -285,7 +285,11 @@ class _ResultSeries(Series):
 
 
 def _results(
-    trace: TaylorTrace, ans: tuple, prim: Primitive, args: tuple, params: dict
+    trace: TaylorTrace,
+    ans: tuple[Any, ...],
+    prim: Primitive,
+    args: tuple[Any, ...],
+    params: dict[str, Any],
 ) -> tuple[Series, ...]:
     """The series of each result of a primitive with several results."""
     call = _Call()

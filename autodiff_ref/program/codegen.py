@@ -352,7 +352,7 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
     for k, eq in enumerate(program.equations):
         if eq.prim not in _UFUNCS:
             continue
-        out = eq.out.aval  # type: ignore[union-attr]  # a ufunc has one result
+        out = eq.out.aval
         if out.kind != "array" or out.dtype.kind != "f":
             continue
         for a in eq.args:

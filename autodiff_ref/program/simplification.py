@@ -131,7 +131,7 @@ def _scalar_constants(eq: Equation, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """
     if eq.prim not in _ARITHMETIC:
         return args
-    out = eq.out.aval  # type: ignore[union-attr]  # arithmetic has one result
+    out = eq.out.aval
     if not any(type(a) is Var and a.aval == out for a in args):
         return args
     new = list(args)
@@ -350,7 +350,7 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
         if same is not _NO_RULE:
             replaced[id(eq.out)] = same
             continue
-        for new in _rewrite(Equation(eq.prim, args, eq.params, eq.out), definition):
+        for new in _rewrite(eq._replace(args=args), definition):
             keep(new)
     outputs = [resolve(o) for o in program.outputs]
     live = {id(o) for o in outputs if type(o) is Var}

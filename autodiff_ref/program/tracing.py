@@ -109,19 +109,21 @@ class Equation(NamedTuple):
     """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant.
 
     A primitive with several results binds several variables at once
-    (``q, r = qr(a)``): then ``out`` is the tuple of them.
+    (``q, r = qr(a)``): ``out`` is the first, ``more`` the others, and
+    :attr:`outs` all of them.  Code for one primitive reads ``out``; code for
+    every primitive (naming, evaluation, liveness) reads ``outs``.
     """
 
     prim: Primitive
     args: tuple[Any, ...]
     params: dict
-    out: Var | tuple[Var, ...]
+    out: Var
+    more: tuple[Var, ...] = ()
 
     @property
     def outs(self) -> tuple[Var, ...]:
         """The variables the equation binds: one, or one per result."""
-        out = self.out
-        return out if type(out) is tuple else (out,)  # type: ignore[return-value]
+        return (self.out, *self.more) if self.more else (self.out,)
 
 
 def _user_line() -> str:
@@ -333,7 +335,9 @@ class ProgramTrace(Trace):
             out = impl_of(prim)(*stand_ins, **params)
         if prim.multiple_results:  # one variable per result, bound by one equation
             variables = tuple(Var(aval_of(o)) for o in out)
-            self.equations.append(Equation(prim, tuple(inputs), params, variables))
+            self.equations.append(
+                Equation(prim, tuple(inputs), params, variables[0], variables[1:])
+            )
             return tuple(ProgramValue(self, v) for v in variables)
         var = Var(aval_of(out))
         self.equations.append(Equation(prim, tuple(inputs), params, var))
