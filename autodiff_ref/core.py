@@ -174,6 +174,16 @@ class Primitive:
       A primitive linear in some of its arguments only (``solve`` in ``b``)
       may add a ``transpose`` for those (``linear_in``).
 
+    A primitive with ``multiple_results=True`` (eigh, svd, qr, slogdet; JAX's
+    name) returns a tuple of results, and its JVP a tuple of tangents (``None``
+    for a result that does not depend on the tangents, slogdet's sign).  Every
+    interpreter handles the tuple: forward mode makes a dual per result, reverse
+    mode records the call and one node per result
+    (``autodiff_ref.rules.result``) and transposes the JVP once with a
+    cotangent per result (a :class:`Zero` where none arrives), Taylor mode
+    shares one JVP among the results, and a program binds one variable per
+    result in one equation.
+
     User rules (:mod:`autodiff_ref.custom`) may add ``fwd`` and ``bwd``:
     reverse mode then calls ``fwd(*args) -> (ans, residuals)`` in the forward
     pass and ``bwd(residuals, ct, *args)`` (all cotangents at once) in the

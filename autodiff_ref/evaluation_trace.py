@@ -455,7 +455,9 @@ def trace(
         Its rows are the inputs ``v_{-n+1} ... v_0`` and then every primitive
         ``f`` applied, in evaluation order.  Constants appear as literals in
         the expressions; so do values that do not depend on the inputs (such
-        as ``sign(x)``, whose derivative is zero).
+        as ``sign(x)``, whose derivative is zero).  A primitive with several
+        results (``eigh``, ``svd``, ``qr``, ``slogdet``) gives a row for the
+        call, whose values are tuples, then one row per result (``v_1[0]``).
 
     Examples
     --------

@@ -170,7 +170,8 @@ class ReverseTrace(Trace):
             not differentiable
         ):  # e.g. sign(x): the output does not depend on x differentiably
             return ans
-        if prim.multiple_results:  # one node for the call, one per result
+        if derivs is None and prim.multiple_results:
+            # A node for the call (its value the tuple), then one per result.
             call = self._append(ans, prim, tuple(args), params)
             return tuple(
                 self._append(v, RESULT, (call,), {"index": k})
