@@ -19,6 +19,7 @@ import pytest
 import autodiff_ref as ad
 from autodiff_ref import rules
 from autodiff_ref.evaluation_trace import trace
+from autodiff_ref.graph import graph_of
 from autodiff_ref.program import simplify
 
 RNG = np.random.default_rng(19)
@@ -296,3 +297,12 @@ def test_the_evaluation_trace_shows_the_call_and_each_result() -> None:
     # Only the eigenvalues reach the output: the eigenvectors' adjoint is zero.
     assert np.all(second.adjoint == 0.0) and np.all(call.adjoint[1] == 0.0)
     np.testing.assert_array_equal(tr.gradient[0], ad.grad(f)(SPD))
+
+
+def test_the_graph_draws_the_call_and_a_node_per_result() -> None:
+    g = graph_of(lambda m: ad.sum(ad.linalg.eigh(m)[0] ** 2), SPD)
+    labels = [n.label for n in g.nodes]
+    assert labels[:4] == ["m", "eigh", "·[0]", "·[1]"]
+    # The call feeds both results; only the eigenvalues feed the rest.
+    assert {(e.source, e.target) for e in g.edges if e.source == 1} == {(1, 2), (1, 3)}
+    assert not any(e.source == 3 for e in g.edges)
