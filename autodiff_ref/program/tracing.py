@@ -122,7 +122,7 @@ class Equation(NamedTuple):
 
     @property
     def outs(self) -> tuple[Var, ...]:
-        """The variables the equation binds: one, or one per result."""
+        """The variables the equation binds (one, or one per result)."""
         return (self.out, *self.more) if self.more else (self.out,)
 
 
