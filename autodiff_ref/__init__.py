@@ -3,51 +3,27 @@
 Numerical differentiation (:mod:`autodiff_ref.numerical`), symbolic
 differentiation (:mod:`autodiff_ref.symbolic`), forward mode with dual numbers
 and reverse mode with a computational graph, all reading their derivatives from
-one rules table (:mod:`autodiff_ref.rules`).
+one rules table (:mod:`autodiff_ref.rules`).  The top level holds the
+transforms and tools; the NumPy functions they differentiate live in their own
+namespace, :mod:`autodiff_ref.numpy`, as in JAX.
 
 >>> import autodiff_ref as ad
->>> ad.grad(lambda x: ad.sin(x) * x)(0.0)
+>>> import autodiff_ref.numpy as anp
+>>> ad.grad(lambda x: anp.sin(x) * x)(0.0)
 0.0
 """
 
-from . import numerical, rules, symbolic, tree
+import warnings
+from typing import Any
+
+from . import numerical, numpy, rules, symbolic, tree
 from .core import primal_value
 from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
-from .evaluation_trace import trace
+from .evaluation_trace import trace_evaluation
 from .graph import draw_graph, to_dot
 from .jit import jit
 from .linear import linear_transpose, linearize
-from .ops import (
-    abs,
-    add,
-    concatenate,
-    cos,
-    divide,
-    dot,
-    exp,
-    log,
-    matmul,
-    maximum,
-    mean,
-    minimum,
-    multiply,
-    negative,
-    power,
-    reciprocal,
-    reshape,
-    sign,
-    sin,
-    sqrt,
-    square,
-    stack,
-    subtract,
-    sum,
-    tan,
-    tanh,
-    transpose,
-    where,
-)
 from .program import Program, make_program, simplify
 from .taylor import jet
 from .testing import check_grad, check_grads
@@ -67,24 +43,20 @@ from .transforms import (
 # version of a release, tags it, and moves on to the next ".dev0".
 __version__ = "0.1.0.dev0"
 
+# ``numpy`` (autodiff_ref.numpy) is an attribute but not in __all__: a star import
+# must not shadow NumPy itself.
+
 __all__ = [
     "Dual",
     "Program",
-    "abs",
-    "add",
     "check_grad",
     "check_grads",
     "checkpoint",
-    "concatenate",
-    "cos",
     "custom_jvp",
     "custom_vjp",
     "derivative",
     "derivatives_from_matrix",
-    "divide",
-    "dot",
     "draw_graph",
-    "exp",
     "grad",
     "hessian",
     "hvp",
@@ -96,181 +68,49 @@ __all__ = [
     "jvp",
     "linear_transpose",
     "linearize",
-    "log",
     "make_program",
-    "matmul",
-    "maximum",
-    "mean",
-    "minimum",
-    "multiply",
-    "negative",
     "numerical",
-    "power",
     "primal_value",
-    "reciprocal",
-    "reshape",
     "rules",
-    "sign",
     "simplify",
-    "sin",
-    "sqrt",
-    "square",
-    "stack",
     "stop_gradient",
-    "subtract",
-    "sum",
     "symbolic",
-    "tan",
-    "tanh",
     "to_dot",
-    "trace",
-    "transpose",
+    "trace_evaluation",
     "tree",
     "value_and_grad",
     "vjp",
-    "where",
 ]
 
-# More of NumPy (ops.trace is numpy.trace: autodiff_ref.trace is the evaluation trace).
-from . import linalg, ops
-from .ops import (
-    amax,
-    amin,
-    append,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctan2,
-    arctanh,
-    array_split,
-    astype,
-    atleast_1d,
-    atleast_2d,
-    atleast_3d,
-    ceil,
-    clip,
-    cosh,
-    cross,
-    cumsum,
-    diag,
-    diagonal,
-    diff,
-    einsum,
-    exp2,
-    expand_dims,
-    expm1,
-    flatten,
-    flip,
-    floor,
-    floor_divide,
-    hstack,
-    hypot,
-    inner,
-    kron,
-    linspace,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    max,
-    min,
-    mod,
-    moveaxis,
-    outer,
-    pad,
-    prod,
-    ravel,
-    real,
-    remainder,
-    repeat,
-    roll,
-    rot90,
-    select,
-    sinc,
-    sinh,
-    sort,
-    split,
-    squeeze,
-    std,
-    swapaxes,
-    tensordot,
-    tile,
-    tril,
-    triu,
-    var,
-    vstack,
-)
 
-__all__ += [
-    "amax",
-    "amin",
-    "append",
-    "arccos",
-    "arccosh",
-    "arcsin",
-    "arcsinh",
-    "arctan",
-    "arctan2",
-    "arctanh",
-    "array_split",
-    "astype",
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
-    "ceil",
-    "clip",
-    "cosh",
-    "cross",
-    "cumsum",
-    "diag",
-    "diagonal",
-    "diff",
-    "einsum",
-    "exp2",
-    "expand_dims",
-    "expm1",
-    "flatten",
-    "flip",
-    "floor",
-    "floor_divide",
-    "hstack",
-    "hypot",
-    "inner",
-    "kron",
-    "linalg",
-    "linspace",
-    "log1p",
-    "log2",
-    "log10",
-    "logaddexp",
-    "max",
-    "min",
-    "mod",
-    "moveaxis",
-    "ops",
-    "outer",
-    "pad",
-    "prod",
-    "ravel",
-    "real",
-    "remainder",
-    "repeat",
-    "roll",
-    "rot90",
-    "select",
-    "sinc",
-    "sinh",
-    "sort",
-    "split",
-    "squeeze",
-    "std",
-    "swapaxes",
-    "tensordot",
-    "tile",
-    "tril",
-    "triu",
-    "var",
-    "vstack",
-]
+# -- the old spellings, kept for one release (0.1.x) ----------------------------------
+#: Top-level names that moved, and where they went. The NumPy functions that lived at
+#: the top level moved to autodiff_ref.numpy under the same name (see __getattr__).
+_MOVED: dict[str, tuple[str, Any]] = {
+    # ``trace`` was the evaluation trace; numpy.trace is autodiff_ref.numpy.trace.
+    "trace": ("autodiff_ref.trace_evaluation", trace_evaluation),
+    "flatten": (
+        "autodiff_ref.numpy.ravel (flatten is not a NumPy function)",
+        numpy.ravel,
+    ),
+    "linalg": ("autodiff_ref.numpy.linalg", numpy.linalg),
+    "ops": ("autodiff_ref.numpy", numpy),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The old top-level NumPy names, with a DeprecationWarning naming the new spelling."""
+    if name in _MOVED:
+        new, value = _MOVED[name]
+    elif name in numpy.__all__:  # the NumPy functions (linalg is in _MOVED)
+        new = f"autodiff_ref.numpy.{name} (import autodiff_ref.numpy as anp)"
+        value = getattr(numpy, name)
+    else:
+        raise AttributeError(f"module 'autodiff_ref' has no attribute {name!r}")
+    warnings.warn(
+        f"autodiff_ref.{name} is deprecated and will be removed in the next release; "
+        f"use {new}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return value

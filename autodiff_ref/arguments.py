@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .core import Tracer, primal_value, shape_of, substituting_impls
-from .tree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
+from .tree import PyTreeDef, describe, tree_flatten, tree_leaves, tree_unflatten
 
 ArgNums = int | Sequence[int]
 
@@ -86,18 +86,12 @@ def _check_outputs(leaves: Sequence[Any], out: Any) -> None:
     """Refuse outputs that are not differentiable data, naming what was returned."""
     for leaf in leaves:
         if not _is_data(leaf):
-            where = "" if leaf is out else f" inside its output {_describe(out)}"
+            where = "" if leaf is out else f" inside its output {describe(out)}"
             raise TypeError(
-                f"f returned {_describe(leaf)}{where}, which is not "
+                f"f returned {describe(leaf)}{where}, which is not "
                 "differentiable data; return numbers, arrays, or tuples, lists, dicts "
                 "or namedtuples of them"
             )
-
-
-def _describe(x: Any) -> str:
-    text, kind = repr(x), type(x).__name__
-    article = "an" if kind[0] in "aeiouAEIOU" else "a"
-    return f"{article} {kind} ({text if len(text) <= 60 else text[:57] + '...'})"
 
 
 def _value(x: Any) -> Any:
@@ -140,7 +134,7 @@ def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
         if _float_dtype(x).kind == "c":
             raise TypeError(
                 f"{transform} differentiates with respect to real inputs, but an input is "
-                f"complex ({_describe(_value(x))}); use jvp or vjp, which push complex "
+                f"complex ({describe(_value(x))}); use jvp or vjp, which push complex "
                 "tangents and cotangents through the same rules (holomorphic=True, JAX's "
                 "option for this, is not implemented)"
             )
@@ -204,19 +198,10 @@ def array_writes_explained() -> Iterator[None]:
         raise TypeError(
             "a NumPy array cannot hold a traced value (a[i] = x writes float(x) into "
             "it): that would drop its derivative; build the array from traced values "
-            "with autodiff_ref.stack, autodiff_ref.concatenate or autodiff_ref.where "
+            "with autodiff_ref.numpy.stack, autodiff_ref.numpy.concatenate or "
+            "autodiff_ref.numpy.where "
             f"instead. NumPy said: {error} ({cause})"
         ) from error
-
-
-def require_callable(f: Any, transform: str) -> None:
-    """Refuse a non-callable ``f`` when it is wrapped, not later when it is called."""
-    if not callable(f):
-        raise TypeError(
-            f"{transform} needs a function as its first argument, but got "
-            f"{_describe(f)}; pass the function itself, e.g. {transform}(f), "
-            f"not {transform}(f(x))"
-        )
 
 
 def _check_tuple(name: str, value: Any, example: str) -> tuple:

@@ -25,7 +25,7 @@ import numbers
 import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,6 +55,12 @@ Deriv = Callable[..., Any] | int | None
 
 #: The params of a primitive call that has none (shared: never mutated).
 NO_PARAMS: dict = {}
+
+#: The rules table (:mod:`autodiff_ref.rules`). ``Primitive.jvp`` and ``.vjp`` combine
+#: tangents with its primitives (add, mul, sum_to, ...). The table is built on this
+#: module, so it installs itself here when it is imported, instead of this module
+#: importing it: the core sits below the rules and the NumPy layer.
+rules: Any = None
 
 #: Every live primitive by name. Names are for printing only (every table is keyed
 #: by the Primitive object), but two primitives printed alike would make a listing
@@ -455,9 +461,10 @@ class Trace:
 class Tracer:
     """A value seen by a trace: a dual number, a graph node or an expression.
 
-    The operators and NumPy protocols below all route to primitives of
-    :mod:`autodiff_ref.rules`, so ``x * y``, ``np.sin(x)`` and
-    ``autodiff_ref.sin(x)`` all go through :func:`bind`.
+    Its operators, ndarray methods and NumPy protocols are installed from above
+    by :mod:`autodiff_ref.numpy` (as JAX's ``array_methods``); they all route
+    to primitives of :mod:`autodiff_ref.rules`, so ``x * y``, ``np.sin(x)`` and
+    ``autodiff_ref.numpy.sin(x)`` all go through :func:`bind`.
     """
 
     __slots__ = ()
@@ -500,195 +507,17 @@ class Tracer:
             raise TypeError("len() of a 0-d traced value")
         return shape[0]
 
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+    # Operators (x * y, x[i], x < y) and ndarray methods (x.sum(), x.T) are NumPy's
+    # API: autodiff_ref.numpy installs them on this class from above the core.
+    if TYPE_CHECKING:  # for subclasses that extend the protocols (program values)
 
-    # -- arithmetic -----------------------------------------------------------
-    def __add__(self, other: Any) -> Any:
-        return bind(rules.add, (self, other), NO_PARAMS)
+        def __array_ufunc__(
+            self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+        ) -> Any: ...
 
-    def __radd__(self, other: Any) -> Any:
-        return bind(rules.add, (other, self), NO_PARAMS)
-
-    def __sub__(self, other: Any) -> Any:
-        return bind(rules.sub, (self, other), NO_PARAMS)
-
-    def __rsub__(self, other: Any) -> Any:
-        return bind(rules.sub, (other, self), NO_PARAMS)
-
-    def __mul__(self, other: Any) -> Any:
-        return bind(rules.mul, (self, other), NO_PARAMS)
-
-    def __rmul__(self, other: Any) -> Any:
-        return bind(rules.mul, (other, self), NO_PARAMS)
-
-    def __truediv__(self, other: Any) -> Any:
-        return bind(rules.div, (self, other), NO_PARAMS)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return bind(rules.div, (other, self), NO_PARAMS)
-
-    def __pow__(self, other: Any) -> Any:
-        return bind(rules.pow, (self, other), NO_PARAMS)
-
-    def __rpow__(self, other: Any) -> Any:
-        return bind(rules.pow, (other, self), NO_PARAMS)
-
-    def __matmul__(self, other: Any) -> Any:
-        return bind(rules.matmul, (self, other), NO_PARAMS)
-
-    def __rmatmul__(self, other: Any) -> Any:
-        return bind(rules.matmul, (other, self), NO_PARAMS)
-
-    def __neg__(self) -> Any:
-        return bind(rules.neg, (self,), NO_PARAMS)
-
-    def __pos__(self) -> Any:
-        return self
-
-    def __abs__(self) -> Any:
-        return rules.abs(self)
-
-    # -- structure --------------------------------------------------------------
-    def __getitem__(self, index: Any) -> Any:
-        return rules.getitem(self, index=index)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        raise TypeError(
-            "traced arrays cannot be assigned in place; build the new array instead, "
-            "e.g. with autodiff_ref.where(mask, new, x), autodiff_ref.stack or "
-            "autodiff_ref.concatenate"
-        )
-
-    @property
-    def T(self) -> Any:  # NumPy's name
-        return rules.transpose(self, axes=None)
-
-    def reshape(self, *shape: Any) -> Any:
-        if len(shape) == 1 and isinstance(shape[0], tuple | list):
-            shape = tuple(shape[0])
-        return rules.reshape(self, shape=tuple(shape))
-
-    def transpose(self, *axes: Any) -> Any:
-        """Permute axes like ``ndarray.transpose``: ``x.transpose(1, 0)`` or ``((1, 0))``."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
-            return rules.transpose(
-                self, axes=None if axes[0] is None else tuple(axes[0])
-            )
-        return rules.transpose(self, axes=tuple(axes) if axes else None)
-
-    def sum(
-        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
-    ) -> Any:
-        return rules.sum(self, axis=axis, keepdims=keepdims)
-
-    def dot(self, other: Any) -> Any:
-        from .ops import dot  # NumPy's dot, which is matmul only up to two dimensions
-
-        return dot(self, other)
-
-    # -- more ndarray methods, each the autodiff_ref function of the same name ----
-    def __mod__(self, other: Any) -> Any:
-        return bind(rules.mod, (self, other), NO_PARAMS)
-
-    def __rmod__(self, other: Any) -> Any:
-        return bind(rules.mod, (other, self), NO_PARAMS)
-
-    def __floordiv__(self, other: Any) -> Any:
-        return bind(rules.floor_divide, (self, other), NO_PARAMS)
-
-    def __rfloordiv__(self, other: Any) -> Any:
-        return bind(rules.floor_divide, (other, self), NO_PARAMS)
-
-    def ravel(self) -> Any:
-        return _ops().ravel(self)
-
-    def flatten(self) -> Any:
-        return _ops().ravel(self)
-
-    def squeeze(self, axis: Any = None) -> Any:
-        return _ops().squeeze(self, axis)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return _ops().swapaxes(self, axis1, axis2)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _ops().mean(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return _ops().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return _ops().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _ops().max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _ops().min(self, axis=axis, keepdims=keepdims)
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _ops().prod(self, axis=axis, keepdims=keepdims)
-
-    def cumsum(self, axis: int | None = None) -> Any:
-        return _ops().cumsum(self, axis=axis)
-
-    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-        return _ops().trace(self, offset, axis1, axis2)
-
-    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-        return _ops().diagonal(self, offset, axis1, axis2)
-
-    def clip(self, min: Any = None, max: Any = None) -> Any:
-        return _ops().clip(self, min, max)
-
-    def repeat(self, repeats: Any, axis: int | None = None) -> Any:
-        return _ops().repeat(self, repeats, axis)
-
-    def astype(self, dtype: Any) -> Any:
-        return _ops().astype(self, dtype)
-
-    @property
-    def real(self) -> Any:
-        return rules.real(self)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the class lacks: say what to use instead of
-        # "'Node' object has no attribute", for the methods ndarray has.
-        if name in _INDEX_METHODS:  # integer or boolean answers: no derivative to lose
-            return getattr(np.asarray(primal_value(self)), name)
-        if not name.startswith("__") and hasattr(np.ndarray, name):
-            if hasattr(_ops(), name):
-                instead = f"use autodiff_ref.{name}(x) instead, or"
-            else:
-                instead = "autodiff_ref has no differentiable version of it; use"
-            raise AttributeError(
-                f"traced values ({type(self).__name__}) have no method .{name}() of "
-                f"numpy.ndarray: {instead} autodiff_ref.primal_value(x).{name} for the "
-                "plain value (without derivative)"
-            )
-        raise AttributeError(
-            f"{type(self).__name__!r} object has no attribute {name!r}"
-        )
-
-    # -- comparisons look at primal values, so if/while work -------------------
-    def __lt__(self, other: Any) -> Any:
-        return primal_value(self) < primal_value(other)
-
-    def __le__(self, other: Any) -> Any:
-        return primal_value(self) <= primal_value(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return primal_value(self) > primal_value(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return primal_value(self) >= primal_value(other)
-
-    def __eq__(self, other: object) -> Any:
-        return primal_value(self) == primal_value(other)
-
-    def __ne__(self, other: object) -> Any:
-        return primal_value(self) != primal_value(other)
+        def __array_function__(
+            self, func: Any, types: Any, args: Any, kwargs: Any
+        ) -> Any: ...
 
     __hash__ = None  # type: ignore[assignment]  # like ndarray: == is elementwise
 
@@ -708,29 +537,11 @@ class Tracer:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(_array_conversion_message(self, sys._getframe(1)))
 
-    # -- NumPy functions: route the ones with a rule, refuse the others -------
-    def __array_ufunc__(
-        self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
-    ) -> Any:
-        from .numpy_dispatch import apply_ufunc
-
-        return apply_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_dispatch import apply_function
-
-        return apply_function(func, args, kwargs)
-
-
-#: ndarray methods whose answers are indices or booleans: traced values answer them
-#: from their primal values, as comparisons do.
-_INDEX_METHODS = frozenset({"argmax", "argmin", "argsort", "nonzero", "any", "all"})
-
 
 def _conversion_message(x: Any, conversion: str) -> str:
     return (
         f"{conversion} of a {type(x).__name__} would drop its derivative; use autodiff_ref "
-        "functions (autodiff_ref.sin, not math.sin), or autodiff_ref.primal_value(x) if you "
+        "functions (autodiff_ref.numpy.sin, not math.sin), or autodiff_ref.primal_value(x) if you "
         "really want the plain number"
     )
 
@@ -746,9 +557,7 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
     hint = ""
     if "index_tricks" in module:
         what = "numpy.r_ / numpy.c_ (they convert each piece with numpy.array)"
-        hint = (
-            "join traced pieces with autodiff_ref.concatenate or autodiff_ref.hstack; "
-        )
+        hint = "join traced pieces with autodiff_ref.numpy.concatenate or hstack; "
     elif module.startswith("numpy"):
         outer = caller
         while outer.f_back is not None and outer.f_back.f_globals.get(
@@ -760,7 +569,10 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
             f"numpy.{name} of a list or tuple holding traced values (NumPy converts the "
             "list to one array before it looks at its elements)"
         )
-        hint = f"use autodiff_ref.{name}([...]) or numpy.{name}(autodiff_ref.stack([...])); "
+        hint = (
+            f"use autodiff_ref.numpy.{name}([...]) or "
+            f"numpy.{name}(autodiff_ref.numpy.stack([...])); "
+        )
     else:
         import linecache
 
@@ -773,15 +585,9 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
     return (
         f"{what} tried to convert a {kind} to a NumPy array: a {kind} cannot be converted "
         f"to a NumPy array without dropping its derivative; {hint}build arrays of traced "
-        "values with autodiff_ref.stack, and use autodiff_ref functions instead of NumPy "
-        "ones (autodiff_ref.primal_value(x) gives the plain value)"
+        "values with autodiff_ref.numpy.stack, and use autodiff_ref.numpy functions "
+        "instead of NumPy ones (autodiff_ref.primal_value(x) gives the plain value)"
     )
-
-
-def _ops() -> Any:
-    from . import ops  # ops imports this module: import it when first needed
-
-    return ops
 
 
 def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
@@ -872,8 +678,3 @@ def shape_of(x: Any) -> tuple[int, ...]:
         return ()
     shape = getattr(x, "shape", None)
     return np.shape(x) if shape is None else shape
-
-
-# The rules table is written with this module's Primitive, and the operators
-# above call the table's primitives: import it last, once both exist.
-from . import rules  # noqa: E402

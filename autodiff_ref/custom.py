@@ -9,7 +9,7 @@ Each name here is JAX's, with JAX's meaning:
   turn a user's function and the user's derivative rule into a
   :class:`~autodiff_ref.core.Primitive` made at run time.  Every trace sees
   it as it sees a table entry, by its name: the forward and reverse traces
-  call its rules, and the evaluation trace (:func:`~autodiff_ref.trace`)
+  call its rules, and the evaluation trace (:func:`~autodiff_ref.trace_evaluation`)
   and the graph drawing (:func:`~autodiff_ref.draw_graph`) show one row or
   node named after the function.
 * :func:`~autodiff_ref.checkpoint` makes a primitive of a whole function:
@@ -50,9 +50,9 @@ from typing import Any
 import numpy as np
 
 from . import display, rules
-from .arguments import require_callable
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
-from .tree import tree_flatten, tree_unflatten
+from .transforms import jvp, vjp
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "custom_jvp", "custom_vjp", "stop_gradient"]
 
@@ -221,13 +221,14 @@ class custom_jvp(_UserPrimitive):
     overflows (above about 709 in double precision; at 100 in JAX's float32):
 
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> @ad.custom_jvp
     ... def log1pexp(x):
-    ...     return ad.log(1.0 + ad.exp(x))
+    ...     return anp.log(1.0 + anp.exp(x))
     >>> @log1pexp.defjvp
     ... def log1pexp_jvp(primals, tangents):
     ...     (x,), (x_dot,) = primals, tangents
-    ...     return log1pexp(x), (1.0 - 1.0 / (1.0 + ad.exp(x))) * x_dot
+    ...     return log1pexp(x), (1.0 - 1.0 / (1.0 + anp.exp(x))) * x_dot
     >>> import numpy as np
     >>> with np.errstate(over="ignore"):  # the value overflows; the slope does not
     ...     ad.grad(log1pexp)(1000.0)
@@ -328,6 +329,7 @@ class custom_vjp(_UserPrimitive):
     value, with the cotangent clipped to ``[lo, hi]`` on the way back.
 
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> @ad.custom_vjp
     ... def clip_gradient(lo, hi, x):
     ...     return x
@@ -335,9 +337,9 @@ class custom_vjp(_UserPrimitive):
     ...     return x, (lo, hi)
     >>> def clip_gradient_bwd(res, g):
     ...     lo, hi = res
-    ...     return None, None, ad.minimum(ad.maximum(g, lo), hi)
+    ...     return None, None, anp.minimum(anp.maximum(g, lo), hi)
     >>> clip_gradient.defvjp(clip_gradient_fwd, clip_gradient_bwd)
-    >>> ad.grad(lambda x: clip_gradient(-0.75, 0.75, ad.sin(x)))(0.0)  # cos 0 = 1, clipped
+    >>> ad.grad(lambda x: clip_gradient(-0.75, 0.75, anp.sin(x)))(0.0)  # cos 0 = 1, clipped
     0.75
     """
 
@@ -370,7 +372,7 @@ class custom_vjp(_UserPrimitive):
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
         raise TypeError(
             f"{self.name} is a custom_vjp function: it has a reverse-mode rule only, so "
-            "forward mode (jvp, jacfwd, derivative, hessian, hvp, trace) cannot "
+            "forward mode (jvp, jacfwd, derivative, hessian, hvp, trace_evaluation) cannot "
             "differentiate it. Use reverse mode (grad, vjp, jacrev), or give it a "
             "forward-mode rule with custom_jvp instead (reverse mode can use that too)"
         )
@@ -443,14 +445,15 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     --------
     >>> import numpy as np
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> def layer(x):
-    ...     return ad.tanh(x) * 2.0
+    ...     return anp.tanh(x) * 2.0
     >>> saved = ad.checkpoint(layer)
     >>> x = np.array([0.1, 0.2])
-    >>> bool(np.array_equal(ad.grad(lambda v: ad.sum(saved(v)))(x),
-    ...                     ad.grad(lambda v: ad.sum(layer(v)))(x)))
+    >>> bool(np.array_equal(ad.grad(lambda v: anp.sum(saved(v)))(x),
+    ...                     ad.grad(lambda v: anp.sum(layer(v)))(x)))
     True
-    >>> ad.trace(saved, 0.5).rows[-1].expression  # one row for the whole function
+    >>> ad.trace_evaluation(saved, 0.5).rows[-1].expression  # one row for the whole function
     'checkpoint(layer)(v_0)'
     """
     require_callable(fun, "checkpoint")
@@ -462,8 +465,6 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         return _single_output(fun(*args), name)
 
     def jvp_rule(tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
-        from .transforms import jvp
-
         full = tuple(
             _zeros_like(p) if t is None else t
             for p, t in zip(primals, tangents, strict=True)
@@ -476,8 +477,6 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         return prim(*primals), primals
 
     def bwd(saved: tuple, ct: Any, *primals: Any) -> tuple:
-        from .transforms import vjp
-
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
         return vjp(fun, *saved)[1](ct)
 

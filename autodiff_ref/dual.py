@@ -92,7 +92,8 @@ class Dual(Tracer):
 
     Examples
     --------
-    >>> from autodiff_ref import Dual, sin
+    >>> from autodiff_ref import Dual
+    >>> from autodiff_ref.numpy import sin
     >>> x = Dual(3.0, 1.0)
     >>> x * x
     Dual(primal=9.0, tangent=6.0)

@@ -5,8 +5,8 @@ sec. 3, Tables 2 and 3): the function is broken into elementary operations
 ``v_1, v_2, ...``, each a primitive applied to earlier variables, and three columns
 are filled in -- the *primal* value of each ``v_i``, its forward-mode *tangent*
 ``v̇_i = ∂v_i/∂x · ẋ`` for a chosen input direction ``ẋ``, and its reverse-mode
-*adjoint* ``v̄_i = ∂y/∂v_i · ȳ``.  :func:`~autodiff_ref.trace` produces that table for any
-function written with autodiff_ref's operations.  The inputs are
+*adjoint* ``v̄_i = ∂y/∂v_i · ȳ``.  :func:`~autodiff_ref.trace_evaluation` produces
+that table for any function written with autodiff_ref's operations.  The inputs are
 ``v_{-n+1}, ..., v_0``; the output is ``y``.
 
 The table is computed by the same machinery as :func:`~autodiff_ref.jvp` and
@@ -35,7 +35,7 @@ from .display import number_text
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
 
-__all__ = ["EvaluationTrace", "TraceRow", "trace"]
+__all__ = ["EvaluationTrace", "TraceRow", "trace_evaluation"]
 
 # Matches the variable names this module makes: v_0 ... v_9, v_{-1}, v_{12}.
 _NAME = re.compile(r"v_\{(-?\d+)\}|v_(\d)")
@@ -143,7 +143,7 @@ def _local_derivative(node: Node, argpos: int) -> Any:
 
 
 class EvaluationTrace:
-    """The evaluation trace of a function at a point, made by :func:`~autodiff_ref.trace`.
+    """The evaluation trace of a function at a point (:func:`~autodiff_ref.trace_evaluation`).
 
     Iterate over it (or use ``rows``) for the :class:`TraceRow` objects;
     index it by variable index (``tr[-1]`` is ``v_{-1}``) or name
@@ -422,7 +422,7 @@ def _rows(
     return rows
 
 
-def trace(
+def trace_evaluation(
     f: Callable[..., Any],
     *primals: Any,
     tangents: Sequence[Any] | None = None,
@@ -463,14 +463,14 @@ def trace(
     --------
     The example of Baydin et al. (2018), Tables 2 and 3:
 
-    >>> from autodiff_ref import log, sin
+    >>> from autodiff_ref.numpy import log, sin
     >>> def f(x1, x2):
     ...     v1 = log(x1)
     ...     v2 = x1 * x2
     ...     v3 = sin(x2)
     ...     v4 = v1 + v2
     ...     return v4 - v3
-    >>> tr = trace(f, 2.0, 5.0)
+    >>> tr = trace_evaluation(f, 2.0, 5.0)
     >>> print(tr)
     f(x1=2, x2=5); tangents: x1_dot=1, x2_dot=0; adjoint seed: y_bar=1
     v        expression     primal  tangent  adjoint
@@ -489,7 +489,8 @@ def trace(
     """
     if not primals:
         raise TypeError(
-            "trace needs the point to evaluate f at, e.g. trace(f, 2.0, 5.0)"
+            "trace_evaluation needs the point to evaluate f at, "
+            "e.g. trace_evaluation(f, 2.0, 5.0)"
         )
     xs = [_as_input(p, "trace") for p in primals]
     direction = _direction(xs, tangents)
@@ -511,7 +512,7 @@ def trace(
         if isinstance(out, tuple | list):
             raise TypeError(
                 "trace follows one output, but f returned a tuple; trace the outputs one "
-                "at a time, e.g. trace(lambda x: f(x)[0], x)"
+                "at a time, e.g. trace_evaluation(lambda x: f(x)[0], x)"
             )
         out_node = out if isinstance(out, Node) and out._trace is rev else None
         output = primal_value(out)

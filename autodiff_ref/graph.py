@@ -1,6 +1,6 @@
 """The computational graph of a function: as data, as Graphviz DOT text, or drawn with matplotlib.
 
-Each variable of the evaluation trace (:func:`autodiff_ref.trace`) is a
+Each variable of the evaluation trace (:func:`autodiff_ref.trace_evaluation`) is a
 node, and each operand an edge from the variable it reads to the variable it
 computes.  The nodes carry the primal values and adjoints, and the edges the
 local derivatives ``∂v_i/∂v_j`` that the reverse sweep multiplies adjoints by:
@@ -18,7 +18,7 @@ from typing import Any
 
 from . import rules
 from .display import symbol as op_symbol
-from .evaluation_trace import EvaluationTrace, TraceRow, format_value, trace
+from .evaluation_trace import EvaluationTrace, TraceRow, format_value, trace_evaluation
 
 __all__ = [
     "ComputationalGraph",
@@ -102,7 +102,7 @@ def graph_of(
 ) -> ComputationalGraph:
     """The computational graph of ``f`` at ``primals``, with values, tangents and adjoints.
 
-    The arguments are those of :func:`autodiff_ref.trace`.
+    The arguments are those of :func:`autodiff_ref.trace_evaluation`.
 
     Examples
     --------
@@ -112,7 +112,9 @@ def graph_of(
     >>> [(e.source, e.target, e.local_derivative) for e in g.edges]
     [(-2, 1, 1.0), (-1, 1, 1.0), (1, 2, 3.0), (0, 2, 3.0)]
     """
-    tr = trace(f, *primals, tangents=tangents, cotangent=cotangent, names=names)
+    tr = trace_evaluation(
+        f, *primals, tangents=tangents, cotangent=cotangent, names=names
+    )
     depth: dict[int, int] = {}
     nodes: list[GraphNode] = []
     edges: list[GraphEdge] = []
@@ -312,12 +314,12 @@ def draw_graph(
     operation, value (``v=``) and, optionally, adjoint (``adj=``) and tangent
     (``tan=``); with ``show_derivatives`` each edge shows the local derivative
     ``∂head/∂tail``.  The ``v_i`` names above the nodes match the rows of
-    :func:`autodiff_ref.trace`.
+    :func:`autodiff_ref.trace_evaluation`.
 
     Parameters
     ----------
     f, *primals, names, tangents, cotangent
-        As for :func:`autodiff_ref.trace`.
+        As for :func:`autodiff_ref.trace_evaluation`.
     ax : matplotlib.axes.Axes, optional
         Where to draw; by default a new figure sized to the graph.
     show_adjoints, show_tangents, show_derivatives : bool

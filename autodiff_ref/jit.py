@@ -22,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import require_callable
 from .core import Tracer, primal_value, substituting_impls
 from .program.program import Program, _static_positions, trace_program
 from .program.simplification import simplify
 from .program.tracing import aval_of
-from .tree import tree_unflatten
+from .tree import require_callable, tree_unflatten
 
 __all__ = ["jit"]
 
@@ -158,7 +157,8 @@ def jit(
     --------
     >>> import numpy as np
     >>> import autodiff_ref as ad
-    >>> f = ad.jit(lambda x: ad.sum(ad.sin(x) ** 2))
+    >>> import autodiff_ref.numpy as anp
+    >>> f = ad.jit(lambda x: anp.sum(anp.sin(x) ** 2))
     >>> expected = float(np.sum(np.sin(np.ones(3)) ** 2))
     >>> float(f(np.zeros(3))), float(f(np.ones(3))) == expected
     (0.0, True)

@@ -28,14 +28,13 @@ from .arguments import (
     _as_input_tree,
     _zeros_like,
     input_names,
-    require_callable,
 )
 from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
 from .program.program import Program, trace_program
 from .program.tracing import Equation, Var, aval_of, stand_in
 from .reverse import transposed_jvp
 from .transforms import jvp
-from .tree import tree_flatten, tree_unflatten
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["linear_transpose", "linearize"]
 
@@ -50,7 +49,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     Examples
     --------
     >>> import autodiff_ref as ad
-    >>> out, f_jvp = ad.linearize(ad.sin, 0.0)
+    >>> import autodiff_ref.numpy as anp
+    >>> out, f_jvp = ad.linearize(anp.sin, 0.0)
     >>> float(out), float(f_jvp(2.0))
     (0.0, 2.0)
     >>> print(f_jvp)

@@ -25,6 +25,9 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import rules
+from .core import evaluating_with
+
 __all__ = [
     "complex_step_stand_ins",
     "derivative",
@@ -86,7 +89,7 @@ _STAND_INS: dict[str, Callable[..., Any]] = {
 def complex_step_stand_ins() -> Iterator[None]:
     """Let autodiff_ref's kinks (abs, sign, maximum, ...) be complex-stepped, for a while.
 
-    ``autodiff_ref.abs`` means what ``numpy.abs`` means, so ``abs(x + ih)`` is
+    ``autodiff_ref.numpy.abs`` means what ``numpy.abs`` means, so ``abs(x + ih)`` is
     the modulus, a real number: the complex step of a function that uses it
     would silently be 0.  Inside this block the primitives ``abs``, ``sign``,
     ``heaviside``, ``maximum`` and ``minimum`` of :mod:`autodiff_ref.rules` are
@@ -100,14 +103,12 @@ def complex_step_stand_ins() -> Iterator[None]:
     convention there), and anything that compares or converts values.
 
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> with complex_step_stand_ins():
-    ...     slope = float(np.imag(ad.abs(-2.0 + 1e-20j)) / 1e-20)
-    >>> slope, float(ad.abs(-2.0 + 1e-20j))
+    ...     slope = float(np.imag(anp.abs(-2.0 + 1e-20j)) / 1e-20)
+    >>> slope, float(anp.abs(-2.0 + 1e-20j))
     (-1.0, 2.0)
     """
-    from . import rules
-    from .core import evaluating_with
-
     with evaluating_with({getattr(rules, name): f for name, f in _STAND_INS.items()}):
         yield
 

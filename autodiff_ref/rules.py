@@ -51,11 +51,13 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import core
 from .arguments import refuse_complex
 from .core import (
     BATCHED_TANGENTS,
@@ -64,6 +66,7 @@ from .core import (
     Tracer,
     UndefinedPrimal,
     _expand_batched,
+    primal_value,
     shape_of,
 )
 
@@ -423,7 +426,8 @@ def _concatenate_transpose(
     if offsets is None:
         raise TypeError(
             "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
-            "differentiated in reverse mode; call autodiff_ref.concatenate, which passes them"
+            "differentiated in reverse mode; call autodiff_ref.numpy.concatenate, which "
+            "passes them"
         )
     axis = axis % len(shape_of(ct))
     lead = (slice(None),) * axis
@@ -455,8 +459,6 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 def _real_derivative(x: Any) -> float:
     """1 for real x; complex x has no complex derivative of real(x): refuse it."""
-    from .core import primal_value
-
     try:
         value = primal_value(x)
     except TypeError:  # a symbolic expression: a real scalar
@@ -593,8 +595,6 @@ def _selection_weights(x: Any, ans: Any, axis: Any) -> np.ndarray:
     Computed from primal values, so the weights are constants: max and min are
     piecewise linear, and a tie shares the derivative evenly, as maximum does.
     """
-    from .core import primal_value
-
     xv = np.asarray(primal_value(x))
     best = np.reshape(primal_value(ans), _keepdims_shape(xv.shape, axis))
     hit = (xv == best).astype(float)
@@ -628,8 +628,6 @@ cumsum: Primitive = _linear(
 
 
 def _dtype_of(x: Any) -> np.dtype:
-    from .core import primal_value
-
     return np.asarray(primal_value(x)).dtype
 
 
@@ -766,7 +764,7 @@ def _singular(what: str) -> np.linalg.LinAlgError:
     return np.linalg.LinAlgError(
         f"{what}: the matrix is singular (not invertible), so there is no unique "
         "answer (and no derivative); check the matrix's rank, or use a least-squares "
-        "formulation such as autodiff_ref.linalg.solve(A.T @ A + lam * I, A.T @ b)"
+        "formulation such as autodiff_ref.numpy.linalg.solve(A.T @ A + lam * I, A.T @ b)"
     )
 
 
@@ -800,8 +798,6 @@ def _check_symmetric(a: Any, what: str) -> None:
 
 def _require_distinct(values: Any, what: str, nonzero: bool = False) -> None:
     """Refuse a decomposition whose derivative does not exist: repeated values."""
-    from .core import primal_value
-
     v = np.sort(np.asarray(primal_value(values)), axis=-1)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(v), initial=0.0)
     if v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
@@ -979,3 +975,8 @@ qr: Primitive = _nonlinear(
     "qr", _qr, jvp=_qr_jvp, multiple_results=True,
     doc="A = Q R, reduced, m >= n, results (Q, R)",
 )  # fmt: skip
+
+
+# core's Primitive.jvp and .vjp combine tangents with this table's primitives; the
+# core sits below the table and does not import it, so the table installs itself.
+core.rules = sys.modules[__name__]

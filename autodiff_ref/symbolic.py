@@ -2,7 +2,7 @@ r"""Symbolic differentiation: expressions built by the primitives, differentiate
 
 An :class:`Expr` is a :class:`~autodiff_ref.core.Tracer` of the *symbolic
 trace* (level 0, below every other trace).  Applying a primitive to an
-expression -- ``x * y``, ``autodiff_ref.sin(x)``, ``np.exp(x)`` -- binds it to
+expression -- ``x * y``, ``autodiff_ref.numpy.sin(x)``, ``np.exp(x)`` -- binds it to
 that trace, which builds a call node instead of computing a number.
 
 :func:`diff` walks an expression and, at each call ``prim(a1, ..., an)``,
@@ -30,7 +30,7 @@ levels deep are fine.
 
 Examples
 --------
->>> from autodiff_ref import sin, cos
+>>> from autodiff_ref.numpy import sin, cos
 >>> from autodiff_ref.symbolic import diff, symbols, to_latex
 >>> x, y = symbols("x y")
 >>> f = sin(x) * y + x**3
@@ -260,7 +260,7 @@ class Const(Expr):
 class Call(Expr):
     """A primitive applied to argument expressions; made by applying primitives to expressions.
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> e = sin(Symbol("x"))
     >>> isinstance(e, Call), e.prim.name, e.args
     (True, 'sin', (x,))
@@ -389,7 +389,7 @@ def _call(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
 def subexpressions(expr: Expr) -> list[Expr]:
     """The distinct nodes of ``expr``, each after its arguments, ending with ``expr``.
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x = Symbol("x")
     >>> subexpressions(sin(x) * x)
     [x, sin(x), sin(x)*x]
@@ -422,7 +422,7 @@ def _render(expr: Expr, node_fn: Callable[[Expr, list[Any]], Any]) -> Any:
 def tree_size(expr: Expr) -> int:
     """The number of nodes of ``expr`` written out as a tree (shared parts count each time).
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x = Symbol("x")
     >>> e = sin(x) * x
     >>> tree_size(e), tree_size(e * e)
@@ -434,7 +434,7 @@ def tree_size(expr: Expr) -> int:
 def dag_size(expr: Expr) -> int:
     """The number of distinct nodes of ``expr`` (its size as a hash-consed DAG).
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x = Symbol("x")
     >>> e = sin(x) * x
     >>> dag_size(e), dag_size(e * e)
@@ -446,7 +446,7 @@ def dag_size(expr: Expr) -> int:
 def depth(expr: Expr) -> int:
     """The number of calls on the longest path from ``expr`` down to a leaf (a leaf has 0).
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x = Symbol("x")
     >>> depth(x), depth(sin(sin(x)) * x)
     (0, 3)
@@ -516,7 +516,7 @@ def diff(
 
     Examples
     --------
-    >>> from autodiff_ref import exp, tanh
+    >>> from autodiff_ref.numpy import exp, tanh
     >>> x, y = symbols("x y")
     >>> diff(x**4, x, order=2)
     4*(3*x**2)
@@ -629,7 +629,7 @@ def simplify(expr: Expr) -> Expr:
     products and quotients.  It does not expand, factor or collect terms:
     it is a light clean-up, not a computer algebra system.
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x = Symbol("x")
     >>> simplify(x * 2 * (-sin(x)) * 3 + (x - x))
     -6*x*sin(x)
@@ -665,7 +665,7 @@ def evaluate(
     floats, NumPy arrays, complex numbers, dual numbers, reverse-mode nodes --
     or expressions, which substitutes them.
 
-    >>> from autodiff_ref import sin
+    >>> from autodiff_ref.numpy import sin
     >>> x, y = symbols("x y")
     >>> evaluate(x * y + 1, x=2.0, y=3.0)
     7.0
@@ -698,7 +698,8 @@ def lambdify(expr: Expr, *params: Symbol | str) -> Callable[..., Any]:
     The function binds each primitive on its arguments, so the transforms can
     differentiate it: ``grad(lambdify(e, x, y), argnums=(0, 1))``.
 
-    >>> from autodiff_ref import grad, sin
+    >>> from autodiff_ref import grad
+    >>> from autodiff_ref.numpy import sin
     >>> x, y = symbols("x y")
     >>> f = lambdify(sin(x) * y, x, y)
     >>> f(0.0, 2.0), grad(f, argnums=(0, 1))(0.0, 2.0)
@@ -933,7 +934,7 @@ def _latex_parts(node: Expr) -> list[Part]:
 def to_latex(expr: Expr) -> str:
     r"""LaTeX for ``expr`` (without the surrounding ``$``).
 
-    >>> from autodiff_ref import exp, sqrt, tanh
+    >>> from autodiff_ref.numpy import exp, sqrt, tanh
     >>> x, y = symbols("x y")
     >>> to_latex(exp(x) / sqrt(y))
     '\\frac{e^{x}}{\\sqrt{y}}'

@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .arguments import _as_input, array_writes_explained, require_callable
+from .arguments import _as_input, array_writes_explained
 from .core import ConcretizationError, Primitive, Trace, Tracer, bind, shape_of
-from .tree import tree_flatten, tree_unflatten
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["jet"]
 
@@ -469,7 +469,8 @@ def jet(
     With the curve ``x(t) = x + t`` (terms ``1, 0, 0, ...``) the output terms are
     the derivatives of ``f`` at ``x``:
 
-    >>> from autodiff_ref import jet, sin, exp
+    >>> from autodiff_ref import jet
+    >>> from autodiff_ref.numpy import sin, exp
     >>> jet(lambda x: x**3, (2.0,), ((1.0, 0.0, 0.0, 0.0),))
     (8.0, [12.0, 12.0, 6.0, 0.0])
 

@@ -244,7 +244,7 @@ def check_grads(
     Examples
     --------
     >>> import numpy as np
-    >>> from autodiff_ref import sin, sum
+    >>> from autodiff_ref.numpy import sin, sum
     >>> check_grads(lambda x, y: sum(sin(x) * y), (np.array([0.5, 1.0]), 2.0))
 
     A rule with the wrong derivative is caught:
@@ -291,7 +291,7 @@ def check_grad(
     Examples
     --------
     >>> import numpy as np
-    >>> from autodiff_ref import sum, tanh
+    >>> from autodiff_ref.numpy import sum, tanh
     >>> check_grad(lambda x: sum(tanh(x) ** 2), np.array([0.1, -2.0, 3.0]))
     """
     x = _as_input(x, "check_grad")

@@ -311,14 +311,32 @@ def _leaves_like(node: PyTreeDef, sub: Any, leaves: list[Any]) -> bool:
     )
 
 
+# -- a function argument, checked when it is given ----------------------------------
+# tree_map is the lowest function of the package that takes a function, so the check
+# (worded once for every transform) lives here, below autodiff_ref.arguments.
+def describe(x: Any) -> str:
+    """``x`` in an error message: its type with an article, and its repr cut short."""
+    text, kind = repr(x), type(x).__name__
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    return f"{article} {kind} ({text if len(text) <= 60 else text[:57] + '...'})"
+
+
+def require_callable(f: Any, transform: str) -> None:
+    """Refuse a non-callable ``f`` when it is wrapped, not later when it is called."""
+    if not callable(f):
+        raise TypeError(
+            f"{transform} needs a function as its first argument, but got "
+            f"{describe(f)}; pass the function itself, e.g. {transform}(f), "
+            f"not {transform}(f(x))"
+        )
+
+
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     """``f`` applied to each leaf of ``tree`` (and the matching leaves of ``rest``).
 
     >>> tree_map(lambda x, y: x + y, (1.0, [2.0]), (10.0, [20.0]))
     (11.0, [22.0])
     """
-    from .arguments import require_callable  # arguments reads pytrees: no cycle here
-
     require_callable(f, "tree_map")
     leaves, treedef = tree_flatten(tree)
     others = [tree_leaves_like(treedef, r, "tree given to tree_map") for r in rest]

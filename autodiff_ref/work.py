@@ -59,9 +59,10 @@ def counting() -> Iterator[Counter]:
 
     >>> import numpy as np
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> x = np.ones(1000)
     >>> with counting() as tally:
-    ...     _ = ad.vjp(lambda v: ad.sum(ad.sin(v) * v), x)
+    ...     _ = ad.vjp(lambda v: anp.sum(anp.sin(v) * v), x)
     >>> tally["calls"], tally["written"]
     (3, 2000)
     """

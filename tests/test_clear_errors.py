@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 
 NOT_CALLABLE: dict[str, Callable[[], Any]] = {
     "jit": lambda: ad.jit(3),
@@ -42,7 +43,7 @@ def test_non_callables_are_refused_when_wrapped(name: str) -> None:
 
 def _traced(f: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
     """f called on a traced value (grad's), where NumPy dispatches to autodiff_ref."""
-    return lambda x: ad.grad(lambda v: ad.sum(f(v)))(x)
+    return lambda x: ad.grad(lambda v: anp.sum(f(v)))(x)
 
 
 X = np.array([1.0, 2.0, 3.0])
@@ -84,7 +85,7 @@ def test_bad_shape_arguments_raise_numpys_value_error(name: str) -> None:
 
 def test_split_into_zero_sections_is_a_value_error_not_a_division_by_zero() -> None:
     # numpy.split(x, 0) itself divides by 0 first; array_split says what is wrong.
-    for split in (ad.split, ad.array_split):
+    for split in (anp.split, anp.array_split):
         with pytest.raises(ValueError, match="number sections must be larger than 0"):
             split(X, 0)
 
@@ -93,25 +94,25 @@ def test_split_into_zero_sections_is_a_value_error_not_a_division_by_zero() -> N
 def test_the_200th_derivative_of_sin_is_finite() -> None:
     # d^200/dx^200 sin = sin (200 is a multiple of 4). About 200 rounding steps in the
     # series recurrence: a tolerance of 1e-12 relative (observed: one ulp).
-    assert ad.derivative(ad.sin, 0.3, order=200) == pytest.approx(
+    assert ad.derivative(anp.sin, 0.3, order=200) == pytest.approx(
         math.sin(0.3), rel=1e-12
     )
 
 
 def test_jet_with_200_terms_gives_the_closed_forms() -> None:
     terms = (1.0,) + (0.0,) * 199  # the curve x(t) = x + t: the terms are derivatives
-    _, out = ad.jet(ad.sin, (0.3,), (terms,))
+    _, out = ad.jet(anp.sin, (0.3,), (terms,))
     cycle = [math.cos(0.3), -math.sin(0.3), -math.cos(0.3), math.sin(0.3)]
     np.testing.assert_allclose(out, [cycle[k % 4] for k in range(200)], rtol=1e-12)
     # exp(2x): the k-th derivative 2**k exp(2x) reaches 1.6e60 * e**0.6.
-    _, out = ad.jet(lambda x: ad.exp(2.0 * x), (0.3,), (terms,))
+    _, out = ad.jet(lambda x: anp.exp(2.0 * x), (0.3,), (terms,))
     want = [2.0 ** (k + 1) * math.exp(0.6) for k in range(200)]
     np.testing.assert_allclose(out, want, rtol=1e-12)
 
 
 def test_jet_says_the_series_is_a_tuple_of_terms() -> None:
     with pytest.raises(TypeError, match=r"each series is a tuple of terms, got float"):
-        ad.jet(ad.sin, (1.0,), (1.0,))
+        ad.jet(anp.sin, (1.0,), (1.0,))
 
 
 # -- pytrees, programs and arrays --------------------------------------------------------------
@@ -223,7 +224,7 @@ SYMMETRIC_BY_ONE_TRIANGLE = np.array(
 @pytest.mark.parametrize("uplo", ["L", "U"])
 def test_eigh_reads_the_triangle_numpy_reads(uplo: str) -> None:
     a = SYMMETRIC_BY_ONE_TRIANGLE
-    w, v = ad.linalg.eigh(a, UPLO=uplo)
+    w, v = anp.linalg.eigh(a, UPLO=uplo)
     want_w, want_v = np.linalg.eigh(a, UPLO=uplo)
     np.testing.assert_allclose(w, want_w, rtol=1e-14)
     np.testing.assert_allclose(np.abs(v), np.abs(want_v), rtol=1e-13, atol=1e-14)
@@ -243,13 +244,13 @@ def test_eigh_reads_the_triangle_numpy_reads(uplo: str) -> None:
     ).reshape(3, 3, 3)
     np.testing.assert_allclose(forward, central, atol=1e-7)  # steps of 1e-6: ~1e-9
     with pytest.raises(ValueError, match="UPLO argument must be 'L' or 'U'"):
-        ad.linalg.eigh(a, UPLO="X")
+        anp.linalg.eigh(a, UPLO="X")
 
 
 def test_cholesky_upper_is_the_transpose_numpy_returns() -> None:
     spd = np.array([[4.0, 2.0, 0.4], [2.0, 3.0, 0.5], [0.4, 0.5, 2.0]])
     upper = np.linalg.cholesky(spd, upper=True)
-    np.testing.assert_allclose(ad.linalg.cholesky(spd, upper=True), upper, rtol=1e-15)
+    np.testing.assert_allclose(anp.linalg.cholesky(spd, upper=True), upper, rtol=1e-15)
 
     def f(m: Any) -> Any:
         return np.linalg.cholesky((m + m.T) / 2, upper=True)
@@ -298,7 +299,7 @@ def test_floor_divide_has_numpys_value_and_derivative_zero(f: Any) -> None:
     value, tangent = ad.jvp(f, (x,), (np.ones_like(x),))
     np.testing.assert_array_equal(value, f(x))  # NumPy's floor_divide, bit for bit
     np.testing.assert_array_equal(tangent, np.ones_like(x))  # d(x // c)/dx = 0
-    np.testing.assert_array_equal(ad.grad(lambda v: ad.sum(f(v)))(x), np.ones_like(x))
+    np.testing.assert_array_equal(ad.grad(lambda v: anp.sum(f(v)))(x), np.ones_like(x))
     np.testing.assert_array_equal(ad.jit(f)(x), f(x))
     assert ad.grad(lambda s: s // 2 + s)(5.5) == 1.0  # the issue's example, a float
 
@@ -308,5 +309,5 @@ def test_mod_and_floor_divide_are_consistent() -> None:
     # 1 // 0.1 is 9.0 while floor(1 / 0.1) is 10.0: the rule must use floor_divide.
     x = np.array([1.0, 2.3, -5.5, 6.9])
     y = 0.1
-    assert ad.grad(lambda v: ad.sum(x % v))(y) == -np.sum(x // y)
+    assert ad.grad(lambda v: anp.sum(x % v))(y) == -np.sum(x // y)
     np.testing.assert_array_equal(ad.jvp(lambda v: x % v, (y,), (1.0,))[1], -(x // y))

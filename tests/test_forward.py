@@ -18,6 +18,7 @@ import scipy.linalg
 import sympy as sp
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import Dual, derivatives_from_matrix, jordan_block
 
 
@@ -180,10 +181,10 @@ def test_vectorized_primals_and_tangents() -> None:
     p = np.array([[0.1, 0.7], [1.3, -2.0]])
     t = np.array([[1.0, 2.0], [-1.0, 0.5]])
     x = Dual(p, t)
-    _assert_dual(ad.sin(x) * x, np.sin(p) * p, (np.cos(p) * p + np.sin(p)) * t)
-    _assert_dual(ad.exp(x) / (1.0 + x * x), np.exp(p) / (1 + p**2),
+    _assert_dual(anp.sin(x) * x, np.sin(p) * p, (np.cos(p) * p + np.sin(p)) * t)
+    _assert_dual(anp.exp(x) / (1.0 + x * x), np.exp(p) / (1 + p**2),
                  np.exp(p) * (1 - p) ** 2 / (1 + p**2) ** 2 * t)  # fmt: skip
-    s = ad.sum(x * x, axis=0)
+    s = anp.sum(x * x, axis=0)
     _assert_dual(s, (p**2).sum(axis=0), (2 * p * t).sum(axis=0))
     _assert_dual(x @ np.array([1.0, -1.0]), p @ [1.0, -1.0], t @ [1.0, -1.0])
 
@@ -368,7 +369,7 @@ def test_matrix_exponential_of_a_jordan_block(x: float) -> None:
     )
     # ... and agree with forward mode's nested derivatives.
     for k in range(n):
-        assert ad.derivative(ad.sin, x, order=k) == pytest.approx(
+        assert ad.derivative(anp.sin, x, order=k) == pytest.approx(
             derivatives_from_matrix(e.imag)[k], abs=1e-14
         )
 
@@ -391,7 +392,7 @@ def test_nested_derivatives_with_closures_over_the_outer_variable(x: float) -> N
         4 * x, rel=1e-15
     )
     # d/dx [d/dy sin(x y) at y = 2] = d/dx [x cos 2x] = cos 2x - 2x sin 2x
-    got = d(lambda x: d(lambda y: ad.sin(x * y), 2.0), x)
+    got = d(lambda x: d(lambda y: anp.sin(x * y), 2.0), x)
     assert got == pytest.approx(np.cos(2 * x) - 2 * x * np.sin(2 * x), rel=1e-14)
     # Three levels: d/dx [x d/dy [y d/dz (x y z)]] = d/dx [x d/dy (x y**2)] = d/dx [2 x**2 y]
     # at y = 1.5: 6x
@@ -408,7 +409,7 @@ def test_derivative_operator_as_a_higher_order_function() -> None:
         return lambda f: lambda x: f(x + u)
 
     # d/du [ (d/dx shift(u)(sin)(x)) at x = 0 ] = d/du cos(u) = -sin(u)
-    got = ad.derivative(lambda u: deriv(shift(u)(ad.sin))(0.0), 0.4)
+    got = ad.derivative(lambda u: deriv(shift(u)(anp.sin))(0.0), 0.4)
     assert got == pytest.approx(-np.sin(0.4), rel=1e-15)
     # A derivative closing over an outer dual: d/dx [ d/dy (x * y * y) at y = x ] = d/dx 2x² = 4x
     got = ad.derivative(lambda x: deriv(lambda y: x * y * y)(x), 1.25)
@@ -436,12 +437,12 @@ def test_user_duals_inside_a_transform_keep_their_own_perturbation() -> None:
 # -- higher order ------------------------------------------------------------------------------
 _X = sp.Symbol("x")
 COMPOSITES = [
-    ("x*exp(-x)", lambda x: x * ad.exp(-x), _X * sp.exp(-_X)),
+    ("x*exp(-x)", lambda x: x * anp.exp(-x), _X * sp.exp(-_X)),
     ("1/(1+x**2)", lambda x: 1.0 / (1.0 + x * x), 1 / (1 + _X**2)),
-    ("sin(x)*log(x)", lambda x: ad.sin(x) * ad.log(x), sp.sin(_X) * sp.log(_X)),
+    ("sin(x)*log(x)", lambda x: anp.sin(x) * anp.log(x), sp.sin(_X) * sp.log(_X)),
     (
         "sqrt(1+tanh(x)**2)",
-        lambda x: ad.sqrt(1.0 + ad.tanh(x) ** 2),
+        lambda x: anp.sqrt(1.0 + anp.tanh(x) ** 2),
         sp.sqrt(1 + sp.tanh(_X) ** 2),
     ),
 ]
@@ -452,7 +453,7 @@ def test_x_exp_minus_x_closed_form(order: int) -> None:
     # d^k/dx^k [x e^{-x}] = (-1)^k (x - k) e^{-x}
     x = 0.8
     expected = (-1) ** order * (x - order) * np.exp(-x)
-    got = ad.derivative(lambda x: x * ad.exp(-x), x, order=order)
+    got = ad.derivative(lambda x: x * anp.exp(-x), x, order=order)
     assert got == pytest.approx(expected, rel=1e-14)
 
 
@@ -473,7 +474,7 @@ def test_higher_order_derivatives_of_composites(
 # -- jvp ---------------------------------------------------------------------------------------
 def test_jvp_with_several_primals_and_tuple_outputs() -> None:
     def f(x: Any, y: Any) -> Any:
-        return x * y, ad.sin(x) + y
+        return x * y, anp.sin(x) + y
 
     out, tan = ad.jvp(f, (2.0, 3.0), (1.0, 0.5))
     assert isinstance(out, tuple) and isinstance(tan, tuple)
@@ -489,7 +490,7 @@ def test_jvp_of_an_array_function_is_the_jacobian_times_the_tangent() -> None:
     a = rng.normal(size=(3, 4))
 
     def f(x: Any) -> Any:
-        return ad.tanh(ad.matmul(a, x)) * ad.sum(x * x)
+        return anp.tanh(anp.matmul(a, x)) * anp.sum(x * x)
 
     x, v = rng.normal(size=4), rng.normal(size=4)
     out, tan = ad.jvp(f, (x,), (v,))
@@ -511,26 +512,26 @@ def test_jvp_integer_primals_are_differentiated_as_floats() -> None:
 
 # -- jacfwd ----------------------------------------------------------------------------------
 JAC_CASES = [
-    ("scalar->scalar", lambda x: ad.sin(x) * x, 0.7),
-    ("scalar->vector", lambda x: ad.stack([x, x**2, ad.exp(x)]), 0.3),
-    ("vector->scalar", lambda x: ad.sum(ad.sin(x) * x), np.array([0.1, 0.5, -1.0])),
+    ("scalar->scalar", lambda x: anp.sin(x) * x, 0.7),
+    ("scalar->vector", lambda x: anp.stack([x, x**2, anp.exp(x)]), 0.3),
+    ("vector->scalar", lambda x: anp.sum(anp.sin(x) * x), np.array([0.1, 0.5, -1.0])),
     (
         "vector->vector",
-        lambda x: ad.cos(x[::-1]) * x[0],
+        lambda x: anp.cos(x[::-1]) * x[0],
         np.array([0.2, 1.5, -0.4, 2.0]),
     ),
     (
         "vector->matrix",
-        lambda x: ad.reshape(x, (2, 2)) ** 2,
+        lambda x: anp.reshape(x, (2, 2)) ** 2,
         np.array([1.0, 2.0, 3.0, 4.0]),
     ),
     (
         "matrix->matrix",
-        lambda x: ad.matmul(x, x.T),
+        lambda x: anp.matmul(x, x.T),
         np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2]]),
     ),
-    ("matrix->scalar", lambda x: ad.sum(ad.exp(x)), np.arange(6.0).reshape(2, 3) / 6),
-    ("matrix->vector", lambda x: ad.sum(x * x, axis=1), np.arange(6.0).reshape(3, 2)),
+    ("matrix->scalar", lambda x: anp.sum(anp.exp(x)), np.arange(6.0).reshape(2, 3) / 6),
+    ("matrix->vector", lambda x: anp.sum(x * x, axis=1), np.arange(6.0).reshape(3, 2)),
 ]
 
 
@@ -547,7 +548,7 @@ def test_jacfwd_shape_and_values(f: Callable, x: Any) -> None:
 
 def test_jacfwd_with_tuple_argnums() -> None:
     def f(x: Any, s: Any, y: Any) -> Any:
-        return ad.matmul(x, y) * s
+        return anp.matmul(x, y) * s
 
     x, s, y = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), 2.0, np.array([0.5, -1.0])
     jx, jy = ad.jacfwd(f, argnums=(0, 2))(x, s, y)
@@ -562,7 +563,7 @@ def test_jacfwd_with_tuple_argnums() -> None:
 
 
 def test_jacfwd_of_a_tuple_output() -> None:
-    jac = ad.jacfwd(lambda x: (x * 2.0, ad.sum(x)))(np.array([1.0, 2.0]))
+    jac = ad.jacfwd(lambda x: (x * 2.0, anp.sum(x)))(np.array([1.0, 2.0]))
     assert isinstance(jac, tuple)
     np.testing.assert_array_equal(jac[0], 2 * np.eye(2))
     np.testing.assert_array_equal(jac[1], [1.0, 1.0])
@@ -603,9 +604,9 @@ def test_jvp_rejects_bad_primals_and_tangents() -> None:
     with pytest.raises(
         TypeError, match=r"primals must be a tuple, e\.g\. jvp\(f, \(x,\), \(v,\)\)"
     ):
-        ad.jvp(ad.sin, 1.0, (1.0,))
+        ad.jvp(anp.sin, 1.0, (1.0,))
     with pytest.raises(TypeError, match="tangents must be a tuple"):
-        ad.jvp(ad.sin, (1.0,), np.ones(1))
+        ad.jvp(anp.sin, (1.0,), np.ones(1))
     with pytest.raises(
         ValueError, match="2 primals but 1 tangents; give one tangent each"
     ):
@@ -613,13 +614,13 @@ def test_jvp_rejects_bad_primals_and_tangents() -> None:
     with pytest.raises(
         ValueError, match=r"tangent 0 has shape \(2,\) .* must have their primal"
     ):
-        ad.jvp(ad.sin, (np.ones(3),), (np.ones(2),))
+        ad.jvp(anp.sin, (np.ones(3),), (np.ones(2),))
 
 
 def test_converting_a_dual_to_a_python_number_is_refused() -> None:
     x = Dual(0.5, 1.0)
     with pytest.raises(
-        TypeError, match=r"drop its derivative.*autodiff_ref\.sin, not math\.sin"
+        TypeError, match=r"drop its derivative.*autodiff_ref\.numpy\.sin, not math\.sin"
     ):
         float(x)
     with pytest.raises(TypeError, match=r"drop its derivative.*autodiff_ref"):
@@ -631,30 +632,30 @@ def test_converting_a_dual_to_a_python_number_is_refused() -> None:
 @pytest.mark.parametrize("order", [-1, 1.5, True, "2"])
 def test_derivative_rejects_bad_orders(order: Any) -> None:
     with pytest.raises(ValueError, match="order must be a non-negative int"):
-        ad.derivative(ad.sin, 1.0, order=order)
+        ad.derivative(anp.sin, 1.0, order=order)
 
 
 @pytest.mark.parametrize("x", [True, np.bool_(False), np.array([True, False])])
 def test_transforms_reject_boolean_inputs(x: Any) -> None:
     with pytest.raises(TypeError, match=r"boolean.*(pass a float|astype\(float\))"):
-        ad.derivative(ad.sin, x)
+        ad.derivative(anp.sin, x)
     with pytest.raises(TypeError, match="boolean"):
-        ad.jvp(ad.sin, (x,), (x,))
+        ad.jvp(anp.sin, (x,), (x,))
     with pytest.raises(TypeError, match="boolean"):
-        ad.jacfwd(ad.sin)(x)
+        ad.jacfwd(anp.sin)(x)
 
 
 @pytest.mark.parametrize("x", ["1.0", None, [1.0, "a"]])
 def test_transforms_reject_strings_and_other_non_numbers(x: Any) -> None:
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):
-        ad.derivative(ad.sin, x)
+        ad.derivative(anp.sin, x)
     if (
         x is None
     ):  # in jvp, None is an empty pytree, which 1.0 does not match (as in JAX)
         with pytest.raises(
             ValueError, match=r"structure PyTreeDef\(None\).*PyTreeDef\(\*\)"
         ):
-            ad.jvp(ad.sin, (x,), (1.0,))
+            ad.jvp(anp.sin, (x,), (1.0,))
         return
     with pytest.raises(TypeError, match="needs numbers or numeric arrays"):
-        ad.jvp(ad.sin, (x,), (1.0,))
+        ad.jvp(anp.sin, (x,), (1.0,))

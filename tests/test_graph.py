@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref.graph import draw_graph, graph_of, to_dot
 
 matplotlib.use("Agg")
@@ -23,16 +23,16 @@ def xyz(x, y, z):
 
 
 def baydin(x1, x2):
-    v1 = ad.log(x1)
+    v1 = anp.log(x1)
     v2 = x1 * x2
-    v3 = ad.sin(x2)
+    v3 = anp.sin(x2)
     v4 = v1 + v2
     return v4 - v3
 
 
 def fan_out(x):
     return (
-        x * x - 2.0 * x + ad.sin(x) * x
+        x * x - 2.0 * x + anp.sin(x) * x
     )  # x feeds four operations, one two columns on
 
 

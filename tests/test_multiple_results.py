@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import rules
-from autodiff_ref.evaluation_trace import trace
+from autodiff_ref.evaluation_trace import trace_evaluation
 from autodiff_ref.graph import graph_of
 from autodiff_ref.program import simplify
 
@@ -64,8 +65,8 @@ def test_the_primitive_returns_numpys_tuple(
 
 
 def test_svd_without_vectors_and_eigvalsh_return_one_array() -> None:
-    s = ad.linalg.svd(TALL, compute_uv=False)
-    w = ad.linalg.eigvalsh(SPD)
+    s = anp.linalg.svd(TALL, compute_uv=False)
+    w = anp.linalg.eigvalsh(SPD)
     assert type(s) is np.ndarray and type(w) is np.ndarray
     # The values come from the decomposition with vectors (whose derivative needs
     # them): the same LAPACK call as NumPy's with vectors, so equal to it; NumPy's
@@ -78,11 +79,11 @@ def test_svd_without_vectors_and_eigvalsh_return_one_array() -> None:
     v = np.linalg.eigh(SPD)[1]
     # Tolerance: the rule's products and these outer products round differently.
     np.testing.assert_allclose(
-        ad.grad(lambda m: ad.linalg.svd(m, compute_uv=False)[0])(TALL),
+        ad.grad(lambda m: anp.linalg.svd(m, compute_uv=False)[0])(TALL),
         np.outer(u[:, 0], vh[0]), rtol=1e-12, atol=1e-14,
     )  # fmt: skip
     np.testing.assert_allclose(
-        ad.grad(lambda m: ad.linalg.eigvalsh(m)[-1])(SPD),
+        ad.grad(lambda m: anp.linalg.eigvalsh(m)[-1])(SPD),
         np.outer(v[:, -1], v[:, -1]), rtol=1e-12, atol=1e-14,
     )  # fmt: skip
 
@@ -90,7 +91,7 @@ def test_svd_without_vectors_and_eigvalsh_return_one_array() -> None:
 # -- derivatives against closed forms and defining equations -------------------------
 def test_eigh_tangents_solve_the_perturbed_eigenproblem() -> None:
     da = _sym()
-    (w, v), (dw, dv) = ad.jvp(lambda m: tuple(ad.linalg.eigh(m)), (SPD,), (da,))
+    (w, v), (dw, dv) = ad.jvp(lambda m: tuple(anp.linalg.eigh(m)), (SPD,), (da,))
     np.testing.assert_array_equal(w, np.linalg.eigh(SPD)[0])
     # dw_i = v_i^T dA v_i (first-order perturbation theory).
     # Tolerance: the same sums in another order (a few roundings at 1e-15 scale).
@@ -106,7 +107,7 @@ def test_eigh_tangents_solve_the_perturbed_eigenproblem() -> None:
 def test_svd_tangents_match_the_singular_value_formula_and_reconstruct() -> None:
     da = RNG.standard_normal(TALL.shape)
     (u, s, vh), (du, ds, dvh) = ad.jvp(
-        lambda m: tuple(ad.linalg.svd(m, full_matrices=False)), (TALL,), (da,)
+        lambda m: tuple(anp.linalg.svd(m, full_matrices=False)), (TALL,), (da,)
     )
     # ds_i = u_i^T dA v_i; d(U S Vh) = dA (the product rule of the reconstruction).
     # Tolerance: different sums of the same products (rounding only).
@@ -117,7 +118,7 @@ def test_svd_tangents_match_the_singular_value_formula_and_reconstruct() -> None
 
 def test_qr_tangents_keep_q_orthonormal_and_r_triangular() -> None:
     da = RNG.standard_normal(TALL.shape)
-    (q, r), (dq, dr) = ad.jvp(lambda m: tuple(ad.linalg.qr(m)), (TALL,), (da,))
+    (q, r), (dq, dr) = ad.jvp(lambda m: tuple(anp.linalg.qr(m)), (TALL,), (da,))
     # dQ R + Q dR = dA; Q^T dQ antisymmetric; dR upper triangular.
     # Tolerance: products of rounded factors (a few ulps of their norms).
     np.testing.assert_allclose(dq @ r + q @ dr, da, rtol=1e-11, atol=1e-12)
@@ -126,16 +127,16 @@ def test_qr_tangents_keep_q_orthonormal_and_r_triangular() -> None:
 
 
 def test_slogdet_gradient_is_the_inverse_transpose_and_the_sign_is_constant() -> None:
-    sign, logdet = ad.linalg.slogdet(SQUARE)
+    sign, logdet = anp.linalg.slogdet(SQUARE)
     assert (sign, logdet) == tuple(np.linalg.slogdet(SQUARE))
     # Tolerance: inv and the transposed solve round differently.
     np.testing.assert_allclose(
-        ad.grad(lambda m: ad.linalg.slogdet(m)[1])(SQUARE),
+        ad.grad(lambda m: anp.linalg.slogdet(m)[1])(SQUARE),
         np.linalg.inv(SQUARE).T, rtol=1e-12, atol=1e-14,
     )  # fmt: skip
     # The sign is piecewise constant: only its value enters sign * logdet's gradient.
     np.testing.assert_allclose(
-        ad.grad(lambda m: ad.linalg.slogdet(m)[0] * ad.linalg.slogdet(m)[1])(-SQUARE),
+        ad.grad(lambda m: anp.linalg.slogdet(m)[0] * anp.linalg.slogdet(m)[1])(-SQUARE),
         np.linalg.slogdet(-SQUARE)[0] * np.linalg.inv(-SQUARE).T, rtol=1e-12,
         atol=1e-14,
     )  # fmt: skip
@@ -144,11 +145,11 @@ def test_slogdet_gradient_is_the_inverse_transpose_and_the_sign_is_constant() ->
 # -- every mode, every result --------------------------------------------------------
 CASES: dict[str, tuple[Callable[[Any], Any], np.ndarray, bool]] = {
     # name: (all results of one call, point, symmetric directions only)
-    "eigh": (lambda m: ad.linalg.eigh(m), SPD, True),
-    "svd": (lambda m: ad.linalg.svd(m, full_matrices=False), TALL, False),
-    "svd wide": (lambda m: ad.linalg.svd(m, full_matrices=False), WIDE, False),
-    "qr": (lambda m: ad.linalg.qr(m), TALL, False),
-    "slogdet": (lambda m: ad.linalg.slogdet(m), SQUARE, False),
+    "eigh": (lambda m: anp.linalg.eigh(m), SPD, True),
+    "svd": (lambda m: anp.linalg.svd(m, full_matrices=False), TALL, False),
+    "svd wide": (lambda m: anp.linalg.svd(m, full_matrices=False), WIDE, False),
+    "qr": (lambda m: anp.linalg.qr(m), TALL, False),
+    "slogdet": (lambda m: anp.linalg.slogdet(m), SQUARE, False),
 }
 
 
@@ -169,7 +170,7 @@ def _loss(decompose: Callable, weights: list[np.ndarray], only: int | None) -> C
         total = 0.0
         for k, (r, w) in enumerate(zip(parts, weights, strict=True)):
             if only is None or only == k:
-                total = total + ad.sum(w * ad.sin(r))
+                total = total + anp.sum(w * anp.sin(r))
         return total
 
     return loss
@@ -237,13 +238,13 @@ def test_a_cotangent_for_one_result_only() -> None:
     # and its transpose check against forward mode holds.
     ct_q = RNG.standard_normal((6, N))
     zeros_r = np.zeros((N, N))
-    _, pullback = ad.vjp(lambda m: tuple(ad.linalg.qr(m)), TALL)
+    _, pullback = ad.vjp(lambda m: tuple(anp.linalg.qr(m)), TALL)
     (bar,) = pullback((ct_q, zeros_r))
-    by_grad = ad.grad(lambda m: ad.sum(ct_q * ad.linalg.qr(m)[0]))(TALL)
+    by_grad = ad.grad(lambda m: anp.sum(ct_q * anp.linalg.qr(m)[0]))(TALL)
     # Tolerance: the zero cotangent of R is added in one, left out in the other.
     np.testing.assert_allclose(bar, by_grad, rtol=1e-13, atol=1e-15)
     d = RNG.standard_normal(TALL.shape)
-    _, (dq, _) = ad.jvp(lambda m: tuple(ad.linalg.qr(m)), (TALL,), (d,))
+    _, (dq, _) = ad.jvp(lambda m: tuple(anp.linalg.qr(m)), (TALL,), (d,))
     np.testing.assert_allclose(np.sum(bar * d), np.sum(ct_q * dq), rtol=1e-12)
 
 
@@ -286,10 +287,10 @@ def test_linearize_and_linear_transpose_of_each(name: str) -> None:
 # -- the evaluation trace ------------------------------------------------------------
 def test_the_evaluation_trace_shows_the_call_and_each_result() -> None:
     def f(m: Any) -> Any:
-        w, _ = ad.linalg.eigh(m)  # the eigenvectors are computed, not used
-        return ad.sum(w**2)
+        w, _ = anp.linalg.eigh(m)  # the eigenvectors are computed, not used
+        return anp.sum(w**2)
 
-    tr = trace(f, SPD)
+    tr = trace_evaluation(f, SPD)
     call, first, second = tr.rows[1:4]
     assert call.expression == "eigh(v_0)" and first.expression == "v_1[0]"
     assert second.expression == "v_1[1]"
@@ -300,7 +301,7 @@ def test_the_evaluation_trace_shows_the_call_and_each_result() -> None:
 
 
 def test_the_graph_draws_the_call_and_a_node_per_result() -> None:
-    g = graph_of(lambda m: ad.sum(ad.linalg.eigh(m)[0] ** 2), SPD)
+    g = graph_of(lambda m: anp.sum(anp.linalg.eigh(m)[0] ** 2), SPD)
     labels = [n.label for n in g.nodes]
     assert labels[:4] == ["m", "eigh", "·[0]", "·[1]"]
     # The call feeds both results; only the eigenvalues feed the rest.

@@ -22,6 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref.program import ConcretizationError, Program
 from autodiff_ref.symbolic import lambdify
 
@@ -58,19 +59,21 @@ def run_source(program: Program, *args, use_math=False):
 
 
 def baydin(x1, x2):
-    return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    return anp.log(x1) + x1 * x2 - anp.sin(x2)
 
 
 def rosenbrock(x):
-    return ad.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    return anp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
 def mlp(params, X, Y):
     W1, b1, W2, b2 = params
-    logits = ad.tanh(X @ W1 + b1) @ W2 + b2
+    logits = anp.tanh(X @ W1 + b1) @ W2 + b2
     shifted = logits - ad.primal_value(logits).max(axis=1, keepdims=True)
     return (
-        ad.sum(ad.log(ad.sum(ad.exp(shifted), axis=1)) - ad.sum(Y * shifted, axis=1))
+        anp.sum(
+            anp.log(anp.sum(anp.exp(shifted), axis=1)) - anp.sum(Y * shifted, axis=1)
+        )
         / 8
     )
 
@@ -185,7 +188,7 @@ def test_dot_product_test_for_linear_transpose(case):
 
     def F(v):  # R^3 -> R^2, through matmul, indexing and stack
         A = np.array([[1.0, -2.0, 0.5], [0.25, 1.0, 3.0]])
-        return ad.stack([f(v[0], v[1]), f(v[1], v[2])]) + A @ v
+        return anp.stack([f(v[0], v[1]), f(v[1], v[2])]) + A @ v
 
     _, f_lin = ad.linearize(F, point)
     (back,) = ad.linear_transpose(f_lin, point)(c)
@@ -237,8 +240,8 @@ def test_simplify_deletes_the_lines_of_a_zero_tangent():
 
 def test_simplify_folds_constants_and_shares_subexpressions():
     def f(x):
-        c = ad.sin(np.ones(3))  # a constant: computed while tracing
-        return ad.exp(x) * c + ad.exp(x) * 1.0 - 0.0
+        c = anp.sin(np.ones(3))  # a constant: computed while tracing
+        return anp.exp(x) * c + anp.exp(x) * 1.0 - 0.0
 
     program = ad.make_program(f)(np.zeros(3))
     simple = ad.simplify(program)
@@ -248,7 +251,7 @@ def test_simplify_folds_constants_and_shares_subexpressions():
 
 
 def test_constant_folding_of_a_substituted_program():
-    program = ad.make_program(lambda x, y: ad.sin(y) * x)(1.0, 2.0)
+    program = ad.make_program(lambda x, y: anp.sin(y) * x)(1.0, 2.0)
     assert [eq.prim.name for eq in program.equations] == ["sin", "mul"]
 
 
@@ -293,7 +296,7 @@ def test_jit_retraces_on_new_shapes_dtypes_and_static_values():
 
     def f(x, power):
         calls.append(1)
-        return ad.sum(x**power)
+        return anp.sum(x**power)
 
     g = ad.jit(f, static_argnums=1)
     assert g(np.ones(3), 2) == 3.0
@@ -324,9 +327,9 @@ def test_control_flow_on_a_traced_value_says_what_to_do():
     assert (
         "test_program.py" in message and "if x > 0:" in message and "in relu" in message
     )
-    assert "autodiff_ref.where" in message and "static_argnums" in message
+    assert "autodiff_ref.numpy.where" in message and "static_argnums" in message
     assert "do not jit" in message
-    assert ad.jit(lambda x: ad.where(x > 0, x, 0.0))(-1.0) == 0.0
+    assert ad.jit(lambda x: anp.where(x > 0, x, 0.0))(-1.0) == 0.0
     assert ad.jit(relu, static_argnums=0)(2.0) == 2.0
     with pytest.raises(ConcretizationError, match="float"):
         ad.make_program(lambda x: float(x))(1.0)
@@ -344,7 +347,7 @@ def test_control_flow_on_a_traced_value_says_what_to_do():
 
 
 def test_math_errors_fall_back_to_numpy_values():
-    f = ad.jit(lambda x: (ad.log(x), 1.0 / x, ad.sqrt(x)))
+    f = ad.jit(lambda x: (anp.log(x), 1.0 / x, anp.sqrt(x)))
     assert "math.log" in f.program(1.0).source  # raises ValueError at 0.0
     with np.errstate(all="ignore"):
         log, reciprocal, sqrt = f(0.0)
@@ -382,16 +385,16 @@ def test_outputs_that_do_not_depend_on_the_inputs():
 def test_simplify_rewrites_are_exact():
     # -(c * x) -> (-c) * x, a repeated constant as a scalar, scatters of one index merged
     def f(x):
-        return -(2.0 * x[:-1] ** 2) * np.full(3, 100.0) + ad.sin(x[:-1])
+        return -(2.0 * x[:-1] ** 2) * np.full(3, 100.0) + anp.sin(x[:-1])
 
     x = np.array([0.1, -2.0, 3.5, np.inf])
     with np.errstate(invalid="ignore"):
-        for g in (f, ad.grad(lambda x: ad.sum(f(x)))):
+        for g in (f, ad.grad(lambda x: anp.sum(f(x)))):
             program = ad.make_program(g)(x)
             simple = ad.simplify(program)
             same_bits(simple(x), g(x))
             same_bits(run_source(simple, x), g(x))
-    simple = ad.simplify(ad.make_program(ad.grad(lambda x: ad.sum(f(x))))(x))
+    simple = ad.simplify(ad.make_program(ad.grad(lambda x: anp.sum(f(x))))(x))
     names = [eq.prim.name for eq in simple.equations]
     assert names.count("scatter_add") == 1 and "neg" not in names
 
@@ -429,7 +432,7 @@ def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
     assume(well_conditioned(expr, {"x": x0, "y": y0}))
 
     def F(v):
-        return ad.stack([f(v[0], v[1]), f(v[1], v[0]) * v[0]])
+        return anp.stack([f(v[0], v[1]), f(v[1], v[0]) * v[0]])
 
     v = np.array([x0, y0])
     transforms = {
@@ -440,7 +443,7 @@ def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
             lambda x: ad.derivative(lambda t: ad.derivative(lambda s: f(s, y0), t), x),
             (x0,),
         ),
-        "vjp": (lambda v, c: ad.vjp(F, v)[1](ad.stack([c, 1.0])), (v, c)),
+        "vjp": (lambda v, c: ad.vjp(F, v)[1](anp.stack([c, 1.0])), (v, c)),
         "linearize": (lambda v, t: ad.linearize(F, v)[1](t), (v, np.array([c, 1.0]))),
     }
     with np.errstate(all="ignore"):

@@ -11,6 +11,7 @@ from expression_strategies import expressions
 from hypothesis import given, settings
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import rules
 from autodiff_ref.symbolic import (
     Call,
@@ -138,24 +139,24 @@ RULE_CASES = {
     "div": (lambda a, b: a / b, _uniform(-3, 3), _nonzero(0.2, 3)),
     "pow": (lambda a, b: a**b, _uniform(0.1, 3), _uniform(-3, 3)),
     "reciprocal": (lambda a, b: rules.reciprocal(a), _nonzero(0.2, 3), _uniform(-3, 3)),
-    "exp": (lambda a, b: ad.exp(a), _uniform(-3, 3), _uniform(-3, 3)),
-    "log": (lambda a, b: ad.log(a), _uniform(0.05, 5), _uniform(-3, 3)),
-    "sin": (lambda a, b: ad.sin(a), _uniform(-4, 4), _uniform(-3, 3)),
-    "cos": (lambda a, b: ad.cos(a), _uniform(-4, 4), _uniform(-3, 3)),
-    "tan": (lambda a, b: ad.tan(a), _uniform(-1.4, 1.4), _uniform(-3, 3)),
-    "sqrt": (lambda a, b: ad.sqrt(a), _uniform(0.05, 5), _uniform(-3, 3)),
-    "tanh": (lambda a, b: ad.tanh(a), _uniform(-3, 3), _uniform(-3, 3)),
-    "abs": (lambda a, b: ad.abs(a), _nonzero(0.01, 3), _uniform(-3, 3)),
-    "sign": (lambda a, b: ad.sign(a) * b, _nonzero(0.01, 3), _uniform(-3, 3)),
+    "exp": (lambda a, b: anp.exp(a), _uniform(-3, 3), _uniform(-3, 3)),
+    "log": (lambda a, b: anp.log(a), _uniform(0.05, 5), _uniform(-3, 3)),
+    "sin": (lambda a, b: anp.sin(a), _uniform(-4, 4), _uniform(-3, 3)),
+    "cos": (lambda a, b: anp.cos(a), _uniform(-4, 4), _uniform(-3, 3)),
+    "tan": (lambda a, b: anp.tan(a), _uniform(-1.4, 1.4), _uniform(-3, 3)),
+    "sqrt": (lambda a, b: anp.sqrt(a), _uniform(0.05, 5), _uniform(-3, 3)),
+    "tanh": (lambda a, b: anp.tanh(a), _uniform(-3, 3), _uniform(-3, 3)),
+    "abs": (lambda a, b: anp.abs(a), _nonzero(0.01, 3), _uniform(-3, 3)),
+    "sign": (lambda a, b: anp.sign(a) * b, _nonzero(0.01, 3), _uniform(-3, 3)),
     "heaviside": (
         lambda a, b: rules.heaviside(a) * b,
         _nonzero(0.01, 3),
         _uniform(-3, 3),
     ),
-    "maximum": (lambda a, b: ad.maximum(a, b), _uniform(-3, -0.1), _uniform(0.1, 3)),
-    "minimum": (lambda a, b: ad.minimum(a, b), _uniform(0.1, 3), _uniform(-3, -0.1)),
+    "maximum": (lambda a, b: anp.maximum(a, b), _uniform(-3, -0.1), _uniform(0.1, 3)),
+    "minimum": (lambda a, b: anp.minimum(a, b), _uniform(0.1, 3), _uniform(-3, -0.1)),
     "where": (
-        lambda a, b: ad.where(True, ad.sin(a), b * b),
+        lambda a, b: anp.where(True, anp.sin(a), b * b),
         _uniform(-3, 3),
         _uniform(-3, 3),
     ),
@@ -168,47 +169,47 @@ def _away_from_integers(lo, hi):
 
 RULE_CASES.update(
     {
-        "cosh": (lambda a, b: ad.cosh(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "sinh": (lambda a, b: ad.sinh(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "arcsin": (lambda a, b: ad.arcsin(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
-        "arccos": (lambda a, b: ad.arccos(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
-        "arctan": (lambda a, b: ad.arctan(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "arcsinh": (lambda a, b: ad.arcsinh(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "arccosh": (lambda a, b: ad.arccosh(a), _uniform(1.1, 4), _uniform(-3, 3)),
-        "arctanh": (lambda a, b: ad.arctanh(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
-        "log1p": (lambda a, b: ad.log1p(a), _uniform(-0.5, 3), _uniform(-3, 3)),
-        "expm1": (lambda a, b: ad.expm1(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "log2": (lambda a, b: ad.log2(a), _uniform(0.1, 4), _uniform(-3, 3)),
-        "log10": (lambda a, b: ad.log10(a), _uniform(0.1, 4), _uniform(-3, 3)),
-        "exp2": (lambda a, b: ad.exp2(a), _uniform(-3, 3), _uniform(-3, 3)),
-        "hypot": (lambda a, b: ad.hypot(a, b), _nonzero(0.2, 3), _nonzero(0.2, 3)),
+        "cosh": (lambda a, b: anp.cosh(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "sinh": (lambda a, b: anp.sinh(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "arcsin": (lambda a, b: anp.arcsin(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
+        "arccos": (lambda a, b: anp.arccos(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
+        "arctan": (lambda a, b: anp.arctan(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "arcsinh": (lambda a, b: anp.arcsinh(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "arccosh": (lambda a, b: anp.arccosh(a), _uniform(1.1, 4), _uniform(-3, 3)),
+        "arctanh": (lambda a, b: anp.arctanh(a), _uniform(-0.9, 0.9), _uniform(-3, 3)),
+        "log1p": (lambda a, b: anp.log1p(a), _uniform(-0.5, 3), _uniform(-3, 3)),
+        "expm1": (lambda a, b: anp.expm1(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "log2": (lambda a, b: anp.log2(a), _uniform(0.1, 4), _uniform(-3, 3)),
+        "log10": (lambda a, b: anp.log10(a), _uniform(0.1, 4), _uniform(-3, 3)),
+        "exp2": (lambda a, b: anp.exp2(a), _uniform(-3, 3), _uniform(-3, 3)),
+        "hypot": (lambda a, b: anp.hypot(a, b), _nonzero(0.2, 3), _nonzero(0.2, 3)),
         "logaddexp": (
-            lambda a, b: ad.logaddexp(a, b),
+            lambda a, b: anp.logaddexp(a, b),
             _uniform(-3, 3),
             _uniform(-3, 3),
         ),
-        "arctan2": (lambda a, b: ad.arctan2(a, b), _uniform(-3, 3), _uniform(0.2, 3)),
+        "arctan2": (lambda a, b: anp.arctan2(a, b), _uniform(-3, 3), _uniform(0.2, 3)),
         "floor": (
-            lambda a, b: ad.floor(a) * b,
+            lambda a, b: anp.floor(a) * b,
             _away_from_integers(-3, 3),
             _uniform(-3, 3),
         ),
         "ceil": (
-            lambda a, b: ad.ceil(a) * b,
+            lambda a, b: anp.ceil(a) * b,
             _away_from_integers(-3, 3),
             _uniform(-3, 3),
         ),
         "floor_divide": (
-            lambda a, b: ad.floor_divide(a, b) * a,
+            lambda a, b: anp.floor_divide(a, b) * a,
             _away_from_integers(-3, 3),
             _uniform(1.1, 3),
         ),
         "mod": (
-            lambda a, b: ad.mod(a, b),
+            lambda a, b: anp.mod(a, b),
             _away_from_integers(-3, 3),
             _uniform(1.1, 3),
         ),
-        "real": (lambda a, b: ad.real(a) * b, _uniform(-3, 3), _uniform(-3, 3)),
+        "real": (lambda a, b: anp.real(a) * b, _uniform(-3, 3), _uniform(-3, 3)),
     }
 )
 #: NumPy functions that refuse complex input, or are not analytic (real): checked
@@ -268,10 +269,10 @@ def test_rule_matches_sympy_and_complex_step(name):
 @pytest.mark.parametrize(
     ("build", "derivative"),
     [
-        (lambda a: ad.sign(a), 0),
+        (lambda a: anp.sign(a), 0),
         (lambda a: rules.heaviside(a), 0),
-        (lambda a: ad.where(True, a * a, ad.sin(a)), x + x),
-        (lambda a: ad.where(False, a * a, ad.sin(a)), ad.cos(x)),
+        (lambda a: anp.where(True, a * a, anp.sin(a)), x + x),
+        (lambda a: anp.where(False, a * a, anp.sin(a)), anp.cos(x)),
     ],
 )
 def test_piecewise_constant_and_selecting_rules(build, derivative):
@@ -282,17 +283,17 @@ def test_piecewise_constant_and_selecting_rules(build, derivative):
 
 # -- the chain, product and quotient rules on compositions ---------------------------
 COMPOSITIONS = [
-    lambda a, b: ad.sin(a) * ad.cos(a),
-    lambda a, b: a * ad.exp(a) * ad.log(a),
-    lambda a, b: ad.sin(a) / (1 + a * a),
-    lambda a, b: ad.exp(ad.sin(ad.cos(a))),
-    lambda a, b: ad.sqrt(1 + ad.tanh(a) ** 2),
+    lambda a, b: anp.sin(a) * anp.cos(a),
+    lambda a, b: a * anp.exp(a) * anp.log(a),
+    lambda a, b: anp.sin(a) / (1 + a * a),
+    lambda a, b: anp.exp(anp.sin(anp.cos(a))),
+    lambda a, b: anp.sqrt(1 + anp.tanh(a) ** 2),
     lambda a, b: a**a,
-    lambda a, b: ad.log(ad.log(a + 2)),
-    lambda a, b: (a * b + ad.sin(a * b)) / ad.exp(b),
-    lambda a, b: ad.tan(a / 3) ** 3 * b**-2,
-    lambda a, b: rules.reciprocal(ad.maximum(a, b) + 4) * ad.minimum(a * a, b),
-    lambda a, b: ad.abs(ad.sin(a)) * ad.sqrt(ad.abs(b) + 1),
+    lambda a, b: anp.log(anp.log(a + 2)),
+    lambda a, b: (a * b + anp.sin(a * b)) / anp.exp(b),
+    lambda a, b: anp.tan(a / 3) ** 3 * b**-2,
+    lambda a, b: rules.reciprocal(anp.maximum(a, b) + 4) * anp.minimum(a * a, b),
+    lambda a, b: anp.abs(anp.sin(a)) * anp.sqrt(anp.abs(b) + 1),
 ]
 
 
@@ -324,10 +325,10 @@ def test_smooth_compositions_equal_sympy_exactly(build):
     "build",
     [
         lambda a: a**5 - 3 * a**2,
-        lambda a: ad.sin(a) * ad.exp(-a),
-        lambda a: ad.tanh(a) / (2 + ad.cos(a)),
-        lambda a: ad.log(1 + a * a),
-        lambda a: ad.sqrt(a) * ad.tan(a),
+        lambda a: anp.sin(a) * anp.exp(-a),
+        lambda a: anp.tanh(a) / (2 + anp.cos(a)),
+        lambda a: anp.log(1 + a * a),
+        lambda a: anp.sqrt(a) * anp.tan(a),
     ],
 )
 def test_higher_orders_match_sympy(build, order):
@@ -345,9 +346,9 @@ def test_higher_orders_match_sympy(build, order):
 @pytest.mark.parametrize(
     "build",
     [
-        lambda a, b: ad.sin(a * b) * ad.exp(a - b),
+        lambda a, b: anp.sin(a * b) * anp.exp(a - b),
         lambda a, b: a**3 * b**2 + a / (1 + b * b),
-        lambda a, b: ad.log(a * a + b * b + 1) * ad.tanh(a + 2 * b),
+        lambda a, b: anp.log(a * a + b * b + 1) * anp.tanh(a + 2 * b),
     ],
 )
 def test_partial_derivatives_in_two_variables(build):
@@ -368,7 +369,7 @@ def test_partial_derivatives_in_two_variables(build):
 def test_forward_mode_over_symbols_builds_the_same_expression():
     # Symbolic differentiation is forward mode with expressions as numbers.
     def f(t):
-        return ad.sin(t) * t * ad.exp(ad.tanh(t) / t)
+        return anp.sin(t) * t * anp.exp(anp.tanh(t) / t)
 
     assert ad.derivative(f, x) is diff(f(x), x)
     assert isinstance(ad.Dual(x, 1.0).tangent, float)
@@ -377,7 +378,7 @@ def test_forward_mode_over_symbols_builds_the_same_expression():
 
 def test_reverse_mode_over_symbols_gives_the_same_function():
     def f(a, b):
-        return ad.sin(a * b) / (1 + b * b) + a
+        return anp.sin(a * b) / (1 + b * b) + a
 
     gx, gy = ad.grad(f, argnums=(0, 1))(x, y)
     assert isinstance(gx, Expr) and isinstance(gy, Expr)
@@ -402,15 +403,15 @@ def test_shared_subexpressions_are_differentiated_once():
 
 # -- evaluation ---------------------------------------------------------------------
 def test_evaluate_numbers_arrays_complex_duals_and_expressions():
-    e = ad.sin(x) * y + 1
+    e = anp.sin(x) * y + 1
     assert evaluate(e, x=0.0, y=5.0) == 1.0
     assert e.evaluate({x: np.pi / 2, "y": 2.0}) == 3.0
     values = evaluate(e, x=np.array([0.0, np.pi / 2]), y=2.0)
     np.testing.assert_allclose(values, [1.0, 3.0])
-    assert evaluate(ad.exp(x), x=1j * np.pi) == pytest.approx(-1.0)
+    assert evaluate(anp.exp(x), x=1j * np.pi) == pytest.approx(-1.0)
     dual = evaluate(e, x=ad.Dual(0.0, 1.0), y=3.0)
     assert (dual.primal, dual.tangent) == (1.0, 3.0)
-    assert evaluate(e, x=y, y=x) is ad.sin(y) * x + 1  # substitution
+    assert evaluate(e, x=y, y=x) is anp.sin(y) * x + 1  # substitution
     assert evaluate(Const(2.5)) == 2.5
 
 
@@ -430,7 +431,7 @@ def test_lambdify_makes_a_function_the_transforms_can_differentiate():
 
 def test_free_symbols_and_symbols():
     a, b, c = symbols("a, b c")
-    assert free_symbols(c * a + ad.sin(a)) == (a, c)
+    assert free_symbols(c * a + anp.sin(a)) == (a, c)
     assert free_symbols(b * 0) == ()
     assert symbols("x") == (x,) and Symbol("x") is x
     with pytest.raises(ValueError, match="identifier"):
@@ -455,7 +456,7 @@ def test_free_symbols_and_symbols():
         (lambda: 0 / x, Const(0)),
         (lambda: x**1, x),
         (lambda: 1**x, Const(1)),
-        (lambda: ad.negative(-x), x),
+        (lambda: anp.negative(-x), x),
         (lambda: x + (-y), x - y),
         (lambda: -x + y, y - x),
         (lambda: x - (-y), x + y),
@@ -463,7 +464,7 @@ def test_free_symbols_and_symbols():
         (lambda: Const(2) * 3 + 1, Const(7)),
         (lambda: Const(1.0) / Const(4.0), Const(0.25)),
         (lambda: Const(2.0) ** -1, Const(0.5)),
-        (lambda: ad.maximum(Const(2), Const(3)), Const(3)),
+        (lambda: anp.maximum(Const(2), Const(3)), Const(3)),
         (lambda: rules.reciprocal(Const(2)), Const(0.5)),
     ],
 )
@@ -476,7 +477,7 @@ def test_construction_keeps_the_rest():
     assert isinstance(x**0, Const) and (x**0).value == 1
     assert (x - x).prim is rules.sub  # only simplify cancels
     assert isinstance(
-        ad.sin(Const(1.0)), Call
+        anp.sin(Const(1.0)), Call
     )  # no rounding of transcendental constants
 
 
@@ -484,17 +485,17 @@ def test_construction_keeps_the_rest():
     ("expr", "expected"),
     [
         (x - x, Const(0.0)),
-        (ad.sin(x) / ad.sin(x), Const(1.0)),
+        (anp.sin(x) / anp.sin(x), Const(1.0)),
         (x + x, 2 * x),
-        (ad.cos(x) * ad.cos(x), ad.cos(x) ** 2),
+        (anp.cos(x) * anp.cos(x), anp.cos(x) ** 2),
         (x * 3, 3 * x),
         (2 * (3 * x), 6 * x),
         (x * 2 * y * 3, 6 * x * y),
         (-(2 * x), -2 * x),
         (-x * -y, x * y),
-        (x * -ad.sin(y), -(x * ad.sin(y))),
+        (x * -anp.sin(y), -(x * anp.sin(y))),
         (-(x - y), y - x),
-        (x * 2 * (-ad.sin(x)) * 3 + (x - x), -6 * x * ad.sin(x)),
+        (x * 2 * (-anp.sin(x)) * 3 + (x - x), -6 * x * anp.sin(x)),
     ],
 )
 def test_simplify(expr, expected):
@@ -520,19 +521,19 @@ def test_printing_round_trips(expr):
         )
 
     namespace = {
-        name: symbolic(getattr(ad, name)) for name in ("exp", "log", "sin", "cos")
+        name: symbolic(getattr(anp, name)) for name in ("exp", "log", "sin", "cos")
     }
     namespace.update(
-        {name: symbolic(getattr(ad, name)) for name in ("tan", "sqrt", "tanh")}
+        {name: symbolic(getattr(anp, name)) for name in ("tan", "sqrt", "tanh")}
     )
     namespace.update(
-        {name: symbolic(getattr(ad, name)) for name in ("abs", "maximum", "minimum")}
+        {name: symbolic(getattr(anp, name)) for name in ("abs", "maximum", "minimum")}
     )
     namespace.update(
         x=x, y=y, reciprocal=symbolic(rules.reciprocal), inf=math.inf, nan=math.nan
     )
     more = "cosh sinh arctan arcsinh arcsin arccos arctanh arccosh log1p expm1 log2 log10 exp2"
-    namespace.update({name: symbolic(getattr(ad, name)) for name in more.split()})
+    namespace.update({name: symbolic(getattr(anp, name)) for name in more.split()})
     parsed = eval(str(expr), namespace)
     assert (parsed if isinstance(parsed, Expr) else Const(parsed)) is expr
 
@@ -541,7 +542,7 @@ def test_printing_round_trips(expr):
 @pytest.mark.parametrize(
     ("expr", "text"),
     [
-        (ad.sin(x) * ad.cos(x) + 1, "sin(x)*cos(x) + 1"),
+        (anp.sin(x) * anp.cos(x) + 1, "sin(x)*cos(x) + 1"),
         (x - (y - x), "x - (y - x)"),
         ((x - y) - x, "x - y - x"),
         (x / (y * x), "x/(y*x)"),
@@ -553,8 +554,8 @@ def test_printing_round_trips(expr):
         (-(x * y), "-(x*y)"),
         (x * -y, "x*(-y)"),
         (-2.5 * x, "-2.5*x"),
-        (ad.maximum(x, 1.0), "maximum(x, 1.0)"),
-        (1.0 - ad.tanh(x) * ad.tanh(x), "1.0 - tanh(x)*tanh(x)"),
+        (anp.maximum(x, 1.0), "maximum(x, 1.0)"),
+        (1.0 - anp.tanh(x) * anp.tanh(x), "1.0 - tanh(x)*tanh(x)"),
         (rules.reciprocal(x + 1), "reciprocal(x + 1)"),
     ],
 )
@@ -565,17 +566,17 @@ def test_str(expr, text):
 @pytest.mark.parametrize(
     ("expr", "latex"),
     [
-        (ad.sin(x), r"\sin\left(x\right)"),
-        (ad.sin(x) * ad.cos(x) + 1, r"\sin\left(x\right) \cos\left(x\right) + 1"),
+        (anp.sin(x), r"\sin\left(x\right)"),
+        (anp.sin(x) * anp.cos(x) + 1, r"\sin\left(x\right) \cos\left(x\right) + 1"),
         (x / (1 + y), r"\frac{x}{1 + y}"),
         ((x + y) ** 2, r"\left(x + y\right)^{2}"),
-        (ad.exp(-x), r"e^{-x}"),
-        (ad.sqrt(x) ** 3, r"\left(\sqrt{x}\right)^{3}"),
-        (ad.abs(x - y), r"\left|x - y\right|"),
-        (ad.sign(x), r"\operatorname{sign}\left(x\right)"),
+        (anp.exp(-x), r"e^{-x}"),
+        (anp.sqrt(x) ** 3, r"\left(\sqrt{x}\right)^{3}"),
+        (anp.abs(x - y), r"\left|x - y\right|"),
+        (anp.sign(x), r"\operatorname{sign}\left(x\right)"),
         (rules.heaviside(x), r"H\left(x\right)"),
         (
-            ad.maximum(x, y) - ad.minimum(x, y),
+            anp.maximum(x, y) - anp.minimum(x, y),
             r"\max\left(x, y\right) - \min\left(x, y\right)",
         ),
         (2 * x, r"2 x"),
@@ -593,13 +594,13 @@ def test_latex(expr, latex):
 @pytest.mark.parametrize(
     ("build", "latex"),
     [
-        (ad.tanh, r"1 - \tanh\left(x\right)^{2}"),
-        (ad.exp, r"e^{x}"),
-        (ad.log, r"\frac{1}{x}"),
-        (ad.cos, r"-\sin\left(x\right)"),
-        (ad.tan, r"1 + \tan\left(x\right)^{2}"),
-        (ad.sqrt, r"\frac{0.5}{\sqrt{x}}"),
-        (ad.abs, r"\operatorname{sign}\left(x\right)"),
+        (anp.tanh, r"1 - \tanh\left(x\right)^{2}"),
+        (anp.exp, r"e^{x}"),
+        (anp.log, r"\frac{1}{x}"),
+        (anp.cos, r"-\sin\left(x\right)"),
+        (anp.tan, r"1 + \tan\left(x\right)^{2}"),
+        (anp.sqrt, r"\frac{0.5}{\sqrt{x}}"),
+        (anp.abs, r"\operatorname{sign}\left(x\right)"),
     ],
 )
 def test_latex_of_the_rules_table(build, latex):
@@ -611,7 +612,7 @@ def test_latex_of_the_rules_table(build, latex):
 def test_huge_expressions_print_a_summary():
     e = x
     for _ in range(30):
-        e = ad.sin(e) * e
+        e = anp.sin(e) * e
     assert str(e).startswith("<expression of 3221225470 nodes as a tree (61 distinct)")
     with pytest.raises(ValueError, match="PRINT_LIMIT"):
         to_latex(e)
@@ -625,7 +626,7 @@ def test_swell_of_iterated_product():
     e, d = x, diff(x, x)
     for k in range(1, 40):
         e_prev, d_prev = e, d
-        e = ad.sin(e) * e
+        e = anp.sin(e) * e
         d = diff(e, x)
         assert tree_size(e) == 3 * 2**k - 2
         assert dag_size(e) == 2 * k + 1
@@ -642,10 +643,10 @@ def test_swell_of_product_rule():
     # quadratically (T_n = T_{n-1} + 5n + 5) while its DAG grows linearly: each n
     # adds n, x + n, sin(x + n), cos(x + n), p_{n-1}, f_n * d_{n-1},
     # p_{n-1} * cos(x + n) and their sum.
-    p = ad.sin(x + 1)
+    p = anp.sin(x + 1)
     trees, dags = [], []
     for n in range(2, 30):
-        p = p * ad.sin(x + n)
+        p = p * anp.sin(x + n)
         d = diff(p, x)
         trees.append(tree_size(d))
         dags.append(dag_size(d))
@@ -656,7 +657,7 @@ def test_swell_of_product_rule():
 def test_sizes_of_astronomically_large_trees_are_exact():
     e = x
     for _ in range(200):
-        e = ad.sin(e) * e
+        e = anp.sin(e) * e
     assert tree_size(e) == 3 * 2**200 - 2  # a Python int, computed on the 401-node DAG
     assert dag_size(diff(e, x)) < 1500
 
@@ -665,7 +666,7 @@ def test_deep_expressions_need_no_recursion():
     n = 3000
     e = x
     for _ in range(n):
-        e = 0.5 * ad.sin(e) + x
+        e = 0.5 * anp.sin(e) + x
     assert depth(e) == 3 * n
     d = diff(e, x)
     f = lambdify(e, x)
@@ -683,7 +684,7 @@ def test_deep_expressions_need_no_recursion():
 def test_simplify_long_products_without_recursion():
     e = x
     for k in range(2, 2000):
-        e = e * ad.sin(k * x)
+        e = e * anp.sin(k * x)
     for messy in (e * 2, 3 * (x * e), -e * -1.5):
         simple = simplify(messy)
         leftmost = simple
@@ -698,11 +699,11 @@ def test_simplify_long_products_without_recursion():
 @pytest.mark.parametrize(
     "operation",
     [
-        lambda: ad.sum(x),
+        lambda: anp.sum(x),
         lambda: x @ y,
         lambda: x[0],
-        lambda: ad.stack([x, y]),
-        lambda: ad.reshape(x, (1,)),
+        lambda: anp.stack([x, y]),
+        lambda: anp.reshape(x, (1,)),
         lambda: x.T,
     ],
 )
@@ -745,10 +746,10 @@ def test_other_errors():
 
 
 def test_equality_and_hashing_are_structural():
-    assert ad.sin(x) * y == ad.sin(x) * y
-    assert ad.sin(x) != ad.cos(x)
+    assert anp.sin(x) * y == anp.sin(x) * y
+    assert anp.sin(x) != anp.cos(x)
     assert hash(x + y) == hash(x + y)
     assert len({x + y, x + y, y + x}) == 2
     assert Const(1) != Const(1.0) and Const(0.0) is not Const(-0.0)
     assert (x == 1) is False and x.shape == () and x.ndim == 0
-    assert np.sin(x) is ad.sin(x)  # NumPy functions route to the rules
+    assert np.sin(x) is anp.sin(x)  # NumPy functions route to the rules

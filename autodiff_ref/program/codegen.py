@@ -12,7 +12,7 @@ import itertools
 import linecache
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -21,10 +21,24 @@ from .. import rules as R
 from ..core import Primitive
 from .tracing import COMPARISONS, Aval, Equation, Var, aval_of
 
-if TYPE_CHECKING:
-    from .program import Program
-
 __all__ = ["compile_source", "to_source"]
+
+
+class ProgramLike(Protocol):
+    """What code generation reads of a :class:`~autodiff_ref.Program`.
+
+    A structural type, not the class: :mod:`autodiff_ref.program.program` imports
+    this module to compile its programs, so this module does not import it back.
+    """
+
+    name: str
+    inputs: list[Var]
+    equations: list[Equation]
+    outputs: list[Any]
+    out_tree: Any
+
+    def names(self) -> dict[int, str]: ...
+
 
 _SCALAR_KINDS = ("float", "int", "scalar")
 
@@ -263,7 +277,7 @@ def _index_parts(index: Any) -> tuple[Any, ...]:
     return index if isinstance(index, tuple) else (index,)
 
 
-def to_source(program: Program, use_math: bool) -> tuple[str, dict[str, Any]]:
+def to_source(program: ProgramLike, use_math: bool) -> tuple[str, dict[str, Any]]:
     """The program as a function's source, and the globals that source reads."""
     names = program.names()
     writer = _Writer()
@@ -321,7 +335,7 @@ def _makes_new_array(eq: Equation) -> bool:
     return eq.prim in _FRESH
 
 
-def _owned_arrays(program: Program) -> tuple[set[int], dict[int, int]]:
+def _owned_arrays(program: ProgramLike) -> tuple[set[int], dict[int, int]]:
     """The arrays the program made and never views (by id), and each variable's last reader."""
     last_use: dict[int, int] = {}
     owned: set[int] = set()
@@ -338,7 +352,7 @@ def _owned_arrays(program: Program) -> tuple[set[int], dict[int, int]]:
     return owned, last_use
 
 
-def _reusable_buffers(program: Program) -> dict[int, Var]:
+def _reusable_buffers(program: ProgramLike) -> dict[int, Var]:
     """For each equation that can write into the array of an argument, that argument.
 
     The array must be one the program made itself (not an input, and never

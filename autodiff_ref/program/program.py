@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import display
-from ..arguments import array_writes_explained, input_names, require_callable
+from ..arguments import array_writes_explained, input_names
 from ..core import Tracer, bind, primal_value
-from ..tree import tree_flatten, tree_unflatten
+from ..tree import require_callable, tree_flatten, tree_unflatten
 from .codegen import compile_source, to_source
 from .tracing import Equation, ProgramTrace, ProgramValue, Var, aval_of
 
@@ -309,8 +309,9 @@ def make_program(
     Examples
     --------
     >>> import autodiff_ref as ad
+    >>> import autodiff_ref.numpy as anp
     >>> def f(x1, x2):
-    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    ...     return anp.log(x1) + x1 * x2 - anp.sin(x2)
     >>> program = ad.make_program(f)(2.0, 5.0)
     >>> print(program)
     program f(x1: float, x2: float)

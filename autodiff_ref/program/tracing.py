@@ -147,7 +147,8 @@ def _concretization_error(what: str) -> ConcretizationError:
         f"{what} needs the value of a traced array{where}. A program (make_program, jit) "
         "is traced once for all inputs of the same shapes and dtypes, without their values, "
         "so Python can neither branch on them nor convert them. Instead: select values with "
-        "autodiff_ref.where(condition, a, b) and build arrays with autodiff_ref.stack; or "
+        "autodiff_ref.numpy.where(condition, a, b) and build arrays with "
+        "autodiff_ref.numpy.stack; or "
         "pass the deciding argument as static (jit(f, static_argnums=...)), which traces "
         "one program per value; or do not jit f."
     )

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import numerical
 from autodiff_ref.symbolic import dag_size, diff, lambdify, simplify, symbols, tree_size
 
@@ -33,9 +34,9 @@ from autodiff_ref.symbolic import dag_size, diff, lambdify, simplify, symbols, t
 
 orders = np.arange(9)
 functions = {  # name: (expression, its derivatives of orders 0, 1, ..., 8 at x = 0)
-    "exp(sin x)": (ad.exp(ad.sin(x)), [1, 1, 1, 0, -3, -8, -3, 56, 217]),
-    "tanh x": (ad.tanh(x), [0, 1, 0, -2, 0, 16, 0, -272, 0]),
-    "x sin x": (x * ad.sin(x), [n * np.sin((n - 1) * np.pi / 2) for n in orders]),
+    "exp(sin x)": (anp.exp(anp.sin(x)), [1, 1, 1, 0, -3, -8, -3, 56, 217]),
+    "tanh x": (anp.tanh(x), [0, 1, 0, -2, 0, 16, 0, -272, 0]),
+    "x sin x": (x * anp.sin(x), [n * np.sin((n - 1) * np.pi / 2) for n in orders]),
 }
 sizes = {}
 for label, (f, known_at_0) in functions.items():

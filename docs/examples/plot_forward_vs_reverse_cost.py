@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 
 rng = np.random.default_rng(0)
 
@@ -49,7 +50,7 @@ def make_f(n, m):
     B = rng.standard_normal((m, 16)) / 4
 
     def f(x):
-        h = ad.tanh(A @ x)
+        h = anp.tanh(A @ x)
         return B @ (h * h)
 
     return f, A, B

@@ -11,8 +11,8 @@ and covariance :math:`\Sigma` of a Gaussian by minimising the negative log-likel
    + \tfrac{1}{2n} \sum_i (x_i - \mu)^{\top} \Sigma^{-1} (x_i - \mu)
 
 (per sample, without the constant). It is computed as a numerical analyst would: the
-log-determinant with :func:`autodiff_ref.linalg.slogdet`, and the quadratic form through the
-Cholesky factor :math:`\Sigma = LL^{\top}` (:func:`autodiff_ref.linalg.cholesky`) and a
+log-determinant with :func:`autodiff_ref.numpy.linalg.slogdet`, and the quadratic form through the
+Cholesky factor :math:`\Sigma = LL^{\top}` (:func:`autodiff_ref.numpy.linalg.cholesky`) and a
 triangular solve, never an explicit inverse. Newton's method, with the gradient and Hessian
 from autodiff_ref differentiating *through* the Cholesky factorisation, converges to the
 closed-form answer: the sample mean and the (biased) sample covariance.
@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 
 rng = np.random.default_rng(7)
 true_mean = np.array([1.0, -2.0])
@@ -35,22 +36,22 @@ n = len(samples)
 #
 # The parameters are one vector :math:`p = (\mu_1, \mu_2, \Sigma_{11}, \Sigma_{12},
 # \Sigma_{22})`; the symmetric matrix :math:`\Sigma` is assembled from it with
-# :func:`autodiff_ref.stack`. With :math:`z_i = L^{-1}(x_i - \mu)`, the quadratic form is
+# :func:`autodiff_ref.numpy.stack`. With :math:`z_i = L^{-1}(x_i - \mu)`, the quadratic form is
 # :math:`\lVert z_i \rVert^2`.
 
 
 def unpack(p):
     mean = p[:2]
-    cov = ad.stack([ad.stack([p[2], p[3]]), ad.stack([p[3], p[4]])])
+    cov = anp.stack([anp.stack([p[2], p[3]]), anp.stack([p[3], p[4]])])
     return mean, cov
 
 
 def nll(p):
     mean, cov = unpack(p)
-    chol = ad.linalg.cholesky(cov)
-    z = ad.linalg.solve(chol, (samples - mean).T)  # L z = x - mu, for every sample
-    _, logdet = ad.linalg.slogdet(cov)
-    return 0.5 * logdet + 0.5 * ad.sum(z * z) / n
+    chol = anp.linalg.cholesky(cov)
+    z = anp.linalg.solve(chol, (samples - mean).T)  # L z = x - mu, for every sample
+    _, logdet = anp.linalg.slogdet(cov)
+    return 0.5 * logdet + 0.5 * anp.sum(z * z) / n
 
 
 def pack(mean, cov):

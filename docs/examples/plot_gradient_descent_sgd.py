@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import numerical
 
 # %%
@@ -36,7 +37,7 @@ y = X @ np.array([2.0, -1.0, 0.5]) + 0.7 + 0.1 * rng.normal(size=n)
 
 def loss(w, b, X, y):
     """Mean-squared error of the linear model X @ w + b."""
-    return ad.mean(ad.square(ad.matmul(X, w) + b - y))
+    return anp.mean(anp.square(anp.matmul(X, w) + b - y))
 
 
 def loss_theta(theta):
@@ -189,7 +190,7 @@ y1 = 1.5 * x1 - 1.0 + 0.5 * rng2.normal(size=m)
 
 def loss2(a, b, x, y):
     """Mean-squared error of the line a * x + b (a grid of a and b broadcasts)."""
-    return ad.mean(ad.square(a * x + b - y), axis=-1)
+    return anp.mean(anp.square(a * x + b - y), axis=-1)
 
 
 ab_star, *_ = np.linalg.lstsq(np.column_stack([x1, np.ones(m)]), y1, rcond=None)

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 
 # %%
 # Data and loss
@@ -30,7 +31,7 @@ y = 1.5 * x - 1.0 + 0.4 * rng.normal(size=m)
 
 def loss(a, b):
     """Mean-squared error of the line a * x + b."""
-    return ad.mean(ad.square(a * x + b - y))
+    return anp.mean(anp.square(a * x + b - y))
 
 
 # %%

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import autodiff_ref as ad
+import autodiff_ref.numpy as anp
 from autodiff_ref import numerical
 
 # %%
@@ -44,14 +45,14 @@ y = label.astype(float)
 
 def logits(params, X):
     W1, b1, W2, b2, W3, b3 = params
-    h1 = ad.tanh(ad.matmul(X, W1) + b1)
-    h2 = ad.tanh(ad.matmul(h1, W2) + b2)
-    return ad.reshape(ad.matmul(h2, W3) + b3, (-1,))
+    h1 = anp.tanh(anp.matmul(X, W1) + b1)
+    h2 = anp.tanh(anp.matmul(h1, W2) + b2)
+    return anp.reshape(anp.matmul(h2, W3) + b3, (-1,))
 
 
 def loss(W1, b1, W2, b2, W3, b3, X, y):
     z = logits([W1, b1, W2, b2, W3, b3], X)
-    return ad.mean(ad.logaddexp(0.0, z) - y * z)
+    return anp.mean(anp.logaddexp(0.0, z) - y * z)
 
 
 init = np.random.default_rng(0)

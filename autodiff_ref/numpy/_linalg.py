@@ -22,9 +22,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ops, rules
-from .arguments import refuse_complex
-from .core import primal_value, shape_of
+from .. import rules
+from ..arguments import refuse_complex
+from ..core import primal_value, shape_of
+from . import _ops as ops
 
 __all__ = [
     "EighResult",
