@@ -170,8 +170,8 @@ def pythons(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Static checks: ruff lint and format check, mypy, codespell, and the self-descriptions.
 
-    tests/lint_self_descriptions.py checks the numbers [tool.repo-review.ignore]
-    quotes (it runs mypy --strict, so it runs here, not in the fast test loop);
+    mypy is strict ([tool.mypy]); tests/lint_self_descriptions.py checks the
+    numbers [tool.repo-review.ignore] quotes, and that mypy stays strict;
     posargs go to that pytest.
     """
     _sync(session, "lint", project=False)

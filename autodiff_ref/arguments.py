@@ -204,7 +204,7 @@ def array_writes_explained() -> Iterator[None]:
         ) from error
 
 
-def _check_tuple(name: str, value: Any, example: str) -> tuple:
+def _check_tuple(name: str, value: Any, example: str) -> tuple[Any, ...]:
     if not isinstance(value, tuple | list):
         raise TypeError(
             f"{name} must be a tuple, e.g. {example}; got {type(value).__name__}"
@@ -223,7 +223,7 @@ def _is_int(value: object) -> bool:
 
 
 def _normalize_argnums(
-    f: Callable, argnums: ArgNums, transform: str
+    f: Callable[..., Any], argnums: ArgNums, transform: str
 ) -> tuple[int, ...]:
     nums: tuple[Any, ...] = (argnums,) if isinstance(argnums, int) else ()
     if isinstance(
@@ -308,7 +308,7 @@ def _check_scalar_output(out: Any, transform: str) -> None:
 
 
 def input_names(
-    f: Callable, n: int, names: Sequence[str] | None = None
+    f: Callable[..., Any], n: int, names: Sequence[str] | None = None
 ) -> tuple[str, ...]:
     """Names for ``f``'s ``n`` inputs: ``names``, else its parameter names, else x1..xn.
 

@@ -54,7 +54,7 @@ Deriv = Callable[..., Any] | int | None
 
 
 #: The params of a primitive call that has none (shared: never mutated).
-NO_PARAMS: dict = {}
+NO_PARAMS: dict[str, Any] = {}
 
 #: The rules table (:mod:`autodiff_ref.rules`). ``Primitive.jvp`` and ``.vjp`` combine
 #: tangents with its primitives (add, mul, sum_to, ...). The table is built on this
@@ -323,7 +323,7 @@ class Primitive:
         tangents: Sequence[Any],
         ans: Any,
         args: Sequence[Any],
-        params: dict,
+        params: dict[str, Any],
         batch: int | None = None,
     ) -> Any:
         """The output tangent, or None when it is zero.
@@ -349,6 +349,8 @@ class Primitive:
                 )
                 for k in range(batch)
             ]  # fmt: skip
+            if all(s is None for s in slices):  # a zero derivative (det_sign)
+                return None
             if self.multiple_results:  # one stack per result
                 return tuple(
                     None if parts[0] is None else rules.stack(*parts, axis=0)
@@ -371,7 +373,7 @@ class Primitive:
 
     # -- reverse mode --------------------------------------------------------
     def local_vjp(
-        self, i: int, ct: Any, ans: Any, args: Sequence[Any], params: dict
+        self, i: int, ct: Any, ans: Any, args: Sequence[Any], params: dict[str, Any]
     ) -> Any:
         """An elementwise primitive's cotangent for argument ``i`` (None: zero).
 
@@ -399,7 +401,11 @@ class Primitive:
         return self.linear_in is None or all(i in self.linear_in for i in linear)
 
     def transpose(
-        self, ct: Any, args: Sequence[Any], params: dict, linear: Sequence[int]
+        self,
+        ct: Any,
+        args: Sequence[Any],
+        params: dict[str, Any],
+        linear: Sequence[int],
     ) -> list[Any]:
         """The cotangents of the arguments at positions ``linear``, all at once.
 
@@ -425,7 +431,7 @@ class Primitive:
 
 
 def _times_local_derivative(
-    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict
+    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict[str, Any]
 ) -> Any:
     """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
     if d == 1:
@@ -454,7 +460,9 @@ class Trace:
         self.level = next(_next_level) if level is None else level
         self.active = True
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         raise NotImplementedError
 
 
@@ -590,7 +598,7 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
     )
 
 
-def bind(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+def bind(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
     """Apply ``prim`` to ``args``: NumPy for plain values, else the top trace."""
     top: Tracer | None = None
     for a in args:
@@ -669,7 +677,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
     if type(x) in _SCALAR_TYPES:  # the common case in scalar graphs, checked fast
         return ()
     if type(x) is np.ndarray:  # and in array graphs (before the slow ABC check below)
-        return x.shape
+        dims: tuple[int, ...] = x.shape  # NumPy's stubs type an array's shape as Any
+        return dims
     if type(x) is UndefinedPrimal:  # a transpose rule's linear input
         return x.shape
     if isinstance(x, Tracer):

@@ -44,6 +44,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -51,6 +52,8 @@ import numpy as np
 
 from . import display, rules
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
+from .program.abstract_eval import ABSTRACT_EVAL
+from .program.tracing import abstract_eval_by_tracing
 from .transforms import jvp, vjp
 from .tree import require_callable, tree_flatten, tree_unflatten
 
@@ -90,12 +93,14 @@ def stop_gradient(x: Any) -> Any:
 
 
 # -- what every user-made primitive shares ---------------------------------------
-def _function_name(fun: Callable) -> str:
+def _function_name(fun: Callable[..., Any]) -> str:
     name = getattr(fun, "__name__", "f")
     return "f" if name == "<lambda>" else name
 
 
-def _positional(fun: Callable, args: tuple, kwargs: dict, what: str) -> tuple:
+def _positional(
+    fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], what: str
+) -> tuple[Any, ...]:
     """The arguments as positional ones (keyword arguments resolved by ``fun``'s signature)."""
     if not kwargs:
         return args
@@ -192,6 +197,14 @@ class _UserPrimitive:
         raise NotImplementedError
 
 
+def _traced_rule(user: _UserPrimitive) -> Any:
+    # The rule keeps the function weakly: the table's weak key (the primitive) must
+    # not be kept alive by its own value, or its name would never be given back.
+    # Traced, the user's function gives abstract values (impl refuses them as closures).
+    ref = weakref.ref(user)
+    return abstract_eval_by_tracing(lambda *args: ref().fun(*args))  # type: ignore[union-attr]
+
+
 # -- custom_jvp ------------------------------------------------------------------
 class custom_jvp(_UserPrimitive):
     """A function with a forward-mode derivative rule of your own (JAX's ``custom_jvp``).
@@ -243,11 +256,11 @@ class custom_jvp(_UserPrimitive):
 
     def __init__(self, fun: Callable[..., Any]) -> None:
         super().__init__(fun)
-        self.jvp: Callable[[tuple, tuple], Any] | None = None
+        self.jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], Any] | None = None
 
     def defjvp(
-        self, jvp: Callable[[tuple, tuple], Any]
-    ) -> Callable[[tuple, tuple], Any]:
+        self, jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+    ) -> Callable[[tuple[Any, ...], tuple[Any, ...]], Any]:
         """Register ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns ``jvp``."""
         if not callable(jvp):
             raise TypeError(f"defjvp needs a function, got {type(jvp).__name__}")
@@ -266,9 +279,12 @@ class custom_jvp(_UserPrimitive):
             doc=f"custom_jvp function {self.name}",
         )
         display.define(prim, label=self.name)  # printed by the user's name
+        ABSTRACT_EVAL[prim] = _traced_rule(self)
         return prim
 
-    def _rule_output(self, primals: tuple, tangents: tuple, ans: Any) -> Any:
+    def _rule_output(
+        self, primals: tuple[Any, ...], tangents: tuple[Any, ...], ans: Any
+    ) -> Any:
         """The tangent output of the user's rule, after checking what it returned."""
         if self.jvp is None:
             raise TypeError(
@@ -367,6 +383,7 @@ class custom_vjp(_UserPrimitive):
             doc=f"custom_vjp function {self.name}",
         )
         display.define(prim, label=self.name)  # printed by the user's name
+        ABSTRACT_EVAL[prim] = _traced_rule(self)
         return prim
 
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
@@ -398,7 +415,7 @@ class custom_vjp(_UserPrimitive):
             _single_output(ans, what)
         return ans, residuals
 
-    def _bwd_rule(self, residuals: Any, ct: Any, *primals: Any) -> tuple:
+    def _bwd_rule(self, residuals: Any, ct: Any, *primals: Any) -> tuple[Any, ...]:
         """Reverse mode's backward step: the user's ``bwd``, all cotangents at once."""
         assert self.bwd is not None  # _fwd_rule ran first
         cts = self.bwd(residuals, ct)
@@ -471,12 +488,12 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         )
         return jvp(fun, tuple(primals), full)[1]
 
-    def fwd(*primals: Any) -> tuple[Any, tuple]:
+    def fwd(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
         # The value (dispatched: the primals may be an enclosing transform's), and
         # the inputs as the only residuals: nothing inside fun is kept.
         return prim(*primals), primals
 
-    def bwd(saved: tuple, ct: Any, *primals: Any) -> tuple:
+    def bwd(saved: tuple[Any, ...], ct: Any, *primals: Any) -> tuple[Any, ...]:
         # Re-run fun on its saved inputs with a tape, sweep it, and let the tape go.
         return vjp(fun, *saved)[1](ct)
 
@@ -489,6 +506,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         doc=f"{name}: recomputed",
     )
     display.define(prim, label=name)  # printed by the user's name
+    ABSTRACT_EVAL[prim] = abstract_eval_by_tracing(fun)
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:

@@ -115,7 +115,11 @@ def latex_function(prim: Primitive) -> str:
 
 
 def expression(
-    prim: Primitive, operands: Sequence[str], params: dict, *, labelled: bool = False
+    prim: Primitive,
+    operands: Sequence[str],
+    params: dict[str, Any],
+    *,
+    labelled: bool = False,
 ) -> str:
     """Write ``prim`` applied to ``operands`` (already formatted strings).
 

@@ -35,7 +35,9 @@ class ForwardTrace(Trace):
         super().__init__(level)
         self.batch = batch
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         primals, tangents = [], []
         for a in args:
             if isinstance(a, Dual) and a._trace is self:
@@ -221,4 +223,5 @@ def derivatives_from_matrix(fm: Any) -> np.ndarray:
     fm = np.asarray(fm)
     n = fm.shape[0]
     factorials = np.cumprod([1.0, *range(1, n)])
-    return fm[0, :] * factorials
+    derivatives: np.ndarray = fm[0, :] * factorials  # NumPy's stubs say Any
+    return derivatives

@@ -88,7 +88,7 @@ class TraceRow:
     tangent: Any
     adjoint: Any
     is_output: bool = False
-    params: dict = field(default_factory=dict, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
     prim: Primitive | None = field(default=None, repr=False, compare=False)
 
 

@@ -26,7 +26,7 @@ from .core import Tracer, primal_value, substituting_impls
 from .program.program import Program, _static_positions, trace_program
 from .program.simplification import simplify
 from .program.tracing import aval_of
-from .tree import require_callable, tree_unflatten
+from .tree import require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["jit"]
 
@@ -51,6 +51,11 @@ def _key(x: Any, leaves: list[Any]) -> Any:
         for child in x:
             parts.append(_key(child, leaves))
         return tuple(parts)
+    if x is None:  # an empty subtree: no leaves
+        return None
+    children, treedef = tree_flatten(x)  # dicts, namedtuples, registered classes
+    if len(children) != 1 or children[0] is not x:
+        return (treedef, tuple([_key(child, leaves) for child in children]))
     leaves.append(x)
     return aval_of(primal_value(x))  # NumPy scalars, tracers (refuses anything else)
 
@@ -66,6 +71,12 @@ class Jitted:
         self.static_argnums = static_argnums
         self.traces = 0
         self._cache: dict[Any, tuple[Program, Callable[..., Any]]] = {}
+
+        def with_keywords(*args: Any) -> Any:  # keyword arguments: a last dict argument
+            return f(*args[:-1], **args[-1])
+
+        with_keywords.__name__ = getattr(f, "__name__", "f")  # the program's name
+        self._with_keywords = with_keywords
 
     def _signature(self, args: tuple[Any, ...]) -> tuple[Any, list[Any], bool]:
         """The cache key of a call, the leaves of its traced arguments, and whether
@@ -93,32 +104,56 @@ class Jitted:
                 break
         return key, leaves, traced
 
-    def program(self, *args: Any) -> Program:
-        """The (simplified) program that runs for arguments like ``args``."""
-        return self._entry(self._signature(args)[0], args)[0]
+    def _keywords_last(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        """``args`` and then the keyword arguments as one dict (sorted: one order)."""
+        nums = self.static_argnums
+        if any(i < 0 for i in ((nums,) if isinstance(nums, int) else nums)):
+            # They would count from the keywords' dict, not from the last positional.
+            raise ValueError(
+                "jit: with keyword arguments, give static_argnums as positions from the "
+                f"start (0, 1, ...), not from the end ({nums!r})"
+            )
+        return (*args, dict(sorted(kwargs.items())))
+
+    def program(self, *args: Any, **kwargs: Any) -> Program:
+        """The (simplified) program that runs for arguments like ``args``, ``kwargs``."""
+        if kwargs:
+            args = self._keywords_last(args, kwargs)
+        key = self._signature(args)[0]
+        return self._entry(("keywords", key) if kwargs else key, args, bool(kwargs))[0]
 
     def _entry(
-        self, key: Any, args: tuple[Any, ...]
+        self, key: Any, args: tuple[Any, ...], keywords: bool = False
     ) -> tuple[Program, Callable[..., Any]]:
         entry = self._cache.get(key)
         if entry is None:
-            program = simplify(trace_program(self.fun, args, self.static_argnums))
+            fun = self._with_keywords if keywords else self.fun
+            program = simplify(trace_program(fun, args, self.static_argnums))
             self.traces += 1
             if program.captured:  # it holds values of a transform now running: use once
                 return program, program.evaluate
             entry = self._cache[key] = (program, program.compile())
         return entry
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # traced like JAX's: one more argument, a dict
+            args = self._keywords_last(args, kwargs)
         key, leaves, traced = self._signature(args)
+        if kwargs:
+            key = ("keywords", key)  # not the same call as a dict passed positionally
         if substituting_impls():
             # Inside numerical.complex_step_stand_ins(): the compiled code calls the
             # primitives' own NumPy code, and a program traced here may record the
             # stand-ins' dtypes, so neither is cached or run; the interpreter is.
-            program = simplify(trace_program(self.fun, args, self.static_argnums))
+            fun = self._with_keywords if kwargs else self.fun
+            program = simplify(trace_program(fun, args, self.static_argnums))
             return tree_unflatten(program.out_tree, program.evaluate(leaves))
         entry = self._cache.get(key)
-        program, compiled = self._entry(key, args) if entry is None else entry
+        program, compiled = (
+            self._entry(key, args, bool(kwargs)) if entry is None else entry
+        )
         if traced or program.captured:  # under a transform: its equations, bound again
             return tree_unflatten(program.out_tree, program.evaluate(leaves))
         return compiled(*leaves)
@@ -140,7 +175,11 @@ def jit(
     ----------
     f : callable
         Written with autodiff_ref's operations; its Python control flow must
-        not depend on the values of its (non-static) arguments.
+        not depend on the values of its (non-static) arguments.  Its arguments
+        may be pytrees (tuples, lists, dicts, namedtuples, ``None``, registered
+        classes) of numbers and arrays, and may be passed by keyword: keyword
+        arguments are traced like positional ones (as in JAX), their names part
+        of the cache key.
     static_argnums : int or tuple of int
         Arguments passed as they are and made part of the cache key: each new
         value traces a new program.
@@ -167,6 +206,15 @@ def jit(
     >>> g = ad.grad(f)  # a transform runs f's program, equation by equation
     >>> g(np.zeros(2))
     array([0., 0.])
+    >>> def loss(params, x, *, scale=1.0):  # a dict argument and a keyword argument
+    ...     return scale * anp.sum((params["w"] * x + params["b"]) ** 2)
+    >>> fast = ad.jit(loss)
+    >>> p = {"w": np.array([1.0, 2.0]), "b": 0.5}
+    >>> x = np.ones(2)
+    >>> [float(fast(p, x, scale=s)) == float(loss(p, x, scale=s)) for s in (2.0, 3.0)]
+    [True, True]
+    >>> fast.traces  # the same structure, shapes and keywords: one program
+    1
     >>> def relu(x):
     ...     return x if x > 0 else 0.0
     >>> ad.jit(relu)(1.0)  # doctest: +ELLIPSIS

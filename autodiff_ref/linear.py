@@ -39,12 +39,19 @@ from .tree import require_callable, tree_flatten, tree_unflatten
 __all__ = ["linear_transpose", "linearize"]
 
 
-def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
+def linearize(
+    f: Callable[..., Any], *primals: Any, has_aux: bool = False
+) -> tuple[Any, ...]:
     """``f(*primals)`` and its linearization there, as a program of the tangents.
 
     Returns ``(out, f_jvp)`` where ``f_jvp(*tangents)`` equals
     ``jvp(f, primals, tangents)[1]``.  ``f_jvp`` is a :class:`Program`: print
     it, read its ``source``, or transpose it with :func:`linear_transpose`.
+    The tangents are structured like the primals; a dict's keys may come in
+    another order (they are matched by key), but not be other keys.
+
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and linearize
+    returns ``(out, f_jvp, aux)``, ``aux`` undifferentiated (as in JAX).
 
     Examples
     --------
@@ -59,6 +66,9 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     --  -----------  -------
     v1  1.0 × x_dot  float64
     return v1
+    >>> out, f_jvp, aux = ad.linearize(lambda x: (anp.sin(x), x**2), 3.0, has_aux=True)
+    >>> float(aux)
+    9.0
     """
     require_callable(f, "linearize")
     if not primals:
@@ -67,8 +77,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     outs: list[Any] = []
 
     def f_jvp(*tangents: Any) -> Any:
-        out, tangent = jvp(f, points, tangents)
-        outs.append(out)
+        out, tangent, *aux = jvp(f, points, tangents, has_aux=has_aux)
+        outs.append((out, *aux))
         return tangent
 
     # The tangents are traced like the primals (same shapes and dtypes); the primals
@@ -76,7 +86,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     names = _names(f, len(points))
     f_jvp.__name__ = "f_jvp"
     program = trace_program(_named(f_jvp, names), points)
-    return outs[0], program
+    out, *aux = outs[0]
+    return (out, program, *aux)
 
 
 def _names(f: Callable[..., Any], n: int) -> list[str]:
@@ -226,7 +237,7 @@ def _transpose(
     ct: Any,
     out: Var | tuple[Var, ...],
     variables: Sequence[Any],
-    params: dict,
+    params: dict[str, Any],
     linear: list[int],
 ) -> list[Any]:
     """The cotangents of the linear arguments of one equation, all at once.

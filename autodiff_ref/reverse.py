@@ -72,8 +72,8 @@ class Node(Tracer):
     __slots__ = ("__weakref__", "_trace", "index", "inputs", "params", "prim", "value")
     value: Any
     prim: Primitive | None
-    inputs: tuple
-    params: dict
+    inputs: tuple[Any, ...]
+    params: dict[str, Any]
     index: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,7 +85,7 @@ class Node(Tracer):
         return self.value
 
     @property
-    def args(self) -> tuple:
+    def args(self) -> tuple[Any, ...]:
         """The primitive's argument values, with each input node replaced by its value."""
         trace = self._trace
         return tuple(
@@ -128,7 +128,11 @@ class ReverseTrace(Trace):
         return self._append(value, None, (), NO_PARAMS)
 
     def _append(
-        self, value: Any, prim: Primitive | None, inputs: tuple, params: dict
+        self,
+        value: Any,
+        prim: Primitive | None,
+        inputs: tuple[Any, ...],
+        params: dict[str, Any],
     ) -> Node:
         tape = self.tape
         assert tape is not None, "tape already released"
@@ -138,7 +142,9 @@ class ReverseTrace(Trace):
         tape.append(node)
         return node
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         # The hot path of reverse mode: every primitive call of a differentiated
         # function passes through it. Kept flat, and it keeps nothing but the
         # node: what the memory of a million-node graph costs is mostly the
@@ -331,7 +337,7 @@ def transposed_jvp(
     ct: Any,
     ans: Any,
     args: Sequence[Any],
-    params: dict,
+    params: dict[str, Any],
     parents: Sequence[int],
 ) -> list[Any]:
     """The cotangents of ``args[i]`` for ``i`` in ``parents``, from ``prim``'s JVP alone.

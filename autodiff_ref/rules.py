@@ -396,7 +396,7 @@ matmul: Primitive = _linear(
 BATCHED_TANGENTS[matmul] = _batched_matmul_tangents
 
 
-def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple:
+def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple[Any, ...]:
     # One slice of the cotangent per piece: n pieces, n slices, read from ct's shape.
     axis = axis % len(shape_of(ct))
     lead = (slice(None),) * axis
@@ -422,7 +422,7 @@ def concatenate_offsets(xs: Sequence[Any], axis: int) -> tuple[int, ...]:
 
 def _concatenate_transpose(
     ct: Any, *xs: Any, axis: int = 0, offsets: Any = None
-) -> tuple:
+) -> tuple[Any, ...]:
     if offsets is None:
         raise TypeError(
             "rules.concatenate needs offsets=concatenate_offsets(xs, axis) to be "
@@ -463,7 +463,8 @@ def _real_derivative(x: Any) -> float:
         value = primal_value(x)
     except TypeError:  # a symbolic expression: a real scalar
         return 1.0
-    if np.iscomplexobj(value):
+    dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
+    if dtype.kind == "c":  # a type, not a value: a staged program knows it too
         raise TypeError(
             "real(z) of a complex z has no complex derivative (it is not holomorphic), "
             "so no tangent multiplier exists; differentiate it on real inputs, or write z "
@@ -589,16 +590,18 @@ prod: Primitive = _nonlinear(
 )  # fmt: skip
 
 
-def _selection_weights(x: Any, ans: Any, axis: Any) -> np.ndarray:
+def _selection_weights(x: Any, ans: Any, axis: Any) -> Any:
     """Where ``x`` attains its max (or min) over ``axis``: 1/count there, 0 elsewhere.
 
     Computed from primal values, so the weights are constants: max and min are
     piecewise linear, and a tie shares the derivative evenly, as maximum does.
+    Written with primitives (a comparison, where, sum), so a staged program
+    computes them from its inputs' values, not from its trace's.
     """
-    xv = np.asarray(primal_value(x))
-    best = np.reshape(primal_value(ans), _keepdims_shape(xv.shape, axis))
-    hit = (xv == best).astype(float)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    xv = primal_value(x)
+    best = reshape(primal_value(ans), shape=_keepdims_shape(shape_of(xv), axis))
+    hit = where(xv == best, 1.0, 0.0)
+    return div(hit, sum(hit, axis=axis, keepdims=True))
 
 
 def _selection(name: str, impl: Any, doc: str) -> Primitive:
@@ -612,6 +615,31 @@ def _selection(name: str, impl: Any, doc: str) -> Primitive:
 
 amax: Primitive = _selection("max", np.max, "largest element over axis (ties share)")
 amin: Primitive = _selection("min", np.min, "smallest element over axis (ties share)")
+
+
+# Values that choose a derivative's branch (the sorting permutation, the sign of a
+# determinant, the check that eigenvalues are distinct) are primitives of their own:
+# a staged program computes them from the values it is run on, like every other
+# equation. They are not derivative rules, so they are kept out of RULES (as the
+# comparisons of autodiff_ref.program.tracing are): their derivatives are 0, or 1
+# for the check, which passes its values through.
+VALUE_CHOICES: dict[str, Primitive] = {}
+
+
+def _value_choice(name: str, impl: Any, jvp: Any, doc: str) -> Primitive:
+    VALUE_CHOICES[name] = prim = Primitive(name, impl, jvp=jvp, doc=doc)
+    return prim
+
+
+argsort: Primitive = _value_choice(
+    "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"),
+    jvp=lambda ts, ans, x, axis: None,
+    doc="the stable sorting permutation along axis (derivative 0)",
+)  # fmt: skip
+det_sign: Primitive = _value_choice(
+    "det_sign", lambda a: np.linalg.slogdet(a)[0], jvp=lambda ts, ans, a: None,
+    doc="the sign of det A (piecewise constant: derivative 0)",
+)  # fmt: skip
 
 
 def _reverse_along(x: Any, axis: int) -> Any:
@@ -642,7 +670,7 @@ astype: Primitive = _linear(
 # Subscripts are kept in explicit form ("ij,jk->ik"): the transpose for operand
 # i is another einsum, of the output cotangent with the other operands, whose
 # output is operand i's subscripts.
-def _einsum_transpose(ct: Any, *operands: Any, subscripts: str) -> tuple:
+def _einsum_transpose(ct: Any, *operands: Any, subscripts: str) -> tuple[Any, ...]:
     # Linear in each operand with the others fixed: exactly one is undefined.
     (i,) = [k for k, op in enumerate(operands) if type(op) is UndefinedPrimal]
     out: list[Any] = [None] * len(operands)
@@ -796,9 +824,13 @@ def _check_symmetric(a: Any, what: str) -> None:
         )
 
 
-def _require_distinct(values: Any, what: str, nonzero: bool = False) -> None:
-    """Refuse a decomposition whose derivative does not exist: repeated values."""
-    v = np.sort(np.asarray(primal_value(values)), axis=-1)
+def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
+    """``values``, after refusing a decomposition whose derivative does not exist.
+
+    A check of values, so it is a primitive of its own (the identity, derivative 1):
+    a staged program runs it on its inputs' values, and raises when they call it.
+    """
+    v = np.sort(np.asarray(values), axis=-1)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(v), initial=0.0)
     if v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
         raise ValueError(
@@ -811,6 +843,13 @@ def _require_distinct(values: Any, what: str, nonzero: bool = False) -> None:
             f"the derivative of {what} of a non-square matrix does not exist with a zero "
             f"singular value (values {v.tolist()})"
         )
+    return values
+
+
+require_distinct: Primitive = _value_choice(
+    "require_distinct", _distinct, jvp=lambda ts, ans, values, what, nonzero=False: ts[0],
+    doc="the values, refused where two are equal (a derivative of eigh, svd)",
+)  # fmt: skip
 
 
 def _gap_inverse(w: Any) -> Any:
@@ -901,7 +940,7 @@ def _eigh(a: Any) -> tuple[Any, Any]:
 def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A = V diag(w) V^T: dw = diag(P), dV = V (F ∘ P), P = V^T dA V.
     w, v = ans
-    _require_distinct(w, "eigh")
+    w = require_distinct(w, what="eigh")
     p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
     return _diagonal(p), matmul(v, mul(_gap_inverse(w), p))
 
@@ -922,7 +961,7 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     k = m if m < n else n
     u, s, vh = ans
     v = _matrix_transpose(vh)
-    _require_distinct(s, "svd", nonzero=m != n)
+    s = require_distinct(s, what="svd", nonzero=m != n)
     t = ts[0]
     dp = matmul(_matrix_transpose(u), matmul(t, v))  # U^T dA V
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)

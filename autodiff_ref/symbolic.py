@@ -48,7 +48,7 @@ import inspect
 import math
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class SymbolicTrace(Trace):
     def __init__(self) -> None:
         super().__init__(level=0)
 
-    def process(self, prim: Primitive, args: Any, params: dict) -> Expr:
+    def process(self, prim: Primitive, args: Any, params: dict[str, Any]) -> Expr:
         if prim.derivs is None or params:
             supported = ", ".join(n for n, p in R.RULES.items() if p.derivs is not None)
             raise TypeError(
@@ -105,7 +105,9 @@ SYMBOLIC = SymbolicTrace()
 
 # Hash-consing: key -> the one live node with that structure.  Weak values let
 # expressions that nobody holds be freed.
-_TABLE: weakref.WeakValueDictionary[tuple, Expr] = weakref.WeakValueDictionary()
+_TABLE: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = (
+    weakref.WeakValueDictionary()
+)
 
 
 class Expr(Tracer):
@@ -411,9 +413,13 @@ def subexpressions(expr: Expr) -> list[Expr]:
     return order
 
 
-def _render(expr: Expr, node_fn: Callable[[Expr, list[Any]], Any]) -> Any:
+#: What a fold over an expression makes of each node (an Expr, a size, a depth).
+_Folded = TypeVar("_Folded")
+
+
+def _render(expr: Expr, node_fn: Callable[[Expr, list[_Folded]], _Folded]) -> _Folded:
     """Fold ``node_fn(node, [results of its args])`` over the DAG, once per node."""
-    results: dict[Expr, Any] = {}
+    results: dict[Expr, _Folded] = {}
     for node in subexpressions(expr):
         results[node] = node_fn(node, [results[a] for a in node.args])
     return results[_as_expr(expr)]

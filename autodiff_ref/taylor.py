@@ -62,7 +62,9 @@ class TaylorTrace(Trace):
             Series
         ] = []  # in creation order, for the order-by-order sweep
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         primals = [
             a.primal if isinstance(a, Series) and a._trace is self else a for a in args
         ]
@@ -81,9 +83,9 @@ class TaylorTrace(Trace):
         return out
 
 
-def _memo_key(prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+def _memo_key(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
     """A hashable description of a call, or None when its parameters are not hashable."""
-    parts: list[tuple] = []
+    parts: list[tuple[Any, ...]] = []
     for a in args:
         if isinstance(a, int | float | complex | bool):
             parts.append(("value", type(a), a))
@@ -121,8 +123,8 @@ class Series(Tracer):
         trace: TaylorTrace,
         primal: Any,
         prim: Primitive | None,
-        args: tuple = (),
-        params: dict | None = None,
+        args: tuple[Any, ...] = (),
+        params: dict[str, Any] | None = None,
         coefficients: Sequence[Any] | None = None,
     ) -> None:
         self._trace = trace

@@ -59,7 +59,10 @@ def _random_like(tree: Any, rng: np.random.Generator) -> Any:
 
 
 def _numerical_jvp(
-    f: Callable, args: tuple, tangents: tuple, eps: float | None
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
+    tangents: tuple[Any, ...],
+    eps: float | None,
 ) -> np.ndarray:
     """``J v`` by a central difference, flattened; ``f`` sees its arguments' structure.
 
@@ -129,8 +132,8 @@ def _assert_close(
 
 
 def _check(
-    f: Callable,
-    args: tuple,
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
     order: int,
     modes: Sequence[str],
     level: int,

@@ -25,7 +25,7 @@ import contextlib
 import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -86,7 +86,9 @@ def cycle_collector_paused() -> Iterator[None]:
 
 
 # -- auxiliary outputs (has_aux) --------------------------------------------------
-def _with_aux(f: Callable, transform: str) -> tuple[Callable, Callable[[], Any]]:
+def _with_aux(
+    f: Callable[..., Any], transform: str
+) -> tuple[Callable[..., Any], Callable[[], Any]]:
     """``f`` returning only its output, and a way to read the ``aux`` it returned.
 
     For ``has_aux=True``: ``f`` returns ``(output, aux)``; the transform
@@ -136,7 +138,10 @@ def _lower(x: Any) -> Any:
 
 # -- forward mode --------------------------------------------------------------
 def jvp(
-    f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+    f: Callable[..., Any],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    has_aux: bool = False,
 ) -> tuple[Any, ...]:
     """Jacobian-vector product: ``f(*primals)`` and its derivative along ``tangents``.
 
@@ -210,7 +215,7 @@ def jvp(
 
 
 def _run_forward(
-    f: Callable, inputs: Sequence[Any], trace: ForwardTrace
+    f: Callable[..., Any], inputs: Sequence[Any], trace: ForwardTrace
 ) -> tuple[PyTreeDef, list[Any], list[Any]]:
     """Call ``f`` on dual inputs of ``trace``; split each output leaf into primal and tangent.
 
@@ -326,7 +331,7 @@ def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
 
 
 def _push_basis(
-    f: Callable, xs: Sequence[Any]
+    f: Callable[..., Any], xs: Sequence[Any]
 ) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
     """``f(*xs)`` and, per output leaf, its derivative along each unit direction of each x.
 
@@ -396,7 +401,9 @@ def _arrange(
     return tree_unflatten(out_def, arranged)
 
 
-def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by forward mode: one column per input element.
 
     The columns are the JVPs along the unit directions of the inputs. They are
@@ -456,7 +463,7 @@ class _Recording:
     """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
 
     def __init__(
-        self, f: Callable, primals: Sequence[Any], transform: str = "vjp"
+        self, f: Callable[..., Any], primals: Sequence[Any], transform: str = "vjp"
     ) -> None:
         flat = [_input_leaves(p, transform) for p in primals]
         trace = ReverseTrace()
@@ -505,7 +512,7 @@ class _Recording:
         with cycle_collector_paused():
             return backward(self.tape, self.leaves[k], ct)
 
-    def input_trees(self, cts: dict[int, Any]) -> tuple:
+    def input_trees(self, cts: dict[int, Any]) -> tuple[Any, ...]:
         """One cotangent per primal, structured like it (zeros where nothing flowed)."""
         return tuple(
             tree_unflatten(d, [cts[n.index] if n.index in cts else _zeros_like(n.value)
@@ -514,7 +521,19 @@ class _Recording:
         )  # fmt: skip
 
 
-def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+# vjp's result has two items, or three with has_aux: typed per call, so a caller
+# gets vjp_fn's type (it returns one cotangent per primal).
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[False] = False
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]: ...
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[True]
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]], Any]: ...
+@overload
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool) -> tuple[Any, ...]: ...
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Vector-Jacobian product: ``f(*primals)`` and a function pulling cotangents back.
 
     Runs ``f`` once, recording a tape; ``vjp_fn(cotangent)`` sweeps it
@@ -536,7 +555,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
         return (*vjp(main, *primals), aux())
     rec = _Recording(f, primals, "vjp")
 
-    def vjp_fn(cotangent: Any) -> tuple:
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves = tree_leaves_like(
             rec.treedef, cotangent, "cotangent given to vjp_fn"
         )
@@ -556,8 +575,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
 
 
 def value_and_grad(
-    f: Callable, argnums: ArgNums = 0, has_aux: bool = False
-) -> Callable:
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """Like :func:`grad`, but return ``(f(*args), gradient)`` from one pass.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
@@ -592,7 +611,9 @@ def value_and_grad(
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def grad(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``f`` by reverse mode.
 
     Parameters
@@ -639,7 +660,9 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     return gradient
 
 
-def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def jacrev(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
 
     Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
@@ -689,7 +712,9 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     return jacobian
 
 
-def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def hessian(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Hessian of a scalar ``f``, forward-over-reverse: ``jacfwd(grad(f))``.
 
     With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the result is
@@ -704,7 +729,7 @@ def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callabl
     return jacfwd(grad(f, argnums, has_aux), argnums, has_aux)
 
 
-def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """Hessian-vector product ``H(primals) @ tangents``, without forming ``H``.
 
     Forward-over-reverse: the JVP of the gradient, at the cost of a few
@@ -723,8 +748,8 @@ def hvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
 
 
 def _aux_returned(
-    transform: Callable, f: Callable, argnums: ArgNums, name: str
-) -> Callable:
+    transform: Callable[..., Any], f: Callable[..., Any], argnums: ArgNums, name: str
+) -> Callable[..., Any]:
     """``transform(f, argnums)`` for an ``f`` returning ``(output, aux)``: ``(result, aux)``."""
 
     @functools.wraps(f)

@@ -65,7 +65,7 @@ class PyTreeDef:
             1 if kind == "leaf" else sum(c.num_leaves for c in children)
         )
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[str, Any, tuple[PyTreeDef, ...]]:
         return (self.kind, self.meta, self.children)
 
     def __eq__(self, other: object) -> bool:

@@ -29,7 +29,7 @@ __all__ = ["counting", "work"]
 
 
 def _counted(
-    prim: Primitive, impl: Callable[..., Any], tally: Counter
+    prim: Primitive, impl: Callable[..., Any], tally: Counter[str]
 ) -> Callable[..., Any]:
     def counted(*args: Any, **params: Any) -> Any:
         out = impl(*args, **params)
@@ -48,7 +48,7 @@ def _counted(
 
 
 @contextlib.contextmanager
-def counting() -> Iterator[Counter]:
+def counting() -> Iterator[Counter[str]]:
     """Tally the work of every primitive evaluated inside the ``with`` block.
 
     The counter has ``calls`` (primitive evaluations on plain values),
@@ -66,7 +66,7 @@ def counting() -> Iterator[Counter]:
     >>> tally["calls"], tally["written"]
     (3, 2000)
     """
-    tally: Counter = Counter()
+    tally: Counter[str] = Counter()
     # An interpreter substitutes the counting code for the block's length: the
     # primitives themselves are never changed (core.evaluating_with).
     counted = {prim: _counted(prim, impl_of(prim), tally) for prim in RULES.values()}
@@ -74,7 +74,7 @@ def counting() -> Iterator[Counter]:
         yield tally
 
 
-def work(fn: Callable[[], Any]) -> Counter:
+def work(fn: Callable[[], Any]) -> Counter[str]:
     """The tally of one call of ``fn`` (see :func:`counting`)."""
     with counting() as tally:
         fn()

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import autodiff_ref as ad
 import autodiff_ref.numpy as anp
-from autodiff_ref.program import ConcretizationError, Program
+from autodiff_ref.program import ConcretizationError, Program, Var
 from autodiff_ref.symbolic import lambdify
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -45,13 +45,26 @@ def same_bits(got, want):
         )
 
 
-def close(got, want, rtol=MATH_RTOL):
+def close(got, want, rtol=MATH_RTOL, atol=None):
     got_leaves, want_leaves = (
         ad.tree.tree_flatten(got)[0],
         ad.tree.tree_flatten(want)[0],
     )
     for g, w in zip(got_leaves, want_leaves, strict=True):
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol if atol is None else atol)
+
+
+def largest_term(program, args):
+    """The largest finite magnitude among a program's inputs and intermediate values."""
+    leaves = ad.tree.tree_flatten(tuple(args))[0]
+    env = {id(v): x for v, x in zip(program.inputs, leaves, strict=True)}
+    values = list(leaves)
+    for eq in program.equations:
+        inputs = [env[id(a)] if type(a) is Var else a for a in eq.args]
+        env[id(eq.out)] = eq.prim.impl(*inputs, **eq.params)
+        values.append(env[id(eq.out)])
+    sizes = [np.abs(np.asarray(v, dtype=float)) for v in values]
+    return max(float(np.max(s[np.isfinite(s)], initial=0.0)) for s in sizes)
 
 
 def run_source(program: Program, *args, use_math=False):
@@ -449,5 +462,11 @@ def test_every_transform_jitted_equals_unjitted(expr, x0, y0, c):
     with np.errstate(all="ignore"):
         for g, args in transforms.values():
             want = g(*args)
-            same_bits(ad.make_program(g)(*args)(*args), want)
-            close(ad.jit(g)(*args), want)
+            program = ad.make_program(g)(*args)
+            same_bits(program(*args), want)
+            # jit's code calls math where the program calls NumPy: last-bit
+            # differences in each term, so an output that is a difference of terms
+            # (tanh(x**-2)'s derivatives: terms of size 100, sum near 0) is off by
+            # MATH_RTOL times the largest term, not times the output.
+            scale = max(1.0, largest_term(program, args))
+            close(ad.jit(g)(*args), want, atol=MATH_RTOL * scale)

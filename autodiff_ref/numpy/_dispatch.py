@@ -114,7 +114,9 @@ def _refuse(name: str) -> TypeError:
     )
 
 
-def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+def apply_ufunc(
+    ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     if ufunc in _COMPARISONS and method == "__call__" and not kwargs:
         return ufunc(*(primal_value(x) for x in inputs))
     if method == "__call__" and kwargs and ufunc in _UFUNCS:
@@ -130,7 +132,7 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     return _UFUNCS[ufunc](*inputs)
 
 
-def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
+def apply_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if func not in _FUNCTIONS:
         raise _refuse(_full_name(func))
     if kwargs.get("out") is not None:

@@ -253,9 +253,8 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     if ord == -np.inf:
         return ops.min(rules.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the count of non-zeros: piecewise constant
-        return np.sum(
-            np.asarray(primal_value(x)) != 0, axis=axis, keepdims=keepdims
-        ).astype(float)
+        nonzero = rules.where(primal_value(x) != 0, 1.0, 0.0)  # staged: a comparison
+        return rules.sum(nonzero, axis=axis, keepdims=keepdims)
     if ord == 1:
         return rules.sum(rules.abs(x), axis=axis, keepdims=keepdims)
     p = float(ord)

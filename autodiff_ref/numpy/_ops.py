@@ -554,7 +554,7 @@ def sinc(x: ArrayLike) -> Any:
     (0.0, -3.289868133696...)
     """
     x = _array_arg(x)
-    near_zero = np.abs(np.asarray(primal_value(x))) < 1.0  # a constant mask
+    near_zero = rules.abs(primal_value(x)) < 1.0  # a constant mask (staged: equations)
     pi_x = rules.mul(np.pi, x)
     square = rules.mul(pi_x, pi_x)
     series: Any = _SINC_SERIES[-1]
@@ -1088,10 +1088,29 @@ def sort(x: ArrayLike, axis: int | None = -1) -> Any:
     if axis is None:
         x, axis = ravel(x), 0
     (ax,) = _axis_list(axis, _ndim(x))
-    order = np.argsort(np.asarray(primal_value(x)), axis=ax, kind="stable")
+    order = rules.argsort(primal_value(x), axis=ax)
+    if isinstance(order, Tracer):  # staged: the permutation is known when it runs
+        return _permuted(x, order, ax)
     index = list(np.indices(shape_of(x), sparse=True))
     index[ax] = order
     return rules.getitem(x, index=tuple(index))
+
+
+def _permuted(x: Any, order: Any, axis: int) -> Any:
+    """``x`` reordered by a staged permutation ``order`` along ``axis``.
+
+    Indexing takes its index as a constant, so the gather is written with a
+    one-hot selection instead, ``out[i] = sum_j where(order[i] == j, x[j], 0)``:
+    exact (one term is x[j], the others 0), and linear in ``x``.
+    """
+    n = shape_of(x)[axis]
+    x_last = moveaxis(x, axis, -1)
+    picks = rules.reshape(
+        moveaxis(order, axis, -1), shape=(*shape_of(x_last), 1)
+    ) == np.arange(n)
+    row = rules.reshape(x_last, shape=(*shape_of(x_last)[:-1], 1, n))
+    out = rules.sum(rules.where(picks, row, 0.0), axis=-1)
+    return moveaxis(out, -1, axis)
 
 
 # -- products -------------------------------------------------------------------------

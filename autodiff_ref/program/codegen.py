@@ -105,7 +105,9 @@ def _index_text(index: Any, writer: _Writer) -> str:
     )
 
 
-def _call(function: str, operands: list[str], params: dict, writer: _Writer) -> str:
+def _call(
+    function: str, operands: list[str], params: dict[str, Any], writer: _Writer
+) -> str:
     keywords = [f"{k}={writer.constant(v)}" for k, v in params.items()]
     return f"{function}({', '.join([*operands, *keywords])})"
 
@@ -415,5 +417,5 @@ def compile_source(
     exec(compile(source, filename, "exec"), namespace)  # our own generated code
     # Keep the text findable for tracebacks and inspect.getsource.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    function = namespace[name]
+    function: Callable[..., Any] = namespace[name]  # the source defines it with def
     return function

@@ -12,7 +12,7 @@ import numpy as np
 from .. import display
 from ..arguments import array_writes_explained, input_names
 from ..core import Tracer, bind, primal_value
-from ..tree import require_callable, tree_flatten, tree_unflatten
+from ..tree import require_callable, tree_flatten, tree_leaves_like, tree_unflatten
 from .codegen import compile_source, to_source
 from .tracing import Equation, ProgramTrace, ProgramValue, Var, aval_of
 
@@ -89,12 +89,14 @@ class Program:
 
     # -- running --------------------------------------------------------------------
     def _leaves(self, args: Sequence[Any]) -> list[Any]:
-        leaves, treedef = tree_flatten(tuple(args))
-        if treedef != self.in_tree or len(leaves) != len(self.inputs):
+        try:  # a dict's keys may come in another order: matched by key
+            leaves = tree_leaves_like(self.in_tree, tuple(args), "program's arguments")
+        except ValueError as e:
             raise TypeError(
                 f"this program takes arguments structured like its example "
-                f"({len(self.inputs)} array(s)); trace a new program for other structures"
-            )
+                f"({len(self.inputs)} array(s)), with the same dict keys: {e}; trace "
+                "a new program for other structures"
+            ) from None
         for k, (leaf, var) in enumerate(zip(leaves, self.inputs, strict=True)):
             aval = aval_of(primal_value(leaf))
             if aval.shape != var.aval.shape or aval.dtype != var.aval.dtype:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import operator
 import os
 import traceback
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -25,8 +24,15 @@ from ..core import (
     Trace,
     Tracer,
     bind,
-    impl_of,
     primal_value,
+)
+from .abstract_eval import (
+    ABSTRACT_EVAL,
+    PYTHON_KINDS,
+    REDUCTIONS,
+    Aval,
+    abstract_eval,
+    comparison_rule,
 )
 
 __all__ = [
@@ -38,34 +44,14 @@ __all__ = [
     "ProgramTrace",
     "ProgramValue",
     "Var",
+    "abstract_eval_by_tracing",
     "aval_of",
     "stand_in",
 ]
 
 
 # -- abstract values -------------------------------------------------------------
-class Aval(NamedTuple):
-    """What a program knows about a value: its shape, dtype and Python kind.
-
-    ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"complex"`` for a Python
-    number, ``"scalar"`` for a NumPy scalar and ``"array"`` for an ndarray: the
-    same arithmetic gives different types (and ``1.0 / 0.0`` raises for Python
-    floats), so generated code must know which it has.
-    """
-
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    kind: str
-
-    def __str__(self) -> str:
-        if self.kind in ("float", "int", "bool", "complex"):
-            return self.kind
-        if self.kind == "scalar":
-            return str(self.dtype)
-        return f"{self.dtype}[{','.join(map(str, self.shape))}]"
-
-
-_PYTHON_KINDS = {bool: "bool", int: "int", float: "float", complex: "complex"}
+_PYTHON_KINDS = PYTHON_KINDS
 
 
 def aval_of(x: Any) -> Aval:
@@ -116,7 +102,7 @@ class Equation(NamedTuple):
 
     prim: Primitive
     args: tuple[Any, ...]
-    params: dict
+    params: dict[str, Any]
     out: Var
     more: tuple[Var, ...] = ()
 
@@ -188,6 +174,10 @@ VALUE_ONLY: dict[str, Primitive] = {
         "primal_any", np.any, derivs=(None,), doc="whether an element is true"
     ),
 }
+for _prim in COMPARISONS.values():
+    ABSTRACT_EVAL[_prim] = comparison_rule
+for _name, _prim in VALUE_ONLY.items():
+    ABSTRACT_EVAL[_prim] = REDUCTIONS[_name]
 _VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
                          np.all: "all", np.any: "any"}  # fmt: skip
 _UFUNC_COMPARISONS = {
@@ -312,34 +302,57 @@ class ProgramTrace(Trace):
     def new_input(self, aval: Aval) -> ProgramValue:
         return ProgramValue(self, Var(aval))
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+    def process(
+        self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
+    ) -> Any:
         inputs: list[Any] = []
-        stand_ins: list[Any] = []
+        avals: list[Aval] = []
         for a in args:
             if isinstance(a, ProgramValue) and a._trace is self:
                 inputs.append(a.variable)
-                stand_ins.append(stand_in(a.variable.aval))
+                avals.append(a.variable.aval)
             elif isinstance(a, Tracer):
                 # A value of an enclosing transform (linearize inside jit, a closure
                 # inside grad): a constant of this program that only that transform
                 # can compute with. The program then belongs to that transform's run.
                 self.captured = True
                 inputs.append(a)
-                stand_ins.append(stand_in(aval_of(primal_value(a))))
+                avals.append(aval_of(primal_value(a)))
             else:
                 inputs.append(a)
-                stand_ins.append(a)
-        # The output's shape, dtype and kind: the primitive's own NumPy code run on
-        # stand-ins, so no second table of shape rules is needed.
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = impl_of(prim)(*stand_ins, **params)
+                avals.append(aval_of(a))
+        # The output's shape, dtype and kind from the input types alone: the
+        # primitive's abstract-evaluation rule, never its NumPy code on made-up numbers.
+        if prim in ABSTRACT_EVAL:
+            out = abstract_eval(prim, avals, params)
+        else:  # a Primitive made by hand: its NumPy code, traced on abstract values
+            out = abstract_eval_by_tracing(prim.impl)(*avals, **params)
         if prim.multiple_results:  # one variable per result, bound by one equation
-            variables = tuple(Var(aval_of(o)) for o in out)
+            assert not isinstance(out, Aval), f"{prim.name}: one type per result"
+            variables = tuple(Var(a) for a in out)
             self.equations.append(
                 Equation(prim, tuple(inputs), params, variables[0], variables[1:])
             )
             return tuple(ProgramValue(self, v) for v in variables)
-        var = Var(aval_of(out))
+        assert isinstance(out, Aval), f"{prim.name} has one result"
+        var = Var(out)
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)
+
+
+def abstract_eval_by_tracing(fun: Callable[..., Any]) -> Callable[..., Aval]:
+    """The abstract-evaluation rule of a primitive made from ``fun`` (custom_jvp, ...).
+
+    ``fun`` is written with autodiff_ref's operations, so tracing it on abstract
+    values of the argument types gives the output type, as tracing a program does.
+    """
+
+    def rule(*avals: Aval, **params: Any) -> Aval:
+        trace = ProgramTrace()
+        try:
+            out = fun(*[trace.new_input(a) for a in avals], **params)
+        finally:
+            trace.active = False
+        return aval_of(primal_value(out) if isinstance(out, Tracer) else out)
+
+    return rule
