@@ -265,6 +265,12 @@ def test_jit_and_make_program_of_each(name: str) -> None:
     assert program.compile(use_math=False)(a) == f(a)
     assert simplify(program)(a) == f(a)
     assert ad.jit(f)(a) == f(a)
+    # Derivatives staged on types alone (abstract evaluation), equal to eager ones.
+    # Tolerance: jit's generated code and simplifier may round the last bit.
+    for transform in (ad.grad, ad.jacfwd):
+        np.testing.assert_allclose(
+            ad.jit(transform(f))(a), transform(f)(a), rtol=1e-13, atol=1e-14
+        )
     # A second call of the same decomposition is the same equation: CSE keeps one.
     twice = ad.make_program(lambda m: f(m) + _loss(decompose, weights, 0)(m))(a)
     calls = [eq for eq in simplify(twice).equations if eq.prim.multiple_results]
