@@ -699,7 +699,11 @@ def test_hessian_of_an_implicit_solver_with_a_custom_jvp_is_the_closed_form() ->
         "i,ijk->jk", np.cos(x), second
     )
     # Tolerance: the rule's solves and the closed form's inverse round differently.
-    for hessian in (ad.hessian, lambda f: ad.jacrev(ad.grad(f))):
+    for hessian in (
+        ad.hessian,
+        lambda f: ad.jacrev(ad.grad(f)),
+        lambda f: ad.jit(ad.hessian(f)),  # staged: traced on types, no stand-ins
+    ):
         np.testing.assert_allclose(hessian(loss)(theta), want, rtol=1e-12, atol=1e-15)
     hvp = ad.hvp(loss, (theta,), (np.ones(3),))
     np.testing.assert_allclose(hvp, want @ np.ones(3), rtol=1e-12, atol=1e-15)
