@@ -9,10 +9,9 @@ derivative has its input's float type (float32 in, float32 out).
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,11 @@ def _as_input(x: Any, transform: str) -> Any:
     The copy means no output of a transform is the caller's own array (the
     identity function's jvp would otherwise hand back its argument).
     """
+    # The common cases first, answered as the general path below would answer them.
+    if type(x) is float:
+        return x
+    if type(x) is np.ndarray and x.dtype.kind in "fc":
+        return np.array(x)  # a copy in the same memory order (K), as below
     if isinstance(x, Tracer):
         return x
     if isinstance(x, bool | np.bool_):
@@ -110,6 +114,9 @@ def _dtype(x: Any) -> np.dtype | None:
 
 def _float_dtype(x: Any) -> np.dtype:
     """The dtype derivatives of ``x`` get: its own if inexact, else float64."""
+    if type(x) is np.ndarray:  # the common case, without the general lookups
+        dtype = x.dtype
+        return dtype if dtype.kind in "fc" else np.dtype(float)
     dtype = _dtype(x)
     if dtype is None:
         return np.dtype(complex if isinstance(_value(x), complex) else float)
@@ -130,7 +137,12 @@ def _zeros_like(x: Any) -> Any:
 
 def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
     """grad, jacfwd and jacrev differentiate real functions of real inputs, as JAX's do."""
-    for x in tree_leaves(list(xs)):
+    _refuse_complex_leaves(tree_leaves(list(xs)), transform)
+
+
+def _refuse_complex_leaves(leaves: Sequence[Any], transform: str) -> None:
+    """:func:`_refuse_complex` for inputs already flattened to their leaves."""
+    for x in leaves:
         if _float_dtype(x).kind == "c":
             raise TypeError(
                 f"{transform} differentiates with respect to real inputs, but an input is "
@@ -178,23 +190,29 @@ def refuse_complex(function: str, *values: Any) -> None:
             )
 
 
-@contextlib.contextmanager
-def array_writes_explained() -> Iterator[None]:
+class array_writes_explained:
     """Around a call of the user's function: say so when it wrote a tracer into an array.
 
     ``a[0] = x`` with a traced ``x`` makes NumPy call ``float(x)``, which refuses
     (it would drop the derivative); but a tracer can be indexed, so NumPy takes it
     for a sequence and replaces that refusal with "setting an array element with a
     sequence", keeping the refusal only as the cause.  Put the cause back in front.
+    (A class, not a generator with contextlib: it is entered once per gradient, and
+    the generator's context manager cost more than the small gradients' operations.)
     """
-    try:
-        yield
-    except ValueError as error:
-        cause = (
-            error.__cause__
-        )  # a tracer's (or an abstract value's) refusal of float()
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if kind is None or not issubclass(kind, ValueError):
+            return
+        # A tracer's (or an abstract value's) refusal of float():
+        cause = error.__cause__
         if not (isinstance(cause, TypeError) and "array element with a" in str(error)):
-            raise
+            return
         raise TypeError(
             "a NumPy array cannot hold a traced value (a[i] = x writes float(x) into "
             "it): that would drop its derivative; build the array from traced values "
@@ -255,6 +273,19 @@ def _split_args(
     args: Sequence[Any], nums: tuple[int, ...], transform: str
 ) -> tuple[list[Any], Callable[..., list[Any]]]:
     """The differentiated arguments, and a way to put new values in their places."""
+    flat, with_values = _split_args_flat(args, nums, transform)
+    return [tree_unflatten(d, leaves) for leaves, d in flat], with_values
+
+
+def _split_args_flat(
+    args: Sequence[Any], nums: tuple[int, ...], transform: str
+) -> tuple[list[tuple[list[Any], PyTreeDef]], Callable[..., list[Any]]]:
+    """:func:`_split_args` with each argument as its checked leaves and structure.
+
+    For a transform that works on the leaves (reverse mode records one node per
+    leaf): the arguments are flattened once, not once to check them and again
+    to record them.
+    """
     n = len(args)
     for i in nums:
         if not -n <= i < n:
@@ -275,11 +306,14 @@ def _split_args(
             full[i] = v
         return full
 
-    return [_as_input_tree(args[i], transform) for i in positions], with_values
+    return [_input_leaves(args[i], transform) for i in positions], with_values
 
 
 def _check_scalar_output(out: Any, transform: str) -> None:
-    if out is None or not tree_flatten(out)[1].is_leaf:
+    # A traced value or an array is a leaf: only other outputs need flattening.
+    if out is None or (
+        not isinstance(out, Tracer | np.ndarray) and not tree_flatten(out)[1].is_leaf
+    ):
         shown = "None" if out is None else f"a {type(out).__name__}"
         raise TypeError(
             f"{transform} needs a real scalar output, but f returned {shown}; "

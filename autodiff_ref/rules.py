@@ -272,11 +272,37 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    return np.sum(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
+    # np.add.reduce is what np.sum calls for an ndarray, minus its Python wrapper:
+    # reverse mode undoes every broadcast with this, so the wrapper showed.
+    return (
+        np.add.reduce(x, axis=axes).reshape(shape)[()] if axes else x.reshape(shape)[()]
+    )
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    # What np.reshape does, without its Python wrapper for the common inputs (an
+    # ndarray, a float): a backward pass reshapes at every sum and product.
+    if type(x) is np.ndarray:
+        return x.reshape(shape)[()]
+    if type(x) is float or isinstance(x, np.generic):
+        return np.asarray(x).reshape(shape)[()]
+    return np.reshape(x, shape)[()]
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    # np.broadcast_to's answer to an array already of that shape, a read-only view,
+    # without its Python checks: a scalar output's sum is transposed this way.
+    if type(x) is np.ndarray and x.shape == shape and shape:  # (0-d: a scalar below)
+        view = x.view()
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(x, shape)[()]
 
 
 sum: Primitive = _linear(
-    "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum", lambda x, axis=None, keepdims=False: (  # np.sum's own call for an ndarray
+        np.add.reduce(x, axis=axis, keepdims=keepdims) if type(x) is np.ndarray
+        else np.sum(x, axis=axis, keepdims=keepdims)),
     transpose=lambda ct, x, axis=None, keepdims=False: (broadcast_to(
         reshape(ct, shape=_keepdims_shape(x.shape, axis)), shape=x.shape),),
     doc="sum over axis",
@@ -287,17 +313,18 @@ sum_to: Primitive = _linear(
     doc="sum down to a shape (undoes broadcasting)",
 )  # fmt: skip
 broadcast_to: Primitive = _linear(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape)[()],
+    "broadcast_to", _broadcast_to,
     transpose=lambda ct, x, shape: (sum_to(ct, shape=x.shape),),
     doc="broadcast to a shape",
 )  # fmt: skip
 reshape: Primitive = _linear(
-    "reshape", lambda x, shape: np.reshape(x, shape)[()],
+    "reshape", _reshape,
     transpose=lambda ct, x, shape: (reshape(ct, shape=x.shape),),
     doc="same elements, new shape",
 )  # fmt: skip
 transpose: Primitive = _linear(
-    "transpose", lambda x, axes=None: np.transpose(x, axes),
+    "transpose", lambda x, axes=None: (  # an ndarray's own method: np.transpose's work
+        x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)),
     transpose=lambda ct, x, axes=None: (transpose(  # axes mod ndim: -1 is valid in NumPy
         ct, axes=None if axes is None else tuple(np.argsort(np.mod(axes, len(axes))))),),
     doc="permute axes",
@@ -345,14 +372,16 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # Treat vectors as matrices (a row for the left factor, a column for the
     # right one), as np.matmul does, then undo that and any batch broadcasting.
     a_shape, b_shape = shape_of(a), shape_of(b)
-    ct_shape = shape_of(ct)
+    ct_shape = given_ct_shape = shape_of(ct)
     if len(a_shape) == 1:
         ct_shape = (
             (*ct_shape[:-1], 1, ct_shape[-1]) if len(b_shape) > 1 else (1, *ct_shape)
         )
     if len(b_shape) == 1:
         ct_shape = (*ct_shape, 1)
-    ct2 = reshape(ct, shape=ct_shape)
+    # (Reshapes and sums that would not change the shape are skipped: they would
+    # only copy the numbers, and this runs for every product in a backward pass.)
+    ct2 = ct if ct_shape == given_ct_shape else reshape(ct, shape=ct_shape)
     if type(a) is UndefinedPrimal:
         b2 = reshape(b, shape=(*b_shape, 1)) if len(b_shape) == 1 else b
         g, shape = matmul(ct2, _matrix_transpose(b2)), a_shape
@@ -362,8 +391,10 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
         g, shape = matmul(_matrix_transpose(a2), ct2), b_shape
         promoted = (*b_shape, 1) if len(b_shape) == 1 else b_shape
     # Sum over broadcast batch axes, then drop the axis a vector was given.
-    g = sum_to(g, shape=promoted)
-    g = g if shape_of(g) == shape else reshape(g, shape=shape)
+    g_shape = shape_of(g)
+    if g_shape != promoted:
+        g, g_shape = sum_to(g, shape=promoted), promoted
+    g = g if g_shape == shape else reshape(g, shape=shape)
     return (g, None) if type(a) is UndefinedPrimal else (None, g)
 
 

@@ -21,10 +21,9 @@ float32 out). Keyword arguments pass through undifferentiated.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -43,7 +42,9 @@ from .arguments import (  # the checks every transform shares
     _normalize_argnums,
     _ones_like,
     _refuse_complex,
+    _refuse_complex_leaves,
     _split_args,
+    _split_args_flat,
     _zeros_like,
     array_writes_explained,
 )
@@ -66,22 +67,25 @@ __all__ = [
 ]
 
 
-@contextlib.contextmanager
-def cycle_collector_paused() -> Iterator[None]:
+class cycle_collector_paused:
     """Pause Python's cycle collector while a tape is recorded or swept.
 
     A tape holds one container object per operation, and the collector would
     rescan the growing tape over and over (about 45% of the time of a scalar
     graph) looking for cycles it does not have: reference counting frees the
     tape once its last user is gone. Other garbage is collected as usual when
-    the pause ends.
+    the pause ends. (A class, not a generator with contextlib: entered twice
+    per gradient, and a generator's context manager costs several times more.)
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.was_enabled:
             gc.enable()
 
 
@@ -463,9 +467,16 @@ class _Recording:
     """One run of ``f`` on reverse-mode inputs: its tape, and sweeps from its outputs."""
 
     def __init__(
-        self, f: Callable[..., Any], primals: Sequence[Any], transform: str = "vjp"
+        self,
+        f: Callable[..., Any],
+        primals: Sequence[Any],
+        transform: str = "vjp",
+        flat: list[tuple[list[Any], PyTreeDef]] | None = None,
     ) -> None:
-        flat = [_input_leaves(p, transform) for p in primals]
+        # flat: the primals' leaves and structures from _split_args_flat, which
+        # checked and copied every leaf already (then primals is not read).
+        if flat is None:
+            flat = [_input_leaves(p, transform) for p in primals]
         trace = ReverseTrace()
         try:
             nodes = [[trace.new_input(leaf) for leaf in leaves] for leaves, _ in flat]
@@ -553,7 +564,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     if has_aux:
         main, aux = _with_aux(f, "vjp")
         return (*vjp(main, *primals), aux())
-    rec = _Recording(f, primals, "vjp")
+    return _vjp(_Recording(f, primals, "vjp"))
+
+
+def _vjp(rec: _Recording) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """:func:`vjp` of a recording."""
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves = tree_leaves_like(
@@ -601,11 +616,14 @@ def value_and_grad(
 
     @functools.wraps(f)
     def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        xs, with_values = _split_args(args, nums, "grad")
-        _refuse_complex(xs, "grad")
-        out, vjp_fn = vjp(lambda *v: f(*with_values(*v), **kwargs), *xs)
+        flat, with_values = _split_args_flat(args, nums, "grad")
+        _refuse_complex_leaves([x for leaves, _ in flat for x in leaves], "grad")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "grad", flat)
+        out = rec.out
         _check_scalar_output(out, "grad")
-        cts = vjp_fn(_ones_like(out))
+        # vjp_fn's sweep, without its checks of a cotangent made right here: one
+        # output leaf, a scalar, so its seed is a one of the output's float type.
+        cts = rec.input_trees(rec.sweep(0, _ones_like(out)))
         return out, cts[0] if isinstance(argnums, int) else cts
 
     return value_and_gradient
@@ -682,9 +700,9 @@ def jacrev(
 
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        xs, with_values = _split_args(args, nums, "jacrev")
-        _refuse_complex(xs, "jacrev")
-        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), xs, "jacrev")
+        flat, with_values = _split_args_flat(args, nums, "jacrev")
+        _refuse_complex_leaves([x for leaves, _ in flat for x in leaves], "jacrev")
+        rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "jacrev", flat)
         inputs = [n for ns in rec.nodes for n in ns]
         per_leaf = []
         for k, out_leaf in enumerate(rec.leaves):

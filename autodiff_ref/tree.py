@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "PyTreeDef",
     "register_pytree_node",
@@ -206,6 +208,10 @@ MAX_DEPTH = 200
 def _flatten_into(node: Any, leaves: list[Any], depth: int) -> PyTreeDef:
     if node is None:
         return _NONE
+    node_type = type(node)
+    if (node_type is np.ndarray or node_type is float) and node_type not in _REGISTRY:
+        leaves.append(node)  # the common leaves, without _children's lookups
+        return LEAF
     parts = _children(node)
     if parts is None:
         leaves.append(node)

@@ -29,7 +29,7 @@ import autodiff_ref.numpy as anp
 from autodiff_ref import numerical
 
 from . import peers
-from .timing import measure
+from .timing import measure, paired_ratio
 
 # Cheap gradient principle: grad f should cost a small constant times f.
 CHEAP_GRADIENT_TARGET = 2.2
@@ -146,6 +146,70 @@ def _profile_calls(fn: Callable[[], Any], calls: int) -> str:
     lines = stream.getvalue().splitlines()
     start = next(i for i, line in enumerate(lines) if "function calls" in line)
     return "\n".join(line.rstrip() for line in lines[start:] if line.strip())
+
+
+# -- 2b: eager reverse mode, head to head (issue 19's performance targets) ---------
+#: ours / peer, as the median of the per-round ratios: at most this.
+EAGER_TARGET = 1.0
+
+
+def tanh_net(xp: Any, params: list, X: Any) -> Any:
+    """``sum(tanh(tanh(X @ W1) @ W2) ** 2)``: big matrix products, few operations."""
+    W1, W2 = params
+    return xp.sum(xp.tanh(xp.tanh(X @ W1) @ W2) ** 2)
+
+
+def small_mlp(xp: Any, params: list, x: Any, y: Any) -> Any:
+    """Squared error of a 10-10-1 tanh MLP on one example: Python overhead is all."""
+    W1, b1, W2, b2 = params
+    return xp.sum((xp.tanh(x @ W1 + b1) @ W2 + b2 - y) ** 2)
+
+
+def eager_problems() -> dict[str, tuple[Callable, Any, tuple, str, str]]:
+    """name -> (function, parameters, data, description, the peer it is timed against)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((256, 784))
+    net = [
+        rng.standard_normal((784, 256)) / 28.0,
+        rng.standard_normal((256, 10)) / 16.0,
+    ]
+    x, y = rng.standard_normal((1, 10)), rng.standard_normal((1, 1))
+    mlp = [rng.standard_normal((10, 10)) / 3.0, rng.standard_normal(10),
+           rng.standard_normal((10, 1)) / 3.0, rng.standard_normal(1)]  # fmt: skip
+    return {
+        "tanh_net": (tanh_net, net, (X,), "sum(tanh(tanh(X @ W1) @ W2) ** 2), X 256x784, "
+                     "W1 784x256, W2 256x10", "autograd"),
+        "small_mlp": (small_mlp, mlp, (x, y), "squared error of a 10-10-1 tanh MLP, "
+                      "batch 1 (forward and backward)", "torch"),
+    }  # fmt: skip
+
+
+def eager_reverse(repeats: int) -> dict[str, Any]:
+    """autodiff_ref's eager grad against one peer per problem, in alternating rounds."""
+    out: dict[str, Any] = {"target": EAGER_TARGET, "skipped": {}, "problems": {}}
+    ours = peers.load("autodiff_ref")
+    for pname, (fun, params, data, description, peer) in eager_problems().items():
+        try:
+            theirs = peers.load(peer)
+        except ImportError as exc:
+            out["skipped"][pname] = f"{peer} not installed: {exc}"
+            continue
+        ours_grad = ours.calls(fun, params, data)[1]
+        their_grad = theirs.calls(fun, params, data)[1]
+        reference = ours_grad()
+        _check(theirs, their_grad(), reference)
+        times = measure(
+            {"autodiff_ref": ours_grad, peer: their_grad}, repeats, keep_samples=True
+        )
+        ratio = paired_ratio(times["autodiff_ref"], times[peer])
+        calls = max(20, int(0.5 / times["autodiff_ref"]["median"]))  # half a second
+        out["problems"][pname] = {
+            "description": description, "peer": peer, "peer_version": theirs.version,
+            "times": times, "ours_over_peer": ratio,
+            "target_met": ratio["median"] <= EAGER_TARGET,
+            "profile": _profile_calls(ours_grad, calls),
+        }  # fmt: skip
+    return out
 
 
 # -- 3: scalar graphs against micrograd -----------------------------------------

@@ -45,6 +45,24 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
                 ["library", "f (ms)", "grad f (ms)", "grad / f", "autodiff_ref grad / this grad"],
                 rows,
             ))  # fmt: skip
+    if "eager_reverse" in cases:
+        e = cases["eager_reverse"]
+        rows = [
+            [p["description"], p["peer"], _ms(p["times"]["autodiff_ref"]),
+             _ms(p["times"][p["peer"]]), f"{p['ours_over_peer']['median']:.2f}",
+             f"{p['ours_over_peer']['q25']:.2f}-{p['ours_over_peer']['q75']:.2f}",
+             "met" if p["target_met"] else "NOT met"]
+            for p in e["problems"].values()
+        ]  # fmt: skip
+        rows += [
+            [name, "skipped", why, "", "", "", ""] for name, why in e["skipped"].items()
+        ]
+        out.append((
+            f"Eager reverse mode, head to head (target: ratio <= {e['target']:.1f})",
+            ["gradient of", "peer", "autodiff_ref (ms)", "peer (ms)",
+             "autodiff_ref / peer", "quartiles", "target"],
+            rows,
+        ))  # fmt: skip
     if "scalar_graph" in cases:
         s = cases["scalar_graph"]
         rows = [[lib, f"{s['n_ops']:,}", _ms(t)] for lib, t in s["times"].items()]

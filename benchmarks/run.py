@@ -40,6 +40,7 @@ from . import cases, peers, plot  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "gradients": lambda args: cases.gradients(args.repeats),
+    "eager_reverse": lambda args: cases.eager_reverse(args.repeats),
     "scalar_graph": lambda args: cases.scalar_graph(args.repeats),
     "crossover": lambda args: cases.crossover(args.repeats),
     "numerical": lambda args: cases.numerical_methods(),

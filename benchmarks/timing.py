@@ -27,15 +27,20 @@ def _sample(fn: Callable[[], Any], number: int) -> tuple[float, float]:
 
 
 def measure(
-    fns: Mapping[str, Callable[[], Any]], repeats: int, min_sample: float = 0.05
-) -> dict[str, dict[str, float]]:
+    fns: Mapping[str, Callable[[], Any]],
+    repeats: int,
+    min_sample: float = 0.05,
+    keep_samples: bool = False,
+) -> dict[str, dict[str, Any]]:
     """Time each of ``fns``: median CPU seconds per call, its minimum and quartiles.
 
     Each function first runs once untimed (warm-up: JIT compilation, caches),
     then enough calls are grouped into one sample to last ``min_sample``
     seconds (so the clock's resolution does not matter). The ``repeats``
     samples of all functions are taken in turns, so a burst of load from
-    other processes hits every function alike and ratios stay fair.
+    other processes hits every function alike and ratios stay fair. With
+    ``keep_samples=True`` each function's CPU seconds per call, sample by sample
+    (round by round), are kept as ``"samples"``: see :func:`paired_ratio`.
     """
     numbers = {}
     for name, fn in fns.items():
@@ -62,4 +67,23 @@ def measure(
             "wall_median": float(np.median(wall)),
             "calls_per_sample": numbers[name],
         }
+        if keep_samples:
+            out[name]["samples"] = [float(t) for t in cpu]
     return out
+
+
+def paired_ratio(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, float]:
+    """Median and quartiles of ``a``'s time over ``b``'s, one ratio per round.
+
+    ``a`` and ``b`` are two entries of one :func:`measure` call with
+    ``keep_samples=True``: sample ``k`` of each was taken in round ``k``, one
+    right after the other, so load from other programs that slows one round
+    slows both, and their ratio keeps what a ratio of overall medians loses.
+    """
+    ratios = np.array(a["samples"]) / np.array(b["samples"])
+    return {
+        "median": float(np.median(ratios)),
+        "q25": float(np.percentile(ratios, 25)),
+        "q75": float(np.percentile(ratios, 75)),
+        "rounds": len(ratios),
+    }
