@@ -180,6 +180,16 @@ class Primitive:
       A primitive linear in some of its arguments only (``solve`` in ``b``)
       may add a ``transpose`` for those (``linear_in``).
 
+    A primitive with ``multiple_results=True`` (eigh, svd, qr, slogdet; JAX's
+    name) returns a tuple of results, and its JVP a tuple of tangents (``None``
+    for a result that does not depend on the tangents, slogdet's sign).  Every
+    interpreter handles the tuple: forward mode makes a dual per result, reverse
+    mode records the call and one node per result
+    (``autodiff_ref.rules.result``) and transposes the JVP once with a
+    cotangent per result (a :class:`Zero` where none arrives), Taylor mode
+    shares one JVP among the results, and a program binds one variable per
+    result in one equation.
+
     User rules (:mod:`autodiff_ref.custom`) may add ``fwd`` and ``bwd``:
     reverse mode then calls ``fwd(*args) -> (ans, residuals)`` in the forward
     pass and ``bwd(residuals, ct, *args)`` (all cotangents at once) in the
@@ -210,6 +220,7 @@ class Primitive:
         "jvp_rule",
         "linear_in",
         "linearity",
+        "multiple_results",
         "name",
         "transpose_rule",
     )
@@ -227,7 +238,13 @@ class Primitive:
         linear_in: tuple[int, ...] | None = None,
         fwd: Callable[..., Any] | None = None,
         bwd: Callable[..., Any] | None = None,
+        multiple_results: bool = False,
     ) -> None:
+        if multiple_results and jvp is None:
+            raise ValueError(
+                f"primitive {name!r} has several results: it needs a jvp that returns "
+                "one tangent per result"
+            )
         if linearity not in (None, "linear", "bilinear", "multilinear"):
             raise ValueError(
                 "linearity must be None, 'linear', 'bilinear' or 'multilinear', got "
@@ -257,6 +274,9 @@ class Primitive:
             jvp = self._linear_jvp if linearity == "linear" else self._multilinear_jvp
         self.jvp_rule = jvp
         self.fwd_rule, self.bwd_rule = fwd, bwd
+        #: True when ``impl`` returns a tuple of results (JAX's ``multiple_results``):
+        #: bind returns a tuple, and the JVP a tuple of tangents (None for a zero).
+        self.multiple_results = multiple_results
         self.doc = doc
 
     # -- the JVP of a linear primitive, from linearity (deflinear, defbilinear) --
@@ -334,6 +354,11 @@ class Primitive:
             ]  # fmt: skip
             if all(s is None for s in slices):  # a zero derivative (det_sign)
                 return None
+            if self.multiple_results:  # one stack per result
+                return tuple(
+                    None if parts[0] is None else rules.stack(*parts, axis=0)
+                    for parts in zip(*slices, strict=True)
+                )
             return rules.stack(*slices, axis=0)
         out_shape = shape_of(ans) if batch is None else (batch, *shape_of(ans))
         out = None

@@ -139,7 +139,7 @@ def expression(
         return f"{operands[0]} {how.infix} {operands[1]}"
     if how.prefix is not None and len(operands) == 1 and not params:
         return f"{how.prefix}{operands[0]}"
-    if prim is R.getitem:
+    if prim is R.getitem or prim is R.result:  # result k of several: v_1[k]
         return f"{operands[0]}[{index_text(params['index'])}]"
     # Leave out parameters at their "nothing special" values (axis=None, keepdims=False).
     shown = [
@@ -157,6 +157,8 @@ def number_text(value: Any, precision: int = 4, style: str = "f") -> str:
     >>> number_text(np.array([1.0, 2.5]))
     '[1.0000, 2.5000]'
     """
+    if type(value) is tuple:  # the results of a primitive with several
+        return "(" + ", ".join(number_text(v, precision, style) for v in value) + ")"
     if np.ndim(value) == 0:
         x = np.asarray(value).item()
         if isinstance(x, bool) or not isinstance(x, numbers.Real):

@@ -50,6 +50,11 @@ class ForwardTrace(Trace):
         tangent = prim.jvp(tangents, ans, primals, params, self.batch)
         if tangent is None:  # the output does not depend on our inputs
             return ans
+        if prim.multiple_results:  # a dual per result that depends on our inputs
+            return tuple(
+                a if t is None else Dual._new(a, t, self)
+                for a, t in zip(ans, tangent, strict=True)
+            )
         return Dual._new(ans, tangent, self)
 
 

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from . import rules
 from .arguments import _as_input, _ones_like, _zeros_like, input_names
-from .core import Primitive, primal_value, shape_of
+from .core import Primitive, Zero, primal_value, shape_of
 from .display import expression as write_expression
 from .display import label as label_of
 from .display import number_text
@@ -128,6 +129,8 @@ def _local_derivative(node: Node, argpos: int) -> Any:
     """
     prim = node.prim
     assert prim is not None
+    if prim.multiple_results or prim is rules.result:  # tuples: no one number
+        return None
     args = [primal_value(a) for a in node.args]
     ans = primal_value(node.value)
     if not prim.elementwise and any(shape_of(a) != () for a in [ans, *args]):
@@ -335,6 +338,28 @@ def _direction(xs: list[Any], tangents: Sequence[Any] | None) -> tuple[Any, ...]
     return tuple(out)
 
 
+def _primal_and_tangent(value: Any, fwd: ForwardTrace) -> tuple[Any, Any]:
+    """A node's plain value and tangent (tuples of them for several results)."""
+    if type(value) is tuple:  # a primitive with several results
+        pairs = [_primal_and_tangent(v, fwd) for v in value]
+        return tuple(p for p, _ in pairs), tuple(t for _, t in pairs)
+    primal = primal_value(value)
+    if isinstance(value, Dual) and value._trace is fwd:
+        return primal, primal_value(value.tangent)
+    # It does not depend on the inputs along the chosen direction.
+    return primal, _zeros_like(primal)
+
+
+def _plain_adjoint(adjoint: Any, primal: Any) -> Any:
+    """The adjoint's plain value; zeros for None (or a Zero) (tuples for several)."""
+    if type(primal) is tuple:
+        parts = [None] * len(primal) if adjoint is None else adjoint
+        return tuple(_plain_adjoint(a, p) for a, p in zip(parts, primal, strict=True))
+    if adjoint is None or type(adjoint) is Zero:
+        return _zeros_like(primal)
+    return primal_value(adjoint)
+
+
 def _rows(
     tape: list[Node],
     fwd: ForwardTrace,
@@ -351,11 +376,7 @@ def _rows(
     for node in tape:
         i = node.index - n + 1
         value = node.value
-        primal = primal_value(value)
-        if isinstance(value, Dual) and value._trace is fwd:
-            tangent = primal_value(value.tangent)
-        else:  # does not depend on the inputs along the chosen direction
-            tangent = _zeros_like(primal)
+        primal, tangent = _primal_and_tangent(value, fwd)
         adjoint = adjoints.get(node.index)
         inputs: tuple[str, ...]
         parents: tuple[int, ...]
@@ -392,9 +413,7 @@ def _rows(
                 expression=expression,
                 primal=primal,
                 tangent=tangent,
-                adjoint=_zeros_like(primal)
-                if adjoint is None
-                else primal_value(adjoint),
+                adjoint=_plain_adjoint(adjoint, primal),
                 is_output=out_node is node,
                 params=dict(node.params),
                 prim=node.prim,
@@ -436,7 +455,9 @@ def trace_evaluation(
         Its rows are the inputs ``v_{-n+1} ... v_0`` and then every primitive
         ``f`` applied, in evaluation order.  Constants appear as literals in
         the expressions; so do values that do not depend on the inputs (such
-        as ``sign(x)``, whose derivative is zero).
+        as ``sign(x)``, whose derivative is zero).  A primitive with several
+        results (``eigh``, ``svd``, ``qr``, ``slogdet``) gives a row for the
+        call, whose values are tuples, then one row per result (``v_1[0]``).
 
     Examples
     --------

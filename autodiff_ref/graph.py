@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import rules
 from .display import symbol as op_symbol
 from .evaluation_trace import EvaluationTrace, TraceRow, format_value, trace_evaluation
 
@@ -82,6 +83,8 @@ class ComputationalGraph:
 def _label(row: TraceRow) -> str:
     if row.prim is None:  # an input
         return row.expression
+    if row.prim is rules.result:  # result k of a call with several: ·[k]
+        return _NAME.sub("·", row.expression)
     if all(_NAME.fullmatch(operand) for operand in row.inputs):
         symbol = op_symbol(row.prim)
         return (

@@ -31,7 +31,7 @@ from .arguments import (
 )
 from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
 from .program.program import Program, trace_program
-from .program.tracing import Var, aval_of, stand_in
+from .program.tracing import Equation, Var, aval_of, stand_in
 from .reverse import transposed_jvp
 from .transforms import jvp
 from .tree import require_callable, tree_flatten, tree_unflatten
@@ -202,13 +202,22 @@ def linear_transpose(
                     )
                 accumulate(out, ct)
         for eq in reversed(program.equations):
-            ct = cts.pop(id(eq.out), None)
+            if eq.prim.multiple_results:  # a Zero for each result no cotangent reached
+                parts = [cts.pop(id(v), None) for v in eq.outs]
+                ct = None
+                if any(c is not None for c in parts):
+                    ct = tuple(
+                        Zero(v.aval.shape, v.aval.dtype) if c is None else c
+                        for c, v in zip(parts, eq.outs, strict=True)
+                    )
+            else:
+                ct = cts.pop(id(eq.out), None)
             if ct is None:  # nothing downstream depends on this value
                 continue
             linear = [i for i, a in enumerate(eq.args) if type(a) is Var]
             for i, contribution in zip(
                 linear,
-                _transpose(eq.prim, ct, eq.out, eq.args, eq.params, linear),
+                _transpose(eq.prim, ct, _bound(eq), eq.args, eq.params, linear),
                 strict=True,
             ):
                 if contribution is not None:
@@ -226,7 +235,7 @@ def linear_transpose(
 def _transpose(
     prim: Primitive,
     ct: Any,
-    out: Var,
+    out: Var | tuple[Var, ...],
     variables: Sequence[Any],
     params: dict[str, Any],
     linear: list[int],
@@ -251,5 +260,12 @@ def _transpose(
     return transposed_jvp(prim, ct, _zero(out), args, params, linear)
 
 
-def _zero(var: Var) -> Any:
+def _bound(eq: Equation) -> Var | tuple[Var, ...]:
+    """What the equation binds: a variable, or a tuple for several results."""
+    return eq.outs if eq.prim.multiple_results else eq.out
+
+
+def _zero(var: Var | tuple[Var, ...]) -> Any:
+    if isinstance(var, tuple):  # the results of a primitive with several
+        return tuple(_zero(v) for v in var)
     return Zero(var.aval.shape, var.aval.dtype).instantiate()

@@ -46,6 +46,9 @@ from .core import (
 
 __all__ = ["Node", "ReverseTrace", "transposed_jvp"]
 
+#: Result ``index`` of a primitive with several results, as the tape records it.
+RESULT = rules.result
+
 
 class Node(Tracer):
     """A value recorded on a reverse-mode tape.
@@ -173,6 +176,13 @@ class ReverseTrace(Trace):
             not differentiable
         ):  # e.g. sign(x): the output does not depend on x differentiably
             return ans
+        if derivs is None and prim.multiple_results:
+            # A node for the call (its value the tuple), then one per result.
+            call = self._append(ans, prim, tuple(args), params)
+            return tuple(
+                self._append(v, RESULT, (call,), {"index": k})
+                for k, v in enumerate(ans)
+            )
         return self._append(
             ans, prim, args if type(args) is tuple else tuple(args), params
         )
@@ -188,13 +198,19 @@ def backward(
     the cotangent (adjoint) of every node the output depends on, as an
     evaluation trace shows them.
     """
+    return _sweep(tape, {output.index: seed}, output.index, keep_all)
+
+
+def _sweep(
+    tape: list[Node], cts: dict[int, Any], start: int, keep_all: bool = False
+) -> dict[int, Any]:
+    """:func:`backward` from the nodes whose cotangents ``cts`` holds (none past ``start``)."""
     add = rules.add
-    trace = output._trace
+    trace = tape[start]._trace
     assert isinstance(trace, ReverseTrace)
-    cts: dict[int, Any] = {output.index: seed}
     input_cts: dict[int, Any] = {}
     all_cts: dict[int, Any] = {}
-    for k in range(output.index, -1, -1):
+    for k in range(start, -1, -1):
         ct = cts.pop(k, None)
         if ct is None:  # the output does not depend on this node
             continue
@@ -216,6 +232,19 @@ def backward(
                 if derivs is None or derivs[i] is not None:
                     parents.append(i)
         if derivs is None:  # one call gives every parent's cotangent
+            if prim is RESULT:  # gather the cotangents of a call's results
+                call = inputs[0]
+                parts = cts.get(call.index)
+                if parts is None:
+                    parts = cts[call.index] = [None] * len(call.value)
+                index = node.params["index"]
+                parts[index] = ct if parts[index] is None else add(parts[index], ct)
+                continue
+            if prim.multiple_results:  # a zero for each result no cotangent reached
+                ct = tuple(
+                    Zero(shape_of(v), _dtype_of(v)) if c is None else c
+                    for c, v in zip(ct, node.value, strict=True)
+                )
             rule = prim.transpose_rule
             if (
                 rule is not None
@@ -327,19 +356,30 @@ def transposed_jvp(
             zero = Zero(shape_of(args[i]), _dtype_of(args[i])).instantiate()
             tangents[i] = trace.new_input(zero)
         out = prim.jvp(tangents, ans, args, params)
-        if not (type(out) is Node and out._trace is trace):
+        outs, seeds = (out, ct) if prim.multiple_results else ((out,), (ct,))
+        # The output tangents that depend on the tangents, and their cotangents
+        # (a result whose cotangent is Zero contributes nothing).
+        pairs = [
+            (o, c)
+            for o, c in zip(outs, seeds, strict=True)
+            if type(o) is Node and o._trace is trace and type(c) is not Zero
+        ]
+        if not pairs:
             return [None] * len(parents)  # the output tangent does not depend on them
         tape = trace.tape
         assert tape is not None
-        _check_linear_tape(prim, tape, out)
-        cts = backward(tape, out, ct)
+        _check_linear_tape(prim, tape, [o for o, _ in pairs])
+        start_cts: dict[int, Any] = {}
+        for o, c in pairs:
+            _accumulate(start_cts, o.index, c, rules.add)
+        cts = _sweep(tape, start_cts, max(o.index for o, _ in pairs))
     finally:
         trace.active = False
         trace.tape = None
     return [cts.get(tangents[i].index) for i in parents]
 
 
-def _check_linear_tape(prim: Primitive, tape: list[Node], out: Node) -> None:
+def _check_linear_tape(prim: Primitive, tape: list[Node], outs: list[Node]) -> None:
     """Refuse a JVP whose recorded tangent map is not linear (sin(t), t * t, t + 1)."""
     for node in tape:
         step = node.prim
@@ -362,8 +402,13 @@ def _check_linear_tape(prim: Primitive, tape: list[Node], out: Node) -> None:
         # Linear steps, but an offset (t + 1) shows as a nonzero value at t = 0.
         # (A program's abstract value has no number to look at: staging checks
         # the steps only.)
-        value = primal_value(out.value)
-        if isinstance(value, Tracer) or not np.any(np.abs(np.asarray(value)) > 0):
+        offset = False
+        for out in outs:
+            value = primal_value(out.value)
+            if isinstance(value, Tracer):
+                return
+            offset = offset or bool(np.any(np.abs(np.asarray(value)) > 0))
+        if not offset:
             return
     raise ValueError(
         f"the JVP rule of {display.label(prim)} is not linear in the "

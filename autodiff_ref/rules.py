@@ -564,12 +564,19 @@ def _nonlinear(
     doc: str = "",
     transpose: Any = None,
     linear_in: tuple[int, ...] | None = None,
+    multiple_results: bool = False,
 ) -> Primitive:
     # Not _linear: nothing may take these rules for linear maps (Taylor mode's
     # shortcut for linear primitives would be wrong for them).
     NONLINEAR.add(name)
     RULES[name] = prim = Primitive(
-        name, impl, jvp=jvp, doc=doc, transpose=transpose, linear_in=linear_in
+        name,
+        impl,
+        jvp=jvp,
+        doc=doc,
+        transpose=transpose,
+        linear_in=linear_in,
+        multiple_results=multiple_results,
     )
     return prim
 
@@ -754,12 +761,32 @@ einsum: Primitive = _linear(
 )  # fmt: skip
 
 
+def _result_jvp(
+    ts: Sequence[Any], ans: Any, results: tuple[Any, ...], index: int
+) -> Any:
+    return None if ts[0] is None else ts[0][index]
+
+
+#: Result ``index`` of a primitive with several results, as the tape records it:
+#: the primitive's node holds the tuple, and one node of this primitive per result
+#: picks its part.  The backward pass gathers the parts' cotangents into one tuple
+#: for the primitive (a :class:`~autodiff_ref.core.Zero` for a part whose cotangent
+#: never arrives), so its JVP is transposed once for all of them.  Not in RULES:
+#: no user calls it, and only reverse mode's tape records it.
+result = Primitive(
+    "result",
+    lambda results, index: results[index],
+    jvp=_result_jvp,
+    doc="result k of a primitive with several results",
+)
+
+
 # == Linear algebra (Giles 2008, "Collected matrix derivative results") =========
 # Matrices may come in stacks (..., m, n), as in np.linalg.  The rules solve
 # linear systems with the `solve` primitive instead of forming inverses, except
 # where the inverse itself is the derivative (det, slogdet).  Decompositions
-# with several outputs (eigh, svd, qr) are one primitive whose value packs the
-# outputs into one array along the row axis; autodiff_ref.numpy.linalg unpacks them.
+# (slogdet, eigh, svd, qr) are primitives with several results: their value is a
+# tuple of arrays, as NumPy returns it, and their JVP a tuple of tangents.
 def _eye(n: int) -> np.ndarray:
     return np.eye(n)
 
@@ -856,24 +883,6 @@ require_distinct: Primitive = _value_choice(
 )  # fmt: skip
 
 
-def _pack_rows(*parts: Any) -> Any:
-    """(Stacks of) matrices joined along their rows: each added into zeros at its rows.
-
-    The packed tangent of eigh, svd and qr; linear, with indexing as its transpose.
-    """
-    shape = shape_of(parts[0])
-    total = 0
-    for part in parts:
-        total += shape_of(part)[-2]
-    out, start = None, 0
-    for part in parts:
-        stop = start + shape_of(part)[-2]
-        index = (Ellipsis, slice(start, stop), slice(None))
-        term = scatter_add(part, index=index, shape=(*shape[:-2], total, shape[-1]))
-        out, start = term if out is None else add(out, term), stop
-    return out
-
-
 def _gap_inverse(w: Any) -> Any:
     """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it."""
     n = shape_of(w)[-1]
@@ -915,10 +924,18 @@ det: Primitive = _nonlinear(
     jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
     doc="determinant: d det = det tr(A^-1 dA)",
 )  # fmt: skip
+
+
+def _slogdet(a: Any) -> tuple[Any, Any]:
+    sign, logabsdet = np.linalg.slogdet(a)
+    return sign, logabsdet
+
+
 slogdet: Primitive = _nonlinear(
-    "slogdet", lambda a: np.linalg.slogdet(a)[1],
-    jvp=lambda ts, ans, a: _trace(solve(a, ts[0])),
-    doc="log |det A|: d = tr(A^-1 dA)",
+    "slogdet", _slogdet,
+    # The sign is piecewise constant: its tangent is zero (None).
+    jvp=lambda ts, ans, a: (None, _trace(solve(a, ts[0]))),
+    doc="(sign, log |det A|): d log |det A| = tr(A^-1 dA)", multiple_results=True,
 )  # fmt: skip
 
 
@@ -945,48 +962,36 @@ cholesky: Primitive = _nonlinear(
 )  # fmt: skip
 
 
-def _eigh(a: Any) -> Any:
+def _eigh(a: Any) -> tuple[Any, Any]:
     _check_symmetric(a, "eigh")
     w, v = np.linalg.eigh(a)
-    return np.concatenate([w[..., None, :], v], axis=-2)
+    return w, v
 
 
-def _eigh_parts(packed: Any) -> tuple[Any, Any]:
-    return getitem(packed, index=(Ellipsis, 0, slice(None))), getitem(
-        packed, index=(Ellipsis, slice(1, None), slice(None))
-    )
-
-
-def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A = V diag(w) V^T: dw = diag(P), dV = V (F ∘ P), P = V^T dA V.
-    w, v = _eigh_parts(ans)
+    w, v = ans
     w = require_distinct(w, what="eigh")
     p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
-    dv = matmul(v, mul(_gap_inverse(w), p))
-    return _pack_rows(_row(_diagonal(p)), dv)
+    return _diagonal(p), matmul(v, mul(_gap_inverse(w), p))
 
 
 eigh: Primitive = _nonlinear(
-    "eigh", _eigh, jvp=_eigh_jvp,
-    doc="A = V diag(w) V^T (packed [w; V]): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
+    "eigh", _eigh, jvp=_eigh_jvp, multiple_results=True,
+    doc="A = V diag(w) V^T, results (w, V): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
 )  # fmt: skip
 
 
-def _svd(a: Any) -> Any:
+def _svd(a: Any) -> tuple[Any, Any, Any]:
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+    return u, s, vh
 
 
-def _svd_parts(packed: Any, m: int) -> tuple[Any, Any, Any]:
-    rows = (Ellipsis, slice(None, m), slice(None)), (Ellipsis, m, slice(None))
-    u, s = getitem(packed, index=rows[0]), getitem(packed, index=rows[1])
-    return u, s, getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None)))
-
-
-def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     m, n = shape_of(a)[-2:]
     k = m if m < n else n
-    u, s, v = _svd_parts(ans, m)
+    u, s, vh = ans
+    v = _matrix_transpose(vh)
     s = require_distinct(s, what="svd", nonzero=m != n)
     t = ts[0]
     dp = matmul(_matrix_transpose(u), matmul(t, v))  # U^T dA V
@@ -998,16 +1003,16 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
         du = add(du, div(sub(matmul(t, v), matmul(u, dp)), _row(s)))
     if n > k:
         dv = add(dv, div(sub(matmul(_matrix_transpose(t), u), matmul(v, dpt)), _row(s)))
-    return _pack_rows(du, _row(_diagonal(dp)), dv)
+    return du, _diagonal(dp), _matrix_transpose(dv)
 
 
 svd: Primitive = _nonlinear(
-    "svd", _svd, jvp=_svd_jvp,
-    doc="A = U diag(s) V^T, reduced (packed [U; s; V]), after Townsend (2016)",
+    "svd", _svd, jvp=_svd_jvp, multiple_results=True,
+    doc="A = U diag(s) V^T, reduced, results (U, s, V^T), after Townsend (2016)",
 )  # fmt: skip
 
 
-def _qr(a: Any) -> Any:
+def _qr(a: Any) -> tuple[Any, Any]:
     m, n = np.shape(a)[-2:]
     if m < n:
         raise ValueError(
@@ -1015,13 +1020,7 @@ def _qr(a: Any) -> Any:
             "(R's extra columns make Q non-unique); differentiate qr of the transpose"
         )
     q, r = np.linalg.qr(a)
-    return np.concatenate([q, r], axis=-2)
-
-
-def _qr_parts(packed: Any, m: int) -> tuple[Any, Any]:
-    return getitem(packed, index=(Ellipsis, slice(None, m), slice(None))), getitem(
-        packed, index=(Ellipsis, slice(m, None), slice(None))
-    )
+    return q, r
 
 
 def _strictly_lower(x: Any) -> Any:
@@ -1029,22 +1028,22 @@ def _strictly_lower(x: Any) -> Any:
     return mul(x, np.tril(np.ones((n, n)), -1))
 
 
-def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # C = Q^T dA R^-1; Ω = L - L^T with L its strict lower triangle (Q^T dQ is
     # antisymmetric); dQ = Q Ω + (I - Q Q^T) dA R^-1; dR = (C - Ω) R.
-    q, r = _qr_parts(ans, shape_of(a)[-2])
+    q, r = ans
     d = _right_solve(ts[0], r)
     c = matmul(_matrix_transpose(q), d)
     low = _strictly_lower(c)
     omega = sub(low, _matrix_transpose(low))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))
     dr = matmul(sub(c, omega), r)
-    return _pack_rows(dq, dr)
+    return dq, dr
 
 
 qr: Primitive = _nonlinear(
-    "qr", _qr, jvp=_qr_jvp,
-    doc="A = Q R, reduced, m >= n (packed [Q; R])",
+    "qr", _qr, jvp=_qr_jvp, multiple_results=True,
+    doc="A = Q R, reduced, m >= n, results (Q, R)",
 )  # fmt: skip
 
 

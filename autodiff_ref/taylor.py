@@ -73,7 +73,11 @@ class TaylorTrace(Trace):
         key = _memo_key(prim, args, params)
         if key is not None and key in self._memo:
             return self._memo[key]
-        out = Series(self, bind(prim, primals, params), prim, tuple(args), params)
+        ans = bind(prim, primals, params)
+        if prim.multiple_results:
+            out: Any = _results(self, ans, prim, tuple(args), params)
+        else:
+            out = Series(self, ans, prim, tuple(args), params)
         if key is not None:
             self._memo[key] = out
         return out
@@ -236,14 +240,65 @@ def _same_value(y: Series) -> Any:
     return None
 
 
-def _derivative_series(y: Series) -> Any:
-    """``dy/dt`` as a series: the primitive's own jvp, evaluated on series."""
+def _derivative_series(y: Series, ans: Any = None) -> Any:
+    """``dy/dt`` as a series: the primitive's own jvp, evaluated on series.
+
+    ``ans`` is the call's value as series: ``y`` itself, or the tuple of series
+    of a primitive with several results (then the answer is a tuple too).
+    """
     trace = y._trace
     prim = y.prim
     assert prim is not None
     tangents = [_shifted(a) if isinstance(a, Series) and a._trace is trace else None
                 for a in y.args]  # fmt: skip
-    return prim.jvp(tangents, y, y.args, y.params)
+    return prim.jvp(tangents, y if ans is None else ans, y.args, y.params)
+
+
+class _Call:
+    """One call of a primitive with several results: its series and their derivatives."""
+
+    __slots__ = ("derivatives", "results")
+
+    def __init__(self) -> None:
+        self.results: tuple[Series, ...] = ()
+        self.derivatives: Any = _UNSET  # the tuple of dy/dt series, made on first use
+
+
+class _ResultSeries(Series):
+    """One result of a primitive with several results (eigh's eigenvalues, ...)."""
+
+    __slots__ = ("call", "index")
+
+    def __init__(
+        self, trace: TaylorTrace, primal: Any, prim: Primitive, args: tuple[Any, ...],
+        params: dict[str, Any], call: _Call, index: int,
+    ) -> None:  # fmt: skip
+        super().__init__(trace, primal, prim, args, params)
+        self.call, self.index = call, index
+
+    def _next(self, k: int) -> Any:
+        # The general recurrence, y_k = (y')_{k-1} / k, with one JVP for all results.
+        call = self.call
+        if call.derivatives is _UNSET:
+            call.derivatives = _derivative_series(self, call.results)
+        d = None if call.derivatives is None else call.derivatives[self.index]
+        d = None if d is None else _coefficient_of(d, k - 1, self._trace)
+        return None if d is None else rules.div(d, float(k))
+
+
+def _results(
+    trace: TaylorTrace,
+    ans: tuple[Any, ...],
+    prim: Primitive,
+    args: tuple[Any, ...],
+    params: dict[str, Any],
+) -> tuple[Series, ...]:
+    """The series of each result of a primitive with several results."""
+    call = _Call()
+    call.results = tuple(
+        _ResultSeries(trace, v, prim, args, params, call, k) for k, v in enumerate(ans)
+    )
+    return call.results
 
 
 def _linear_coefficient(y: Series, k: int) -> Any:

@@ -660,3 +660,50 @@ def test_checkpoint_memory_grows_with_segments_not_operations() -> None:
     assert growth["plain"] > 0.8 * ops_per_segment
     assert growth["checkpoint"] < 2.0
     assert growth["plain"] / growth["checkpoint"] > 5
+
+
+def test_hessian_of_an_implicit_solver_with_a_custom_jvp_is_the_closed_form() -> None:
+    # The solver of how-to/loops_and_solvers.md: x(theta) with A x + x**3 = theta,
+    # by Newton's method on plain arrays, and its implicit JVP as a custom rule.
+    a = np.array([[3.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 5.0]])
+    theta = np.array([1.0, -2.0, 0.5])
+
+    def residual(x: Any, t: Any) -> Any:
+        return anp.matmul(a, x) + x**3 - t
+
+    @ad.custom_jvp
+    def solve_system(t: Any) -> Any:
+        x = np.zeros(3)
+        for _ in range(30):  # converged long before (quadratic convergence)
+            x = x - np.linalg.solve(a + np.diag(3 * x**2), a @ x + x**3 - t)
+        return x
+
+    @solve_system.defjvp
+    def _(primals: tuple, tangents: tuple) -> tuple:
+        (t,), (t_dot,) = primals, tangents
+        x = solve_system(t)
+        f_x = ad.jacfwd(residual, argnums=0)(x, t)
+        _, f_dot = ad.jvp(lambda s: residual(x, s), (t,), (t_dot,))
+        return x, -anp.linalg.solve(f_x, f_dot)
+
+    def loss(t: Any) -> Any:
+        return anp.sum(anp.sin(solve_system(t)))
+
+    # Closed form: J = A + 3 diag(x^2), X = dx/dtheta = J^-1, and from
+    # J dX/dtheta_k = -6 diag(x X[:, k]) X the second derivatives of x.
+    x = solve_system(theta)
+    jac = a + np.diag(3 * x**2)
+    xd = np.linalg.inv(jac)
+    second = -np.einsum("ia,a,aj,ak->ijk", xd, 6 * x, xd, xd)  # d2 x_i / dt_j dt_k
+    want = np.einsum("i,ij,ik->jk", -np.sin(x), xd, xd) + np.einsum(
+        "i,ijk->jk", np.cos(x), second
+    )
+    # Tolerance: the rule's solves and the closed form's inverse round differently.
+    for hessian in (
+        ad.hessian,
+        lambda f: ad.jacrev(ad.grad(f)),
+        lambda f: ad.jit(ad.hessian(f)),  # staged: traced on types, no stand-ins
+    ):
+        np.testing.assert_allclose(hessian(loss)(theta), want, rtol=1e-12, atol=1e-15)
+    hvp = ad.hvp(loss, (theta,), (np.ones(3),))
+    np.testing.assert_allclose(hvp, want @ np.ones(3), rtol=1e-12, atol=1e-15)

@@ -122,12 +122,40 @@ def test_the_table_of_jvp_only_primitives_is_covered() -> None:
     assert set(JVP_ONLY) == NONLINEAR
 
 
-@pytest.mark.parametrize("name", sorted(JVP_ONLY))
-def test_transposed_jvp_is_the_transpose_of_the_jvp(name: str) -> None:
+def _inner(ct: Any, tangent: Any, several: bool) -> float:
+    """<ct, t>, summed over the results of a primitive with several (None: zero)."""
+    pairs = zip(ct, tangent, strict=True) if several else [(ct, tangent)]
+    return float(
+        sum(np.sum(c * t) for c, t in pairs if t is not None and type(c) is not Zero)
+    )
+
+
+def _random_cotangent(prim: Any, ans: Any, drop: int | None = None) -> Any:
+    """A random cotangent like ``ans``; result ``drop`` of several gets a Zero."""
+    if not prim.multiple_results:
+        return RNG.standard_normal(np.shape(ans))
+    return tuple(
+        Zero(np.shape(a), np.result_type(a)) if k == drop
+        else RNG.standard_normal(np.shape(a))
+        for k, a in enumerate(ans)
+    )  # fmt: skip
+
+
+# Each primitive with a full cotangent; those with several results also with a
+# Zero for their first or second result (a cotangent that never arrived).
+TRANSPOSE_CASES = [
+    (name, drop)
+    for name in sorted(JVP_ONLY)
+    for drop in ((None, 0, 1) if RULES[name].multiple_results else (None,))
+]
+
+
+@pytest.mark.parametrize(("name", "drop"), TRANSPOSE_CASES)
+def test_transposed_jvp_is_the_transpose_of_the_jvp(name: str, drop: Any) -> None:
     prim = RULES[name]
     args, params = JVP_ONLY[name]
     ans = prim.impl(*args, **params)
-    ct = RNG.standard_normal(np.shape(ans))
+    ct = _random_cotangent(prim, ans, drop)
     parents = list(range(len(args)))
     cts = transposed_jvp(prim, ct, ans, args, params, parents)
     # <ct, J t> = <J^T ct, t> for each argument's basis tangents: J^T ct entry by entry.
@@ -137,7 +165,9 @@ def test_transposed_jvp_is_the_transpose_of_the_jvp(name: str) -> None:
             t = np.zeros_like(x)
             t[idx] = 1.0
             tangents = [t if j == k else None for j in parents]
-            want[idx] = np.sum(ct * prim.jvp(tangents, ans, args, params))
+            tangent = prim.jvp(tangents, ans, args, params)
+            want[idx] = _inner(ct, tangent, prim.multiple_results)
+        got = np.zeros_like(x) if got is None else got  # None: a zero cotangent
         # The same products summed in another order: a few roundings apart.
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
 

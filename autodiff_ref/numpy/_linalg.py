@@ -134,8 +134,7 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
     """``(sign, log|det A|)``; the sign is a constant, ``log|det A|`` has gradient ``A^-T``."""
     refuse_complex("slogdet", a)  # log|det| needs the modulus: not holomorphic
     _square(a, "slogdet")
-    sign = rules.det_sign(primal_value(a))  # a constant: derivative 0
-    return SlogdetResult(sign, rules.slogdet(a))
+    return SlogdetResult(*rules.slogdet(a))
 
 
 def cholesky(a: ArrayLike, *, upper: bool = False) -> Any:
@@ -178,10 +177,7 @@ def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
     """
     refuse_complex("eigh", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "eigh")
-    packed = rules.eigh(_triangle(a, UPLO))
-    w = rules.getitem(packed, index=(Ellipsis, 0, slice(None)))
-    v = rules.getitem(packed, index=(Ellipsis, slice(1, None), slice(None)))
-    return EighResult(w, v)
+    return EighResult(*rules.eigh(_triangle(a, UPLO)))
 
 
 def eigvalsh(a: ArrayLike, UPLO: str | None = None) -> Any:
@@ -203,13 +199,8 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
             "svd(full_matrices=True) of a non-square matrix is not differentiable (the extra "
             "columns of U or Vh are not unique); pass full_matrices=False"
         )
-    packed = rules.svd(a)
-    s = rules.getitem(packed, index=(Ellipsis, m, slice(None)))
-    if not compute_uv:
-        return s
-    u = rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None)))
-    v = rules.getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None)))
-    return SVDResult(u, s, ops.swapaxes(v, -1, -2))
+    u, s, vh = rules.svd(a)
+    return SVDResult(u, s, vh) if compute_uv else s
 
 
 def svdvals(a: ArrayLike) -> Any:
@@ -224,14 +215,8 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Any:
             f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
         )
     refuse_complex("qr", a)  # a unitary Q: a conjugate transpose
-    m = shape_of(a)[-2]
-    packed = rules.qr(a)
-    r = rules.getitem(packed, index=(Ellipsis, slice(m, None), slice(None)))
-    if mode == "r":
-        return r
-    return QRResult(
-        rules.getitem(packed, index=(Ellipsis, slice(None, m), slice(None))), r
-    )
+    q, r = rules.qr(a)
+    return r if mode == "r" else QRResult(q, r)
 
 
 def matrix_power(a: ArrayLike, n: int) -> Any:

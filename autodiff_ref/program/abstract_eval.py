@@ -52,16 +52,20 @@ PYTHON_KINDS = {bool: "bool", int: "int", float: "float", complex: "complex"}
 _KIND_OF_DTYPE = {"b": "bool", "i": "int", "f": "float", "c": "complex"}
 _PYTHON_TYPE = {"bool": bool, "int": int, "float": float, "complex": complex}
 
-#: Primitive -> ``rule(*avals, **params) -> Aval``. Weak keys: a primitive made at
-#: run time (custom_jvp, checkpoint) leaves the table when it is freed.
-AbstractRule = Callable[..., Aval]
+#: Primitive -> ``rule(*avals, **params) -> Aval`` (a tuple of them for a primitive
+#: with several results). Weak keys: a primitive made at run time (custom_jvp,
+#: checkpoint) leaves the table when it is freed.
+AbstractRule = Callable[..., "Aval | tuple[Aval, ...]"]
+OneResultRule = Callable[..., Aval]  # the rule of a primitive with one result
 ABSTRACT_EVAL: weakref.WeakKeyDictionary[Primitive, AbstractRule] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def abstract_eval(prim: Primitive, avals: list[Aval], params: dict[str, Any]) -> Aval:
-    """The output type of ``prim`` applied to values of types ``avals``."""
+def abstract_eval(
+    prim: Primitive, avals: list[Aval], params: dict[str, Any]
+) -> Aval | tuple[Aval, ...]:
+    """The output type of ``prim`` applied to values of types ``avals`` (one per result)."""
     rule = ABSTRACT_EVAL.get(prim)
     if rule is None:
         raise NotImplementedError(
@@ -92,7 +96,7 @@ def _operand(a: Aval) -> Any:
 # -- rule makers -----------------------------------------------------------------
 def _elementwise(
     ufunc: np.ufunc, *, python: bool = False, floats: bool = False
-) -> AbstractRule:
+) -> OneResultRule:
     """Broadcast shapes; the dtype NumPy's ``ufunc`` gives for these operand types.
 
     ``python``: Python numbers in, a Python number out (the implementation takes
@@ -115,7 +119,7 @@ def _elementwise(
     return rule
 
 
-def _reduction(kind: str) -> AbstractRule:
+def _reduction(kind: str) -> OneResultRule:
     """Over ``axis`` (None: all), keeping them as length 1 with ``keepdims``.
 
     ``kind``: ``"sum"`` (booleans and small integers sum as the platform
@@ -233,7 +237,7 @@ def _solve(a: Aval, b: Aval) -> Aval:
     return _out(shape, _linalg_dtype(a, b))
 
 
-def _same_matrix(what: str) -> AbstractRule:
+def _same_matrix(what: str) -> OneResultRule:
     def rule(a: Aval) -> Aval:
         _square(what, a)
         return _out(a.shape, _linalg_dtype(a))
@@ -246,25 +250,36 @@ def _determinant(a: Aval) -> Aval:
     return _out(a.shape[:-2], _linalg_dtype(a))
 
 
-def _eigh(a: Aval) -> Aval:  # packed [w; V]
+def _slogdet(a: Aval) -> tuple[Aval, Aval]:  # (sign, log|det|)
+    return _determinant(a), _determinant(a)
+
+
+def _eigh(a: Aval) -> tuple[Aval, Aval]:  # (w, V)
     m, n = _square("eigh", a)
-    return _out((*a.shape[:-2], m + 1, n), _linalg_dtype(a))
+    stack, dtype = a.shape[:-2], _linalg_dtype(a)
+    return _out((*stack, n), dtype), _out((*stack, m, n), dtype)
 
 
-def _svd(a: Aval) -> Aval:  # packed [U; s; V], reduced
+def _svd(a: Aval) -> tuple[Aval, Aval, Aval]:  # (U, s, Vh), reduced
     m, n = _square("svd", a)
     k = min(m, n)
-    return _out((*a.shape[:-2], m + 1 + n, k), _linalg_dtype(a))
+    stack, dtype = a.shape[:-2], _linalg_dtype(a)
+    return (
+        _out((*stack, m, k), dtype),
+        _out((*stack, k), dtype),
+        _out((*stack, k, n), dtype),
+    )
 
 
-def _qr(a: Aval) -> Aval:  # packed [Q; R], reduced, for m >= n
+def _qr(a: Aval) -> tuple[Aval, Aval]:  # (Q, R), reduced, for m >= n
     m, n = _square("qr", a)
     if m < n:
         raise ValueError(
             f"the derivative of qr needs at least as many rows as columns, got {m} x {n} "
             "(R's extra columns make Q non-unique); differentiate qr of the transpose"
         )
-    return _out((*a.shape[:-2], m + n, n), _linalg_dtype(a))
+    stack, dtype = a.shape[:-2], _linalg_dtype(a)
+    return _out((*stack, m, n), dtype), _out((*stack, n, n), dtype)
 
 
 def _scatter_add(ct: Aval, index: Any, shape: tuple[int, ...]) -> Aval:
@@ -333,7 +348,8 @@ ABSTRACT_EVAL.update({
     R.cholesky: _same_matrix("cholesky"),
     R.solve: _solve,
     R.det: _determinant,
-    R.slogdet: _determinant,
+    R.slogdet: _slogdet,
+    R.result: lambda results, index: results[index],  # result k's own type
     R.eigh: _eigh,
     R.svd: _svd,
     R.qr: _qr,

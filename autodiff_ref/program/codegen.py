@@ -294,7 +294,7 @@ def to_source(program: ProgramLike, use_math: bool) -> tuple[str, dict[str, Any]
     lines = [f"def {program.name}({arguments}):"]
     reusable = _reusable_buffers(program)
     for k, eq in enumerate(program.equations):
-        out = names[id(eq.out)]
+        out = ", ".join(names[id(v)] for v in eq.outs)  # several results: unpacked
         operands = [operand(a) for a in eq.args]
         if _is_basic_scatter(
             eq
@@ -366,8 +366,10 @@ def _reusable_buffers(program: ProgramLike) -> dict[int, Var]:
     owned, last_use = _owned_arrays(program)
     reusable: dict[int, Var] = {}
     for k, eq in enumerate(program.equations):
+        if eq.prim not in _UFUNCS:
+            continue
         out = eq.out.aval
-        if eq.prim not in _UFUNCS or out.kind != "array" or out.dtype.kind != "f":
+        if out.kind != "array" or out.dtype.kind != "f":
             continue
         for a in eq.args:
             if (

@@ -80,10 +80,11 @@ class Program:
         taken = set(names.values())
         counter = itertools.count(1)
         for eq in self.equations:
-            name = f"v{next(counter)}"
-            while name in taken:
+            for var in eq.outs:
                 name = f"v{next(counter)}"
-            names[id(eq.out)] = name
+                while name in taken:
+                    name = f"v{next(counter)}"
+                names[id(var)] = name
         return names
 
     # -- running --------------------------------------------------------------------
@@ -109,9 +110,14 @@ class Program:
     def evaluate(self, leaves: Sequence[Any]) -> list[Any]:
         """The output leaves for input leaves: every equation bound again (the interpreter)."""
         env = {id(v): x for v, x in zip(self.inputs, leaves, strict=True)}
-        for prim, args, params, out in self.equations:
-            values = [env[id(a)] if type(a) is Var else a for a in args]
-            env[id(out)] = bind(prim, values, params)
+        for eq in self.equations:
+            values = [env[id(a)] if type(a) is Var else a for a in eq.args]
+            value = bind(eq.prim, values, eq.params)
+            if eq.prim.multiple_results:
+                for var, part in zip(eq.outs, value, strict=True):
+                    env[id(var)] = part
+            else:
+                env[id(eq.out)] = value
         return [env[id(o)] if type(o) is Var else o for o in self.outputs]
 
     def __call__(self, *args: Any) -> Any:
@@ -171,9 +177,9 @@ class Program:
 
         return [
             (
-                names[id(eq.out)],
+                ", ".join(names[id(v)] for v in eq.outs),  # q, r = qr(a)
                 _expression(eq, [operand(a) for a in eq.args]),
-                str(eq.out.aval),
+                ", ".join(str(v.aval) for v in eq.outs),
             )
             for eq in self.equations
         ]

@@ -129,9 +129,9 @@ def _scalar_constants(eq: Equation, args: tuple[Any, ...]) -> tuple[Any, ...]:
     already has the output's shape and dtype; the scalar saves reading the array
     (a gradient's seed, broadcast, is such an array).
     """
-    out = eq.out.aval
     if eq.prim not in _ARITHMETIC:
         return args
+    out = eq.out.aval
     if not any(type(a) is Var and a.aval == out for a in args):
         return args
     new = list(args)
@@ -319,7 +319,7 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
     def resolve(a: Any) -> Any:
         return replaced.get(id(a), a) if type(a) is Var else a
 
-    seen: dict[Any, Var] = {}
+    seen: dict[Any, tuple[Var, ...]] = {}
     kept: list[Equation] = []
     definition: dict[int, Equation] = {}
 
@@ -329,30 +329,35 @@ def simplify(program: Program, *, assume_finite: bool = False) -> Program:
         except TypeError:  # an unhashable parameter: leave this one alone
             key = None
         if key is not None and key in seen:
-            replaced[id(eq.out)] = seen[key]
+            for var, same in zip(eq.outs, seen[key], strict=True):
+                replaced[id(var)] = same
             return
         if key is not None:
-            seen[key] = eq.out
+            seen[key] = eq.outs
         kept.append(eq)
-        definition[id(eq.out)] = eq
+        for var in eq.outs:
+            definition[id(var)] = eq
 
     for eq in program.equations:
         args = tuple(resolve(a) for a in eq.args)
         if not any(type(a) is Var for a in args):
-            replaced[id(eq.out)] = bind(eq.prim, args, eq.params)  # plain values: impl
+            value = bind(eq.prim, args, eq.params)  # plain values: impl
+            parts = value if eq.prim.multiple_results else (value,)
+            for var, part in zip(eq.outs, parts, strict=True):
+                replaced[id(var)] = part
             continue
         args = _scalar_constants(eq, args)
         same = _identity(eq, args, assume_finite)
         if same is not _NO_RULE:
             replaced[id(eq.out)] = same
             continue
-        for new in _rewrite(Equation(eq.prim, args, eq.params, eq.out), definition):
+        for new in _rewrite(eq._replace(args=args), definition):
             keep(new)
     outputs = [resolve(o) for o in program.outputs]
     live = {id(o) for o in outputs if type(o) is Var}
     alive: list[Equation] = []
     for eq in reversed(kept):
-        if id(eq.out) in live:
+        if any(id(var) in live for var in eq.outs):
             alive.append(eq)
             live.update(id(a) for a in eq.args if type(a) is Var)
     return program.replace(alive[::-1], outputs)

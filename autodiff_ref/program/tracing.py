@@ -92,12 +92,24 @@ class Var:
 
 
 class Equation(NamedTuple):
-    """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant."""
+    """``out = prim(*args, **params)``; each arg is a :class:`Var` or a constant.
+
+    A primitive with several results binds several variables at once
+    (``q, r = qr(a)``): ``out`` is the first, ``more`` the others, and
+    :attr:`outs` all of them.  Code for one primitive reads ``out``; code for
+    every primitive (naming, evaluation, liveness) reads ``outs``.
+    """
 
     prim: Primitive
     args: tuple[Any, ...]
     params: dict[str, Any]
     out: Var
+    more: tuple[Var, ...] = ()
+
+    @property
+    def outs(self) -> tuple[Var, ...]:
+        """The variables the equation binds (one, or one per result)."""
+        return (self.out, *self.more) if self.more else (self.out,)
 
 
 def _user_line() -> str:
@@ -312,9 +324,18 @@ class ProgramTrace(Trace):
         # The output's shape, dtype and kind from the input types alone: the
         # primitive's abstract-evaluation rule, never its NumPy code on made-up numbers.
         if prim in ABSTRACT_EVAL:
-            var = Var(abstract_eval(prim, avals, params))
+            out = abstract_eval(prim, avals, params)
         else:  # a Primitive made by hand: its NumPy code, traced on abstract values
-            var = Var(abstract_eval_by_tracing(prim.impl)(*avals, **params))
+            out = abstract_eval_by_tracing(prim.impl)(*avals, **params)
+        if prim.multiple_results:  # one variable per result, bound by one equation
+            assert not isinstance(out, Aval), f"{prim.name}: one type per result"
+            variables = tuple(Var(a) for a in out)
+            self.equations.append(
+                Equation(prim, tuple(inputs), params, variables[0], variables[1:])
+            )
+            return tuple(ProgramValue(self, v) for v in variables)
+        assert isinstance(out, Aval), f"{prim.name} has one result"
+        var = Var(out)
         self.equations.append(Equation(prim, tuple(inputs), params, var))
         return ProgramValue(self, var)
 
