@@ -352,7 +352,7 @@ class Primitive:
                 )
                 for k in range(batch)
             ]  # fmt: skip
-            if all(s is None for s in slices):  # a zero derivative (det_sign)
+            if all(s is None for s in slices):  # a zero derivative (argsort)
                 return None
             if self.multiple_results:  # one stack per result
                 return tuple(

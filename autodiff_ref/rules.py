@@ -648,8 +648,8 @@ amax: Primitive = _selection("max", np.max, "largest element over axis (ties sha
 amin: Primitive = _selection("min", np.min, "smallest element over axis (ties share)")
 
 
-# Values that choose a derivative's branch (the sorting permutation, the sign of a
-# determinant, the check that eigenvalues are distinct) are primitives of their own:
+# Values that choose a derivative's branch (the sorting permutation, the check
+# that eigenvalues are distinct) are primitives of their own:
 # a staged program computes them from the values it is run on, like every other
 # equation. They are not derivative rules, so they are kept out of RULES (as the
 # comparisons of autodiff_ref.program.tracing are): their derivatives are 0, or 1
@@ -666,10 +666,6 @@ argsort: Primitive = _value_choice(
     "argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"),
     jvp=lambda ts, ans, x, axis: None,
     doc="the stable sorting permutation along axis (derivative 0)",
-)  # fmt: skip
-det_sign: Primitive = _value_choice(
-    "det_sign", lambda a: np.linalg.slogdet(a)[0], jvp=lambda ts, ans, a: None,
-    doc="the sign of det A (piecewise constant: derivative 0)",
 )  # fmt: skip
 
 

@@ -59,7 +59,6 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.qr: ((TALL,), {}),
     R.require_distinct: ((V,), {"what": "eigh"}),
     R.argsort: ((U,), {"axis": 1}),
-    R.det_sign: ((M,), {}),
     **{p: ((U,), {"axis": 1}) for p in VALUE_ONLY.values()},
 }
 
@@ -258,10 +257,9 @@ def test_branching_functions_jitted_equal_unjitted(name):
 
 
 def test_value_choices_have_the_derivatives_of_piecewise_constants_and_the_identity():
-    # Closed forms: argsort and det_sign are piecewise constant (derivative 0 away
-    # from ties and singular matrices); require_distinct passes its values through.
-    assert set(R.VALUE_CHOICES.values()) == {R.argsort, R.det_sign, R.require_distinct}
-    np.testing.assert_array_equal(ad.jacfwd(R.det_sign)(M), np.zeros((3, 3)))
+    # Closed forms: argsort is piecewise constant (derivative 0 away from ties);
+    # require_distinct passes its values through.
+    assert set(R.VALUE_CHOICES.values()) == {R.argsort, R.require_distinct}
     np.testing.assert_array_equal(
         ad.jacrev(lambda x: R.argsort(x, axis=0) * x)(V), np.diag(np.argsort(V))
     )

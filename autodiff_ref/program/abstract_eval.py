@@ -325,7 +325,6 @@ ABSTRACT_EVAL.update({
                            "array" if x.kind == "array" else x.kind),
     R.stop_gradient: _like,
     R.argsort: lambda x, axis: Aval(x.shape, np.dtype(np.intp), "array"),
-    R.det_sign: _determinant,
     R.require_distinct: lambda x, what, nonzero=False: x,  # x itself
     R.sum: _reduction("sum"),
     R.prod: _reduction("sum"),
