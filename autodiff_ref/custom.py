@@ -355,7 +355,7 @@ class custom_vjp(_UserPrimitive):
     ...     lo, hi = res
     ...     return None, None, anp.minimum(anp.maximum(g, lo), hi)
     >>> clip_gradient.defvjp(clip_gradient_fwd, clip_gradient_bwd)
-    >>> ad.grad(lambda x: clip_gradient(-0.75, 0.75, anp.sin(x)))(0.0)  # cos 0 = 1, clipped
+    >>> ad.grad(lambda x: clip_gradient(-0.75, 0.75, anp.sin(x)))(0.0)  # cos 0, clipped
     0.75
     """
 
@@ -470,7 +470,8 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     >>> bool(np.array_equal(ad.grad(lambda v: anp.sum(saved(v)))(x),
     ...                     ad.grad(lambda v: anp.sum(layer(v)))(x)))
     True
-    >>> ad.trace_evaluation(saved, 0.5).rows[-1].expression  # one row for the whole function
+    >>> # One row of the evaluation trace for the whole function:
+    >>> ad.trace_evaluation(saved, 0.5).rows[-1].expression
     'checkpoint(layer)(v_0)'
     """
     require_callable(fun, "checkpoint")
