@@ -206,9 +206,12 @@ def _array_only(write: _Statement) -> _Statement:
 
 
 def _reshape(site: _Site) -> str:
+    shape = site.writer.constant(site.eq.params["shape"])
     if site.avals[0].kind == "array":
-        return f"{site.operands[0]}.reshape({site.writer.constant(site.eq.params['shape'])})"
-    return _call("np.reshape", site.operands, site.eq.params, site.writer)
+        return f"{site.operands[0]}.reshape({shape})"
+    # The shape goes by position: NumPy 2.0 (the oldest we support) names it
+    # ``newshape``, 2.1 and later ``shape``.
+    return f"np.reshape({site.operands[0]}, {shape})"
 
 
 def _numpy_call(name: str) -> _Statement:
