@@ -17,11 +17,16 @@ and from the reader, and run on every call.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_ref"
+# The package that runs the tests, found without importing it: the checkout's, or the
+# installed one when the sdist and wheel sessions test an installed package.
+_SPEC = importlib.util.find_spec("autodiff_ref")
+assert _SPEC is not None and _SPEC.submodule_search_locations
+PACKAGE = Path(next(iter(_SPEC.submodule_search_locations))).resolve()
 
 
 def _module_name(path: Path) -> str:
@@ -30,6 +35,7 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+assert MODULES, f"no Python files under {PACKAGE}"  # else every test would be skipped
 
 
 def _resolve(importer: str, node: ast.Import | ast.ImportFrom) -> list[str]:
