@@ -577,7 +577,7 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
 # Re(sum(u v)): real's cotangent c goes back as c + 0i, imag's as -i c, conj's as
 # conj(c). A real argument's cotangent is real (core.cotangent_for).
 def _complex(x: Any) -> bool:
-    return np.dtype(x.dtype).kind == "c"
+    return bool(np.dtype(x.dtype).kind == "c")
 
 
 real: Primitive = _linear(
