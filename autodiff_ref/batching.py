@@ -107,6 +107,13 @@ _UFUNC_COMPARISONS = {
 }  # fmt: skip
 
 
+_SHAPE_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
+    np.shape: lambda x: x.shape,
+    np.ndim: lambda x: x.ndim,
+    np.size: lambda x: x.size,
+}
+
+
 def _comparison_method(name: str) -> Callable[[Any, Any], Any]:
     def compare(self: Any, other: Any) -> Any:
         return bind(
@@ -177,6 +184,27 @@ class BatchTracer(Tracer):
     def any(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether any element is true, per example."""
         return bind(VALUE_ONLY["any"], (self,), {"axis": axis, "keepdims": keepdims})
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        # What NumPy asks of the primal values of derivative tracers (shapes, the
+        # sorting order, truth values) is asked per example here.
+        if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
+            return _SHAPE_FUNCTIONS[func](self)
+        if func is np.result_type:
+            return np.result_type(
+                *(a.dtype if isinstance(a, Tracer) else a for a in args)
+            )
+        if func in (np.any, np.all) and len(args) == 1:
+            return getattr(self, func.__name__)(**kwargs)
+        if func is np.argsort and len(args) == 1 and set(kwargs) <= {"axis"}:
+            return rules.argsort(self, axis=kwargs.get("axis", -1))
+        if func in (np.argmax, np.argmin, np.nonzero):
+            raise TypeError(
+                f"numpy.{func.__name__} of a batched value under vmap: autodiff_ref has "
+                "no batching rule for it; compute it outside vmap, or with "
+                "autodiff_ref.numpy.argsort"
+            )
+        return super().__array_function__(func, types, args, kwargs)
 
     def __array_ufunc__(
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any

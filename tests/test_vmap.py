@@ -10,13 +10,18 @@ import warnings
 
 import numpy as np
 import pytest
+from expression_strategies import X, Y, well_conditioned
+from hypothesis import assume, given, settings
 from test_abstract_eval import _TABLE, _recipe
+from test_modes_agree import vector_functions
 
 import autodiff_ref as ad
 import autodiff_ref.numpy as anp
 from autodiff_ref import core
 from autodiff_ref import rules as R
 from autodiff_ref.batching import BATCH_RULES, batch_rule
+from autodiff_ref.symbolic import lambdify
+from autodiff_ref.tree import tree_leaves, tree_map
 
 rng = np.random.default_rng(22)
 B = 3  # examples per batch
@@ -230,3 +235,112 @@ def test_no_warning_for_the_table():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ad.vmap(ad.grad(f))(rng.standard_normal((3, 2)))
+
+
+# -- composition: vmap with every transform, in either order, against loops ------------
+# Random programs R^3 -> R^3 from test_modes_agree's strategy; a batch of points near one.
+# NumPy's vectorized transcendental functions (SIMD loops for exp, sin, ...) may round
+# differently from the scalar ones by an ulp, and the chain rule multiplies such terms:
+# agreement to rounding, not bit for bit.
+COMPOSE_TOL = {"rtol": 1e-10, "atol": 1e-10}
+
+
+def _batch_near(v, size=3):
+    offsets = np.linspace(-0.01, 0.01, size)[:, None] * np.array([1.0, -0.5, 0.25])
+    return v + offsets
+
+
+def _program(case):
+    trees, wiring, v = case
+    points = _batch_near(v)
+    for point in points:
+        for tree, (i, j) in zip(trees, wiring, strict=True):
+            assume(well_conditioned(tree, {"x": point[i], "y": point[j]}, kink=0.05))
+    functions = [lambdify(tree, X, Y) for tree in trees]
+
+    def F(v):
+        # 1.0 * makes a constant tree's int output a float (grad refuses ints).
+        return anp.stack(
+            [1.0 * f(v[i], v[j]) for f, (i, j) in zip(functions, wiring, strict=True)]
+        )
+
+    def s(v):
+        return anp.sum(anp.sin(F(v)))
+
+    return F, s, points
+
+
+def _close(got, want):
+    for g, w in zip(tree_leaves(got), tree_leaves(want), strict=True):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), **COMPOSE_TOL)
+
+
+def _stacked(outs):
+    return tree_map(lambda *xs: np.stack(xs), *outs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(vector_functions())
+def test_vmap_composes_with_every_transform(case):
+    F, s, V = _program(case)
+    T = np.array([0.3, -1.0, 0.5])  # a tangent, shared by every example
+    loop = lambda g: _stacked([g(v) for v in V])  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no loop fallback on the way
+        _close(ad.vmap(F)(V), loop(F))
+        _close(ad.vmap(ad.grad(s))(V), loop(ad.grad(s)))
+        _close(ad.vmap(ad.jacfwd(F))(V), loop(ad.jacfwd(F)))
+        _close(ad.vmap(ad.jacrev(F))(V), loop(ad.jacrev(F)))
+        _close(ad.vmap(ad.hessian(s))(V), loop(ad.hessian(s)))
+        jvp_each = lambda v: ad.jvp(F, (v,), (T,))  # noqa: E731
+        _close(ad.vmap(jvp_each)(V), loop(jvp_each))
+        vjp_each = lambda v: ad.vjp(F, v)[1](T)  # noqa: E731
+        _close(ad.vmap(vjp_each)(V), loop(vjp_each))
+        lin_each = lambda v: ad.linearize(F, v)[1](T)  # noqa: E731
+        _close(ad.vmap(lin_each)(V), loop(lin_each))
+        jet_each = lambda v: ad.jet(s, (v,), ((T, 0.0 * T),))  # noqa: E731
+        _close(ad.vmap(jet_each)(V), loop(jet_each))
+        _close(ad.vmap(ad.jit(F))(V), loop(F))
+        _close(ad.jit(ad.vmap(F))(V), loop(F))
+        _close(ad.jit(ad.vmap(ad.grad(s)))(V), loop(ad.grad(s)))
+        both = np.stack([V, V[::-1]])  # two batches of examples
+        _close(ad.vmap(ad.vmap(F))(both), np.stack([loop(F), loop(F)[::-1]]))
+        # The other order: the transform outside, vmap inside.
+        total = lambda W: anp.sum(ad.vmap(s)(W))  # noqa: E731
+        _close(ad.grad(total)(V), loop(ad.grad(s)))  # examples do not interact
+        TT = np.stack([T * (k + 1) for k in range(len(V))])
+        _close(
+            ad.jvp(ad.vmap(F), (V,), (TT,)),
+            _stacked([ad.jvp(F, (v,), (t,)) for v, t in zip(V, TT, strict=True)]),
+        )
+        out, pull = ad.vjp(ad.vmap(F), V)
+        _close(out, loop(F))
+        _close(
+            pull(TT), _stacked([ad.vjp(F, v)[1](t) for v, t in zip(V, TT, strict=True)])
+        )
+        blocks = ad.jacfwd(ad.vmap(F))(V)  # (B, 3, B, 3): block diagonal
+        for k, v in enumerate(V):
+            _close(blocks[k, :, k, :], ad.jacfwd(F)(v))
+        _close(ad.jacrev(ad.vmap(F))(V), blocks)
+        _close(ad.hessian(total)(V)[1, :, 1, :], ad.hessian(s)(V[1]))
+        lin_out, lin = ad.linearize(ad.vmap(F), V)
+        _close(lin_out, loop(F))
+        _close(
+            lin(TT),
+            _stacked([ad.jvp(F, (v,), (t,))[1] for v, t in zip(V, TT, strict=True)]),
+        )
+
+
+def test_per_example_gradients_of_a_small_mlp():
+    # The MLP case: vmap(grad(loss), in_axes=(None, 0, 0)).
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((1, 4))
+    params = {"W1": W1, "W2": W2}
+    xs, ys = rng.standard_normal((5, 3)), rng.standard_normal(5)
+
+    def loss(p, x, y):
+        return anp.sum((p["W2"] @ anp.tanh(p["W1"] @ x) - y) ** 2)
+
+    got = ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(params, xs, ys)
+    want = _stacked([ad.grad(loss)(params, x, y) for x, y in zip(xs, ys, strict=True)])
+    _close(got, want)
+    assert got["W1"].shape == (5, 4, 3)
