@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,8 +64,11 @@ BatchRule = Callable[
 ]
 
 #: The batching rules, keyed by the primitive object. Elementwise primitives have
-#: no entry: :func:`batch_rule` gives them the one rule they share.
-BATCH_RULES: dict[Primitive, BatchRule] = {}
+#: no entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
+#: primitive made at run time (custom_jvp, checkpoint) leaves the table when freed.
+BATCH_RULES: weakref.WeakKeyDictionary[Primitive, BatchRule] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 # -- the interpreter -----------------------------------------------------------------
