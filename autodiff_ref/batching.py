@@ -177,9 +177,9 @@ class BatchTracer(Tracer):
     __le__ = _comparison_method("le")
     __gt__ = _comparison_method("gt")
     __ge__ = _comparison_method("ge")
-    __eq__ = _comparison_method("eq")  # type: ignore[assignment]
-    __ne__ = _comparison_method("ne")  # type: ignore[assignment]
-    __hash__ = None  # type: ignore[assignment]
+    __eq__ = _comparison_method("eq")
+    __ne__ = _comparison_method("ne")
+    __hash__ = None
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether all elements are true, per example."""

@@ -417,3 +417,43 @@ def test_checkpoint_under_vmap_matches_the_loop():
     # The same operations on stacks instead of rows: SIMD tanh may round differently.
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(outer, want, rtol=1e-14, atol=1e-15)
+
+
+# -- staging: jit(vmap(f)) traces the batched program; vmap(jit(f)) re-binds a program --
+def _mlp(x):
+    W = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    return anp.sum(anp.tanh(W @ x) ** 2)
+
+
+def test_jit_of_vmap_stages_one_program_whose_size_does_not_grow_with_the_batch():
+    sizes = {}
+    for n in (2, 20):
+        xs = rng.standard_normal((n, 3))
+        program = ad.make_program(ad.vmap(ad.grad(_mlp)))(xs)
+        sizes[n] = len(program.equations)
+        np.testing.assert_allclose(
+            program(xs), np.stack([ad.grad(_mlp)(x) for x in xs]), **COMPOSE_TOL
+        )
+    assert sizes[2] == sizes[20]  # one equation per primitive, whatever the batch
+
+
+def test_vmap_of_jit_runs_the_per_example_program_on_the_batch():
+    fast = ad.jit(_mlp)
+    xs = rng.standard_normal((4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = ad.vmap(fast)(xs)
+    np.testing.assert_allclose(got, np.stack([_mlp(x) for x in xs]), **COMPOSE_TOL)
+    assert fast.traces == 1
+    assert fast.program(xs[0]).inputs[0].aval.shape == (3,)  # one example's shape
+
+
+def test_keyword_arguments_are_mapped_over_axis_0():
+    xs, ys = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    out = ad.vmap(lambda x, *, y: x * y)(xs, y=ys)
+    np.testing.assert_array_equal(out, xs * ys)
+
+
+def test_axis_size_must_agree_with_the_mapped_axes():
+    with pytest.raises(ValueError, match="axis_size was given as 4"):
+        ad.vmap(anp.sin, axis_size=4)(np.ones(3))
