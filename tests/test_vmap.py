@@ -457,3 +457,35 @@ def test_keyword_arguments_are_mapped_over_axis_0():
 def test_axis_size_must_agree_with_the_mapped_axes():
     with pytest.raises(ValueError, match="axis_size was given as 4"):
         ad.vmap(anp.sin, axis_size=4)(np.ones(3))
+
+
+def test_jax_docstring_nested_tuple_in_axes():
+    # foo(tree_arg) with x, (y, z) = tree_arg, in_axes=((0, (None, 0)),): a prefix
+    # tree inside the tuple of positional arguments.
+    x, y, z = (
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((3, 3)),
+        rng.standard_normal((5, 3)),
+    )
+
+    def foo(tree_arg):
+        x, (y, z) = tree_arg
+        return anp.dot(x, anp.dot(y, z))
+
+    out = ad.vmap(foo, in_axes=((0, (None, 0)),))((x, (y, z)))
+    want = np.array([np.dot(x[k], np.dot(y, z[k])) for k in range(5)])
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)  # stacked products
+
+
+def test_jax_docstring_out_axes_none_example():
+    # JAX: vmap(lambda x, y: (x + y, y * 2.), in_axes=(0, None), out_axes=(0, None))
+    # (jnp.arange(2.), 4.) gives ([4., 5.], 8.).
+    f = lambda x, y: (x + y, y * 2.0)  # noqa: E731
+    first, second = ad.vmap(f, in_axes=(0, None), out_axes=(0, None))(
+        np.arange(2.0), 4.0
+    )
+    np.testing.assert_array_equal(first, np.array([xk + 4.0 for xk in np.arange(2.0)]))
+    assert second == 4.0 * 2.0
+    # ... and with out_axes=0 the second output is broadcast: [8., 8.].
+    _, spread = ad.vmap(f, in_axes=(0, None), out_axes=0)(np.arange(2.0), 4.0)
+    np.testing.assert_array_equal(spread, np.full(2, 4.0 * 2.0))
