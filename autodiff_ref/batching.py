@@ -171,6 +171,17 @@ class BatchTracer(Tracer):
     def __repr__(self) -> str:
         return f"BatchTracer(val={self.val!r}, batch_dim={self.batch_dim})"
 
+    def __index__(self) -> int:
+        raise _batched_index_error()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            "a batched value under vmap (one value per example) was converted to a "
+            "NumPy array (numpy.asarray, a NumPy function of a list, or a NumPy array "
+            "indexed with it); compute with autodiff_ref.numpy functions, which batch. "
+            + str(_batched_index_error())
+        )
+
     # Comparisons answer one boolean per example, so they are primitives here (a
     # derivative tracer compares its primal values, which would be this value again).
     __lt__ = _comparison_method("lt")
@@ -469,8 +480,19 @@ def _getitem(
 ) -> tuple[Any, Any]:
     (x,), (d,) = vals, dims
     parts = _index_parts(params["index"])
+    if any(isinstance(p, Tracer) for p in parts):
+        raise _batched_index_error()
     out = bind(prim, [_to_front(x, d)], {"index": (slice(None), *parts)})
     return out, _batch_position(parts)
+
+
+def _batched_index_error() -> TypeError:
+    return TypeError(
+        "indexing with a batched index under vmap (one index per example) is not "
+        "supported: an index is a parameter of getitem, not a value it batches. Pass "
+        "the index with in_axes=None (one index for every example), or select with "
+        "a comparison and autodiff_ref.numpy.where"
+    )
 
 
 def _scatter_add(

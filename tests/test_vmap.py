@@ -489,3 +489,11 @@ def test_jax_docstring_out_axes_none_example():
     # ... and with out_axes=0 the second output is broadcast: [8., 8.].
     _, spread = ad.vmap(f, in_axes=(0, None), out_axes=0)(np.arange(2.0), 4.0)
     np.testing.assert_array_equal(spread, np.full(2, 4.0 * 2.0))
+
+
+def test_a_batched_index_is_refused_with_what_to_do():
+    xs, idx = np.arange(12.0).reshape(3, 4), np.array([0, 3, 1])
+    with pytest.raises(TypeError, match=r"batched index under vmap.*in_axes=None"):
+        ad.vmap(lambda x, i: x[i])(xs, idx)
+    with pytest.raises(TypeError, match="batched index under vmap"):
+        ad.vmap(lambda i: np.arange(4.0)[i])(idx)
