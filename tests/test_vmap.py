@@ -24,6 +24,7 @@ from autodiff_ref import rules as R
 from autodiff_ref.batching import BATCH_RULES, batch_rule
 from autodiff_ref.symbolic import lambdify
 from autodiff_ref.tree import tree_leaves, tree_map
+from autodiff_ref.work import counting
 
 rng = np.random.default_rng(22)
 B = 3  # examples per batch
@@ -517,3 +518,20 @@ def test_a_batched_index_is_refused_with_what_to_do():
         ad.vmap(lambda x, i: x[i])(xs, idx)
     with pytest.raises(TypeError, match="batched index under vmap"):
         ad.vmap(lambda i: np.arange(4.0)[i])(idx)
+
+
+def test_per_example_gradients_do_the_same_number_of_primitive_calls_at_any_batch():
+    # The interpreter's work is one batching rule per primitive: the number of NumPy
+    # primitive calls does not depend on the batch size (a loop's grows with it).
+    W = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+
+    def loss(w, x, y):
+        return anp.sum((anp.tanh(w @ x) - y) ** 2)
+
+    calls = {}
+    for n in (20, 160):
+        xs, ys = rng.standard_normal((n, 3)), rng.standard_normal((n, 4))
+        with counting() as tally:
+            ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(W, xs, ys)
+        calls[n] = tally["calls"]
+    assert calls[20] == calls[160] > 0
