@@ -535,3 +535,34 @@ def test_per_example_gradients_do_the_same_number_of_primitive_calls_at_any_batc
             ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(W, xs, ys)
         calls[n] = tally["calls"]
     assert calls[20] == calls[160] > 0
+
+
+_M = rng.standard_normal((4, 3, 3)) + 3.0 * np.eye(3)  # well conditioned
+_LINALG_LOSSES = {
+    "eigh": (
+        lambda a: (
+            anp.sum(anp.linalg.eigh(a + a.T)[0] ** 3)
+            + anp.sum(anp.linalg.eigh(a + a.T)[1][:, 0] ** 2)
+        ),
+        _M,
+    ),
+    "slogdet": (lambda a: anp.linalg.slogdet(a)[1], _M),
+    "svd": (lambda a: anp.sum(anp.linalg.svd(a, full_matrices=False)[1] ** 3), _M),
+    "qr": (lambda a: anp.sum(anp.linalg.qr(a)[1] ** 2), _M),
+    "solve": (lambda a: anp.sum(anp.linalg.solve(a, np.ones(3)) ** 2), _M),
+    "cholesky": (lambda a: anp.sum(anp.linalg.cholesky(a @ a.T)), _M),
+    "sort": (lambda a: anp.sum(anp.sort(a, axis=1) * np.arange(3.0)), _M),
+}
+
+
+@pytest.mark.parametrize("name", list(_LINALG_LOSSES))
+def test_derivatives_of_decompositions_under_vmap_match_the_loop(name):
+    f, A = _LINALG_LOSSES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no loop
+        for transform in (ad.grad, ad.jacfwd, ad.hessian):
+            g = transform(f)
+            # Stacked LAPACK calls against one matrix at a time: equal to rounding.
+            _close(ad.vmap(g)(A), np.stack([g(a) for a in A]))
+        outside = ad.grad(lambda As: anp.sum(ad.vmap(f)(As)))(A)
+    _close(outside, np.stack([ad.grad(f)(a) for a in A]))
