@@ -54,19 +54,14 @@ from .tree import _children, require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["BATCH_RULES", "BatchTrace", "BatchTracer", "batch_rule", "vmap"]
 
-#: A batching rule: ``rule(prim, size, vals, dims, params) -> (out, out_dim)``.
-#: ``vals`` are the arguments with their batch axes in, ``dims`` where (None for
-#: an argument without one); ``out_dim`` says where the output's batch axis is
-#: (a tuple, one per result, for a primitive with several results).
-BatchRule = Callable[
-    [Primitive, int, Sequence[Any], Sequence[int | None], dict[str, Any]],
-    tuple[Any, Any],
-]
-
-#: The batching rules, keyed by the primitive object. Elementwise primitives have
-#: no entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
+#: The batching rules, keyed by the primitive object. A rule is
+#: ``rule(prim, size, vals, dims, params) -> (out, out_dim)``: ``vals`` are the
+#: arguments with their batch axes in, ``dims`` says where (None for an argument
+#: without one), ``out_dim`` where the output's batch axis is (a tuple, one per
+#: result, for a primitive with several results). Elementwise primitives have no
+#: entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
 #: primitive made at run time (custom_jvp, checkpoint) leaves the table when freed.
-BATCH_RULES: weakref.WeakKeyDictionary[Primitive, BatchRule] = (
+BATCH_RULES: weakref.WeakKeyDictionary[Primitive, Callable[..., tuple[Any, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -230,7 +225,7 @@ class BatchTracer(Tracer):
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
 
-def batch_rule(prim: Primitive) -> BatchRule | None:
+def batch_rule(prim: Primitive) -> Callable[..., tuple[Any, Any]] | None:
     """The batching rule of ``prim``: its entry, the elementwise rule, or None (a loop)."""
     rule = BATCH_RULES.get(prim)
     if rule is None and prim.derivs is not None:
