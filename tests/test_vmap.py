@@ -566,3 +566,19 @@ def test_derivatives_of_decompositions_under_vmap_match_the_loop(name):
             _close(ad.vmap(g)(A), np.stack([g(a) for a in A]))
         outside = ad.grad(lambda As: anp.sum(ad.vmap(f)(As)))(A)
     _close(outside, np.stack([ad.grad(f)(a) for a in A]))
+
+
+def test_nested_vmap_with_axes_inside_and_out():
+    X, W = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5))
+    f = lambda x, w: anp.tanh(x @ w)  # noqa: E731
+    inner = ad.vmap(f, in_axes=(1, None), out_axes=-1)
+    out = ad.vmap(inner, in_axes=(0, None), out_axes=1)(X, W)
+    want = np.stack(
+        [
+            np.stack([np.tanh(X[i, :, j] @ W) for j in range(4)], axis=-1)
+            for i in range(2)
+        ],
+        axis=1,
+    )
+    # A stacked product against one vector at a time: equal to rounding.
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
