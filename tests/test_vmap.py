@@ -582,3 +582,26 @@ def test_nested_vmap_with_axes_inside_and_out():
     )
     # A stacked product against one vector at a time: equal to rounding.
     np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (
+            np.array([0, 2, 2]),
+            slice(None),
+            np.array([1, 0, 1]),
+        ),  # separated: axes first
+        (1, slice(None), np.array([0, 3])),  # an int counts as an array index here
+        (Ellipsis, np.array([[True, False, True, True]] * 2)),
+        (slice(1, None), None, np.array([1, 0])),
+    ],
+    ids=["separated", "int-and-array", "mask", "newaxis"],
+)
+def test_advanced_indexing_and_its_transpose_under_vmap(index):
+    xs = rng.standard_normal((5, 3, 2, 4))  # examples of shape (3, 2, 4)
+    f = lambda x: x[index]  # noqa: E731
+    got = ad.vmap(f)(xs)
+    np.testing.assert_array_equal(got, np.stack([x[index] for x in xs]))  # a copy
+    loss = lambda x: anp.sum(anp.sin(x[index]))  # noqa: E731
+    _close(ad.vmap(ad.grad(loss))(xs), np.stack([ad.grad(loss)(x) for x in xs]))
