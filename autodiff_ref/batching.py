@@ -49,7 +49,7 @@ from .core import (
     primal_value,
     shape_of,
 )
-from .program.tracing import COMPARISONS, VALUE_ONLY
+from .program.tracing import _UFUNC_COMPARISONS, COMPARISONS, VALUE_ONLY
 from .tree import _children, require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["BATCH_RULES", "BatchTrace", "BatchTracer", "batch_rule", "vmap"]
@@ -98,12 +98,6 @@ class BatchTrace(Trace):
     def wrap(self, val: Any, dim: int | None) -> Any:
         """``val`` as a value of this trace (as it is, when it has no batch axis)."""
         return val if dim is None else BatchTracer(self, val, dim)
-
-
-_UFUNC_COMPARISONS = {
-    np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
-    np.equal: "eq", np.not_equal: "ne",
-}  # fmt: skip
 
 
 _SHAPE_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
