@@ -605,3 +605,13 @@ def test_advanced_indexing_and_its_transpose_under_vmap(index):
     np.testing.assert_array_equal(got, np.stack([x[index] for x in xs]))  # a copy
     loss = lambda x: anp.sum(anp.sin(x[index]))  # noqa: E731
     _close(ad.vmap(ad.grad(loss))(xs), np.stack([ad.grad(loss)(x) for x in xs]))
+
+
+def test_linear_transpose_and_vmap_in_either_order():
+    A = rng.standard_normal((2, 3))
+    X, CT = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    (outside,) = ad.linear_transpose(ad.vmap(lambda x: A @ x), X)(CT)
+    (inside,) = ad.vmap(lambda c: ad.linear_transpose(lambda x: A @ x, X[0])(c))(CT)
+    want = np.stack([A.T @ c for c in CT])  # the transpose of x -> A x, per example
+    _close(outside, want)
+    _close(inside, want)
