@@ -687,14 +687,14 @@ def vmap(
     f : callable
         A function of numbers and arrays (or pytrees of them) written with
         autodiff_ref's operations.
-    in_axes : int, None or pytree of them
+    in_axes : int, None or tuple
         The axis of each argument that runs over the examples; None for an
         argument that is the same for every example.  An int or None applies
         to every argument; a tuple has one entry per positional argument, each
         an int, None, or a tree prefix of that argument (a dict of axes for a
         dict argument). Negative axes count from the end.  Keyword arguments
         are mapped over their axis 0.
-    out_axes : int, None or pytree of them
+    out_axes : int, None, tuple or dict
         Where the batch axis goes in each output (a tree prefix of the
         output).  An output that does not depend on the batched inputs is
         broadcast along it; None returns it as it is (only for such outputs).
