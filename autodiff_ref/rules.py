@@ -1114,6 +1114,14 @@ irfft: Primitive = _linear(
 )  # fmt: skip
 
 
+# == partition's selection: a value choice, as sort's permutation is ================
+argpartition: Primitive = _value_choice(
+    "argpartition", lambda x, kth, axis: np.argpartition(x, kth, axis=axis),
+    jvp=lambda ts, ans, x, kth, axis: None,
+    doc="the permutation numpy.partition applies along axis (derivative 0)",
+)  # fmt: skip
+
+
 # core's Primitive.jvp and .vjp combine tangents with this table's primitives; the
 # core sits below the table and does not import it, so the table installs itself.
 core.rules = sys.modules[__name__]
