@@ -43,6 +43,7 @@ __all__ = [
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
+    "c_",
     "ceil",
     "clip",
     "column_stack",
@@ -101,6 +102,7 @@ __all__ = [
     "partition",
     "power",
     "prod",
+    "r_",
     "rad2deg",
     "radians",
     "ravel",
@@ -391,8 +393,15 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
     return rules.stack(*arrays, axis=axis)
 
 
-def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
-    """Join arrays along an existing axis."""
+def concatenate(
+    arrays: Sequence[ArrayLike], axis: int = 0, out: None = None, *,
+    dtype: Any = None, casting: str = "same_kind",
+) -> Any:  # fmt: skip
+    """Join arrays along an existing axis; ``dtype`` and ``casting`` as in NumPy."""
+    if out is not None:
+        raise TypeError("concatenate(out=...) cannot hold traced values; drop out=")
+    if dtype is not None:
+        arrays = [_cast(a, dtype, casting) for a in arrays]
     ndim = len(shape_of(arrays[0])) if len(arrays) else 1
     offsets = rules.concatenate_offsets(arrays, axis % ndim if ndim else 0)
     return rules.concatenate(*arrays, axis=axis, offsets=offsets)
@@ -874,15 +883,35 @@ def atleast_3d(*arys: ArrayLike) -> Any:
     return out[0] if len(out) == 1 else out
 
 
-def vstack(tup: Sequence[ArrayLike]) -> Any:
-    """Stack rows: vectors become rows, then join along axis 0."""
-    return concatenate([_atleast(a, 2) for a in tup], axis=0)
+def vstack(
+    tup: Sequence[ArrayLike], *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
+    """Stack rows: vectors become rows, then join along axis 0 (``dtype`` as NumPy's)."""
+    arrays = [_atleast(a, 2) for a in tup]
+    return concatenate(arrays, axis=0, dtype=dtype, casting=casting)
 
 
-def hstack(tup: Sequence[ArrayLike]) -> Any:
-    """Join along axis 1 (along axis 0 for vectors)."""
+def hstack(
+    tup: Sequence[ArrayLike], *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
+    """Join along axis 1 (along axis 0 for vectors); ``dtype`` as NumPy's."""
     arrays = [_atleast(a, 1) for a in tup]
-    return concatenate(arrays, axis=0 if _ndim(arrays[0]) == 1 else 1)
+    axis = 0 if _ndim(arrays[0]) == 1 else 1
+    return concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
+
+
+def _cast(x: Any, dtype: Any, casting: str) -> Any:
+    """``x`` as ``dtype`` if NumPy's ``casting`` rule allows it (concatenate's dtype=)."""
+    x = _array_arg(x)
+    dtype = np.dtype(dtype)
+    if not np.can_cast(_dtype(x), dtype, casting=casting):  # NumPy's words
+        raise TypeError(
+            f"Cannot cast array data from dtype('{_dtype(x)}') to dtype('{dtype}') "
+            f"according to the rule '{casting}'"
+        )
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    return astype(x, dtype)
 
 
 def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
@@ -1171,8 +1200,43 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
     return ",".join(expanded) + "->" + out
 
 
-def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
+def _sublist_subscripts(args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``("ab,bc->ac", (a, b))``.
+
+    NumPy's interleaved form: each operand followed by its axes' labels (integers
+    0-51, or ``...``), then optionally the output's labels.
+    """
+
+    def letters(sublist: Any) -> str:
+        if isinstance(sublist, str) or not isinstance(sublist, Sequence):
+            raise TypeError(
+                "einsum: in the operand-list form each operand is followed by a list of "
+                "its axes' labels, e.g. einsum(a, [0, 1], b, [1, 2])"
+            )
+        out = []
+        for label in sublist:
+            if label is Ellipsis:
+                out.append("...")
+            elif isinstance(label, int | np.integer) and 0 <= label < len(_LETTERS):
+                out.append(_LETTERS[int(label)])
+            else:  # NumPy's words
+                raise ValueError(
+                    "subscript is not within the valid range [0, 52)"
+                )
+        return "".join(out)
+
+    operands, terms = args[0::2][: len(args) // 2], args[1::2][: len(args) // 2]
+    spec = ",".join(letters(t) for t in terms)
+    if len(args) % 2:  # an output list after the last operand's labels
+        spec += "->" + letters(args[-1])
+    return spec, tuple(operands)
+
+
+def einsum(subscripts: Any, *operands: ArrayLike, optimize: Any = False) -> Any:
     """Einstein summation, as ``numpy.einsum``; linear in each operand.
+
+    Both of NumPy's forms: ``einsum("ij,jk->ik", a, b)`` and the operand-list form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -1180,10 +1244,8 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
     >>> grad(lambda x: einsum("i,ij,j->", x, A, x))(np.array([1.0, 1.0]))  # (A + A.T) x
     array([ 8., 12.])
     """
-    if not isinstance(subscripts, str):
-        raise TypeError(
-            "einsum: give the subscripts as a string, e.g. einsum('ij,jk->ik', a, b)"
-        )
+    if not isinstance(subscripts, str):  # NumPy's other form: einsum(a, [0, 1], b, [1])
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
     operands = tuple(_array_arg(op) for op in operands)
     return rules.einsum(
         *operands, subscripts=_explicit_subscripts(subscripts, operands)
@@ -1234,10 +1296,19 @@ def kron(a: ArrayLike, b: ArrayLike) -> Any:
     )
 
 
-def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Any:
-    """Cross product of 3-vectors along ``axis`` (NumPy 2 deprecates 2-vectors)."""
-    a = moveaxis(_array_arg(a), axis, -1)
-    b = moveaxis(_array_arg(b), axis, -1)
+def cross(
+    a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+    axis: int | None = None,
+) -> Any:  # fmt: skip
+    """Cross product of 3-vectors, as ``numpy.cross`` (NumPy 2 deprecates 2-vectors).
+
+    The vectors lie along ``axisa`` of ``a`` and ``axisb`` of ``b``, the result's
+    along ``axisc``; ``axis``, if given, sets all three.
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = moveaxis(_array_arg(a), axisa, -1)
+    b = moveaxis(_array_arg(b), axisb, -1)
     if (shape_of(a)[-1], shape_of(b)[-1]) != (3, 3):
         raise ValueError("cross: both vectors need 3 components along the axis")
 
@@ -1248,7 +1319,7 @@ def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Any:
         rules.sub(rules.mul(c(a, i), c(b, j)), rules.mul(c(a, j), c(b, i)))
         for i, j in ((1, 2), (2, 0), (0, 1))
     ]
-    return moveaxis(rules.stack(*parts, axis=-1), -1, axis)
+    return moveaxis(rules.stack(*parts, axis=-1), -1, axisc)
 
 
 # == More of NumPy's everyday functions (issue 23) ===================================
@@ -1592,3 +1663,115 @@ def gradient(
             )
         out.append(_gradient_along(f, ax, ax_dx, edge_order))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+class _AxisConcatenator:
+    """``r_[...]`` and ``c_[...]``: NumPy's index tricks, for traced values too.
+
+    NumPy's ``np.r_`` converts every piece to an array before any dispatch could
+    see a traced value, so autodiff_ref has its own objects, which build the result
+    with :func:`concatenate`: slices (``1:4``, ``0:1:5j``) become ranges, numbers
+    and arrays are raised to ``ndmin`` dimensions, and a first string
+    ``"axis[,ndmin[,trans1d]]"`` sets the joining, as in NumPy.  The matrix
+    directives ``"r"`` and ``"c"`` (which make ``np.matrix``) are refused.
+    """
+
+    def __init__(self, axis: int = 0, ndmin: int = 1, trans1d: int = -1) -> None:
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key: Any) -> Any:
+        items = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if items and isinstance(items[0], str):
+            axis, ndmin, trans1d = self._directive(items[0], axis, ndmin, trans1d)
+            items = items[1:]
+        pieces: list[Any] = []
+        types: list[Any] = []
+        for item in items:
+            if isinstance(item, str):
+                raise ValueError("special directives must be the first entry.")
+            if isinstance(item, slice):
+                piece = self._range(item)
+                types.append(piece.dtype)
+                if ndmin > 1:
+                    piece = np.array(piece, copy=None, ndmin=ndmin)
+                    if trans1d != -1:
+                        piece = piece.swapaxes(-1, trans1d)
+            elif not isinstance(item, Tracer) and np.ndim(item) == 0 and type(
+                item
+            ) in (int, float, complex, bool) + tuple(np.ScalarType):
+                types.append(item)  # a Python number is weak, as in NumPy
+                piece = np.array(item, ndmin=ndmin)
+            else:
+                item = _array_arg(item)
+                types.append(_dtype(item))
+                piece = self._raised(item, ndmin, trans1d)
+            pieces.append(piece)
+        if not pieces:
+            return np.array([])
+        final = np.result_type(*types)
+        pieces = [
+            p.astype(final) if not isinstance(p, Tracer) else
+            astype(p, final) if final.kind in "fc" and _dtype(p) != final else p
+            for p in pieces
+        ]  # fmt: skip
+        return concatenate(pieces, axis=axis)
+
+    @staticmethod
+    def _directive(
+        text: str, axis: int, ndmin: int, trans1d: int
+    ) -> tuple[int, int, int]:
+        if text in ("r", "c"):
+            raise ValueError(
+                f"the {text!r} directive makes an np.matrix, which autodiff_ref does not "
+                "make; join as arrays and reshape (a row: r_[...][None, :], a column: "
+                "r_[...][:, None])"
+            )
+        try:
+            parts = [int(p) for p in text.split(",")]
+        except ValueError:
+            raise ValueError(f"unknown special directive {text!r}") from None
+        if len(parts) > 3:
+            raise ValueError(f"unknown special directive {text!r}")
+        axis = parts[0]
+        if len(parts) > 1:
+            ndmin = parts[1]
+        if len(parts) > 2:
+            trans1d = parts[2]
+        return axis, ndmin, trans1d
+
+    @staticmethod
+    def _range(item: slice) -> np.ndarray:
+        start = 0 if item.start is None else item.start
+        step = 1 if item.step is None else item.step
+        if builtins.any(isinstance(v, Tracer) for v in (start, item.stop, step)):
+            raise TypeError(
+                "r_/c_ slices take plain numbers (a range has no derivative); use "
+                "autodiff_ref.numpy.linspace for traced ends"
+            )
+        if isinstance(step, complex | np.complexfloating):
+            return np.linspace(start, item.stop, num=int(builtins.abs(step)))
+        return np.arange(start, item.stop, step)
+
+    @staticmethod
+    def _raised(item: Any, ndmin: int, trans1d: int) -> Any:
+        """``np.array(item, ndmin=ndmin)``, its axes moved as ``trans1d`` says."""
+        if not isinstance(item, Tracer):
+            item = np.asanyarray(item)
+        shape = shape_of(item)
+        if len(shape) >= ndmin:
+            return item
+        raised = rules.reshape(item, shape=(1,) * (ndmin - len(shape)) + shape)
+        if trans1d == -1:
+            return raised
+        k2, k1 = ndmin - len(shape), trans1d
+        if k1 < 0:
+            k1 += k2 + 1
+        axes = list(range(ndmin))
+        return rules.transpose(raised, axes=tuple(axes[:k1] + axes[k2:] + axes[k1:k2]))
+
+
+#: Join along the first axis: ``r_[a, 0.0, b]``, ``r_[0:1:5j]``, ``r_["-1", x, y]``.
+r_ = _AxisConcatenator(0)
+#: Join as columns: ``c_[a, b]`` stacks vectors side by side (``r_["-1,2,0", ...]``).
+c_ = _AxisConcatenator(-1, ndmin=2, trans1d=0)
