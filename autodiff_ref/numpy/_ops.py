@@ -1420,7 +1420,7 @@ def nan_to_num(
     >>> grad(lambda x: sum(nan_to_num(x * x)))(np.array([1.0, np.inf]))
     array([2., 0.])
     """
-    if not isinstance(x, Tracer):
+    if not builtins.any(isinstance(v, Tracer) for v in (x, nan, posinf, neginf)):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
     dtype = _dtype(x)
     refuse_complex("nan_to_num", x)
@@ -1707,8 +1707,6 @@ class _AxisConcatenator:
                 types.append(_dtype(item))
                 piece = self._raised(item, ndmin, trans1d)
             pieces.append(piece)
-        if not pieces:
-            return np.array([])
         final = np.result_type(*types)
         pieces = [
             p.astype(final) if not isinstance(p, Tracer) else
