@@ -1063,7 +1063,7 @@ def _real_input(x: Any, ct: Any) -> Any:
     return ct if np.dtype(x.dtype).kind == "c" else real(ct)
 
 
-def _fft(x: Any, axis: int, inverse: bool, norm: str) -> Any:
+def _fft(x: Any, axis: int, inverse: bool, norm: Any) -> Any:
     return (np.fft.ifft if inverse else np.fft.fft)(x, axis=axis, norm=norm)
 
 
@@ -1091,6 +1091,7 @@ rfft: Primitive = _linear(
     doc="the discrete Fourier transform of real input: its n // 2 + 1 first entries",
 )  # fmt: skip
 
+
 def _irfft_transpose(ct: Any, x: Any, n: int, axis: int, norm: str) -> tuple[Any]:
     # irfft(x) = scale * sum over all n frequencies of the Hermitian extension of x,
     # which holds x_j and conj(x_j) for each j but the first (and, for even n, the
@@ -1103,7 +1104,9 @@ def _irfft_transpose(ct: Any, x: Any, n: int, axis: int, norm: str) -> tuple[Any
     if n % 2 == 0:
         weight[-1] = 1.0
     weight = weight.reshape((m,) + (1,) * (len(shape_of(ct)) - axis - 1))
-    y = getitem(fft(ct, axis=axis, inverse=True, norm=norm), index=_along(axis, slice(0, m)))
+    y = getitem(
+        fft(ct, axis=axis, inverse=True, norm=norm), index=_along(axis, slice(0, m))
+    )
     return (_real_input(x, mul(y, weight)),)
 
 

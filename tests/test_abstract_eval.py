@@ -265,8 +265,11 @@ BRANCHING = {
     "fmin_nan": (lambda x: anp.fmin(_WITH_NAN, x), _ZEROS_AND_TIES),
     "nan_to_num": (
         lambda x: anp.nan_to_num(  # finite stand-ins: the test's sums cannot overflow
-            anp.where(np.isfinite(_SPECIAL), x, _SPECIAL), nan=0.5, posinf=4.0,
-            neginf=-4.0),  # fmt: skip
+            anp.where(np.isfinite(_SPECIAL), x, _SPECIAL),
+            nan=0.5,
+            posinf=4.0,
+            neginf=-4.0,
+        ),
         _ZEROS_AND_TIES,
     ),
     "angle": (lambda x: anp.angle(x) * x, _ZEROS_AND_TIES - 0.1),

@@ -224,10 +224,14 @@ PROGRAMS: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
     "np.einsum-sublists": (lambda x: np.einsum(x, [0, 1], x, [2, 1], [0, 2]), M34),
     "np.einsum-sublist-sum": (lambda x: np.einsum(x, [Ellipsis, 1]), T234),
     "np.cross-axes": (
-        lambda x: np.cross(x[:, :3], x[:, 1:], axisa=0, axisb=0, axisc=0), M34
+        lambda x: np.cross(x[:, :3], x[:, 1:], axisa=0, axisb=0, axisc=0),
+        M34,
     ),
     "np.vstack-dtype": (lambda x: np.vstack([x, x], dtype=np.float64), V5),
-    "np.linalg.eigh-U": (lambda x: np.linalg.eigh(x, UPLO="U")[0], SPD + np.tril(SQ, -1)),
+    "np.linalg.eigh-U": (
+        lambda x: np.linalg.eigh(x, UPLO="U")[0],
+        SPD + np.tril(SQ, -1),
+    ),
     "np.linalg.eigvalsh-U": (lambda x: np.linalg.eigvalsh(x, "U"), SPD),
     # reductions of Python lists of traced values
     "anp.sum-list": (lambda x: anp.sum([x[0], x[1] * 2]), M34),

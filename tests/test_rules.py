@@ -526,6 +526,7 @@ CASES.update(
     }
 )
 
+
 def transform_cases(name: str, **params: Any) -> list[Case]:
     """np.fft's primitives on (2, 5) and (4, 3) inputs, along each axis, with each norm.
 

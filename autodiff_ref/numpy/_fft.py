@@ -200,9 +200,7 @@ def _shape_and_axes(
     return lengths, list(axes)
 
 
-def _nd(
-    a: Any, s: Any, axes: Any, norm: str | None, inverse: bool, out: None
-) -> Any:
+def _nd(a: Any, s: Any, axes: Any, norm: str | None, inverse: bool, out: None) -> Any:
     _no_out(out)
     a = ops._array_arg(a)
     if not isinstance(a, Tracer):
@@ -291,4 +289,3 @@ def irfft2(
 ) -> Any:  # fmt: skip
     """:func:`irfftn` over the last two axes: ``numpy.fft.irfft2``."""
     return irfftn(a, s, axes, norm, out)
-

@@ -900,7 +900,7 @@ def hstack(
     return concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
 
 
-def _cast(x: Any, dtype: Any, casting: str) -> Any:
+def _cast(x: Any, dtype: Any, casting: Any) -> Any:
     """``x`` as ``dtype`` if NumPy's ``casting`` rule allows it (concatenate's dtype=)."""
     x = _array_arg(x)
     dtype = np.dtype(dtype)
@@ -1220,9 +1220,7 @@ def _sublist_subscripts(args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
             elif isinstance(label, int | np.integer) and 0 <= label < len(_LETTERS):
                 out.append(_LETTERS[int(label)])
             else:  # NumPy's words
-                raise ValueError(
-                    "subscript is not within the valid range [0, 52)"
-                )
+                raise ValueError("subscript is not within the valid range [0, 52)")
         return "".join(out)
 
     operands, terms = args[0::2][: len(args) // 2], args[1::2][: len(args) // 2]
@@ -1529,7 +1527,9 @@ def partition(
     array([0., 0., 1.])
     """
     if order is not None:
-        raise TypeError("partition(order=...) reorders structured arrays: no derivative")
+        raise TypeError(
+            "partition(order=...) reorders structured arrays: no derivative"
+        )
     if kind != "introselect":
         raise ValueError(f"Unknown selection kind {kind!r}")  # as NumPy's words
     x = _array_arg(a)
@@ -1545,7 +1545,9 @@ def partition(
     return rules.getitem(x, index=tuple(index))
 
 
-def _spacings(varargs: tuple[Any, ...], axes: list[int], shape: tuple[int, ...]) -> list:
+def _spacings(
+    varargs: tuple[Any, ...], axes: list[int], shape: tuple[int, ...]
+) -> list[Any]:
     """``numpy.gradient``'s spacing per axis: a number, or the 1-D differences."""
     if not varargs:
         return [1.0] * len(axes)
@@ -1697,9 +1699,7 @@ class _AxisConcatenator:
                     piece = np.array(piece, copy=None, ndmin=ndmin)
                     if trans1d != -1:
                         piece = piece.swapaxes(-1, trans1d)
-            elif not isinstance(item, Tracer) and np.ndim(item) == 0 and type(
-                item
-            ) in (int, float, complex, bool) + tuple(np.ScalarType):
+            elif type(item) in np.ScalarType:  # Python's and NumPy's numbers
                 types.append(item)  # a Python number is weak, as in NumPy
                 piece = np.array(item, ndmin=ndmin)
             else:
@@ -1741,14 +1741,14 @@ class _AxisConcatenator:
     @staticmethod
     def _range(item: slice) -> np.ndarray:
         start = 0 if item.start is None else item.start
-        step = 1 if item.step is None else item.step
+        step: Any = 1 if item.step is None else item.step
         if builtins.any(isinstance(v, Tracer) for v in (start, item.stop, step)):
             raise TypeError(
                 "r_/c_ slices take plain numbers (a range has no derivative); use "
                 "autodiff_ref.numpy.linspace for traced ends"
             )
-        if isinstance(step, complex | np.complexfloating):
-            return np.linspace(start, item.stop, num=int(builtins.abs(step)))
+        if isinstance(step, complex | np.complexfloating):  # 5j: five points
+            return np.linspace(start, item.stop, num=int(np.abs(step)))
         return np.arange(start, item.stop, step)
 
     @staticmethod
