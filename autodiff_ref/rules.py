@@ -1099,7 +1099,8 @@ def _irfft_transpose(ct: Any, x: Any, n: int, axis: int, norm: str) -> tuple[Any
     # the first n // 2 + 1 entries of ifft(ct) (the same scale as irfft's, norm for
     # norm: conj(w^jk) sums become w^-jk), each weighted 2 but those read once.
     m = n // 2 + 1
-    weight = np.full(m, 2.0)
+    ct_dtype = getattr(primal_value(ct), "dtype", None) or np.result_type(ct)
+    weight = np.full(m, 2.0, dtype=np.finfo(ct_dtype).dtype)  # float32 stays float32
     weight[0] = 1.0
     if n % 2 == 0:
         weight[-1] = 1.0

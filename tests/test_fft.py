@@ -197,3 +197,14 @@ def test_what_numpy_refuses_is_refused() -> None:
         anp.fft.fftn(REAL, s=(2, 2))
     with pytest.raises(TypeError, match="out="):
         anp.fft.fft(REAL, out=np.empty((4, 6), complex))
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft"])
+def test_float32_stays_single_precision(name: str) -> None:
+    """NumPy 2 keeps float32 as complex64: so do the values, tangents and cotangents."""
+    x = REAL[0].astype(np.float32) if name != "irfft" else HALF[0].astype(np.complex64)
+    f = getattr(anp.fft, name)
+    y, tangent = ad.jvp(f, (x,), (x,))
+    assert y.dtype == tangent.dtype == getattr(np.fft, name)(x).dtype
+    (ct,) = ad.vjp(f, x)[1](np.ones_like(y))
+    assert ct.dtype == x.dtype
