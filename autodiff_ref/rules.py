@@ -1076,13 +1076,35 @@ fft: Primitive = _linear(
 
 
 def _rfft_transpose(ct: Any, x: Any, axis: int, norm: str) -> tuple[Any]:
-    # rfft(x) is the first n // 2 + 1 entries of fft(x): its transpose pads the
-    # cotangent with zeros back to n, transforms it, and keeps the real part.
-    shape = tuple(x.shape)
-    padded = scatter_add(
-        ct, index=_along(axis, slice(0, shape_of(ct)[axis])), shape=shape
-    )
-    return (real(fft(padded, axis=axis, inverse=False, norm=norm)),)
+    # rfft(x) is the first m = n // 2 + 1 entries of fft(x), so its transpose is
+    # Re(F^T pad(ct)), with Re(F^T pad(ct))_k = Re(sum_j ct_j w^-jk) for
+    # w = exp(2 pi i / n).  irfft(c)_k is Re(sum_j d_j c_j w^jk) with each entry but
+    # the first (and, for even n, the last) counted twice (d_j = 2): so the transpose
+    # is irfft(ct / d) read at -k mod n, with the norm of the same scale.  A real
+    # cotangent, by a map that is linear over the reals (differentiable again).
+    n = x.shape[axis]
+    flipped = np.mod(-np.arange(n), n)
+    y = irfft(mul(ct, _hermitian_weights(n, axis, ct, 0.5)), n=n, axis=axis,
+              norm=_SWAPPED_NORM[norm])  # fmt: skip
+    return (getitem(y, index=_along(axis, flipped)),)
+
+
+#: irfft's scale with a norm is rfft's with the other: 1/n, 1/sqrt(n), 1 against 1,
+#: 1/sqrt(n), 1/n.
+_SWAPPED_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _hermitian_weights(n: int, axis: int, like: Any, other: float) -> np.ndarray:
+    """1 for the entries irfft reads once (the first; the last for even n), else
+    ``other``, lined up with ``axis`` of ``like`` and in its precision."""
+    m = n // 2 + 1
+    value = primal_value(like)  # a Tracer (staged) knows its dtype; arrays do too
+    dtype = value.dtype if hasattr(value, "dtype") else np.result_type(value)
+    weight = np.full(m, other, dtype=np.finfo(dtype).dtype)  # float32 stays float32
+    weight[0] = 1.0
+    if n % 2 == 0:
+        weight[-1] = 1.0
+    return weight.reshape((m,) + (1,) * (len(shape_of(like)) - axis - 1))
 
 
 rfft: Primitive = _linear(
@@ -1099,16 +1121,10 @@ def _irfft_transpose(ct: Any, x: Any, n: int, axis: int, norm: str) -> tuple[Any
     # the first n // 2 + 1 entries of ifft(ct) (the same scale as irfft's, norm for
     # norm: conj(w^jk) sums become w^-jk), each weighted 2 but those read once.
     m = n // 2 + 1
-    ct_dtype = getattr(primal_value(ct), "dtype", None) or np.result_type(ct)
-    weight = np.full(m, 2.0, dtype=np.finfo(ct_dtype).dtype)  # float32 stays float32
-    weight[0] = 1.0
-    if n % 2 == 0:
-        weight[-1] = 1.0
-    weight = weight.reshape((m,) + (1,) * (len(shape_of(ct)) - axis - 1))
     y = getitem(
         fft(ct, axis=axis, inverse=True, norm=norm), index=_along(axis, slice(0, m))
     )
-    return (_real_input(x, mul(y, weight)),)
+    return (_real_input(x, mul(y, _hermitian_weights(n, axis, ct, 2.0))),)
 
 
 irfft: Primitive = _linear(
