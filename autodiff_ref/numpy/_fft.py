@@ -144,8 +144,10 @@ def rfft(
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
-    >>> grad(lambda x: rfft(x)[0].real)(np.array([1.0, 2.0, 3.0]))  # the sum
-    array([1., 1., 1.])
+    >>> from autodiff_ref.numpy import sum
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> grad(lambda x: sum(irfft(rfft(x) * 2.0, n=3) * x))(x)  # of sum(2 x * x)
+    array([ 4.,  8., 12.])
     """
     _no_out(out)
     a = ops._array_arg(a)

@@ -1341,18 +1341,27 @@ def fabs(x: ArrayLike) -> Any:
     """
     if not isinstance(x, Tracer):
         return np.fabs(x)  # NumPy's own: floats for integers, complex refused
-    if _dtype(x).kind == "c":
-        raise TypeError("fabs takes real input (numpy.fabs refuses complex); use abs")
+    _refuse_complex_as_numpy("fabs", x)
     return rules.abs(x)
 
 
+def _refuse_complex_as_numpy(name: str, x: Any) -> None:
+    """NumPy defines ``name`` on real numbers only: traced complex input is refused too."""
+    if _dtype(x).kind == "c":
+        raise TypeError(
+            f"{name} takes real input (numpy.{name} does not support complex input)"
+        )
+
+
 def deg2rad(x: ArrayLike) -> Any:
-    """Degrees to radians: ``x * (pi / 180)``, the product NumPy computes."""
+    """Degrees to radians: ``x * (pi / 180)``, the product NumPy computes (real ``x``)."""
+    _refuse_complex_as_numpy("deg2rad", x)
     return rules.mul(x, np.pi / 180.0)
 
 
 def rad2deg(x: ArrayLike) -> Any:
-    """Radians to degrees: ``x * (180 / pi)``, the product NumPy computes."""
+    """Radians to degrees: ``x * (180 / pi)``, the product NumPy computes (real ``x``)."""
+    _refuse_complex_as_numpy("rad2deg", x)
     return rules.mul(x, 180.0 / np.pi)
 
 
@@ -1415,8 +1424,9 @@ def nan_to_num(
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
-    >>> grad(lambda x: sum(nan_to_num(x * x)))(np.array([1.0, np.inf]))
-    array([2., 0.])
+    >>> x = np.array([1.0, np.inf, np.nan])
+    >>> grad(lambda x: sum(nan_to_num(x, posinf=10.0) * 3.0))(x)
+    array([3., 0., 0.])
     """
     if not builtins.any(isinstance(v, Tracer) for v in (x, nan, posinf, neginf)):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)

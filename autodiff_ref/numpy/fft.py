@@ -6,9 +6,9 @@ Generated from one list, ``autodiff_ref.numpy._fft.__all__``, which also routes
 >>> import numpy as np
 >>> import autodiff_ref as ad
 >>> import autodiff_ref.numpy as anp
->>> x = np.array([1.0, -2.0, 0.5])
->>> g = ad.grad(lambda x: anp.sum(anp.fft.rfft(x).real))(x)
->>> bool(np.allclose(g, [2.0, 0.0, 0.0]))  # Re rfft sums to 2 x[0] for n = 3
+>>> x = np.array([1.0, -2.0, 0.5, 4.0])
+>>> g = ad.grad(lambda x: anp.sum(anp.fft.irfft(anp.fft.rfft(x), n=4) ** 2))(x)
+>>> bool(np.allclose(g, 2 * x))  # irfft(rfft(x)) is x: the gradient of sum(x**2)
 True
 """
 
