@@ -620,6 +620,9 @@ BATCH_RULES.update(
         rules.solve: _solve,
     }
 )
+# np.fft's transforms and partition's selection act along one axis, as cumsum does.
+for _prim in (rules.fft, rules.rfft, rules.irfft, rules.argpartition):
+    BATCH_RULES[_prim] = _along_axis
 # The comparisons are elementwise (derivs given): the shared rule covers them.
 assert all(p.derivs is not None for p in COMPARISONS.values())
 
