@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,8 +64,11 @@ BatchRule = Callable[
 ]
 
 #: The batching rules, keyed by the primitive object. Elementwise primitives have
-#: no entry: :func:`batch_rule` gives them the one rule they share.
-BATCH_RULES: dict[Primitive, BatchRule] = {}
+#: no entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
+#: primitive made at run time (custom_jvp, checkpoint) leaves the table when freed.
+BATCH_RULES: weakref.WeakKeyDictionary[Primitive, BatchRule] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 # -- the interpreter -----------------------------------------------------------------
@@ -105,6 +109,13 @@ _UFUNC_COMPARISONS = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
+
+
+_SHAPE_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
+    np.shape: lambda x: x.shape,
+    np.ndim: lambda x: x.ndim,
+    np.size: lambda x: x.size,
+}
 
 
 def _comparison_method(name: str) -> Callable[[Any, Any], Any]:
@@ -166,9 +177,9 @@ class BatchTracer(Tracer):
     __le__ = _comparison_method("le")
     __gt__ = _comparison_method("gt")
     __ge__ = _comparison_method("ge")
-    __eq__ = _comparison_method("eq")  # type: ignore[assignment]
-    __ne__ = _comparison_method("ne")  # type: ignore[assignment]
-    __hash__ = None  # type: ignore[assignment]
+    __eq__ = _comparison_method("eq")
+    __ne__ = _comparison_method("ne")
+    __hash__ = None
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether all elements are true, per example."""
@@ -177,6 +188,27 @@ class BatchTracer(Tracer):
     def any(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether any element is true, per example."""
         return bind(VALUE_ONLY["any"], (self,), {"axis": axis, "keepdims": keepdims})
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        # What NumPy asks of the primal values of derivative tracers (shapes, the
+        # sorting order, truth values) is asked per example here.
+        if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
+            return _SHAPE_FUNCTIONS[func](self)
+        if func is np.result_type:
+            return np.result_type(
+                *(a.dtype if isinstance(a, Tracer) else a for a in args)
+            )
+        if func in (np.any, np.all) and len(args) == 1:
+            return getattr(self, func.__name__)(**kwargs)
+        if func is np.argsort and len(args) == 1 and set(kwargs) <= {"axis"}:
+            return rules.argsort(self, axis=kwargs.get("axis", -1))
+        if func in (np.argmax, np.argmin, np.nonzero):
+            raise TypeError(
+                f"numpy.{func.__name__} of a batched value under vmap: autodiff_ref has "
+                "no batching rule for it; compute it outside vmap, or with "
+                "autodiff_ref.numpy.argsort"
+            )
+        return super().__array_function__(func, types, args, kwargs)
 
     def __array_ufunc__(
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any

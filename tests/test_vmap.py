@@ -10,13 +10,18 @@ import warnings
 
 import numpy as np
 import pytest
+from expression_strategies import X, Y, well_conditioned
+from hypothesis import assume, given, settings
 from test_abstract_eval import _TABLE, _recipe
+from test_modes_agree import vector_functions
 
 import autodiff_ref as ad
 import autodiff_ref.numpy as anp
 from autodiff_ref import core
 from autodiff_ref import rules as R
 from autodiff_ref.batching import BATCH_RULES, batch_rule
+from autodiff_ref.symbolic import lambdify
+from autodiff_ref.tree import tree_leaves, tree_map
 
 rng = np.random.default_rng(22)
 B = 3  # examples per batch
@@ -230,3 +235,257 @@ def test_no_warning_for_the_table():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ad.vmap(ad.grad(f))(rng.standard_normal((3, 2)))
+
+
+# -- composition: vmap with every transform, in either order, against loops ------------
+# Random programs R^3 -> R^3 from test_modes_agree's strategy; a batch of points near one.
+# NumPy's vectorized transcendental functions (SIMD loops for exp, sin, ...) may round
+# differently from the scalar ones by an ulp, and the chain rule multiplies such terms:
+# agreement to rounding, not bit for bit.
+COMPOSE_TOL = {"rtol": 1e-10, "atol": 1e-10}
+
+
+def _batch_near(v, size=3):
+    offsets = np.linspace(-0.01, 0.01, size)[:, None] * np.array([1.0, -0.5, 0.25])
+    return v + offsets
+
+
+def _program(case):
+    trees, wiring, v = case
+    points = _batch_near(v)
+    for point in points:
+        for tree, (i, j) in zip(trees, wiring, strict=True):
+            assume(well_conditioned(tree, {"x": point[i], "y": point[j]}, kink=0.05))
+    functions = [lambdify(tree, X, Y) for tree in trees]
+
+    def F(v):
+        # 1.0 * makes a constant tree's int output a float (grad refuses ints).
+        return anp.stack(
+            [1.0 * f(v[i], v[j]) for f, (i, j) in zip(functions, wiring, strict=True)]
+        )
+
+    def s(v):
+        return anp.sum(anp.sin(F(v)))
+
+    return F, s, points
+
+
+def _close(got, want):
+    for g, w in zip(tree_leaves(got), tree_leaves(want), strict=True):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), **COMPOSE_TOL)
+
+
+def _stacked(outs):
+    return tree_map(lambda *xs: np.stack(xs), *outs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(vector_functions())
+def test_vmap_composes_with_every_transform(case):
+    F, s, V = _program(case)
+    T = np.array([0.3, -1.0, 0.5])  # a tangent, shared by every example
+    loop = lambda g: _stacked([g(v) for v in V])  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no loop fallback on the way
+        _close(ad.vmap(F)(V), loop(F))
+        _close(ad.vmap(ad.grad(s))(V), loop(ad.grad(s)))
+        _close(ad.vmap(ad.jacfwd(F))(V), loop(ad.jacfwd(F)))
+        _close(ad.vmap(ad.jacrev(F))(V), loop(ad.jacrev(F)))
+        _close(ad.vmap(ad.hessian(s))(V), loop(ad.hessian(s)))
+        jvp_each = lambda v: ad.jvp(F, (v,), (T,))  # noqa: E731
+        _close(ad.vmap(jvp_each)(V), loop(jvp_each))
+        vjp_each = lambda v: ad.vjp(F, v)[1](T)  # noqa: E731
+        _close(ad.vmap(vjp_each)(V), loop(vjp_each))
+        lin_each = lambda v: ad.linearize(F, v)[1](T)  # noqa: E731
+        _close(ad.vmap(lin_each)(V), loop(lin_each))
+        jet_each = lambda v: ad.jet(s, (v,), ((T, 0.0 * T),))  # noqa: E731
+        _close(ad.vmap(jet_each)(V), loop(jet_each))
+        _close(ad.vmap(ad.jit(F))(V), loop(F))
+        _close(ad.jit(ad.vmap(F))(V), loop(F))
+        _close(ad.jit(ad.vmap(ad.grad(s)))(V), loop(ad.grad(s)))
+        both = np.stack([V, V[::-1]])  # two batches of examples
+        _close(ad.vmap(ad.vmap(F))(both), np.stack([loop(F), loop(F)[::-1]]))
+        # The other order: the transform outside, vmap inside.
+        total = lambda W: anp.sum(ad.vmap(s)(W))  # noqa: E731
+        _close(ad.grad(total)(V), loop(ad.grad(s)))  # examples do not interact
+        TT = np.stack([T * (k + 1) for k in range(len(V))])
+        _close(
+            ad.jvp(ad.vmap(F), (V,), (TT,)),
+            _stacked([ad.jvp(F, (v,), (t,)) for v, t in zip(V, TT, strict=True)]),
+        )
+        out, pull = ad.vjp(ad.vmap(F), V)
+        _close(out, loop(F))
+        _close(
+            pull(TT), _stacked([ad.vjp(F, v)[1](t) for v, t in zip(V, TT, strict=True)])
+        )
+        blocks = ad.jacfwd(ad.vmap(F))(V)  # (B, 3, B, 3): block diagonal
+        for k, v in enumerate(V):
+            _close(blocks[k, :, k, :], ad.jacfwd(F)(v))
+        _close(ad.jacrev(ad.vmap(F))(V), blocks)
+        _close(ad.hessian(total)(V)[1, :, 1, :], ad.hessian(s)(V[1]))
+        lin_out, lin = ad.linearize(ad.vmap(F), V)
+        _close(lin_out, loop(F))
+        _close(
+            lin(TT),
+            _stacked([ad.jvp(F, (v,), (t,))[1] for v, t in zip(V, TT, strict=True)]),
+        )
+
+
+def test_per_example_gradients_of_a_small_mlp():
+    # The MLP case: vmap(grad(loss), in_axes=(None, 0, 0)).
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((1, 4))
+    params = {"W1": W1, "W2": W2}
+    xs, ys = rng.standard_normal((5, 3)), rng.standard_normal(5)
+
+    def loss(p, x, y):
+        return anp.sum((p["W2"] @ anp.tanh(p["W1"] @ x) - y) ** 2)
+
+    got = ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(params, xs, ys)
+    want = _stacked([ad.grad(loss)(params, x, y) for x, y in zip(xs, ys, strict=True)])
+    _close(got, want)
+    assert got["W1"].shape == (5, 4, 3)
+
+
+# -- user rules: vmap keeps them -------------------------------------------------------
+def _log1pexp():
+    @ad.custom_jvp
+    def log1pexp(x):
+        return anp.log(1.0 + anp.exp(x))
+
+    @log1pexp.defjvp
+    def log1pexp_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        return log1pexp(x), (1.0 - 1.0 / (1.0 + anp.exp(x))) * x_dot
+
+    return log1pexp
+
+
+def test_custom_jvp_rule_survives_vmap_in_both_orders():
+    f = _log1pexp()
+    xs = np.array([0.0, 2.0, 1000.0])  # at 1000 only the rule's formula is finite
+    # The closed form of the slope: the logistic function.
+    want = 1.0 / (1.0 + np.exp(-xs))
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no loop
+        np.testing.assert_allclose(ad.vmap(ad.grad(f))(xs), want, rtol=1e-15)
+        np.testing.assert_allclose(
+            ad.grad(lambda v: anp.sum(ad.vmap(f)(v)))(xs), want, rtol=1e-15
+        )
+        np.testing.assert_allclose(ad.vmap(f)(xs[:2]), np.log1p(np.exp(xs[:2])))
+
+
+def test_custom_vjp_rule_survives_vmap_in_both_orders():
+    @ad.custom_vjp
+    def clip_gradient(lo, hi, x):
+        return x
+
+    clip_gradient.defvjp(
+        lambda lo, hi, x: (x, (lo, hi)),
+        lambda res, g: (None, None, anp.minimum(anp.maximum(g, res[0]), res[1])),
+    )
+
+    def f(x):
+        return clip_gradient(-0.75, 0.75, anp.sin(x))
+
+    xs = np.array([0.0, 1.0, 2.0, 3.0])
+    # The rule clips the cotangent 1 that reaches the clip to 0.75; sin's cos follows.
+    want = 0.75 * np.cos(xs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        np.testing.assert_array_equal(ad.vmap(ad.grad(f))(xs), want)
+        np.testing.assert_array_equal(
+            ad.grad(lambda v: anp.sum(ad.vmap(f)(v)))(xs), want
+        )
+        # A batched bound: each example clips at its own level.
+        his = np.array([0.5, 0.4, 0.3, 0.2])
+        g = ad.vmap(ad.grad(lambda x, hi: clip_gradient(-hi, hi, anp.sin(x))))
+        np.testing.assert_array_equal(g(xs, his), his * np.cos(xs))
+
+
+def test_checkpoint_under_vmap_matches_the_loop():
+    def layer(x, w):
+        return anp.tanh(x * w) * 2.0
+
+    saved = ad.checkpoint(layer)
+    xs, w = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    loss = lambda x: anp.sum(saved(x, w) ** 2)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = ad.vmap(ad.grad(loss))(xs)
+        outer = ad.grad(lambda v: anp.sum(ad.vmap(loss)(v)))(xs)
+    want = np.stack([ad.grad(loss)(x) for x in xs])
+    # The same operations on stacks instead of rows: SIMD tanh may round differently.
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(outer, want, rtol=1e-14, atol=1e-15)
+
+
+# -- staging: jit(vmap(f)) traces the batched program; vmap(jit(f)) re-binds a program --
+def _mlp(x):
+    W = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    return anp.sum(anp.tanh(W @ x) ** 2)
+
+
+def test_jit_of_vmap_stages_one_program_whose_size_does_not_grow_with_the_batch():
+    sizes = {}
+    for n in (2, 20):
+        xs = rng.standard_normal((n, 3))
+        program = ad.make_program(ad.vmap(ad.grad(_mlp)))(xs)
+        sizes[n] = len(program.equations)
+        np.testing.assert_allclose(
+            program(xs), np.stack([ad.grad(_mlp)(x) for x in xs]), **COMPOSE_TOL
+        )
+    assert sizes[2] == sizes[20]  # one equation per primitive, whatever the batch
+
+
+def test_vmap_of_jit_runs_the_per_example_program_on_the_batch():
+    fast = ad.jit(_mlp)
+    xs = rng.standard_normal((4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = ad.vmap(fast)(xs)
+    np.testing.assert_allclose(got, np.stack([_mlp(x) for x in xs]), **COMPOSE_TOL)
+    assert fast.traces == 1
+    assert fast.program(xs[0]).inputs[0].aval.shape == (3,)  # one example's shape
+
+
+def test_keyword_arguments_are_mapped_over_axis_0():
+    xs, ys = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    out = ad.vmap(lambda x, *, y: x * y)(xs, y=ys)
+    np.testing.assert_array_equal(out, xs * ys)
+
+
+def test_axis_size_must_agree_with_the_mapped_axes():
+    with pytest.raises(ValueError, match="axis_size was given as 4"):
+        ad.vmap(anp.sin, axis_size=4)(np.ones(3))
+
+
+def test_jax_docstring_nested_tuple_in_axes():
+    # foo(tree_arg) with x, (y, z) = tree_arg, in_axes=((0, (None, 0)),): a prefix
+    # tree inside the tuple of positional arguments.
+    x, y, z = (
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((3, 3)),
+        rng.standard_normal((5, 3)),
+    )
+
+    def foo(tree_arg):
+        x, (y, z) = tree_arg
+        return anp.dot(x, anp.dot(y, z))
+
+    out = ad.vmap(foo, in_axes=((0, (None, 0)),))((x, (y, z)))
+    want = np.array([np.dot(x[k], np.dot(y, z[k])) for k in range(5)])
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)  # stacked products
+
+
+def test_jax_docstring_out_axes_none_example():
+    # JAX: vmap(lambda x, y: (x + y, y * 2.), in_axes=(0, None), out_axes=(0, None))
+    # (jnp.arange(2.), 4.) gives ([4., 5.], 8.).
+    f = lambda x, y: (x + y, y * 2.0)  # noqa: E731
+    first, second = ad.vmap(f, in_axes=(0, None), out_axes=(0, None))(
+        np.arange(2.0), 4.0
+    )
+    np.testing.assert_array_equal(first, np.array([xk + 4.0 for xk in np.arange(2.0)]))
+    assert second == 4.0 * 2.0
+    # ... and with out_axes=0 the second output is broadcast: [8., 8.].
+    _, spread = ad.vmap(f, in_axes=(0, None), out_axes=0)(np.arange(2.0), 4.0)
+    np.testing.assert_array_equal(spread, np.full(2, 4.0 * 2.0))
