@@ -442,8 +442,8 @@ def jacfwd(
 
     The columns are the JVPs along the unit directions of the inputs. They are
     pushed through ``f`` together, as a batch of tangents in a single forward
-    pass: elementwise operations handle the whole batch at once; linear
-    operations without a batched form go one column at a time.
+    pass: :func:`~autodiff_ref.vmap` of :func:`jvp` (as in JAX), so each
+    operation on the tangents runs once, on the whole batch.
 
     The result has shape ``out.shape + in.shape``. For pytrees and a tuple
     ``argnums`` it is nested as in JAX: the output's structure outside, then
@@ -711,7 +711,12 @@ def grad(
 def jacrev(
     f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
 ) -> Callable[..., Any]:
-    """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
+    """The Jacobian of ``f`` by reverse mode: one row per output element.
+
+    ``f`` runs once, recording a tape; the rows are the VJPs of the unit
+    cotangents, pulled back together in one backward sweep:
+    :func:`~autodiff_ref.vmap` of :func:`vjp` (as in JAX), so each transpose
+    runs once, on the whole stack of cotangents.
 
     Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
 
@@ -752,7 +757,9 @@ def _pulled_basis(rec: _Recording, k: int, inputs: list[Node]) -> list[Any]:
     size = int(np.prod(out_shape))
     if not out_shape:  # a scalar: its one row is its gradient, from one plain sweep
         cts = rec.sweep(k, _basis((), dtype)[0])
-        return [cts[n.index] if n.index in cts else _zeros_like(n.value) for n in inputs]
+        return [
+            cts[n.index] if n.index in cts else _zeros_like(n.value) for n in inputs
+        ]
     if size == 0 or not rec.depends(k):  # no rows, or rows of zeros
         return [
             np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value))
