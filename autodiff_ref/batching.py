@@ -49,24 +49,19 @@ from .core import (
     primal_value,
     shape_of,
 )
-from .program.tracing import COMPARISONS, VALUE_ONLY
+from .program.tracing import _UFUNC_COMPARISONS, COMPARISONS, VALUE_ONLY
 from .tree import _children, require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["BATCH_RULES", "BatchTrace", "BatchTracer", "batch_rule", "vmap"]
 
-#: A batching rule: ``rule(prim, size, vals, dims, params) -> (out, out_dim)``.
-#: ``vals`` are the arguments with their batch axes in, ``dims`` where (None for
-#: an argument without one); ``out_dim`` says where the output's batch axis is
-#: (a tuple, one per result, for a primitive with several results).
-BatchRule = Callable[
-    [Primitive, int, Sequence[Any], Sequence[int | None], dict[str, Any]],
-    tuple[Any, Any],
-]
-
-#: The batching rules, keyed by the primitive object. Elementwise primitives have
-#: no entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
+#: The batching rules, keyed by the primitive object. A rule is
+#: ``rule(prim, size, vals, dims, params) -> (out, out_dim)``: ``vals`` are the
+#: arguments with their batch axes in, ``dims`` says where (None for an argument
+#: without one), ``out_dim`` where the output's batch axis is (a tuple, one per
+#: result, for a primitive with several results). Elementwise primitives have no
+#: entry: :func:`batch_rule` gives them the one rule they share. Weak keys: a
 #: primitive made at run time (custom_jvp, checkpoint) leaves the table when freed.
-BATCH_RULES: weakref.WeakKeyDictionary[Primitive, BatchRule] = (
+BATCH_RULES: weakref.WeakKeyDictionary[Primitive, Callable[..., tuple[Any, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -103,12 +98,6 @@ class BatchTrace(Trace):
     def wrap(self, val: Any, dim: int | None) -> Any:
         """``val`` as a value of this trace (as it is, when it has no batch axis)."""
         return val if dim is None else BatchTracer(self, val, dim)
-
-
-_UFUNC_COMPARISONS = {
-    np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
-    np.equal: "eq", np.not_equal: "ne",
-}  # fmt: skip
 
 
 _SHAPE_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
@@ -171,15 +160,26 @@ class BatchTracer(Tracer):
     def __repr__(self) -> str:
         return f"BatchTracer(val={self.val!r}, batch_dim={self.batch_dim})"
 
+    def __index__(self) -> int:
+        raise _batched_index_error()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            "a batched value under vmap (one value per example) was converted to a "
+            "NumPy array (numpy.asarray, a NumPy function of a list, or a NumPy array "
+            "indexed with it); compute with autodiff_ref.numpy functions, which batch. "
+            + str(_batched_index_error())
+        )
+
     # Comparisons answer one boolean per example, so they are primitives here (a
     # derivative tracer compares its primal values, which would be this value again).
     __lt__ = _comparison_method("lt")
     __le__ = _comparison_method("le")
     __gt__ = _comparison_method("gt")
     __ge__ = _comparison_method("ge")
-    __eq__ = _comparison_method("eq")  # type: ignore[assignment]
-    __ne__ = _comparison_method("ne")  # type: ignore[assignment]
-    __hash__ = None  # type: ignore[assignment]
+    __eq__ = _comparison_method("eq")
+    __ne__ = _comparison_method("ne")
+    __hash__ = None
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether all elements are true, per example."""
@@ -219,7 +219,7 @@ class BatchTracer(Tracer):
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
 
-def batch_rule(prim: Primitive) -> BatchRule | None:
+def batch_rule(prim: Primitive) -> Callable[..., tuple[Any, Any]] | None:
     """The batching rule of ``prim``: its entry, the elementwise rule, or None (a loop)."""
     rule = BATCH_RULES.get(prim)
     if rule is None and prim.derivs is not None:
@@ -469,8 +469,19 @@ def _getitem(
 ) -> tuple[Any, Any]:
     (x,), (d,) = vals, dims
     parts = _index_parts(params["index"])
+    if any(isinstance(p, Tracer) for p in parts):
+        raise _batched_index_error()
     out = bind(prim, [_to_front(x, d)], {"index": (slice(None), *parts)})
     return out, _batch_position(parts)
+
+
+def _batched_index_error() -> TypeError:
+    return TypeError(
+        "indexing with a batched index under vmap (one index per example) is not "
+        "supported: an index is a parameter of getitem, not a value it batches. Pass "
+        "the index with in_axes=None (one index for every example), or select with "
+        "a comparison and autodiff_ref.numpy.where"
+    )
 
 
 def _scatter_add(
@@ -676,14 +687,14 @@ def vmap(
     f : callable
         A function of numbers and arrays (or pytrees of them) written with
         autodiff_ref's operations.
-    in_axes : int, None or pytree of them
+    in_axes : int, None or tuple
         The axis of each argument that runs over the examples; None for an
         argument that is the same for every example.  An int or None applies
         to every argument; a tuple has one entry per positional argument, each
         an int, None, or a tree prefix of that argument (a dict of axes for a
         dict argument). Negative axes count from the end.  Keyword arguments
         are mapped over their axis 0.
-    out_axes : int, None or pytree of them
+    out_axes : int, None, tuple or dict
         Where the batch axis goes in each output (a tree prefix of the
         output).  An output that does not depend on the batched inputs is
         broadcast along it; None returns it as it is (only for such outputs).

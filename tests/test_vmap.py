@@ -6,6 +6,8 @@ applied to one example at a time in a Python loop, its results stacked by NumPy.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -22,6 +24,7 @@ from autodiff_ref import rules as R
 from autodiff_ref.batching import BATCH_RULES, batch_rule
 from autodiff_ref.symbolic import lambdify
 from autodiff_ref.tree import tree_leaves, tree_map
+from autodiff_ref.work import counting
 
 rng = np.random.default_rng(22)
 B = 3  # examples per batch
@@ -83,7 +86,25 @@ def _placements(n):
         yield ("end", *(None,) * (n - 1))
 
 
+_REGISTRY_WITHOUT_BATCH_RULES = """
+import importlib, pkgutil
+import autodiff_ref
+from autodiff_ref import core
+from autodiff_ref.batching import batch_rule
+for module in pkgutil.walk_packages(autodiff_ref.__path__, "autodiff_ref."):
+    importlib.import_module(module.name)
+print(sorted(name for name, p in core.PRIMITIVES.items() if batch_rule(p) is None))
+"""
+
+
 def test_every_registered_primitive_has_a_rule_or_a_justified_loop():
+    # A fresh interpreter that imports the whole package: its registry holds the
+    # package's own primitives, none that other tests made by hand.
+    fresh = subprocess.run(
+        [sys.executable, "-c", _REGISTRY_WITHOUT_BATCH_RULES],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert fresh.stdout.strip() == str(sorted(p.name for p in LOOP_FALLBACK))
     missing = [
         p.name for p in _TABLE if batch_rule(p) is None and p not in LOOP_FALLBACK
     ]
@@ -417,3 +438,180 @@ def test_checkpoint_under_vmap_matches_the_loop():
     # The same operations on stacks instead of rows: SIMD tanh may round differently.
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(outer, want, rtol=1e-14, atol=1e-15)
+
+
+# -- staging: jit(vmap(f)) traces the batched program; vmap(jit(f)) re-binds a program --
+def _mlp(x):
+    W = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    return anp.sum(anp.tanh(W @ x) ** 2)
+
+
+def test_jit_of_vmap_stages_one_program_whose_size_does_not_grow_with_the_batch():
+    sizes = {}
+    for n in (2, 20):
+        xs = rng.standard_normal((n, 3))
+        program = ad.make_program(ad.vmap(ad.grad(_mlp)))(xs)
+        sizes[n] = len(program.equations)
+        np.testing.assert_allclose(
+            program(xs), np.stack([ad.grad(_mlp)(x) for x in xs]), **COMPOSE_TOL
+        )
+    assert sizes[2] == sizes[20]  # one equation per primitive, whatever the batch
+
+
+def test_vmap_of_jit_runs_the_per_example_program_on_the_batch():
+    fast = ad.jit(_mlp)
+    xs = rng.standard_normal((4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = ad.vmap(fast)(xs)
+    np.testing.assert_allclose(got, np.stack([_mlp(x) for x in xs]), **COMPOSE_TOL)
+    assert fast.traces == 1
+    assert fast.program(xs[0]).inputs[0].aval.shape == (3,)  # one example's shape
+
+
+def test_keyword_arguments_are_mapped_over_axis_0():
+    xs, ys = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    out = ad.vmap(lambda x, *, y: x * y)(xs, y=ys)
+    np.testing.assert_array_equal(out, xs * ys)
+
+
+def test_axis_size_must_agree_with_the_mapped_axes():
+    with pytest.raises(ValueError, match="axis_size was given as 4"):
+        ad.vmap(anp.sin, axis_size=4)(np.ones(3))
+
+
+def test_jax_docstring_nested_tuple_in_axes():
+    # foo(tree_arg) with x, (y, z) = tree_arg, in_axes=((0, (None, 0)),): a prefix
+    # tree inside the tuple of positional arguments.
+    x, y, z = (
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((3, 3)),
+        rng.standard_normal((5, 3)),
+    )
+
+    def foo(tree_arg):
+        x, (y, z) = tree_arg
+        return anp.dot(x, anp.dot(y, z))
+
+    out = ad.vmap(foo, in_axes=((0, (None, 0)),))((x, (y, z)))
+    want = np.array([np.dot(x[k], np.dot(y, z[k])) for k in range(5)])
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)  # stacked products
+
+
+def test_jax_docstring_out_axes_none_example():
+    # JAX: vmap(lambda x, y: (x + y, y * 2.), in_axes=(0, None), out_axes=(0, None))
+    # (jnp.arange(2.), 4.) gives ([4., 5.], 8.).
+    f = lambda x, y: (x + y, y * 2.0)  # noqa: E731
+    first, second = ad.vmap(f, in_axes=(0, None), out_axes=(0, None))(
+        np.arange(2.0), 4.0
+    )
+    np.testing.assert_array_equal(first, np.array([xk + 4.0 for xk in np.arange(2.0)]))
+    assert second == 4.0 * 2.0
+    # ... and with out_axes=0 the second output is broadcast: [8., 8.].
+    _, spread = ad.vmap(f, in_axes=(0, None), out_axes=0)(np.arange(2.0), 4.0)
+    np.testing.assert_array_equal(spread, np.full(2, 4.0 * 2.0))
+
+
+def test_a_batched_index_is_refused_with_what_to_do():
+    xs, idx = np.arange(12.0).reshape(3, 4), np.array([0, 3, 1])
+    with pytest.raises(TypeError, match=r"batched index under vmap.*in_axes=None"):
+        ad.vmap(lambda x, i: x[i])(xs, idx)
+    with pytest.raises(TypeError, match="batched index under vmap"):
+        ad.vmap(lambda i: np.arange(4.0)[i])(idx)
+
+
+def test_per_example_gradients_do_the_same_number_of_primitive_calls_at_any_batch():
+    # The interpreter's work is one batching rule per primitive: the number of NumPy
+    # primitive calls does not depend on the batch size (a loop's grows with it).
+    W = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+
+    def loss(w, x, y):
+        return anp.sum((anp.tanh(w @ x) - y) ** 2)
+
+    calls = {}
+    for n in (20, 160):
+        xs, ys = rng.standard_normal((n, 3)), rng.standard_normal((n, 4))
+        with counting() as tally:
+            ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(W, xs, ys)
+        calls[n] = tally["calls"]
+    assert calls[20] == calls[160] > 0
+
+
+_M = rng.standard_normal((4, 3, 3)) + 3.0 * np.eye(3)  # well conditioned
+_LINALG_LOSSES = {
+    "eigh": (
+        lambda a: (
+            anp.sum(anp.linalg.eigh(a + a.T)[0] ** 3)
+            + anp.sum(anp.linalg.eigh(a + a.T)[1][:, 0] ** 2)
+        ),
+        _M,
+    ),
+    "slogdet": (lambda a: anp.linalg.slogdet(a)[1], _M),
+    "svd": (lambda a: anp.sum(anp.linalg.svd(a, full_matrices=False)[1] ** 3), _M),
+    "qr": (lambda a: anp.sum(anp.linalg.qr(a)[1] ** 2), _M),
+    "solve": (lambda a: anp.sum(anp.linalg.solve(a, np.ones(3)) ** 2), _M),
+    "cholesky": (lambda a: anp.sum(anp.linalg.cholesky(a @ a.T)), _M),
+    "sort": (lambda a: anp.sum(anp.sort(a, axis=1) * np.arange(3.0)), _M),
+}
+
+
+@pytest.mark.parametrize("name", list(_LINALG_LOSSES))
+def test_derivatives_of_decompositions_under_vmap_match_the_loop(name):
+    f, A = _LINALG_LOSSES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no loop
+        for transform in (ad.grad, ad.jacfwd, ad.hessian):
+            g = transform(f)
+            # Stacked LAPACK calls against one matrix at a time: equal to rounding.
+            _close(ad.vmap(g)(A), np.stack([g(a) for a in A]))
+        outside = ad.grad(lambda As: anp.sum(ad.vmap(f)(As)))(A)
+    _close(outside, np.stack([ad.grad(f)(a) for a in A]))
+
+
+def test_nested_vmap_with_axes_inside_and_out():
+    X, W = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5))
+    f = lambda x, w: anp.tanh(x @ w)  # noqa: E731
+    inner = ad.vmap(f, in_axes=(1, None), out_axes=-1)
+    out = ad.vmap(inner, in_axes=(0, None), out_axes=1)(X, W)
+    want = np.stack(
+        [
+            np.stack([np.tanh(X[i, :, j] @ W) for j in range(4)], axis=-1)
+            for i in range(2)
+        ],
+        axis=1,
+    )
+    # A stacked product against one vector at a time: equal to rounding.
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (
+            np.array([0, 2, 2]),
+            slice(None),
+            np.array([1, 0, 1]),
+        ),  # separated: axes first
+        (1, slice(None), np.array([0, 3])),  # an int counts as an array index here
+        (Ellipsis, np.array([[True, False, True, True]] * 2)),
+        (slice(1, None), None, np.array([1, 0])),
+    ],
+    ids=["separated", "int-and-array", "mask", "newaxis"],
+)
+def test_advanced_indexing_and_its_transpose_under_vmap(index):
+    xs = rng.standard_normal((5, 3, 2, 4))  # examples of shape (3, 2, 4)
+    f = lambda x: x[index]  # noqa: E731
+    got = ad.vmap(f)(xs)
+    np.testing.assert_array_equal(got, np.stack([x[index] for x in xs]))  # a copy
+    loss = lambda x: anp.sum(anp.sin(x[index]))  # noqa: E731
+    _close(ad.vmap(ad.grad(loss))(xs), np.stack([ad.grad(loss)(x) for x in xs]))
+
+
+def test_linear_transpose_and_vmap_in_either_order():
+    A = rng.standard_normal((2, 3))
+    X, CT = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    (outside,) = ad.linear_transpose(ad.vmap(lambda x: A @ x), X)(CT)
+    (inside,) = ad.vmap(lambda c: ad.linear_transpose(lambda x: A @ x, X[0])(c))(CT)
+    want = np.stack([A.T @ c for c in CT])  # the transpose of x -> A x, per example
+    _close(outside, want)
+    _close(inside, want)

@@ -766,7 +766,7 @@ def astype(x: ArrayLike, dtype: Any) -> Any:
         )
     if dtype.kind == "f":  # dropping the imaginary part: real(z), not holomorphic
         refuse_complex(f"astype({dtype})", x)
-    if isinstance(x, Tracer) and dtype == np.asarray(primal_value(x)).dtype:
+    if isinstance(x, Tracer) and dtype == x.dtype:  # (a batched value has no array)
         return x
     return rules.astype(x, dtype=dtype)
 
