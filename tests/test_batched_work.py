@@ -114,3 +114,11 @@ def test_per_example_gradients_interpreter_work_does_not_grow_with_the_batch() -
             np.testing.assert_allclose(leaf, want, rtol=1e-12, atol=1e-13)
     assert counts[SMALL] > 50
     assert counts[LARGE] <= GROWTH * counts[SMALL], counts
+
+
+def test_numpys_comparison_ufuncs_on_a_batched_value_compare_per_example() -> None:
+    # The program tracer's table maps each ufunc to its comparison primitive, which
+    # the batching interpreter shares: np.less(x, 0) is one comparison per example.
+    xs = np.array([[1.0, -2.0], [-3.0, 4.0]])
+    got = ad.vmap(lambda x: anp.where(np.less(x, 0.0), -x, 2.0 * x))(xs)
+    np.testing.assert_array_equal(got, np.where(xs < 0.0, -xs, 2.0 * xs))  # same ops
