@@ -214,7 +214,7 @@ class BatchTracer(Tracer):
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
         if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
-            prim = COMPARISONS[_UFUNC_COMPARISONS[ufunc]]
+            prim = _UFUNC_COMPARISONS[ufunc]  # the comparison primitive itself
             return bind(prim, tuple(primal_value(x) for x in inputs), NO_PARAMS)
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
@@ -624,6 +624,9 @@ BATCH_RULES.update(
         rules.solve: _solve,
     }
 )
+# np.fft's transforms and partition's selection act along one axis, as cumsum does.
+for _prim in (rules.fft, rules.rfft, rules.irfft, rules.argpartition):
+    BATCH_RULES[_prim] = _along_axis
 # The comparisons are elementwise (derivs given): the shared rule covers them.
 assert all(p.derivs is not None for p in COMPARISONS.values())
 
