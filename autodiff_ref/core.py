@@ -56,11 +56,13 @@ Deriv = Callable[..., Any] | int | None
 #: The params of a primitive call that has none (shared: never mutated).
 NO_PARAMS: dict[str, Any] = {}
 
-#: The rules table (:mod:`autodiff_ref.rules`). ``Primitive.jvp`` and ``.vjp`` combine
-#: tangents with its primitives (add, mul, sum_to, ...). The table is built on this
-#: module, so it installs itself here when it is imported, instead of this module
-#: importing it: the core sits below the rules and the NumPy layer.
-rules: Any = None
+#: The rules a whole kind of primitive shares, by kind (JAX's ``standard_jvp`` and
+#: ``deflinear``), never by primitive: ``"elementwise_jvp"`` and
+#: ``"elementwise_vjp"`` (from ``derivs``) and ``"multilinear_jvp"`` (one term per
+#: tangent). They combine tangents with primitives (add, mul, sum_to), which the
+#: rules layer defines on top of this module, so that layer supplies them when it is
+#: imported (at the end of :mod:`autodiff_ref.rules`); the core only calls them.
+STANDARD_RULES: dict[str, Callable[..., Any]] = {}
 
 #: Every live primitive by name. Names are for printing only (every table is keyed
 #: by the Primitive object), but two primitives printed alike would make a listing
@@ -289,13 +291,7 @@ class Primitive:
         self, tangents: Sequence[Any], ans: Any, *args: Any, **params: Any
     ) -> Any:
         # Linear in each argument with the others fixed: one term per tangent.
-        out = None
-        for k, t in enumerate(tangents):
-            if t is None:
-                continue
-            term = bind(self, (*args[:k], t, *args[k + 1 :]), params or NO_PARAMS)
-            out = term if out is None else rules.add(out, term)
-        return out
+        return STANDARD_RULES["multilinear_jvp"](self, tangents, args, params)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:
@@ -331,16 +327,9 @@ class Primitive:
         if self.derivs is None:
             assert self.jvp_rule is not None
             return self.jvp_rule(tangents, ans, *args, **params)
-        out = None
-        for i, t in enumerate(tangents):
-            d = self.derivs[i]
-            if t is None or d is None:
-                continue
-            term = _times_local_derivative(d, t, ans, args, params)
-            out = term if out is None else rules.add(out, term)
-        if out is not None and shape_of(out) != shape_of(ans):
-            out = rules.broadcast_to(out, shape=shape_of(ans))
-        return out
+        return STANDARD_RULES["elementwise_jvp"](
+            self.derivs, tangents, ans, args, params
+        )
 
     # -- reverse mode --------------------------------------------------------
     def local_vjp(
@@ -353,17 +342,7 @@ class Primitive:
         shape where the argument was broadcast.
         """
         assert self.derivs is not None
-        d = self.derivs[i]
-        if d is None:
-            return None
-        term = _times_local_derivative(d, ct, ans, args, params)
-        arg = args[i]
-        if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
-            return term
-        arg_shape = shape_of(arg)
-        if shape_of(term) != arg_shape:  # undo broadcasting
-            term = rules.sum_to(term, shape=arg_shape)
-        return term
+        return STANDARD_RULES["elementwise_vjp"](self.derivs, i, ct, ans, args, params)
 
     def transposes(self, linear: Sequence[int]) -> bool:
         """Whether the transpose rule covers the arguments at positions ``linear``."""
@@ -399,18 +378,6 @@ class Primitive:
             marked[i] = UndefinedPrimal.like(args[i])
         cts = self.transpose_rule(ct, *marked, **params)
         return [cts[i] for i in linear]
-
-
-def _times_local_derivative(
-    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict[str, Any]
-) -> Any:
-    """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
-    if d == 1:
-        return v
-    if d == -1:
-        return rules.neg(v)
-    assert callable(d)
-    return rules.mul(d(ans, *args, **params), v)
 
 
 class Trace:

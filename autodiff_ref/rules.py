@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import math
 import operator
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,10 +59,12 @@ import numpy as np
 from . import core
 from .arguments import refuse_complex
 from .core import (
+    NO_PARAMS,
     Deriv,
     Primitive,
     Tracer,
     UndefinedPrimal,
+    bind,
     primal_value,
     shape_of,
 )
@@ -72,6 +73,88 @@ __all__ = ["RULES"]
 
 #: name -> primitive, in the order they are defined.
 RULES: dict[str, Primitive] = {}
+
+
+# == the rules a kind of primitive shares ==========================================
+# JAX's standard_jvp and deflinear: one formula for a whole kind of primitive, written
+# with this table's primitives. core.Primitive calls them (core.STANDARD_RULES, filled
+# at the end of this module) and names no primitive itself.
+def _times_local_derivative(
+    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict[str, Any]
+) -> Any:
+    """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
+    if d == 1:
+        return v
+    if d == -1:
+        return neg(v)
+    assert callable(d)
+    return mul(d(ans, *args, **params), v)
+
+
+def elementwise_jvp(
+    derivs: Sequence[Deriv],
+    tangents: Sequence[Any],
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """The output tangent of an elementwise primitive (None: zero).
+
+    Each tangent times its local derivative, summed and broadcast to the output.
+    """
+    out = None
+    for i, t in enumerate(tangents):
+        d = derivs[i]
+        if t is None or d is None:
+            continue
+        term = _times_local_derivative(d, t, ans, args, params)
+        out = term if out is None else add(out, term)
+    if out is not None and shape_of(out) != shape_of(ans):
+        out = broadcast_to(out, shape=shape_of(ans))
+    return out
+
+
+def elementwise_vjp(
+    derivs: Sequence[Deriv],
+    i: int,
+    ct: Any,
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """An elementwise primitive's cotangent for argument ``i`` (None: zero).
+
+    The local Jacobian is diagonal, so it is its own transpose: the cotangent
+    times the local derivative, summed back to the argument's shape where the
+    argument was broadcast.
+    """
+    d = derivs[i]
+    if d is None:
+        return None
+    term = _times_local_derivative(d, ct, ans, args, params)
+    arg = args[i]
+    if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
+        return term
+    arg_shape = shape_of(arg)
+    if shape_of(term) != arg_shape:  # undo broadcasting
+        term = sum_to(term, shape=arg_shape)
+    return term
+
+
+def multilinear_jvp(
+    prim: Primitive,
+    tangents: Sequence[Any],
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """The JVP of a primitive linear in each argument: one term per tangent, summed."""
+    out = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = bind(prim, (*args[:k], t, *args[k + 1 :]), params or NO_PARAMS)
+        out = term if out is None else add(out, term)
+    return out
 
 
 def _elementwise(
@@ -1117,6 +1200,10 @@ argpartition: Primitive = _value_choice(
 )  # fmt: skip
 
 
-# core's Primitive.jvp and .vjp combine tangents with this table's primitives; the
-# core sits below the table and does not import it, so the table installs itself.
-core.rules = sys.modules[__name__]
+# The core sits below this table and does not import it: the rules every elementwise
+# or multilinear primitive shares go to the core by kind, never by primitive.
+core.STANDARD_RULES.update(
+    elementwise_jvp=elementwise_jvp,
+    elementwise_vjp=elementwise_vjp,
+    multilinear_jvp=multilinear_jvp,
+)
