@@ -39,7 +39,6 @@ __all__ = [
     "Wirtinger",
     "Zero",
     "bind",
-    "cotangent_for",
     "evaluating_with",
     "primal_value",
     "shape_of",
@@ -83,11 +82,13 @@ class Wirtinger:
 #: The params of a primitive call that has none (shared: never mutated).
 NO_PARAMS: dict[str, Any] = {}
 
-#: The rules table (:mod:`autodiff_ref.rules`). ``Primitive.jvp`` and ``.vjp`` combine
-#: tangents with its primitives (add, mul, sum_to, ...). The table is built on this
-#: module, so it installs itself here when it is imported, instead of this module
-#: importing it: the core sits below the rules and the NumPy layer.
-rules: Any = None
+#: The rules a whole kind of primitive shares, by kind (JAX's ``standard_jvp`` and
+#: ``deflinear``), never by primitive: ``"elementwise_jvp"`` and
+#: ``"elementwise_vjp"`` (from ``derivs``) and ``"multilinear_jvp"`` (one term per
+#: tangent). They combine tangents with primitives (add, mul, sum_to), which the
+#: rules layer defines on top of this module, so that layer supplies them when it is
+#: imported (at the end of :mod:`autodiff_ref.rules`); the core only calls them.
+STANDARD_RULES: dict[str, Callable[..., Any]] = {}
 
 #: Every live primitive by name. Names are for printing only (every table is keyed
 #: by the Primitive object), but two primitives printed alike would make a listing
@@ -167,7 +168,6 @@ class Zero:
 
 
 _FLOAT64 = np.dtype(np.float64)
-_COMPLEX128 = np.dtype(np.complex128)
 
 
 def _dtype_of(x: Any) -> Any:
@@ -317,13 +317,7 @@ class Primitive:
         self, tangents: Sequence[Any], ans: Any, *args: Any, **params: Any
     ) -> Any:
         # Linear in each argument with the others fixed: one term per tangent.
-        out = None
-        for k, t in enumerate(tangents):
-            if t is None:
-                continue
-            term = bind(self, (*args[:k], t, *args[k + 1 :]), params or NO_PARAMS)
-            out = term if out is None else rules.add(out, term)
-        return out
+        return STANDARD_RULES["multilinear_jvp"](self, tangents, args, params)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         for a in args:
@@ -359,16 +353,9 @@ class Primitive:
         if self.derivs is None:
             assert self.jvp_rule is not None
             return self.jvp_rule(tangents, ans, *args, **params)
-        out = None
-        for i, t in enumerate(tangents):
-            d = self.derivs[i]
-            if t is None or d is None:
-                continue
-            term = _times_local_derivative(d, t, ans, args, params)
-            out = term if out is None else rules.add(out, term)
-        if out is not None and shape_of(out) != shape_of(ans):
-            out = rules.broadcast_to(out, shape=shape_of(ans))
-        return out
+        return STANDARD_RULES["elementwise_jvp"](
+            self.derivs, tangents, ans, args, params
+        )
 
     # -- reverse mode --------------------------------------------------------
     def local_vjp(
@@ -381,17 +368,7 @@ class Primitive:
         shape where the argument was broadcast.
         """
         assert self.derivs is not None
-        d = self.derivs[i]
-        if d is None:
-            return None
-        term = _times_local_derivative(d, ct, ans, args, params, transposed=True)
-        arg = args[i]
-        if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
-            return term
-        arg_shape = shape_of(arg)
-        if shape_of(term) != arg_shape:  # undo broadcasting
-            term = rules.sum_to(term, shape=arg_shape)
-        return cotangent_for(term, arg)
+        return STANDARD_RULES["elementwise_vjp"](self.derivs, i, ct, ans, args, params)
 
     def transposes(self, linear: Sequence[int]) -> bool:
         """Whether the transpose rule covers the arguments at positions ``linear``."""
@@ -427,92 +404,6 @@ class Primitive:
             marked[i] = UndefinedPrimal.like(args[i])
         cts = self.transpose_rule(ct, *marked, **params)
         return [cts[i] for i in linear]
-
-
-def _times_local_derivative(
-    d: Deriv,
-    v: Any,
-    ans: Any,
-    args: Sequence[Any],
-    params: dict[str, Any],
-    transposed: bool = False,
-) -> Any:
-    """``v`` times an elementwise local derivative (a tangent, or with
-    ``transposed=True`` a cotangent: a product is its own transpose, a
-    :class:`Wirtinger` pair is not)."""
-    if d == 1:
-        return v
-    if d == -1:
-        return rules.neg(v)
-    assert callable(d)
-    local = d(ans, *args, **params)
-    if type(local) is not Wirtinger:
-        return rules.mul(local, v)
-    if transposed:  # c ↦ dz c + conj(dzbar c)
-        return rules.add(rules.mul(local.dz, v), rules.conj(rules.mul(local.dzbar, v)))
-    term = rules.add(rules.mul(local.dz, v), rules.mul(local.dzbar, rules.conj(v)))
-    return term if _is_complex(ans) else rules.real(term)
-
-
-def _is_complex(x: Any) -> bool:
-    try:
-        value = primal_value(x)
-    except TypeError:  # a symbolic expression: a real scalar
-        return False
-    if isinstance(value, complex):
-        return True
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and np.dtype(dtype).kind == "c"
-
-
-def cotangent_for(ct: Any, arg: Any) -> Any:
-    """The cotangent ``ct`` of ``arg`` in ``arg``'s own dtype (JAX's rule).
-
-    Where a real argument met a complex value (``x * 1j``), its cotangent comes
-    out complex; the derivative with respect to a real input is real, the real
-    part (the imaginary part pairs with a direction ``x`` cannot move in). The
-    same goes for precision: a float32 argument's cotangent is float32 however
-    wide the arithmetic after it. This is where promotion is undone, next to
-    where broadcasting is (``sum_to``). Integer and boolean arguments (not
-    differentiated) and values whose dtype is unknown are left as they are.
-    """
-    if (type(ct) is float and type(arg) is float) or type(ct) is Zero or ct is None:
-        return ct  # (scalar graphs: nothing to convert)
-    want = _dtype_or_none(arg)
-    if want is None or want.kind not in "fc":
-        return ct
-    have = _dtype_or_none(ct)
-    if have is None or have == want:
-        return ct
-    if have.kind == "c" and want.kind == "f":
-        ct = rules.real(ct)
-        have = _dtype_or_none(ct)
-    if have is not None and have != want:
-        ct = rules.astype(ct, dtype=want)
-    return ct
-
-
-def _dtype_or_none(x: Any) -> np.dtype | None:
-    if type(x) is np.ndarray or type(x) is UndefinedPrimal:
-        return np.dtype(x.dtype)
-    if type(x) is float:
-        return _FLOAT64
-    if type(x) is complex:
-        return _COMPLEX128
-    if type(x) is int or type(x) is bool:
-        return None
-    try:
-        value = primal_value(x)
-    except TypeError:  # a symbolic expression: a real scalar
-        return None
-    if isinstance(value, Tracer):  # an abstract value knows its dtype
-        return np.dtype(value.dtype)
-    if type(value) is float:
-        return _FLOAT64
-    if type(value) is complex:
-        return _COMPLEX128
-    dtype = getattr(value, "dtype", None)
-    return None if dtype is None else np.dtype(dtype)
 
 
 class Trace:

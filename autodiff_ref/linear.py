@@ -34,13 +34,13 @@ from .core import (
     Tracer,
     UndefinedPrimal,
     Zero,
-    cotangent_for,
     primal_value,
     shape_of,
 )
 from .program.program import Program, trace_program
 from .program.tracing import Equation, Var, aval_of, stand_in
 from .reverse import transposed_jvp
+from .rules import cotangent_for
 from .transforms import jvp
 from .tree import require_callable, tree_flatten, tree_unflatten
 

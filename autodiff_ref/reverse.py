@@ -39,11 +39,11 @@ from .core import (
     Zero,
     _dtype_of,
     bind,
-    cotangent_for,
     impl_of,
     primal_value,
     shape_of,
 )
+from .rules import cotangent_for
 
 __all__ = ["Node", "ReverseTrace", "transposed_jvp"]
 

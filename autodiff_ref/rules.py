@@ -26,7 +26,7 @@ that is not holomorphic is still linear over the reals near a point: ``real``,
 gives the two Wirtinger derivatives of that map
 (:class:`~autodiff_ref.core.Wirtinger`), and ``angle`` its JVP ``Im(t / z)``.
 A real argument's cotangent is real
-(:func:`~autodiff_ref.core.cotangent_for`). Primitives that order their
+(:func:`cotangent_for`). Primitives that order their
 arguments (maximum, minimum) refuse to differentiate complex ones; NumPy itself
 refuses complex numbers in floor, ceil, mod, hypot, arctan2, logaddexp and
 heaviside.
@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import math
 import operator
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,12 +72,13 @@ import numpy as np
 from . import core
 from .arguments import refuse_complex
 from .core import (
+    NO_PARAMS,
     Deriv,
     Primitive,
     Tracer,
     UndefinedPrimal,
     Wirtinger,
-    _is_complex,
+    bind,
     primal_value,
     shape_of,
     substituting_impls,
@@ -88,6 +88,169 @@ __all__ = ["RULES"]
 
 #: name -> primitive, in the order they are defined.
 RULES: dict[str, Primitive] = {}
+
+
+# == the rules a kind of primitive shares ==========================================
+# JAX's standard_jvp and deflinear: one formula for a whole kind of primitive, written
+# with this table's primitives. core.Primitive calls them (core.STANDARD_RULES, filled
+# at the end of this module) and names no primitive itself.
+def _times_local_derivative(
+    d: Deriv,
+    v: Any,
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+    transposed: bool = False,
+) -> Any:
+    """``v`` times an elementwise local derivative (a tangent, or with
+    ``transposed=True`` a cotangent: a product is its own transpose, a
+    :class:`~autodiff_ref.core.Wirtinger` pair is not)."""
+    if d == 1:
+        return v
+    if d == -1:
+        return neg(v)
+    assert callable(d)
+    local = d(ans, *args, **params)
+    if type(local) is not Wirtinger:
+        return mul(local, v)
+    if transposed:  # c ↦ dz c + conj(dzbar c)
+        return add(mul(local.dz, v), conj(mul(local.dzbar, v)))
+    term = add(mul(local.dz, v), mul(local.dzbar, conj(v)))
+    return term if _is_complex(ans) else real(term)
+
+
+_FLOAT64, _COMPLEX128 = np.dtype(np.float64), np.dtype(np.complex128)
+
+
+def _is_complex(x: Any) -> bool:
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return False
+    if isinstance(value, complex):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind == "c"
+
+
+def cotangent_for(ct: Any, arg: Any) -> Any:
+    """The cotangent ``ct`` of ``arg`` in ``arg``'s own dtype (JAX's rule).
+
+    Where a real argument met a complex value (``x * 1j``), its cotangent comes
+    out complex; the derivative with respect to a real input is real, the real
+    part (the imaginary part pairs with a direction ``x`` cannot move in). The
+    same goes for precision: a float32 argument's cotangent is float32 however
+    wide the arithmetic after it. This is where promotion is undone, next to
+    where broadcasting is (``sum_to``). Integer and boolean arguments (not
+    differentiated) and values whose dtype is unknown are left as they are.
+    """
+    if (
+        (type(ct) is float and type(arg) is float)
+        or type(ct) is core.Zero
+        or ct is None
+    ):
+        return ct  # (scalar graphs: nothing to convert)
+    want = _dtype_or_none(arg)
+    if want is None or want.kind not in "fc":
+        return ct
+    have = _dtype_or_none(ct)
+    if have is None or have == want:
+        return ct
+    if have.kind == "c" and want.kind == "f":
+        ct = real(ct)
+        have = _dtype_or_none(ct)
+    if have is not None and have != want:
+        ct = astype(ct, dtype=want)
+    return ct
+
+
+def _dtype_or_none(x: Any) -> np.dtype | None:
+    if type(x) is np.ndarray or type(x) is UndefinedPrimal:
+        return np.dtype(x.dtype)
+    if type(x) is float:
+        return _FLOAT64
+    if type(x) is complex:
+        return _COMPLEX128
+    if type(x) is int or type(x) is bool:
+        return None
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return None
+    if isinstance(value, Tracer):  # an abstract value knows its dtype
+        return np.dtype(value.dtype)
+    if type(value) is float:
+        return _FLOAT64
+    if type(value) is complex:
+        return _COMPLEX128
+    dtype = getattr(value, "dtype", None)
+    return None if dtype is None else np.dtype(dtype)
+
+
+def elementwise_jvp(
+    derivs: Sequence[Deriv],
+    tangents: Sequence[Any],
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """The output tangent of an elementwise primitive (None: zero).
+
+    Each tangent times its local derivative, summed and broadcast to the output.
+    """
+    out = None
+    for i, t in enumerate(tangents):
+        d = derivs[i]
+        if t is None or d is None:
+            continue
+        term = _times_local_derivative(d, t, ans, args, params)
+        out = term if out is None else add(out, term)
+    if out is not None and shape_of(out) != shape_of(ans):
+        out = broadcast_to(out, shape=shape_of(ans))
+    return out
+
+
+def elementwise_vjp(
+    derivs: Sequence[Deriv],
+    i: int,
+    ct: Any,
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """An elementwise primitive's cotangent for argument ``i`` (None: zero).
+
+    The local Jacobian is diagonal, so it is its own transpose: the cotangent
+    times the local derivative, summed back to the argument's shape where the
+    argument was broadcast.
+    """
+    d = derivs[i]
+    if d is None:
+        return None
+    term = _times_local_derivative(d, ct, ans, args, params, transposed=True)
+    arg = args[i]
+    if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
+        return term
+    arg_shape = shape_of(arg)
+    if shape_of(term) != arg_shape:  # undo broadcasting
+        term = sum_to(term, shape=arg_shape)
+    return cotangent_for(term, arg)
+
+
+def multilinear_jvp(
+    prim: Primitive,
+    tangents: Sequence[Any],
+    args: Sequence[Any],
+    params: dict[str, Any],
+) -> Any:
+    """The JVP of a primitive linear in each argument: one term per tangent, summed."""
+    out = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = bind(prim, (*args[:k], t, *args[k + 1 :]), params or NO_PARAMS)
+        out = term if out is None else add(out, term)
+    return out
 
 
 def _elementwise(
@@ -550,7 +713,7 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
 # real, imag and conj are linear over the reals (not complex-linear: no complex
 # derivative), so each is its own JVP; their transposes are JAX's, for the pairing
 # Re(sum(u v)): real's cotangent c goes back as c + 0i, imag's as -i c, conj's as
-# conj(c). A real argument's cotangent is real (core.cotangent_for).
+# conj(c). A real argument's cotangent is real (cotangent_for).
 def _complex(x: Any) -> bool:
     return bool(np.dtype(x.dtype).kind == "c")
 
@@ -721,8 +884,8 @@ def _dtype_of(x: Any) -> np.dtype:
 
 astype: Primitive = _linear(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype)[()],
-    # Back in x's dtype: from complex to real, the real part (core.cotangent_for).
-    transpose=lambda ct, x, dtype: (core.cotangent_for(ct, x),),
+    # Back in x's dtype: from complex to real, the real part (cotangent_for).
+    transpose=lambda ct, x, dtype: (cotangent_for(ct, x),),
     doc="convert to another float dtype",
 )  # fmt: skip
 
@@ -1176,6 +1339,10 @@ argpartition: Primitive = _value_choice(
 )  # fmt: skip
 
 
-# core's Primitive.jvp and .vjp combine tangents with this table's primitives; the
-# core sits below the table and does not import it, so the table installs itself.
-core.rules = sys.modules[__name__]
+# The core sits below this table and does not import it: the rules every elementwise
+# or multilinear primitive shares go to the core by kind, never by primitive.
+core.STANDARD_RULES.update(
+    elementwise_jvp=elementwise_jvp,
+    elementwise_vjp=elementwise_vjp,
+    multilinear_jvp=multilinear_jvp,
+)

@@ -53,9 +53,10 @@ from .arguments import (  # the checks every transform shares
     array_writes_explained,
 )
 from .batching import vmap
-from .core import Tracer, cotangent_for, primal_value, shape_of
+from .core import Tracer, primal_value, shape_of
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
+from .rules import cotangent_for
 from .taylor import taylor_leaves
 from .tree import PyTreeDef, tree_flatten, tree_leaves_like, tree_unflatten
 

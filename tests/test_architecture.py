@@ -142,6 +142,67 @@ def test_the_core_imports_no_layer_above_it() -> None:
     assert imported == set(), f"autodiff_ref.core imports {sorted(imported)}"
 
 
+def _primitives_named(source: str) -> list[tuple[int, str]]:
+    """Where a module's code reaches a primitive by name: (line, what), in order.
+
+    A ``rules`` name (the table's module, or anything so called), an import of the
+    rules table or of the NumPy layer, and a comparison with some ``.name``.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and node.id == "rules":
+            found.append((node.lineno, "the name rules"))
+        elif isinstance(node, ast.Attribute) and node.attr == "rules":
+            found.append((node.lineno, "an attribute rules"))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            # The package's modules the import names, as "autodiff_ref.x.y".
+            names = [a.name for a in node.names]
+            if isinstance(node, ast.Import):
+                modules = names
+            elif node.level:  # relative: from .x import y, or from . import x
+                base = "autodiff_ref." + (node.module + "." if node.module else "")
+                modules = [base + n for n in names]
+            else:
+                modules = [f"{node.module}.{n}" for n in names]
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] == "autodiff_ref" and parts[1:2] in (["rules"], ["numpy"]):
+                    found.append((node.lineno, "an import of autodiff_ref." + parts[1]))
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Attribute) and o.attr == "name" for o in operands):
+                found.append((node.lineno, "a comparison with .name"))
+    return sorted(found)
+
+
+def test_the_core_names_no_primitive() -> None:
+    # Issue 22: the core is the mechanism (store rules, call them); every formula that
+    # combines tangents with primitives (add, mul, sum_to) lives in the rules layer.
+    source = MODULES["autodiff_ref.core"].read_text(encoding="utf-8")
+    assert _primitives_named(source) == []
+
+
+def test_the_primitive_name_reader_can_fail() -> None:
+    source = (
+        "import numpy as np\n"  # NumPy itself is not the NumPy layer
+        "from . import rules\n"
+        "from .numpy import sin\n"
+        "import autodiff_ref.rules\n"
+        "def f(prim, x):\n"
+        "    if prim.name == 'sin':\n"
+        "        return rules.add(x, x)\n"
+        "    return autodiff_ref.rules.mul(x, x)\n"
+    )
+    assert _primitives_named(source) == [
+        (2, "an import of autodiff_ref.rules"),
+        (3, "an import of autodiff_ref.numpy"),
+        (4, "an import of autodiff_ref.rules"),
+        (6, "a comparison with .name"),
+        (7, "the name rules"),
+        (8, "an attribute rules"),
+    ]
+
+
 def test_the_reader_sees_type_checking_and_local_imports() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
