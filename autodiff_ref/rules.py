@@ -488,22 +488,6 @@ concatenate: Primitive = _linear(
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
-def _real_derivative(x: Any) -> float:
-    """1 for real x; complex x has no complex derivative of real(x): refuse it."""
-    try:
-        value = primal_value(x)
-    except TypeError:  # a symbolic expression: a real scalar
-        return 1.0
-    dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
-    if dtype.kind == "c":  # a type, not a value: a staged program knows it too
-        raise TypeError(
-            "real(z) of a complex z has no complex derivative (it is not holomorphic), "
-            "so no tangent multiplier exists; differentiate it on real inputs, or write z "
-            "as x + 1j * y with real x and y and differentiate in those"
-        )
-    return 1.0
-
-
 # fmt: off
 cosh: Primitive = _elementwise("cosh", np.cosh, lambda ans, x: sinh(x))
 sinh: Primitive = _elementwise("sinh", np.sinh, lambda ans, x: cosh(x))
@@ -545,9 +529,38 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
                               1,
                               lambda ans, x, y: neg(floor_divide(x, y)),
                               doc="x % y, with the sign of y")
-real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
-                               doc="the real part (x itself for real x)")
 # fmt: on
+
+
+# -- complex parts: linear over the reals, transposed as JAX does ----------------
+# The transpose pairs cotangent and tangent by Re(sum(ct * t)), no conjugate (JAX's
+# convention): Re(ct conj(t)) = Re(conj(ct) t), Re(ct real(t)) = Re(ct t) for a real
+# ct, and Re(ct imag(t)) = Re(-i ct t).  On a real x, real and conj are x itself.
+def is_complex(x: Any) -> bool:
+    """Whether ``x`` is complex: its type, not its value (a staged program knows it)."""
+    value = x if type(x) is UndefinedPrimal else primal_value(x)
+    try:
+        dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
+    except TypeError:  # a symbolic expression: a real scalar
+        return False
+    return bool(np.dtype(dtype).kind == "c")
+
+
+conj: Primitive = _linear(
+    "conj", np.conj,
+    transpose=lambda ct, x: (conj(ct),),
+    doc="complex conjugate (x itself for real x)",
+)  # fmt: skip
+real: Primitive = _linear(
+    "real", np.real,
+    transpose=lambda ct, x: (mul(ct, 1 + 0j) if is_complex(x) else ct,),
+    doc="the real part (x itself for real x)",
+)  # fmt: skip
+imag: Primitive = _linear(
+    "imag", np.imag,
+    transpose=lambda ct, x: (mul(ct, -1j) if is_complex(x) else None,),
+    doc="the imaginary part (0 for real x)",
+)  # fmt: skip
 
 
 # == More of NumPy: reductions and linear maps ==================================
@@ -787,9 +800,29 @@ def _eye(n: int) -> np.ndarray:
     return np.eye(n)
 
 
-def _sym(x: Any) -> Any:
-    """The symmetric part (x + x^T) / 2 of a (stack of) square matrices."""
-    return mul(0.5, add(x, _matrix_transpose(x)))
+def _conj(x: Any) -> Any:
+    """The complex conjugate; a real ``x`` itself (no equation: conj is the identity)."""
+    return conj(x) if is_complex(x) else x
+
+
+def _real_part(x: Any) -> Any:
+    """The real part; a real ``x`` itself (no equation: real is the identity)."""
+    return real(x) if is_complex(x) else x
+
+
+def _i_imag(x: Any) -> Any:
+    """``i Im(x) = (x - conj(x)) / 2``, complex to complex (no real value in between)."""
+    return mul(0.5, sub(x, conj(x)))
+
+
+def _adjoint(x: Any) -> Any:
+    """The conjugate transpose x^H of a (stack of) matrices: x^T for real x."""
+    return _matrix_transpose(_conj(x))
+
+
+def _hermitian_part(x: Any) -> Any:
+    """The Hermitian part (x + x^H) / 2 of a (stack of) square matrices."""
+    return mul(0.5, add(x, _adjoint(x)))
 
 
 def _diagonal(m: Any) -> Any:
@@ -844,10 +877,10 @@ def _check_symmetric(a: Any, what: str) -> None:
             f"{what} needs square matrices, got shape {a.shape}"
         )
     scale = np.max(np.abs(a), initial=0.0)
-    if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > 1e-10 * scale):
+    if np.any(np.abs(a - np.conj(np.swapaxes(a, -1, -2))) > 1e-10 * scale):
         raise ValueError(
-            f"{what} needs a symmetric matrix (NumPy would silently read only its lower "
-            "triangle); symmetrize it first, e.g. (A + A.T) / 2"
+            f"{what} needs a symmetric matrix (Hermitian if complex; NumPy would silently "
+            "read only its lower triangle); symmetrize it first, e.g. (A + A.conj().T) / 2"
         )
 
 
@@ -867,8 +900,8 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
         )
     if nonzero and np.any(np.abs(v) <= tol):
         raise ValueError(
-            f"the derivative of {what} of a non-square matrix does not exist with a zero "
-            f"singular value (values {v.tolist()})"
+            f"the derivative of {what} of a non-square or complex matrix does not exist "
+            f"with a zero singular value (values {v.tolist()})"
         )
     return values
 
@@ -927,11 +960,21 @@ def _slogdet(a: Any) -> tuple[Any, Any]:
     return sign, logabsdet
 
 
+def _slogdet_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
+    # log det A = log|det A| + i arg(det A), and d log det A = tr(A^-1 dA) (Jacobi):
+    # its real part moves log|det A|, its imaginary part turns the sign, a phase.
+    # A real sign is piecewise constant: the imaginary part is 0, the tangent None.
+    sign = ans[0]
+    d = _trace(solve(a, ts[0]))
+    if not is_complex(sign):
+        return None, d
+    return mul(sign, _i_imag(d)), real(d)
+
+
 slogdet: Primitive = _nonlinear(
-    "slogdet", _slogdet,
-    # The sign is piecewise constant: its tangent is zero (None).
-    jvp=lambda ts, ans, a: (None, _trace(solve(a, ts[0]))),
-    doc="(sign, log |det A|): d log |det A| = tr(A^-1 dA)", multiple_results=True,
+    "slogdet", _slogdet, jvp=_slogdet_jvp, multiple_results=True,
+    doc="(sign, log |det A|): d log |det A| = Re tr(A^-1 dA), "
+    "d sign = i sign Im tr(A^-1 dA)",
 )  # fmt: skip
 
 
@@ -947,14 +990,15 @@ def _phi(x: Any) -> Any:
 
 
 def _cholesky_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
-    # A = L L^T: dL = L Φ(L^-1 dA L^-T), dA's symmetric part (A is symmetric).
-    inner = solve(ans, _matrix_transpose(solve(ans, _sym(ts[0]))))
+    # A = L L^H: dL = L Φ(L^-1 dA L^-H), dA's Hermitian part (A is Hermitian);
+    # L^-1 dA L^-H is Hermitian too, so Φ's halved diagonal is real, as L's is.
+    inner = solve(ans, _adjoint(solve(ans, _hermitian_part(ts[0]))))
     return matmul(ans, _phi(inner))
 
 
 cholesky: Primitive = _nonlinear(
     "cholesky", _cholesky, jvp=_cholesky_jvp,
-    doc="A = L L^T for symmetric positive definite A: dL = L Φ(L^-1 dA L^-T)",
+    doc="A = L L^H for Hermitian positive definite A: dL = L Φ(L^-1 dA L^-H)",
 )  # fmt: skip
 
 
@@ -965,16 +1009,18 @@ def _eigh(a: Any) -> tuple[Any, Any]:
 
 
 def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
-    # A = V diag(w) V^T: dw = diag(P), dV = V (F ∘ P), P = V^T dA V.
+    # A = V diag(w) V^H: dw = Re diag(P), dV = V (F ∘ P), P = V^H dA V.  P is
+    # Hermitian, so its diagonal is real; F's zero diagonal fixes each column's
+    # phase (Re (V^H dV)_ii = 0 from V^H V = I, Im (V^H dV)_ii = 0 by choice), as JAX.
     w, v = ans
     w = require_distinct(w, what="eigh")
-    p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
-    return _diagonal(p), matmul(v, mul(_gap_inverse(w), p))
+    p = matmul(_adjoint(v), matmul(_hermitian_part(ts[0]), v))
+    return _real_part(_diagonal(p)), matmul(v, mul(_gap_inverse(w), p))
 
 
 eigh: Primitive = _nonlinear(
     "eigh", _eigh, jvp=_eigh_jvp, multiple_results=True,
-    doc="A = V diag(w) V^T, results (w, V): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
+    doc="A = V diag(w) V^H, results (w, V): dw = diag(V^H dA V), dV = V (F ∘ V^H dA V)",
 )  # fmt: skip
 
 
@@ -987,24 +1033,32 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     m, n = shape_of(a)[-2:]
     k = m if m < n else n
     u, s, vh = ans
-    v = _matrix_transpose(vh)
-    s = require_distinct(s, what="svd", nonzero=m != n)
+    v = _adjoint(vh)
+    # A complex pair (u_i, v_i) is unique up to a shared phase, fixed through 1 / s_i
+    # below: a zero singular value leaves it free.
+    s = require_distinct(s, what="svd", nonzero=m != n or is_complex(a))
     t = ts[0]
-    dp = matmul(_matrix_transpose(u), matmul(t, v))  # U^T dA V
+    dp = matmul(_adjoint(u), matmul(t, v))  # U^H dA V
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
-    dpt = _matrix_transpose(dp)
-    du = matmul(u, mul(f, add(mul(dp, _row(s)), mul(_column(s), dpt))))
-    dv = matmul(v, mul(f, add(mul(_column(s), dp), mul(dpt, _row(s)))))
+    dph = _adjoint(dp)
+    du_in_u = mul(f, add(mul(dp, _row(s)), mul(_column(s), dph)))
+    if is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
+        # The phase: Im diag(U^H dU) = Im diag(dP) / s, with Im diag(V^H dV) = 0,
+        # JAX's choice; only functions blind to the shared phase are unique.
+        phase = div(_i_imag(_diagonal(dp)), s)
+        du_in_u = add(du_in_u, mul(_eye(k), _row(phase)))
+    du = matmul(u, du_in_u)
+    dv = matmul(v, mul(f, add(mul(_column(s), dp), mul(dph, _row(s)))))
     if m > k:  # the part of dA outside U's columns
         du = add(du, div(sub(matmul(t, v), matmul(u, dp)), _row(s)))
     if n > k:
-        dv = add(dv, div(sub(matmul(_matrix_transpose(t), u), matmul(v, dpt)), _row(s)))
-    return du, _diagonal(dp), _matrix_transpose(dv)
+        dv = add(dv, div(sub(matmul(_adjoint(t), u), matmul(v, dph)), _row(s)))
+    return du, _real_part(_diagonal(dp)), _adjoint(dv)
 
 
 svd: Primitive = _nonlinear(
     "svd", _svd, jvp=_svd_jvp, multiple_results=True,
-    doc="A = U diag(s) V^T, reduced, results (U, s, V^T), after Townsend (2016)",
+    doc="A = U diag(s) V^H, reduced, results (U, s, V^H), after Townsend (2016)",
 )  # fmt: skip
 
 

@@ -620,13 +620,13 @@ def test_second_derivatives_agree_in_every_nesting(name: str) -> None:
     np.testing.assert_allclose(fwd_rev, by_differences, rtol=1e-6, atol=1e-7)
 
 
-def test_real_of_a_complex_value_is_refused_not_passed_through() -> None:
-    # real is not holomorphic: a complex tangent has no multiplier, so no silent answer.
+def test_real_of_a_complex_value_is_linear_over_the_reals() -> None:
+    # real is not holomorphic, but it is linear: the tangent of real(z) is real(t),
+    # and reverse mode sends a cotangent c back as c + 0i (JAX's transpose).
     assert anp.real(3 + 4j) == 3.0
-    with pytest.raises(
-        TypeError, match=r"real\(z\) of a complex z has no complex derivative"
-    ):
-        ad.jvp(anp.real, (1 + 2j,), (1j,))
+    assert ad.jvp(anp.real, (1 + 2j,), (3 + 1j,)) == (1.0, 3.0)
+    (cotangent,) = ad.vjp(anp.real, 1 + 2j)[1](2.0)
+    assert cotangent == 2.0 + 0j
 
 
 def test_higher_derivatives_along_a_line_match_closed_forms() -> None:

@@ -458,6 +458,8 @@ CASES.update(
         "floor_divide": mod_cases(),  # x / y away from integers: away from the jumps
         "mod": mod_cases(),
         "real": no_complex_step(unary(-2, 2)),
+        "imag": no_complex_step(unary(-2, 2)),
+        "conj": no_complex_step(unary(-2, 2)),
         "prod": prod_cases(),
         "max": selection_cases(),
         "min": selection_cases(),

@@ -81,7 +81,6 @@ _SYMPY_OPS = {
     "ceil": sp.ceiling,
     "floor_divide": lambda a, b: sp.floor(a / b),
     "mod": lambda a, b: a - b * sp.floor(a / b),
-    "real": sp.re,
 }
 
 
@@ -209,7 +208,6 @@ RULE_CASES.update(
             _away_from_integers(-3, 3),
             _uniform(1.1, 3),
         ),
-        "real": (lambda a, b: anp.real(a) * b, _uniform(-3, 3), _uniform(-3, 3)),
     }
 )
 #: NumPy functions that refuse complex input, or are not analytic (real): checked
@@ -222,7 +220,6 @@ NOT_ANALYTIC = {
     "ceil",
     "floor_divide",
     "mod",
-    "real",
 }
 
 
