@@ -196,7 +196,11 @@ def _triangle(a: Any, UPLO: str | None) -> Any:
 def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of a symmetric (complex: Hermitian) matrix.
 
-    The derivative does not exist at repeated eigenvalues, where it raises.
+    The derivative does not exist at repeated eigenvalues, where it raises.  A
+    complex eigenvector is unique only up to a phase ``e^{i theta}``; its tangent
+    takes JAX's choice (``V^H dV`` has a zero diagonal), which is not NumPy's, so
+    only functions blind to the phase (``|V|``, ``v v^H``) have derivatives that
+    match their values.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -219,7 +223,11 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
     Only the reduced decomposition is differentiable (the extra columns of a full
     ``U`` or ``Vh`` are not unique): pass ``full_matrices=False`` for non-square
     matrices.  The derivative does not exist at repeated singular values (nor,
-    for complex or non-square matrices, at a zero one).
+    for complex or non-square matrices, at a zero one).  A complex pair
+    ``(U[:, k], Vh[k])`` is unique only up to a shared phase; the tangents take
+    JAX's choice (``Vh dVh^H`` has a zero diagonal), which is not NumPy's, so only
+    functions blind to the phase (``s``, ``U[:, k] Vh[k]``, ``|U|``) have
+    derivatives that match their values.
     """
     m, n = shape_of(a)[-2:]
     if full_matrices and compute_uv and m != n:
