@@ -18,6 +18,19 @@ arguments at once; their JVP is the primitive applied to the tangents
 (prod, max, inv, ..., qr), and reverse mode transposes it: no VJP is written
 by hand.
 
+Complex numbers follow JAX's conventions. A holomorphic primitive (exp, sin,
+x * y, ...) has the same local derivative for complex arguments as for real
+ones, and its transpose is a product by it, not by its conjugate. A primitive
+that is not holomorphic is still linear over the reals near a point: ``real``,
+``imag`` and ``conj`` are linear primitives with JAX's transposes, ``abs``
+gives the two Wirtinger derivatives of that map
+(:class:`~autodiff_ref.core.Wirtinger`), and ``angle`` its JVP ``Im(t / z)``.
+A real argument's cotangent is real
+(:func:`~autodiff_ref.core.cotangent_for`). Primitives that order their
+arguments (maximum, minimum) refuse to differentiate complex ones; NumPy itself
+refuses complex numbers in floor, ceil, mod, hypot, arctan2, logaddexp and
+heaviside.
+
 Conventions at non-differentiable points (the same in every mode):
 
 * ``abs'(0) = sign(0) = 0`` -- the minimum-norm subgradient (JAX: 1);
@@ -65,9 +78,12 @@ from .core import (
     Primitive,
     Tracer,
     UndefinedPrimal,
+    Wirtinger,
     _expand_batched,
+    _is_complex,
     primal_value,
     shape_of,
+    substituting_impls,
 )
 
 __all__ = ["RULES"]
@@ -101,11 +117,11 @@ def _linear(
 
 
 def _real_only(name: str, *derivs: Any) -> tuple[Any, ...]:
-    """Local derivatives that hold for real arguments only (a kink's side, |x|'s sign).
+    """Local derivatives that hold for real arguments only (which side of a kink).
 
-    On complex arguments they would be silently wrong, so they refuse them with
-    :func:`~autodiff_ref.arguments.refuse_complex`, until complex numbers are
-    supported properly.
+    Complex numbers have no order that makes them differentiable (NumPy compares
+    them lexicographically), so these refuse them with
+    :func:`~autodiff_ref.arguments.refuse_complex`, instead of a wrong number.
     """
 
     def checked(deriv: Any) -> Any:
@@ -193,6 +209,30 @@ def _minus_one(y: Any) -> Any:
     return np.where(np.equal(y, 0), 0, np.subtract(y, 1))[()]
 
 
+def _complex_argument(x: Any) -> bool:
+    """Whether ``x`` is complex and means it (not a complex step of a real number).
+
+    Inside :func:`~autodiff_ref.numerical.complex_step_stand_ins` a complex value
+    is a real input plus a tiny imaginary step, and the real rule is the one the
+    step must see.
+    """
+    return _is_complex(x) and not substituting_impls()
+
+
+def _half_over_modulus(ans: Any) -> Any:
+    # 1 / (2 |z|), and 0 where z = 0: there abs takes the derivative 0, as for reals.
+    return where(ans, div(0.5, where(ans, ans, 1.0)), 0.0)
+
+
+def _abs_derivative(ans: Any, x: Any) -> Any:
+    # |z| = sqrt(z conj(z)): ∂/∂z = conj(z) / (2|z|), ∂/∂conj(z) = z / (2|z|), so the
+    # tangent is Re(conj(z) t) / |z|. Real x: sign(x).
+    if not _complex_argument(x):
+        return sign(x)
+    half = _half_over_modulus(ans)
+    return Wirtinger(mul(conj(x), half), mul(x, half))
+
+
 def _nonzero_base(x: Any) -> Any:
     # d/dy x**y = log(x) x**y is 0 * log(0) = nan at a zero base, where the true
     # derivative of 0**y (y > 0) is 0.  A zero base is replaced by 1 inside the log
@@ -225,7 +265,7 @@ cos: Primitive = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
 tan: Primitive = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
 sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
 tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
-abs: Primitive = _elementwise("abs", _abs, *_real_only("abs", lambda ans, x: sign(x)))
+abs: Primitive = _elementwise("abs", _abs, lambda ans, x: _abs_derivative(ans, x))
 sign: Primitive = _elementwise("sign", _sign, None)
 heaviside: Primitive = _elementwise("heaviside", _heaviside, None,
                                     doc="step: 0, 1/2 at 0, 1")
@@ -532,34 +572,27 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
 # fmt: on
 
 
-# -- complex parts: linear over the reals, transposed as JAX does ----------------
-# The transpose pairs cotangent and tangent by Re(sum(ct * t)), no conjugate (JAX's
-# convention): Re(ct conj(t)) = Re(conj(ct) t), Re(ct real(t)) = Re(ct t) for a real
-# ct, and Re(ct imag(t)) = Re(-i ct t).  On a real x, real and conj are x itself.
-def is_complex(x: Any) -> bool:
-    """Whether ``x`` is complex: its type, not its value (a staged program knows it)."""
-    value = x if type(x) is UndefinedPrimal else primal_value(x)
-    try:
-        dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
-    except TypeError:  # a symbolic expression: a real scalar
-        return False
-    return bool(np.dtype(dtype).kind == "c")
+# real, imag and conj are linear over the reals (not complex-linear: no complex
+# derivative), so each is its own JVP; their transposes are JAX's, for the pairing
+# Re(sum(u v)): real's cotangent c goes back as c + 0i, imag's as -i c, conj's as
+# conj(c). A real argument's cotangent is real (core.cotangent_for).
+def _complex(x: Any) -> bool:
+    return bool(np.dtype(x.dtype).kind == "c")
 
 
-conj: Primitive = _linear(
-    "conj", np.conj,
-    transpose=lambda ct, x: (conj(ct),),
-    doc="complex conjugate (x itself for real x)",
-)  # fmt: skip
 real: Primitive = _linear(
     "real", np.real,
-    transpose=lambda ct, x: (mul(ct, 1 + 0j) if is_complex(x) else ct,),
+    transpose=lambda ct, x: (astype(ct, dtype=x.dtype) if _complex(x) else ct,),
     doc="the real part (x itself for real x)",
 )  # fmt: skip
 imag: Primitive = _linear(
     "imag", np.imag,
-    transpose=lambda ct, x: (mul(ct, -1j) if is_complex(x) else None,),
+    transpose=lambda ct, x: (mul(-1j, ct) if _complex(x) else None,),
     doc="the imaginary part (0 for real x)",
+)  # fmt: skip
+conj: Primitive = _linear(
+    "conj", np.conj, transpose=lambda ct, x: (conj(ct),),
+    doc="the complex conjugate (x itself for real x)",
 )  # fmt: skip
 
 
@@ -592,6 +625,18 @@ def _nonlinear(
         multiple_results=multiple_results,
     )
     return prim
+
+
+def _angle_jvp(ts: Sequence[Any], ans: Any, x: Any) -> Any:
+    # angle(z) = Im log z, so its tangent is Im(t / z): linear over the reals in t.
+    # A real x has angle 0 or pi, piecewise constant: tangent zero.
+    return imag(div(ts[0], x)) if _complex_argument(x) else None
+
+
+angle: Primitive = _nonlinear(
+    "angle", np.angle, jvp=_angle_jvp,
+    doc="the argument of z in (-pi, pi]: d angle = Im(dz / z)",
+)  # fmt: skip
 
 
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -802,12 +847,12 @@ def _eye(n: int) -> np.ndarray:
 
 def _conj(x: Any) -> Any:
     """The complex conjugate; a real ``x`` itself (no equation: conj is the identity)."""
-    return conj(x) if is_complex(x) else x
+    return conj(x) if _is_complex(x) else x
 
 
 def _real_part(x: Any) -> Any:
     """The real part; a real ``x`` itself (no equation: real is the identity)."""
-    return real(x) if is_complex(x) else x
+    return real(x) if _is_complex(x) else x
 
 
 def _i_imag(x: Any) -> Any:
@@ -966,7 +1011,7 @@ def _slogdet_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A real sign is piecewise constant: the imaginary part is 0, the tangent None.
     sign = ans[0]
     d = _trace(solve(a, ts[0]))
-    if not is_complex(sign):
+    if not _is_complex(sign):
         return None, d
     return mul(sign, _i_imag(d)), real(d)
 
@@ -1036,13 +1081,13 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     v = _adjoint(vh)
     # A complex pair (u_i, v_i) is unique up to a shared phase, fixed through 1 / s_i
     # below: a zero singular value leaves it free.
-    s = require_distinct(s, what="svd", nonzero=m != n or is_complex(a))
+    s = require_distinct(s, what="svd", nonzero=m != n or _is_complex(a))
     t = ts[0]
     dp = matmul(_adjoint(u), matmul(t, v))  # U^H dA V
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
     dph = _adjoint(dp)
     du_in_u = mul(f, add(mul(dp, _row(s)), mul(_column(s), dph)))
-    if is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
+    if _is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
         # The phase: Im diag(U^H dU) = Im diag(dP) / s, with Im diag(V^H dV) = 0,
         # JAX's choice; only functions blind to the shared phase are unique.
         phase = div(_i_imag(_diagonal(dp)), s)

@@ -115,6 +115,7 @@ JVP_ONLY = {
     "eigh": ((_spd(3),), {}),
     "svd": ((RNG.standard_normal((4, 3)),), {}),
     "qr": ((RNG.standard_normal((4, 3)),), {}),
+    "angle": ((RNG.standard_normal(4),), {}),  # 0 or pi for real x: a zero JVP
 }
 
 
