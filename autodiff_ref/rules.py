@@ -1107,6 +1107,50 @@ svd: Primitive = _nonlinear(
 )  # fmt: skip
 
 
+def _full_rank(a: Any) -> Any:
+    """``a``, after refusing a matrix whose pseudo-inverse has no derivative.
+
+    Where ``a`` loses rank, a perturbation can raise it, and the pseudo-inverse
+    jumps (1 / s for a singular value s that was 0): a value check, so it is a
+    primitive of its own (the identity), run by a staged program on its inputs.
+    """
+    s = np.linalg.svd(np.asarray(a), compute_uv=False)
+    cutoff = 1e-15 * np.max(s, axis=-1, keepdims=True)  # NumPy's default rcond
+    if np.any(s <= cutoff):
+        raise ValueError(
+            "the derivative of pinv does not exist at a matrix without full rank (a "
+            f"perturbation can raise the rank, and the pseudo-inverse jumps; singular "
+            f"values {s.tolist()}); differentiate a regularized solve instead, e.g. "
+            "autodiff_ref.numpy.linalg.solve(A.T @ A + lam * I, A.T)"
+        )
+    return a
+
+
+require_full_rank: Primitive = _value_choice(
+    "require_full_rank", _full_rank, jvp=lambda ts, ans, a: ts[0],
+    doc="the matrix, refused where its rank is not full (a derivative of pinv)",
+)  # fmt: skip
+
+
+def _pinv_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # Golub and Pereyra (1973), for A of full (constant) rank, X = A^+:
+    # dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X.
+    a = require_full_rank(a)
+    t, x = ts[0], ans
+    th, xh = _adjoint(t), _adjoint(x)
+    inside = neg(matmul(x, matmul(t, x)))
+    left = matmul(x, matmul(xh, sub(th, matmul(matmul(th, a), x))))
+    right = matmul(sub(th, matmul(x, matmul(a, th))), matmul(xh, x))
+    return add(inside, add(left, right))
+
+
+pinv: Primitive = _nonlinear(
+    "pinv", np.linalg.pinv, jvp=_pinv_jvp,
+    doc="X = A^+ for A of full rank: dX = -X dA X + X X^H dA^H (I - A X) "
+    "+ (I - X A) dA^H X^H X",
+)  # fmt: skip
+
+
 def _qr(a: Any) -> tuple[Any, Any]:
     m, n = np.shape(a)[-2:]
     if m < n:

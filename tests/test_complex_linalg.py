@@ -151,6 +151,8 @@ CASES: dict[str, Case] = {
         lambda a: projector(LA.svd(a)[0], 2),
         lambda r: with_singular_values(r, 3, 3),
     ),
+    "pinv-tall": (LA.pinv, lambda r: with_singular_values(r, 4, 2)),
+    "pinv-wide-stack": (LA.pinv, lambda r: complex_normal(r, 2, 2, 3)),
     "norm-fro": (lambda a: LA.norm(a, "fro"), lambda r: complex_normal(r, 3, 3)),
     "norm-default": (LA.norm, lambda r: complex_normal(r, 3, 2)),
     "norm-vector": (LA.norm, lambda r: complex_normal(r, 4)),
@@ -396,6 +398,13 @@ def test_eigh_and_cholesky_refuse_a_complex_matrix_that_is_not_hermitian() -> No
     for f in (LA.eigh, LA.cholesky):
         with pytest.raises(ValueError, match="Hermitian"):
             f(a)
+
+
+def test_pinv_refuses_a_derivative_without_full_rank() -> None:
+    a = np.outer([1.0, 2.0, 3.0], [1.0, 1j])  # rank 1
+    np.testing.assert_allclose(LA.pinv(a), np.linalg.pinv(a), rtol=1e-15)  # the value
+    with pytest.raises(ValueError, match="without full rank"):
+        ad.jvp(LA.pinv, (a,), (np.ones((3, 2), complex),))
 
 
 def test_qr_refuses_complex_input() -> None:

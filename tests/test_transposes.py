@@ -116,6 +116,7 @@ JVP_ONLY = {
     "svd": ((RNG.standard_normal((4, 3)),), {}),
     "qr": ((RNG.standard_normal((4, 3)),), {}),
     "angle": ((RNG.standard_normal(4),), {}),  # 0 or pi for real x: a zero JVP
+    "pinv": ((RNG.standard_normal((4, 3)),), {}),
 }
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "inv",
     "matrix_power",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
@@ -242,6 +243,21 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
 def svdvals(a: ArrayLike) -> Any:
     """The singular values, descending."""
     return svd(a, compute_uv=False)
+
+
+def pinv(a: ArrayLike) -> Any:
+    """The Moore-Penrose pseudo-inverse (NumPy's default cutoff).
+
+    Differentiable where ``a`` has full rank (Golub and Pereyra's formula); at a
+    matrix without full rank the derivative does not exist, and it raises.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import jvp
+    >>> a = np.array([[2.0], [0.0]])  # pinv([[2], [t]]) = [[2, t]] / (4 + t**2)
+    >>> jvp(pinv, (a,), (np.array([[0.0], [1.0]]),))[1]
+    array([[0.  , 0.25]])
+    """
+    return rules.pinv(ops._array_arg(a))
 
 
 def qr(a: ArrayLike, mode: str = "reduced") -> Any:

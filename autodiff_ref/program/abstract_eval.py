@@ -277,6 +277,11 @@ def _svd(a: Aval) -> tuple[Aval, Aval, Aval]:  # (U, s, Vh), reduced
     )
 
 
+def _pinv(a: Aval) -> Aval:  # the pseudo-inverse: (..., n, m) for (..., m, n)
+    m, n = _square("pinv", a)
+    return _out((*a.shape[:-2], n, m), _linalg_dtype(a))
+
+
 def _qr(a: Aval) -> tuple[Aval, Aval]:  # (Q, R), reduced, for m >= n
     m, n = _square("qr", a)
     if m < n:
@@ -336,6 +341,7 @@ ABSTRACT_EVAL.update({
     R.stop_gradient: _like,
     R.argsort: lambda x, axis: Aval(x.shape, np.dtype(np.intp), "array"),
     R.require_distinct: lambda x, what, nonzero=False: x,  # x itself
+    R.require_full_rank: lambda a: a,  # a itself
     R.sum: _reduction("sum"),
     R.prod: _reduction("sum"),
     R.amax: _reduction("same"),
@@ -362,6 +368,7 @@ ABSTRACT_EVAL.update({
     R.eigh: _eigh,
     R.svd: _svd,
     R.qr: _qr,
+    R.pinv: _pinv,
 })  # fmt: skip
 
 
