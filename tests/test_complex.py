@@ -453,3 +453,35 @@ def test_every_primitive_on_complex_input_is_right_or_refuses(
         np.testing.assert_allclose(
             tangent, (plus - minus) / (2 * h), rtol=1e-6, atol=1e-7
         )
+
+
+# -- the other transforms carry the same conventions -------------------------------------
+def test_jit_linearize_and_linear_transpose_agree_with_vjp_and_jvp() -> None:
+    z = np.array([3.0 + 4.0j, 1.0 - 2.0j])
+    t = np.array([1.0 + 1.0j, 2.0 - 0.5j])
+    u = np.array([1.0, -2.0])
+
+    def f(z: Any) -> Any:
+        return anp.abs(z) * 2.0 + anp.angle(z) + anp.real(anp.conj(z) * anp.imag(z))
+
+    def loss(z: Any) -> Any:
+        return anp.sum(f(z) ** 2)
+
+    # A jitted program runs the same operations in the same order: equal.
+    assert np.array_equal(ad.jit(ad.grad(loss))(z), ad.grad(loss)(z))
+    _, lin = ad.linearize(f, z)
+    np.testing.assert_allclose(lin(t), ad.jvp(f, (z,), (t,))[1], rtol=RTOL)
+    (pulled,) = ad.linear_transpose(lin, z)(u)
+    np.testing.assert_allclose(pulled, ad.vjp(f, z)[1](u)[0], rtol=RTOL)
+    # A real input's transpose is real: Re((1 + 2i) c).
+    (real_ct,) = ad.linear_transpose(lambda x: x * (1 + 2j), np.ones(2))(
+        np.array([1.0 + 1.0j, 1.0j])
+    )
+    np.testing.assert_array_equal(real_ct, [-1.0, -2.0])
+
+
+def test_jet_of_abs_along_a_complex_line() -> None:
+    # |z + s| for real s: sqrt((3 + s)**2 + 16), derivatives 3/5 and 16/125 at s = 0.
+    value, (d1, d2) = ad.jet(anp.abs, (3.0 + 4.0j,), ((1.0 + 0.0j, 0.0j),))
+    assert value == 5.0
+    assert d1 == pytest.approx(0.6, rel=RTOL) and d2 == pytest.approx(0.128, rel=RTOL)
