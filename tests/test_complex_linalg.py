@@ -435,3 +435,19 @@ def test_staged_programs_know_the_real_results() -> None:
     jitted = ad.jit(f)(a)
     assert jitted.dtype == np.float64
     _close(jitted, f(a), 1e-15)  # the same NumPy calls in the same order
+
+
+def test_jit_of_a_complex_gradient_is_the_gradient() -> None:
+    # The staged program runs the same primitives in the same order: equal, exactly.
+    rng = np.random.default_rng(12)
+    a = well_conditioned(rng, 3, 3)
+    h = hermitian_pd(rng, 3, 3)
+    functions = [
+        (lambda m: LA.slogdet(m)[1], a),
+        (lambda m: LA.norm(m, "nuc"), a),
+        (lambda m: LA.eigvalsh(m)[-1], h),
+        (lambda m: anp.sum(anp.abs(LA.cholesky(m))), h),
+        (lambda m: anp.sum(anp.abs(LA.pinv(m))), a),
+    ]
+    for f, x in functions:
+        np.testing.assert_array_equal(ad.jit(ad.grad(f))(x), ad.grad(f)(x))
