@@ -1168,13 +1168,16 @@ def _strictly_lower(x: Any) -> Any:
 
 
 def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
-    # C = Q^T dA R^-1; Ω = L - L^T with L its strict lower triangle (Q^T dQ is
-    # antisymmetric); dQ = Q Ω + (I - Q Q^T) dA R^-1; dR = (C - Ω) R.
+    # C = Q^H dA R^-1; Ω = L - L^H with L its strict lower triangle (Q^H dQ is
+    # anti-Hermitian); dQ = Q Ω + (I - Q Q^H) dA R^-1; dR = (C - Ω) R.
     q, r = ans
     d = _right_solve(ts[0], r)
-    c = matmul(_matrix_transpose(q), d)
+    c = matmul(_adjoint(q), d)
     low = _strictly_lower(c)
-    omega = sub(low, _matrix_transpose(low))
+    omega = sub(low, _adjoint(low))
+    if _is_complex(c):  # (for real dA this term is 0)
+        # Ω's diagonal i Im diag(C) keeps R's diagonal real, as LAPACK makes it (JAX).
+        omega = add(omega, mul(_eye(shape_of(c)[-1]), _i_imag(c)))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))
     dr = matmul(sub(c, omega), r)
     return dq, dr

@@ -153,6 +153,9 @@ CASES: dict[str, Case] = {
     ),
     "pinv-tall": (LA.pinv, lambda r: with_singular_values(r, 4, 2)),
     "pinv-wide-stack": (LA.pinv, lambda r: complex_normal(r, 2, 2, 3)),
+    # LAPACK's Q and R: R's diagonal real, which fixes the phases JAX's rule keeps.
+    "qr-Q": (lambda a: LA.qr(a)[0], lambda r: complex_normal(r, 4, 3)),
+    "qr-R-stack": (lambda a: LA.qr(a)[1], lambda r: complex_normal(r, 2, 3, 3)),
     "norm-fro": (lambda a: LA.norm(a, "fro"), lambda r: complex_normal(r, 3, 3)),
     "norm-default": (LA.norm, lambda r: complex_normal(r, 3, 2)),
     "norm-vector": (LA.norm, lambda r: complex_normal(r, 4)),
@@ -407,10 +410,17 @@ def test_pinv_refuses_a_derivative_without_full_rank() -> None:
         ad.jvp(LA.pinv, (a,), (np.ones((3, 2), complex),))
 
 
-def test_qr_refuses_complex_input() -> None:
-    a = complex_normal(np.random.default_rng(7), 3, 2)
-    with pytest.raises(TypeError, match="complex"):
-        LA.qr(a)
+def test_qr_tangents_keep_q_unitary_and_r_triangular_with_a_real_diagonal() -> None:
+    rng = np.random.default_rng(7)
+    a, da = complex_normal(rng, 4, 3), complex_normal(rng, 4, 3)
+    (q, r), (dq, dr) = ad.jvp(LA.qr, (a,), (da,))
+    _close(dq @ r + q @ dr, da, RTOL_MODES)  # A = Q R, differentiated
+    qdq = q.conj().T @ dq
+    np.testing.assert_allclose(qdq + qdq.conj().T, 0, atol=1e-13)  # ~ 100 eps
+    assert np.all(np.tril(dr, -1) == 0)  # written as zeros by the triangle's mask
+    np.testing.assert_allclose(
+        np.diag(dr).imag, 0, atol=1e-13
+    )  # LAPACK's real diagonal
 
 
 def test_svd_of_a_complex_matrix_with_a_zero_singular_value_is_refused() -> None:

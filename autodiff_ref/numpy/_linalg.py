@@ -19,8 +19,8 @@ Complex matrices follow JAX's conventions: ``inv``, ``solve``, ``det`` and
 ``matrix_power`` are holomorphic; ``slogdet``'s sign is a phase; ``eigh`` and
 ``cholesky`` take Hermitian matrices (``A == A^H``) and a tangent's Hermitian
 part ``(dA + dA^H) / 2``; ``svd``'s ``U`` and ``Vh`` are unique only up to a
-phase per singular value, and its derivative fixes it as JAX's does.  ``qr``
-refuses complex input.
+phase per singular value, and its derivative fixes it as JAX's does; ``qr``
+keeps ``R``'s diagonal real, as LAPACK does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
-from ..arguments import refuse_complex
 from ..core import _is_complex, primal_value, shape_of
 from . import _ops as ops
 
@@ -266,7 +265,6 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Any:
         raise ValueError(
             f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
         )
-    refuse_complex("qr", a)  # a unitary Q: a conjugate transpose
     q, r = rules.qr(a)
     return r if mode == "r" else QRResult(q, r)
 
