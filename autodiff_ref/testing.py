@@ -176,9 +176,11 @@ def _check(
     if "rev" in modes:
         out, pullback = vjp(f, *args)
         u = _random_like(out, rng)
-        exact = np.dot(_flat(v), _flat(pullback(u)))
+        # JAX's pairing Re(sum(u v)): the VJP is the transpose of the JVP for it, for
+        # any function of complex numbers (a real input's cotangent is real).
+        exact = np.real(np.dot(_flat(v), _flat(pullback(u))))
         jv = _numerical_jvp(f, args, v, eps)
-        terms = _flat(u) * jv
+        terms = np.real(_flat(u) * jv)
         # Cancellation in the sum makes the error relative to the terms' sizes.
         _assert_close(
             exact,
@@ -219,10 +221,10 @@ def check_grads(
         lists, dicts, namedtuples), returning the same kind of thing, written with
         autodiff_ref's operations.
     args : tuple
-        The point, as ``grad`` would take it.  Complex numbers are allowed: a
-        holomorphic ``f`` passes, with complex directions compared in real
-        arithmetic (a non-holomorphic one, such as ``abs``, has no complex
-        Jacobian and fails).
+        The point, as ``grad`` would take it.  Complex numbers are allowed, for
+        any ``f`` (holomorphic or not): directions are complex, and reverse mode
+        is checked with JAX's pairing ``Re(sum(u v))``, for which the VJP is the
+        transpose of the JVP.
     order : int
         The highest derivative order to check; ``order=2`` also checks the
         derivatives of the JVP and VJP maps (second derivatives).
