@@ -58,10 +58,10 @@ Deriv = Callable[..., Any] | int | None
 
 
 class Wirtinger:
-    """The local derivative of an elementwise function of a complex ``z`` that is not holomorphic.
+    """The local derivative of a non-holomorphic elementwise function: a Wirtinger pair.
 
     A holomorphic function (exp, sin, x * y, ...) has a complex derivative ``f'``,
-    and its tangent is ``f' t``. A function such as ``abs`` or ``angle`` has none;
+    and its tangent is ``f' t``. A function such as ``abs`` of a complex ``z`` has none;
     near ``z`` it is still a real-linear map of the tangent, which the two
     Wirtinger derivatives ``dz = ∂f/∂z`` and ``dzbar = ∂f/∂z̄`` give:
     ``t ↦ dz t + dzbar conj(t)``. Its transpose (JAX's convention: the transpose,
@@ -508,8 +508,8 @@ def cotangent_for(ct: Any, arg: Any) -> Any:
     where broadcasting is (``sum_to``). Integer and boolean arguments (not
     differentiated) and values whose dtype is unknown are left as they are.
     """
-    if type(ct) is float or type(ct) is Zero or ct is None:
-        return ct
+    if (type(ct) is float and type(arg) is float) or type(ct) is Zero or ct is None:
+        return ct  # (scalar graphs: nothing to convert)
     want = _dtype_or_none(arg)
     if want is None or want.kind not in "fc":
         return ct

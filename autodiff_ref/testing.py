@@ -176,15 +176,15 @@ def _check(
     if "rev" in modes:
         out, pullback = vjp(f, *args)
         u = _random_like(out, rng)
-        # JAX's pairing Re(sum(u v)): the VJP is the transpose of the JVP for it, for
-        # any function of complex numbers (a real input's cotangent is real).
+        # Complex numbers pair as Re(sum(u v)): the VJP is the transpose of the JVP,
+        # which is linear over the reals (JAX's convention), not the conjugate one.
         exact = np.real(np.dot(_flat(v), _flat(pullback(u))))
         jv = _numerical_jvp(f, args, v, eps)
-        terms = np.real(_flat(u) * jv)
+        terms = _flat(u) * jv
         # Cancellation in the sum makes the error relative to the terms' sizes.
         _assert_close(
             exact,
-            np.sum(terms),
+            np.real(np.sum(terms)),
             rtol,
             atol,
             f"reverse mode (VJP), order {level}, of {what}: (u^T J) · v differs from "
@@ -221,10 +221,10 @@ def check_grads(
         lists, dicts, namedtuples), returning the same kind of thing, written with
         autodiff_ref's operations.
     args : tuple
-        The point, as ``grad`` would take it.  Complex numbers are allowed, for
-        any ``f`` (holomorphic or not): directions are complex, and reverse mode
-        is checked with JAX's pairing ``Re(sum(u v))``, for which the VJP is the
-        transpose of the JVP.
+        The point, as ``grad`` would take it.  Complex numbers are allowed, and
+        ``f`` need not be holomorphic (``abs``, ``real``, ...): a complex
+        number is two real ones, so the finite differences are taken in real
+        arithmetic, and the VJP is checked with the pairing ``Re(sum(u v))``.
     order : int
         The highest derivative order to check; ``order=2`` also checks the
         derivatives of the JVP and VJP maps (second derivatives).
