@@ -493,7 +493,8 @@ COMPLEX_CASES = _complex_cases()
 # NumPy's own refusal for functions it defines on real numbers only (mod, floor, ...).
 REFUSED = (
     r"does not support complex input|has no complex derivative|"
-    r"not supported for the input types|needs a symmetric matrix \(Hermitian if complex"
+    r"not supported for the input types|needs a symmetric matrix \(Hermitian if complex|"
+    r"Cannot cast array data from dtype\('complex128'\)"  # NumPy's dtype= casting rule
 )
 
 
