@@ -214,7 +214,7 @@ class BatchTracer(Tracer):
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
         if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
-            prim = COMPARISONS[_UFUNC_COMPARISONS[ufunc]]
+            prim = _UFUNC_COMPARISONS[ufunc]  # the comparison primitive itself
             return bind(prim, tuple(primal_value(x) for x in inputs), NO_PARAMS)
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
@@ -599,6 +599,10 @@ for _prim in (rules.cumsum, rules.argsort):
     BATCH_RULES[_prim] = _along_axis
 for _prim in (
     rules.astype,
+    rules.real,  # elementwise maps of one array (linear, or given by a JVP)
+    rules.imag,
+    rules.conj,
+    rules.angle,
     rules.require_distinct,
     rules.inv,
     rules.det,

@@ -177,12 +177,6 @@ def _dtype_of(x: Any) -> Any:
     return np.result_type(value)
 
 
-#: Rules that line up a stack of tangents for one call of a primitive's JVP (the
-#: batched JVP of :meth:`Primitive.jvp`), keyed by the primitive: matmul's passes
-#: a stack through in one product instead of one product per direction.
-BATCHED_TANGENTS: dict[Primitive, Callable[..., Any]] = {}
-
-
 class Primitive:
     """An operation with a NumPy implementation and one derivative rule.
 
@@ -355,51 +349,25 @@ class Primitive:
         ans: Any,
         args: Sequence[Any],
         params: dict[str, Any],
-        batch: int | None = None,
     ) -> Any:
         """The output tangent, or None when it is zero.
 
-        With ``batch=n`` each tangent carries ``n`` directions along a leading
-        axis (``(n, *shape)``), so one pass pushes ``n`` directions at once:
-        this is how :func:`~autodiff_ref.jacfwd` gets all columns in one pass.
+        A stack of directions is a tangent like any other: ``vmap`` of a JVP
+        (how :func:`~autodiff_ref.jacfwd` gets all columns in one pass) batches
+        the operations this rule applies to the tangents, not the rule itself.
         """
         if self.derivs is None:
             assert self.jvp_rule is not None
-            if batch is None:
-                return self.jvp_rule(tangents, ans, *args, **params)
-            line_up = BATCHED_TANGENTS.get(self)
-            if line_up is not None:
-                lined_up = line_up(tangents, ans, args)
-                if lined_up is not None:
-                    return self.jvp_rule(lined_up, ans, *args, **params)
-            # A linear map applied to a stack of tangents, one slice at a time.
-            slices = [
-                self.jvp_rule(
-                    [None if t is None else rules.getitem(t, index=k) for t in tangents],
-                    ans, *args, **params,
-                )
-                for k in range(batch)
-            ]  # fmt: skip
-            if all(s is None for s in slices):  # a zero derivative (argsort)
-                return None
-            if self.multiple_results:  # one stack per result
-                return tuple(
-                    None if parts[0] is None else rules.stack(*parts, axis=0)
-                    for parts in zip(*slices, strict=True)
-                )
-            return rules.stack(*slices, axis=0)
-        out_shape = shape_of(ans) if batch is None else (batch, *shape_of(ans))
+            return self.jvp_rule(tangents, ans, *args, **params)
         out = None
         for i, t in enumerate(tangents):
             d = self.derivs[i]
             if t is None or d is None:
                 continue
-            if batch is not None:  # line the argument's axes up with the output's
-                t = _expand_batched(t, len(out_shape))
             term = _times_local_derivative(d, t, ans, args, params)
             out = term if out is None else rules.add(out, term)
-        if out is not None and shape_of(out) != out_shape:
-            out = rules.broadcast_to(out, shape=out_shape)
+        if out is not None and shape_of(out) != shape_of(ans):
+            out = rules.broadcast_to(out, shape=shape_of(ans))
         return out
 
     # -- reverse mode --------------------------------------------------------
@@ -545,17 +513,6 @@ def _dtype_or_none(x: Any) -> np.dtype | None:
         return _COMPLEX128
     dtype = getattr(value, "dtype", None)
     return None if dtype is None else np.dtype(dtype)
-
-
-def _expand_batched(t: Any, ndim: int) -> Any:
-    """Insert axes after the batch axis so ``t`` broadcasts against ``ndim``-d values."""
-    shape = shape_of(t)
-    missing = ndim - len(shape)
-    return (
-        t
-        if missing <= 0
-        else rules.reshape(t, shape=(shape[0],) + (1,) * missing + shape[1:])
-    )
 
 
 class Trace:

@@ -25,15 +25,7 @@ __all__ = ["Dual", "ForwardTrace", "derivatives_from_matrix", "jordan_block"]
 
 
 class ForwardTrace(Trace):
-    """A forward-mode tag: pushes tangents through each primitive.
-
-    With ``batch=n`` every tangent of this trace has a leading axis of ``n``
-    directions, pushed through the function together in one pass.
-    """
-
-    def __init__(self, level: int | None = None, batch: int | None = None) -> None:
-        super().__init__(level)
-        self.batch = batch
+    """A forward-mode tag: pushes tangents through each primitive."""
 
     def process(
         self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]
@@ -47,7 +39,7 @@ class ForwardTrace(Trace):
                 primals.append(a)
                 tangents.append(None)
         ans = bind(prim, primals, params)
-        tangent = prim.jvp(tangents, ans, primals, params, self.batch)
+        tangent = prim.jvp(tangents, ans, primals, params)
         if tangent is None:  # the output does not depend on our inputs
             return ans
         if prim.multiple_results:  # a dual per result that depends on our inputs

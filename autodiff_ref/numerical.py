@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import rules
-from .core import evaluating_with
+from .core import Primitive, evaluating_with
 
 __all__ = [
     "complex_step_stand_ins",
@@ -76,13 +76,13 @@ _ORDER = {"forward": 1, "backward": 1, "central": 2, "complex": 2}
 # Analytic stand-ins for the kinks: they agree with the real functions on real
 # numbers and are analytic away from the kink, so the complex step sees their
 # slope.  NumPy's abs(3+4j) is the modulus 5.0, which throws the step away.
-_STAND_INS: dict[str, Callable[..., Any]] = {
-    "abs": lambda x: np.asarray(np.where(np.real(x) < 0, -x, x))[()],
-    "sign": lambda x: np.asarray(np.sign(np.real(x)))[()],
-    "heaviside": lambda x: np.asarray(np.heaviside(np.real(x), 0.5))[()],
-    "maximum": lambda x, y: np.asarray(np.where(np.real(x) >= np.real(y), x, y))[()],
-    "minimum": lambda x, y: np.asarray(np.where(np.real(x) <= np.real(y), x, y))[()],
-}
+_STAND_INS: dict[Primitive, Callable[..., Any]] = {
+    rules.abs: lambda x: np.asarray(np.where(np.real(x) < 0, -x, x))[()],
+    rules.sign: lambda x: np.asarray(np.sign(np.real(x)))[()],
+    rules.heaviside: lambda x: np.asarray(np.heaviside(np.real(x), 0.5))[()],
+    rules.maximum: lambda x, y: np.asarray(np.where(np.real(x) >= np.real(y), x, y))[()],
+    rules.minimum: lambda x, y: np.asarray(np.where(np.real(x) <= np.real(y), x, y))[()],
+}  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -109,7 +109,7 @@ def complex_step_stand_ins() -> Iterator[None]:
     >>> slope, float(anp.abs(-2.0 + 1e-20j))
     (-1.0, 2.0)
     """
-    with evaluating_with({getattr(rules, name): f for name, f in _STAND_INS.items()}):
+    with evaluating_with(_STAND_INS):
         yield
 
 

@@ -73,13 +73,11 @@ import numpy as np
 from . import core
 from .arguments import refuse_complex
 from .core import (
-    BATCHED_TANGENTS,
     Deriv,
     Primitive,
     Tracer,
     UndefinedPrimal,
     Wirtinger,
-    _expand_batched,
     _is_complex,
     primal_value,
     shape_of,
@@ -438,33 +436,10 @@ def _matmul_transpose(ct: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return (g, None) if type(a) is UndefinedPrimal else (None, g)
 
 
-def _batched_matmul_tangents(
-    tangents: Sequence[Any], ans: Any, args: Sequence[Any]
-) -> Any:
-    """matmul's tangents lined up for a leading batch axis, or None if it cannot be done.
-
-    matmul broadcasts over leading axes, so a stack of matrix tangents passes
-    through it as one stack once its batch axis sits in front of the other
-    operand's batch axes. A stacked vector would be read as a matrix, so a
-    vector tangent only works on the left of a plain matrix.
-    """
-    a_ndim, b_ndim = len(shape_of(args[0])), len(shape_of(args[1]))
-    if tangents[1] is not None and b_ndim < 2:
-        return None
-    if tangents[0] is not None and a_ndim < 2 and b_ndim != 2:
-        return None
-    ndim = 1 + len(shape_of(ans))
-    return [
-        t if t is None or len(shape_of(x)) < 2 else _expand_batched(t, ndim)
-        for t, x in zip(tangents, args, strict=True)
-    ]
-
-
 # matmul is bilinear: linear in each factor with the other held fixed.
 matmul: Primitive = _linear(
     "matmul", np.matmul, transpose=_matmul_transpose, doc="x @ y", linearity="bilinear"
 )
-BATCHED_TANGENTS[matmul] = _batched_matmul_tangents
 
 
 def _stack_transpose(ct: Any, *xs: Any, axis: int = 0) -> tuple[Any, ...]:

@@ -282,8 +282,8 @@ def _intern_call(prim: Primitive, args: tuple[Expr, ...]) -> Expr:
     if node is None:
         node = object.__new__(Call)
         node.prim, node.args = prim, args
-        # The name makes hashes the same in every run; equality is by identity.
-        node._hash = hash((prim.name, *(a._hash for a in args)))
+        # Equality is by identity, and so is the primitive's part of the hash.
+        node._hash = hash((prim, *(a._hash for a in args)))
         _TABLE[key] = node
     return node
 

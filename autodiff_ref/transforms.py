@@ -52,6 +52,7 @@ from .arguments import (  # the checks every transform shares
     _zeros_like,
     array_writes_explained,
 )
+from .batching import vmap
 from .core import Tracer, cotangent_for, primal_value, shape_of
 from .dual import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward
@@ -303,9 +304,9 @@ def _elementwise_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     not the whole Jacobian.
     """
     direction = np.random.default_rng(0).uniform(1.0, 2.0, shape_of(x)).astype(x.dtype)
-    trace = ForwardTrace(batch=2)
-    tangents = np.stack([np.ones_like(x), direction])
-    treedef, primals, pushed = _run_forward(f, [Dual._new(x, tangents, trace)], trace)
+    treedef, primals, pushed = _pushed_forward(
+        f, [x], [np.stack([np.ones_like(x), direction])]
+    )
     slopes = []
     for primal, tangent in zip(primals, pushed, strict=True):
         if tangent is None:
@@ -338,16 +339,43 @@ def _basis(shape: tuple[int, ...], dtype: Any = float) -> list[Any]:
     return [eye[k].reshape(shape) if shape else eye[k, 0] for k in range(size)]
 
 
+def _pushed_forward(
+    f: Callable[..., Any], xs: Sequence[Any], stacks: Sequence[Any], out_axis: int = 0
+) -> tuple[PyTreeDef, list[Any], list[Any]]:
+    """``f(*xs)`` and its derivatives along a stack of directions, in one pass.
+
+    ``stacks[i]`` holds the directions of ``xs[i]`` along its leading axis. This
+    is :func:`vmap` of :func:`jvp` over that axis (JAX's ``jacfwd``): the primal
+    values do not depend on the directions, so they are computed once, and
+    each primitive's JVP runs once on the whole stack of tangents. Returns the
+    output structure, the output leaves, and per output leaf its tangents with
+    the directions along ``out_axis`` (None for an output that does not depend
+    on ``xs``).
+    """
+    found: list[Any] = []  # the output structure and leaves, from the one pass
+
+    def tangents_out(*ts: Any) -> list[Any]:
+        trace = ForwardTrace()
+        duals = [Dual._new(x, t, trace) for x, t in zip(xs, ts, strict=True)]
+        treedef, primals, tangents = _run_forward(f, duals, trace)
+        found[:] = [treedef, primals, [t is not None for t in tangents]]
+        return [t for t in tangents if t is not None]
+
+    pushed = iter(vmap(tangents_out, out_axes=out_axis)(*stacks))
+    treedef, primals, depends = found
+    return treedef, primals, [next(pushed) if d else None for d in depends]
+
+
 def _push_basis(
     f: Callable[..., Any], xs: Sequence[Any]
 ) -> tuple[PyTreeDef, list[Any], list[list[Any]]]:
     """``f(*xs)`` and, per output leaf, its derivative along each unit direction of each x.
 
-    All directions go through ``f`` in one pass: the inputs' tangents are the
-    identity, stacked along a leading batch axis of ``n`` directions (``n`` is
-    the number of input elements; each input gets its own columns of it).
-    Returns the output structure, the output leaves, and per output leaf one
-    Jacobian ``out.shape + x.shape`` per input.
+    All directions go through ``f`` in one pass (:func:`_pushed_forward`): the
+    inputs' tangents are the identity, stacked along a batch axis of ``n``
+    directions (``n`` is the number of input elements; each input gets its own
+    columns of it). Returns the output structure, the output leaves, and per
+    output leaf one Jacobian ``out.shape + x.shape`` per input.
     """
     sizes = [int(np.prod(shape_of(x))) for x in xs]
     n = sum(sizes)
@@ -356,20 +384,23 @@ def _push_basis(
         empty = [[np.zeros(shape_of(p) + shape_of(x)) for x in xs] for p in primals]
         return treedef, primals, empty
     eye = np.eye(n, dtype=np.result_type(*(_float_dtype(x) for x in xs)))
-    trace = ForwardTrace(batch=n if n > 1 else None)  # one direction: a plain JVP
-    duals, start = [], 0
+    columns, start = [], 0
     for x, size in zip(xs, sizes, strict=True):
-        columns = eye[:, start : start + size].reshape((n, *shape_of(x)))
-        duals.append(Dual._new(x, columns if n > 1 else columns[0], trace))
+        columns.append(eye[:, start : start + size].reshape((n, *shape_of(x))))
         start += size
-    treedef, primals, tangents = _run_forward(f, duals, trace)
+    if n == 1:  # one direction: a plain JVP, its tangent the one column
+        trace = ForwardTrace()
+        duals = [Dual._new(x, c[0], trace) for x, c in zip(xs, columns, strict=True)]
+        treedef, primals, tangents = _run_forward(f, duals, trace)
+    else:  # the directions last: (*out_shape, n), as a Jacobian's columns are
+        treedef, primals, tangents = _pushed_forward(f, xs, columns, out_axis=-1)
     jacobians = []
     for primal, tangent in zip(primals, tangents, strict=True):
         out_shape = shape_of(primal)
         if tangent is None:  # the output does not depend on the inputs
             jacobians.append([np.zeros(out_shape + shape_of(x), eye.dtype) for x in xs])
             continue
-        if n == 1:  # a plain JVP: the tangent is the one column, of the one nonempty x
+        if n == 1:  # the tangent is the one column, of the one nonempty x
             blocks = [
                 rules.reshape(tangent, shape=out_shape + shape_of(x))
                 if size
@@ -378,12 +409,11 @@ def _push_basis(
             ]
             jacobians.append(blocks)
             continue
-        # (n, *out_shape) -> (*out_shape, n), then each input's columns, shaped like it
-        moved = rules.transpose(tangent, axes=(*range(1, len(out_shape) + 1), 0))
+        # (*out_shape, n): each input's columns, shaped like it
         blocks, start = [], 0
         for x, size in zip(xs, sizes, strict=True):
             mine = (..., slice(start, start + size))  # this input's columns
-            block = moved if size == n else rules.getitem(moved, index=mine)
+            block = tangent if size == n else rules.getitem(tangent, index=mine)
             blocks.append(rules.reshape(block, shape=out_shape + shape_of(x)))
             start += size
         jacobians.append(blocks)
@@ -419,8 +449,8 @@ def jacfwd(
 
     The columns are the JVPs along the unit directions of the inputs. They are
     pushed through ``f`` together, as a batch of tangents in a single forward
-    pass: elementwise operations handle the whole batch at once; linear
-    operations without a batched form go one column at a time.
+    pass: :func:`~autodiff_ref.vmap` of :func:`jvp` (as in JAX), so each
+    operation on the tangents runs once, on the whole batch.
 
     The result has shape ``out.shape + in.shape``. For pytrees and a tuple
     ``argnums`` it is nested as in JAX: the output's structure outside, then
@@ -725,7 +755,12 @@ def jacrev(
     has_aux: bool = False,
     holomorphic: bool = False,
 ) -> Callable[..., Any]:
-    """The Jacobian of ``f`` by reverse mode: one backward pass per output element (row).
+    """The Jacobian of ``f`` by reverse mode: one row per output element.
+
+    ``f`` runs once, recording a tape; the rows are the VJPs of the unit
+    cotangents, pulled back together in one backward sweep:
+    :func:`~autodiff_ref.vmap` of :func:`vjp` (as in JAX), so each transpose
+    runs once, on the whole stack of cotangents.
 
     Nested as :func:`jacfwd` nests it, for pytrees and tuple ``argnums`` alike.
 
@@ -750,31 +785,52 @@ def jacrev(
         _check_input_dtypes([x for ls, _ in flat for x in ls], "jacrev", holomorphic)
         rec = _Recording(lambda *v: f(*with_values(*v), **kwargs), (), "jacrev", flat)
         inputs = [n for ns in rec.nodes for n in ns]
-        per_leaf = []
-        for k, out_leaf in enumerate(rec.leaves):
+        for k in range(len(rec.leaves)):
             _check_output_dtype(rec.value(k), "jacrev", holomorphic)
-            out_shape = shape_of(out_leaf)
-            # One backward pass per element of this output: row e_i^T J of each input.
-            rows = [rec.sweep(k, e) for e in _basis(out_shape, _float_dtype(out_leaf))]
-            blocks = []
-            for n in inputs:
-                zero = _zeros_like(n.value)
-                entries = [row.get(n.index, zero) for row in rows]
-                if not out_shape:
-                    blocks.append(entries[0])
-                elif not entries:  # an empty output: an empty Jacobian
-                    blocks.append(
-                        np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value))
-                    )
-                else:
-                    stacked = rules.stack(*entries, axis=0)
-                    blocks.append(
-                        rules.reshape(stacked, shape=out_shape + shape_of(n.value))
-                    )
-            per_leaf.append(blocks)
+        per_leaf = [_pulled_basis(rec, k, inputs) for k in range(len(rec.leaves))]
         return _arrange(rec.treedef, per_leaf, rec.in_defs, argnums)
 
     return jacobian
+
+
+def _pulled_basis(rec: _Recording, k: int, inputs: list[Node]) -> list[Any]:
+    """The Jacobian blocks of output leaf ``k``: one ``out.shape + x.shape`` per input.
+
+    The rows ``e_i^T J`` for every unit cotangent ``e_i`` come from one backward
+    sweep of the recorded tape, :func:`vmap` of :func:`vjp` over the stack of
+    cotangents (JAX's ``jacrev``): each transpose runs once on the whole stack.
+    """
+    out_leaf = rec.leaves[k]
+    out_shape, dtype = shape_of(out_leaf), _float_dtype(out_leaf)
+    size = int(np.prod(out_shape))
+    if not out_shape:  # a scalar: its one row is its gradient, from one plain sweep
+        cts = rec.sweep(k, _basis((), dtype)[0])
+        return [
+            cotangent_for(cts[n.index], n.value)
+            if n.index in cts
+            else _zeros_like(n.value)
+            for n in inputs
+        ]
+    if size == 0 or not rec.depends(k):  # no rows, or rows of zeros
+        return [
+            np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value))
+            for n in inputs
+        ]
+    reached: list[bool] = []  # which inputs the sweep reaches
+
+    def row(ct: Any) -> list[Any]:
+        cts = rec.sweep(k, ct)
+        reached[:] = [n.index in cts for n in inputs]
+        return [cotangent_for(cts[n.index], n.value) for n in inputs if n.index in cts]
+
+    basis = np.eye(size, dtype=dtype).reshape((size, *out_shape))
+    rows = iter(vmap(row)(basis))
+    return [
+        rules.reshape(next(rows), shape=out_shape + shape_of(n.value))
+        if hit
+        else np.zeros(out_shape + shape_of(n.value), _float_dtype(n.value))
+        for n, hit in zip(inputs, reached, strict=True)
+    ]
 
 
 def hessian(

@@ -667,3 +667,184 @@ def _program_problem(
                for name in libraries},
         },
     }  # fmt: skip
+
+
+# -- 2c: Jacobians and per-example gradients through vmap (issue 22) ---------------
+def _tanh_map(xp: Any, v: Any, A: Any) -> Any:
+    return xp.tanh(A @ v)
+
+
+def _tanh_sum(xp: Any, v: Any, A: Any) -> Any:
+    return xp.sum(xp.tanh(A @ v))
+
+
+def _ours_jacobian_calls(
+    kind: str, v: np.ndarray, A: np.ndarray
+) -> dict[str, Callable[[], Any]]:
+    """autodiff_ref's transform, and a Python loop of the unbatched pass it replaces."""
+    xp = SimpleNamespace(tanh=anp.tanh, sum=anp.sum)
+    basis = list(np.eye(len(v)))
+    if kind == "hessian":
+        s = functools.partial(_tanh_sum, xp, A=A)
+        h = ad.hessian(s)
+        # The Hessian is symmetric: row i is the Hessian-vector product with e_i.
+        return {
+            "autodiff_ref": lambda: h(v),
+            "loop": lambda: np.stack([ad.hvp(s, (v,), (e,)) for e in basis]),
+        }
+    f = functools.partial(_tanh_map, xp, A=A)
+    if kind == "jacrev":
+        j = ad.jacrev(f)
+
+        def loop() -> Any:  # one recorded pass, one backward sweep per row
+            _, vjp_fn = ad.vjp(f, v)
+            return np.stack([vjp_fn(e)[0] for e in basis])
+
+        return {"autodiff_ref": lambda: j(v), "loop": loop}
+    j = ad.jacfwd(f)
+    return {  # one forward pass per column
+        "autodiff_ref": lambda: j(v),
+        "loop": lambda: np.stack([ad.jvp(f, (v,), (e,))[1] for e in basis], axis=1),
+    }
+
+
+def _jax_jacobian_calls(
+    kind: str, v: np.ndarray, A: np.ndarray
+) -> dict[str, Callable[[], Any]]:
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    xp = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum)
+    transform = {"jacrev": jax.jacrev, "jacfwd": jax.jacfwd, "hessian": jax.hessian}[
+        kind
+    ]
+    fun = _tanh_sum if kind == "hessian" else _tanh_map
+    eager = transform(lambda w, B: fun(xp, w, B))  # A is an argument, not a constant
+    jitted = jax.jit(eager)
+    vj, Aj = jnp.asarray(v), jnp.asarray(A)
+    return {
+        f"jax.{kind}": lambda: jax.block_until_ready(eager(vj, Aj)),
+        f"jax.jit(jax.{kind})": lambda: jax.block_until_ready(jitted(vj, Aj)),
+    }
+
+
+def _autograd_jacobian_calls(
+    kind: str, v: np.ndarray, A: np.ndarray
+) -> dict[str, Callable[[], Any]]:
+    import autograd
+    import autograd.numpy as agnp
+
+    xp = SimpleNamespace(tanh=agnp.tanh, sum=agnp.sum)
+    if kind == "hessian":
+        h = autograd.hessian(lambda w: _tanh_sum(xp, w, A))
+        return {"autograd.hessian": lambda: h(v)}
+    # autograd has one Jacobian, by reverse mode: it stands against jacfwd too.
+    j = autograd.jacobian(lambda w: _tanh_map(xp, w, A))
+    return {"autograd.jacobian": lambda: j(v)}
+
+
+def _per_example_calls(
+    params: list, X: np.ndarray, Y: np.ndarray
+) -> dict[str, Callable[[], Any]]:
+    """Per-example gradients of :func:`small_mlp`, each library its own way."""
+    xp = SimpleNamespace(tanh=anp.tanh, sum=anp.sum)
+
+    def loss(p: Any, x: Any, y: Any) -> Any:
+        return small_mlp(xp, p, x, y)
+
+    batched = ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))
+    one = ad.grad(loss)
+    calls: dict[str, Callable[[], Any]] = {
+        "autodiff_ref": lambda: batched(params, X, Y),
+        "loop": lambda: _stack_trees(
+            [one(params, x, y) for x, y in zip(X, Y, strict=True)]
+        ),
+    }
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        jxp = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum)
+        jax_batched = jax.vmap(
+            jax.grad(lambda p, x, y: small_mlp(jxp, p, x, y)), in_axes=(None, 0, 0)
+        )
+        jitted = jax.jit(jax_batched)
+        pj = [jnp.asarray(a) for a in params]
+        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
+        calls["jax.vmap"] = lambda: jax.block_until_ready(jax_batched(pj, Xj, Yj))
+        calls["jax.jit(jax.vmap)"] = lambda: jax.block_until_ready(jitted(pj, Xj, Yj))
+    except ImportError:
+        pass
+    try:
+        import autograd
+        import autograd.numpy as agnp
+
+        axp = SimpleNamespace(tanh=agnp.tanh, sum=agnp.sum)
+        ag = autograd.grad(lambda p, x, y: small_mlp(axp, p, x, y))
+        # autograd has no vmap: a loop of its gradient is what a user would write.
+        calls["autograd loop"] = lambda: _stack_trees(
+            [ag(params, x, y) for x, y in zip(X, Y, strict=True)]
+        )
+    except ImportError:
+        pass
+    return calls
+
+
+def _stack_trees(trees: list[list[Any]]) -> list[Any]:
+    """A list of per-example gradients (lists of arrays) as one list of stacks."""
+    return [np.stack([np.asarray(t[k]) for t in trees]) for k in range(len(trees[0]))]
+
+
+def jacobians(
+    repeats: int, sizes: tuple[int, ...] = (100, 500), batch: int = 256
+) -> dict[str, Any]:
+    """jacrev, jacfwd and hessian of tanh(A x), and per-example MLP gradients.
+
+    autodiff_ref's transforms (one batched pass, through vmap) against a Python
+    loop of the unbatched pass they replace, JAX's transforms with and without
+    jit, and autograd. Every result is checked against autodiff_ref's first;
+    the ratios are autodiff_ref's time over each other's (median of the
+    per-round ratios: below 1, autodiff_ref is faster).
+    """
+    rng = np.random.default_rng(5)
+    out: dict[str, Any] = {"skipped": {}, "problems": {}}
+    problems: list[tuple[str, str, dict[str, Callable[[], Any]]]] = []
+    for n in sizes:
+        A, v = rng.standard_normal((n, n)) / np.sqrt(n), rng.standard_normal(n)
+        for kind in ("jacrev", "jacfwd", "hessian"):
+            what = "sum(tanh(A x))" if kind == "hessian" else "tanh(A x)"
+            calls = _ours_jacobian_calls(kind, v, A)
+            for peer in (_jax_jacobian_calls, _autograd_jacobian_calls):
+                try:
+                    calls.update(peer(kind, v, A))
+                except ImportError as exc:
+                    out["skipped"][f"{kind}_{n}/{peer.__name__}"] = str(exc)
+            problems.append((f"{kind}_{n}", f"{kind} of {what}, n = {n}", calls))
+    params = [rng.standard_normal((10, 10)) / 3.0, rng.standard_normal(10),
+              rng.standard_normal((10, 1)) / 3.0, rng.standard_normal(1)]  # fmt: skip
+    X, Y = rng.standard_normal((batch, 10)), rng.standard_normal((batch, 1))
+    problems.append((
+        "per_example",
+        f"per-example gradients of a 10-10-1 tanh MLP's squared error, batch {batch}",
+        _per_example_calls(params, X, Y),
+    ))  # fmt: skip
+    for pname, description, calls in problems:
+        reference = calls["autodiff_ref"]()
+        for name, call in calls.items():
+            for got, want in zip(peers.leaves(call()), peers.leaves(reference),
+                                 strict=True):  # fmt: skip
+                if not np.allclose(np.asarray(got), want, rtol=1e-9, atol=1e-12):
+                    raise AssertionError(f"{name} differs from autodiff_ref on {pname}")
+        times = measure(calls, repeats, keep_samples=True)
+        out["problems"][pname] = {
+            "description": description,
+            "times": times,
+            "ours_over": {
+                name: paired_ratio(times["autodiff_ref"], times[name])
+                for name in calls
+                if name != "autodiff_ref"
+            },
+        }
+    return out

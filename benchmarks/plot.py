@@ -63,6 +63,21 @@ def tables(results: dict[str, Any], only: str | None = None) -> list[Table]:
              "autodiff_ref / peer", "quartiles", "target"],
             rows,
         ))  # fmt: skip
+    if "jacobians" in cases:
+        j = cases["jacobians"]
+        rows = [
+            [p["description"], name, _ms(p["times"][name]), f"{r['median']:.2f}",
+             f"{r['q25']:.2f}-{r['q75']:.2f}"]
+            for p in j["problems"].values()
+            for name, r in p["ours_over"].items()
+        ]  # fmt: skip
+        rows += [[what, "skipped", why, "", ""] for what, why in j["skipped"].items()]
+        out.append((
+            "Jacobians and per-example gradients through vmap: autodiff_ref against "
+            "a Python loop of the unbatched pass, JAX and autograd",
+            ["problem", "against", "its time (ms)", "autodiff_ref / it", "quartiles"],
+            rows,
+        ))  # fmt: skip
     if "scalar_graph" in cases:
         s = cases["scalar_graph"]
         rows = [[lib, f"{s['n_ops']:,}", _ms(t)] for lib, t in s["times"].items()]

@@ -45,6 +45,7 @@ CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "crossover": lambda args: cases.crossover(args.repeats),
     "numerical": lambda args: cases.numerical_methods(),
     "taylor": lambda args: cases.taylor(args.repeats),
+    "jacobians": lambda args: cases.jacobians(args.repeats),
     "programs": lambda args: cases.programs(args.repeats),
     "builds": lambda args: builds(),
 }

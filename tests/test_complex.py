@@ -485,3 +485,20 @@ def test_jet_of_abs_along_a_complex_line() -> None:
     value, (d1, d2) = ad.jet(anp.abs, (3.0 + 4.0j,), ((1.0 + 0.0j, 0.0j),))
     assert value == 5.0
     assert d1 == pytest.approx(0.6, rel=RTOL) and d2 == pytest.approx(0.128, rel=RTOL)
+
+
+def test_vmap_of_complex_gradients_and_tangents() -> None:
+    zs = np.array([3.0 + 4.0j, -1.0 + 0.5j, 0.25 - 2.0j])
+    per_example = ad.vmap(ad.grad(lambda z: anp.abs(z) ** 2 + anp.angle(z)))(zs)
+    expected = 2 * np.conj(zs) + np.conj((-zs.imag + 1j * zs.real) / np.abs(zs) ** 2)
+    np.testing.assert_allclose(per_example, expected, rtol=RTOL)
+    ts = np.array([1.0j, 1.0, 0.5 - 0.5j])
+    tangents = ad.vmap(
+        lambda z, t: ad.jvp(lambda z: anp.real(anp.conj(z) * anp.imag(z)), (z,), (t,))[
+            1
+        ]
+    )(zs, ts)
+    # Re(conj(z) Im z) = x y: tangent y Re t + x Im t
+    np.testing.assert_allclose(
+        tangents, zs.imag * ts.real + zs.real * ts.imag, rtol=RTOL
+    )

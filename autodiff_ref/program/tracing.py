@@ -150,52 +150,78 @@ def _comparison(name: str, impl: Callable[..., Any]) -> Primitive:
     return Primitive(name, impl, derivs=(None, None), doc=f"x {name} y (no derivative)")
 
 
-COMPARISONS: dict[str, Primitive] = {
-    "lt": _comparison("lt", operator.lt),
-    "le": _comparison("le", operator.le),
-    "gt": _comparison("gt", operator.gt),
-    "ge": _comparison("ge", operator.ge),
-    "eq": _comparison("eq", operator.eq),
-    "ne": _comparison("ne", operator.ne),
-}
-for _name, _symbol in [("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="),
-                       ("ne", "!=")]:  # fmt: skip
-    display.define(COMPARISONS[_name], infix=_symbol, python=_symbol)
+LT = _comparison("lt", operator.lt)
+LE = _comparison("le", operator.le)
+GT = _comparison("gt", operator.gt)
+GE = _comparison("ge", operator.ge)
+EQ = _comparison("eq", operator.eq)
+NE = _comparison("ne", operator.ne)
+#: name -> comparison, for listings (code holds the primitives above).
+COMPARISONS: dict[str, Primitive] = {p.name: p for p in (LT, LE, GT, GE, EQ, NE)}
+for _prim, _symbol in [(LT, "<"), (LE, "<="), (GT, ">"), (GE, ">="), (EQ, "=="),
+                       (NE, "!=")]:  # fmt: skip
+    display.define(_prim, infix=_symbol, python=_symbol)
 # Reductions of primal values, e.g. the row maximum that log-sum-exp subtracts as a
 # constant: primal_value() strips every tracer above the program, so no derivative
 # of these is ever asked for.
+PRIMAL_MAX = Primitive(
+    "primal_max", np.max, derivs=(None,), doc="maximum of a primal value"
+)
+PRIMAL_MIN = Primitive(
+    "primal_min", np.min, derivs=(None,), doc="minimum of a primal value"
+)
+PRIMAL_ALL = Primitive(
+    "primal_all", np.all, derivs=(None,), doc="whether all elements are true"
+)
+PRIMAL_ANY = Primitive(
+    "primal_any", np.any, derivs=(None,), doc="whether an element is true"
+)
+#: The reduction each value-only primitive computes -> the primitive (for listings
+#: and for their abstract rules, which are the reductions').
 VALUE_ONLY: dict[str, Primitive] = {
-    "max": Primitive(
-        "primal_max", np.max, derivs=(None,), doc="maximum of a primal value"
-    ),
-    "min": Primitive(
-        "primal_min", np.min, derivs=(None,), doc="minimum of a primal value"
-    ),
-    "all": Primitive(
-        "primal_all", np.all, derivs=(None,), doc="whether all elements are true"
-    ),
-    "any": Primitive(
-        "primal_any", np.any, derivs=(None,), doc="whether an element is true"
-    ),
-}
+    "max": PRIMAL_MAX, "min": PRIMAL_MIN, "all": PRIMAL_ALL, "any": PRIMAL_ANY,
+}  # fmt: skip
 for _prim in COMPARISONS.values():
     ABSTRACT_EVAL[_prim] = comparison_rule
 for _name, _prim in VALUE_ONLY.items():
     ABSTRACT_EVAL[_prim] = REDUCTIONS[_name]
-_VALUE_ONLY_FUNCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
-                         np.all: "all", np.any: "any"}  # fmt: skip
 _UFUNC_COMPARISONS = {
-    np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
-    np.equal: "eq", np.not_equal: "ne",
+    np.less: LT, np.less_equal: LE, np.greater: GT, np.greater_equal: GE,
+    np.equal: EQ, np.not_equal: NE,
 }  # fmt: skip
 
 
-def _comparison_method(name: str) -> Callable[[Any, Any], Any]:
+def _comparison_method(prim: Primitive) -> Callable[[Any, Any], Any]:
     def compare(self: Any, other: Any) -> Any:
-        return bind(COMPARISONS[name], (self, primal_value(other)), NO_PARAMS)
+        return bind(prim, (self, primal_value(other)), NO_PARAMS)
 
-    compare.__name__ = f"__{name}__"
+    compare.__name__ = f"__{prim.name}__"
     return compare
+
+
+def _value_only_method(prim: Primitive, doc: str) -> Callable[..., Any]:
+    def reduce(self: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return bind(prim, (self,), {"axis": axis, "keepdims": keepdims})
+
+    reduce.__doc__ = doc
+    return reduce
+
+
+_primal_max = _value_only_method(
+    PRIMAL_MAX, "The maximum of a primal value (no derivative: see primal_value)."
+)
+_primal_min = _value_only_method(
+    PRIMAL_MIN, "The minimum of a primal value (no derivative: see primal_value)."
+)
+_primal_all = _value_only_method(
+    PRIMAL_ALL, "Whether all elements are true (a boolean program value)."
+)
+_primal_any = _value_only_method(
+    PRIMAL_ANY, "Whether any element is true (a boolean program value)."
+)
+_VALUE_ONLY_FUNCTIONS = {np.max: _primal_max, np.amax: _primal_max, np.min: _primal_min,
+                         np.amin: _primal_min, np.all: _primal_all,
+                         np.any: _primal_any}  # fmt: skip
 
 
 class ProgramValue(Tracer):
@@ -222,12 +248,12 @@ class ProgramValue(Tracer):
         return f"ProgramValue({self.variable.aval})"
 
     # Comparisons become equations; Python asking for their truth value is the error.
-    __lt__ = _comparison_method("lt")
-    __le__ = _comparison_method("le")
-    __gt__ = _comparison_method("gt")
-    __ge__ = _comparison_method("ge")
-    __eq__ = _comparison_method("eq")
-    __ne__ = _comparison_method("ne")
+    __lt__ = _comparison_method(LT)
+    __le__ = _comparison_method(LE)
+    __gt__ = _comparison_method(GT)
+    __ge__ = _comparison_method(GE)
+    __eq__ = _comparison_method(EQ)
+    __ne__ = _comparison_method(NE)
     __hash__ = None
 
     def __bool__(self) -> bool:
@@ -250,25 +276,14 @@ class ProgramValue(Tracer):
             "converting to a NumPy array (np.asarray, a NumPy call)"
         )
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The maximum of a primal value (no derivative: see primal_value)."""
-        return bind(VALUE_ONLY["max"], (self,), {"axis": axis, "keepdims": keepdims})
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The minimum of a primal value (no derivative: see primal_value)."""
-        return bind(VALUE_ONLY["min"], (self,), {"axis": axis, "keepdims": keepdims})
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """Whether all elements are true (a boolean program value)."""
-        return bind(VALUE_ONLY["all"], (self,), {"axis": axis, "keepdims": keepdims})
-
-    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """Whether any element is true (a boolean program value)."""
-        return bind(VALUE_ONLY["any"], (self,), {"axis": axis, "keepdims": keepdims})
+    max = _primal_max
+    min = _primal_min
+    all = _primal_all
+    any = _primal_any
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in _VALUE_ONLY_FUNCTIONS and len(args) == 1:
-            return getattr(self, _VALUE_ONLY_FUNCTIONS[func])(**kwargs)
+            return _VALUE_ONLY_FUNCTIONS[func](self, **kwargs)
         # What the abstract value knows: its shape, its dtype.
         if func is np.shape and len(args) == 1:
             return self.variable.aval.shape
@@ -288,8 +303,8 @@ class ProgramValue(Tracer):
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
         if ufunc in _UFUNC_COMPARISONS and method == "__call__" and not kwargs:
-            prim = COMPARISONS[_UFUNC_COMPARISONS[ufunc]]
-            return bind(prim, tuple(primal_value(x) for x in inputs), NO_PARAMS)
+            args = tuple(primal_value(x) for x in inputs)
+            return bind(_UFUNC_COMPARISONS[ufunc], args, NO_PARAMS)
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
 
