@@ -591,6 +591,10 @@ def _solve(
 
 for _prim in (rules.sum, rules.prod, rules.amax, rules.amin, *VALUE_ONLY.values()):
     BATCH_RULES[_prim] = _reduction
+# Elementwise in effect, though not given by local derivatives: the complex parts
+# (linear over the reals) and angle (a JVP).
+for _prim in (rules.real, rules.imag, rules.conj, rules.angle):
+    BATCH_RULES[_prim] = _elementwise
 for _prim in (rules.cumsum, rules.argsort):
     BATCH_RULES[_prim] = _along_axis
 for _prim in (
@@ -607,6 +611,8 @@ for _prim in (
     rules.eigh,
     rules.svd,
     rules.qr,
+    rules.pinv,
+    rules.require_full_rank,
 ):
     BATCH_RULES[_prim] = _front
 BATCH_RULES.update(

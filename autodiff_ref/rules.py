@@ -984,9 +984,29 @@ def _eye(n: int) -> np.ndarray:
     return np.eye(n)
 
 
-def _sym(x: Any) -> Any:
-    """The symmetric part (x + x^T) / 2 of a (stack of) square matrices."""
-    return mul(0.5, add(x, _matrix_transpose(x)))
+def _conj(x: Any) -> Any:
+    """The complex conjugate; a real ``x`` itself (no equation: conj is the identity)."""
+    return conj(x) if _is_complex(x) else x
+
+
+def _real_part(x: Any) -> Any:
+    """The real part; a real ``x`` itself (no equation: real is the identity)."""
+    return real(x) if _is_complex(x) else x
+
+
+def _i_imag(x: Any) -> Any:
+    """``i Im(x) = (x - conj(x)) / 2``, complex to complex (no real value in between)."""
+    return mul(0.5, sub(x, conj(x)))
+
+
+def _adjoint(x: Any) -> Any:
+    """The conjugate transpose x^H of a (stack of) matrices: x^T for real x."""
+    return _matrix_transpose(_conj(x))
+
+
+def _hermitian_part(x: Any) -> Any:
+    """The Hermitian part (x + x^H) / 2 of a (stack of) square matrices."""
+    return mul(0.5, add(x, _adjoint(x)))
 
 
 def _diagonal(m: Any) -> Any:
@@ -1041,10 +1061,10 @@ def _check_symmetric(a: Any, what: str) -> None:
             f"{what} needs square matrices, got shape {a.shape}"
         )
     scale = np.max(np.abs(a), initial=0.0)
-    if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > 1e-10 * scale):
+    if np.any(np.abs(a - np.conj(np.swapaxes(a, -1, -2))) > 1e-10 * scale):
         raise ValueError(
-            f"{what} needs a symmetric matrix (NumPy would silently read only its lower "
-            "triangle); symmetrize it first, e.g. (A + A.T) / 2"
+            f"{what} needs a symmetric matrix (Hermitian if complex; NumPy would silently "
+            "read only its lower triangle); symmetrize it first, e.g. (A + A.conj().T) / 2"
         )
 
 
@@ -1064,8 +1084,8 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
         )
     if nonzero and np.any(np.abs(v) <= tol):
         raise ValueError(
-            f"the derivative of {what} of a non-square matrix does not exist with a zero "
-            f"singular value (values {v.tolist()})"
+            f"the derivative of {what} of a non-square or complex matrix does not exist "
+            f"with a zero singular value (values {v.tolist()})"
         )
     return values
 
@@ -1124,11 +1144,21 @@ def _slogdet(a: Any) -> tuple[Any, Any]:
     return sign, logabsdet
 
 
+def _slogdet_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
+    # log det A = log|det A| + i arg(det A), and d log det A = tr(A^-1 dA) (Jacobi):
+    # its real part moves log|det A|, its imaginary part turns the sign, a phase.
+    # A real sign is piecewise constant: the imaginary part is 0, the tangent None.
+    sign = ans[0]
+    d = _trace(solve(a, ts[0]))
+    if not _is_complex(sign):
+        return None, d
+    return mul(sign, _i_imag(d)), real(d)
+
+
 slogdet: Primitive = _nonlinear(
-    "slogdet", _slogdet,
-    # The sign is piecewise constant: its tangent is zero (None).
-    jvp=lambda ts, ans, a: (None, _trace(solve(a, ts[0]))),
-    doc="(sign, log |det A|): d log |det A| = tr(A^-1 dA)", multiple_results=True,
+    "slogdet", _slogdet, jvp=_slogdet_jvp, multiple_results=True,
+    doc="(sign, log |det A|): d log |det A| = Re tr(A^-1 dA), "
+    "d sign = i sign Im tr(A^-1 dA)",
 )  # fmt: skip
 
 
@@ -1144,14 +1174,15 @@ def _phi(x: Any) -> Any:
 
 
 def _cholesky_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
-    # A = L L^T: dL = L Φ(L^-1 dA L^-T), dA's symmetric part (A is symmetric).
-    inner = solve(ans, _matrix_transpose(solve(ans, _sym(ts[0]))))
+    # A = L L^H: dL = L Φ(L^-1 dA L^-H), dA's Hermitian part (A is Hermitian);
+    # L^-1 dA L^-H is Hermitian too, so Φ's halved diagonal is real, as L's is.
+    inner = solve(ans, _adjoint(solve(ans, _hermitian_part(ts[0]))))
     return matmul(ans, _phi(inner))
 
 
 cholesky: Primitive = _nonlinear(
     "cholesky", _cholesky, jvp=_cholesky_jvp,
-    doc="A = L L^T for symmetric positive definite A: dL = L Φ(L^-1 dA L^-T)",
+    doc="A = L L^H for Hermitian positive definite A: dL = L Φ(L^-1 dA L^-H)",
 )  # fmt: skip
 
 
@@ -1162,16 +1193,18 @@ def _eigh(a: Any) -> tuple[Any, Any]:
 
 
 def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
-    # A = V diag(w) V^T: dw = diag(P), dV = V (F ∘ P), P = V^T dA V.
+    # A = V diag(w) V^H: dw = Re diag(P), dV = V (F ∘ P), P = V^H dA V.  P is
+    # Hermitian, so its diagonal is real; F's zero diagonal fixes each column's
+    # phase (Re (V^H dV)_ii = 0 from V^H V = I, Im (V^H dV)_ii = 0 by choice), as JAX.
     w, v = ans
     w = require_distinct(w, what="eigh")
-    p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
-    return _diagonal(p), matmul(v, mul(_gap_inverse(w), p))
+    p = matmul(_adjoint(v), matmul(_hermitian_part(ts[0]), v))
+    return _real_part(_diagonal(p)), matmul(v, mul(_gap_inverse(w), p))
 
 
 eigh: Primitive = _nonlinear(
     "eigh", _eigh, jvp=_eigh_jvp, multiple_results=True,
-    doc="A = V diag(w) V^T, results (w, V): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
+    doc="A = V diag(w) V^H, results (w, V): dw = diag(V^H dA V), dV = V (F ∘ V^H dA V)",
 )  # fmt: skip
 
 
@@ -1184,24 +1217,76 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     m, n = shape_of(a)[-2:]
     k = m if m < n else n
     u, s, vh = ans
-    v = _matrix_transpose(vh)
-    s = require_distinct(s, what="svd", nonzero=m != n)
+    v = _adjoint(vh)
+    # A complex pair (u_i, v_i) is unique up to a shared phase, fixed through 1 / s_i
+    # below: a zero singular value leaves it free.
+    s = require_distinct(s, what="svd", nonzero=m != n or _is_complex(a))
     t = ts[0]
-    dp = matmul(_matrix_transpose(u), matmul(t, v))  # U^T dA V
+    dp = matmul(_adjoint(u), matmul(t, v))  # U^H dA V
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
-    dpt = _matrix_transpose(dp)
-    du = matmul(u, mul(f, add(mul(dp, _row(s)), mul(_column(s), dpt))))
-    dv = matmul(v, mul(f, add(mul(_column(s), dp), mul(dpt, _row(s)))))
+    dph = _adjoint(dp)
+    du_in_u = mul(f, add(mul(dp, _row(s)), mul(_column(s), dph)))
+    if _is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
+        # The phase: Im diag(U^H dU) = Im diag(dP) / s, with Im diag(V^H dV) = 0,
+        # JAX's choice; only functions blind to the shared phase are unique.
+        phase = div(_i_imag(_diagonal(dp)), s)
+        du_in_u = add(du_in_u, mul(_eye(k), _row(phase)))
+    du = matmul(u, du_in_u)
+    dv = matmul(v, mul(f, add(mul(_column(s), dp), mul(dph, _row(s)))))
     if m > k:  # the part of dA outside U's columns
         du = add(du, div(sub(matmul(t, v), matmul(u, dp)), _row(s)))
     if n > k:
-        dv = add(dv, div(sub(matmul(_matrix_transpose(t), u), matmul(v, dpt)), _row(s)))
-    return du, _diagonal(dp), _matrix_transpose(dv)
+        dv = add(dv, div(sub(matmul(_adjoint(t), u), matmul(v, dph)), _row(s)))
+    return du, _real_part(_diagonal(dp)), _adjoint(dv)
 
 
 svd: Primitive = _nonlinear(
     "svd", _svd, jvp=_svd_jvp, multiple_results=True,
-    doc="A = U diag(s) V^T, reduced, results (U, s, V^T), after Townsend (2016)",
+    doc="A = U diag(s) V^H, reduced, results (U, s, V^H), after Townsend (2016)",
+)  # fmt: skip
+
+
+def _full_rank(a: Any) -> Any:
+    """``a``, after refusing a matrix whose pseudo-inverse has no derivative.
+
+    Where ``a`` loses rank, a perturbation can raise it, and the pseudo-inverse
+    jumps (1 / s for a singular value s that was 0): a value check, so it is a
+    primitive of its own (the identity), run by a staged program on its inputs.
+    """
+    s = np.linalg.svd(np.asarray(a), compute_uv=False)
+    cutoff = 1e-15 * np.max(s, axis=-1, keepdims=True)  # NumPy's default rcond
+    if np.any(s <= cutoff):
+        raise ValueError(
+            "the derivative of pinv does not exist at a matrix without full rank (a "
+            f"perturbation can raise the rank, and the pseudo-inverse jumps; singular "
+            f"values {s.tolist()}); differentiate a regularized solve instead, e.g. "
+            "autodiff_ref.numpy.linalg.solve(A.T @ A + lam * I, A.T)"
+        )
+    return a
+
+
+require_full_rank: Primitive = _value_choice(
+    "require_full_rank", _full_rank, jvp=lambda ts, ans, a: ts[0],
+    doc="the matrix, refused where its rank is not full (a derivative of pinv)",
+)  # fmt: skip
+
+
+def _pinv_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # Golub and Pereyra (1973), for A of full (constant) rank, X = A^+:
+    # dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X.
+    a = require_full_rank(a)
+    t, x = ts[0], ans
+    th, xh = _adjoint(t), _adjoint(x)
+    inside = neg(matmul(x, matmul(t, x)))
+    left = matmul(x, matmul(xh, sub(th, matmul(matmul(th, a), x))))
+    right = matmul(sub(th, matmul(x, matmul(a, th))), matmul(xh, x))
+    return add(inside, add(left, right))
+
+
+pinv: Primitive = _nonlinear(
+    "pinv", np.linalg.pinv, jvp=_pinv_jvp,
+    doc="X = A^+ for A of full rank: dX = -X dA X + X X^H dA^H (I - A X) "
+    "+ (I - X A) dA^H X^H X",
 )  # fmt: skip
 
 
@@ -1222,13 +1307,16 @@ def _strictly_lower(x: Any) -> Any:
 
 
 def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
-    # C = Q^T dA R^-1; Ω = L - L^T with L its strict lower triangle (Q^T dQ is
-    # antisymmetric); dQ = Q Ω + (I - Q Q^T) dA R^-1; dR = (C - Ω) R.
+    # C = Q^H dA R^-1; Ω = L - L^H with L its strict lower triangle (Q^H dQ is
+    # anti-Hermitian); dQ = Q Ω + (I - Q Q^H) dA R^-1; dR = (C - Ω) R.
     q, r = ans
     d = _right_solve(ts[0], r)
-    c = matmul(_matrix_transpose(q), d)
+    c = matmul(_adjoint(q), d)
     low = _strictly_lower(c)
-    omega = sub(low, _matrix_transpose(low))
+    omega = sub(low, _adjoint(low))
+    if _is_complex(c):  # (for real dA this term is 0)
+        # Ω's diagonal i Im diag(C) keeps R's diagonal real, as LAPACK makes it (JAX).
+        omega = add(omega, mul(_eye(shape_of(c)[-1]), _i_imag(c)))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))
     dr = matmul(sub(c, omega), r)
     return dq, dr

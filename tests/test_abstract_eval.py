@@ -58,6 +58,8 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.eigh: ((SYM,), {}),
     R.svd: ((TALL,), {}),
     R.qr: ((TALL,), {}),
+    R.pinv: ((TALL,), {}),
+    R.require_full_rank: ((TALL,), {}),
     R.require_distinct: ((V,), {"what": "eigh"}),
     R.argsort: ((U,), {"axis": 1}),
     **{p: ((U,), {}) for p in (R.real, R.imag, R.conj, R.angle)},  # linear, or a JVP
@@ -290,9 +292,9 @@ def test_branching_functions_jitted_equal_unjitted(name):
 
 def test_value_choices_have_the_derivatives_of_piecewise_constants_and_the_identity():
     # Closed forms: argsort and argpartition are piecewise constant (derivative 0
-    # away from ties); require_distinct passes its values through.
+    # away from ties); require_distinct and require_full_rank pass their values through.
     assert set(R.VALUE_CHOICES.values()) == {
-        R.argsort, R.argpartition, R.require_distinct}  # fmt: skip
+        R.argsort, R.argpartition, R.require_distinct, R.require_full_rank}  # fmt: skip
     np.testing.assert_array_equal(
         ad.jacrev(lambda x: R.argsort(x, axis=0) * x)(V), np.diag(np.argsort(V))
     )
@@ -304,5 +306,10 @@ def test_value_choices_have_the_derivatives_of_piecewise_constants_and_the_ident
         np.testing.assert_array_equal(
             jac(lambda v: R.require_distinct(v, what="eigh"))(V), np.eye(3)
         )
+        np.testing.assert_array_equal(
+            jac(R.require_full_rank)(TALL).reshape(6, 6), np.eye(6)
+        )
     with pytest.raises(ValueError, match="two of its values are equal"):
         R.require_distinct(np.array([1.0, 2.0, 1.0]), what="eigh")
+    with pytest.raises(ValueError, match="without full rank"):
+        R.require_full_rank(np.ones((3, 2)))

@@ -452,8 +452,11 @@ def test_the_complex_cases_of_the_issue_give_numpys_values() -> None:
         assert not np.iscomplexobj(tangent)
     _, tangent = ad.jvp(anp.abs, (z,), (t,))
     np.testing.assert_allclose(tangent, np.real(np.conj(z) * t) / np.abs(z), rtol=1e-15)
-    with pytest.raises(TypeError, match="norm does not support complex input"):
-        anp.linalg.norm(z)
+    # The norms too: the 2-norm is sqrt(sum(z * conj(z))), the 1-norm sum(|z|).
+    for ord in (None, 1):
+        value, tangent = ad.jvp(lambda x, o=ord: anp.linalg.norm(x, o), (z,), (t,))
+        assert value == pytest.approx(np.linalg.norm(z, ord), rel=1e-15)
+        assert not np.iscomplexobj(tangent)
     # The value of abs needs no derivative: NumPy's modulus.
     np.testing.assert_array_equal(anp.abs(z), np.abs(z))
 
@@ -476,6 +479,12 @@ def _complex_cases() -> dict[str, tuple[Any, np.ndarray]]:
     cases["anp.linalg.norm"] = (anp.linalg.norm, v)
     cases["x / (x + 3)"] = (lambda x: x / (x + 3), v)
     cases["dot"] = (lambda x: anp.dot(x, x), v)
+    # A complex Vh is unique up to a phase per row, so Vh**2 has no unique derivative
+    # (real Vh: up to a sign, which **2 removes); |Vh|**2 is blind to the phase.
+    cases["svd-square"] = (
+        lambda x: (lambda vh: vh * rules.conj(vh))(np.linalg.svd(x)[2]),
+        cases["svd-square"][1],
+    )
     return cases
 
 
@@ -484,7 +493,7 @@ COMPLEX_CASES = _complex_cases()
 # NumPy's own refusal for functions it defines on real numbers only (mod, floor, ...).
 REFUSED = (
     r"does not support complex input|has no complex derivative|"
-    r"not supported for the input types|"
+    r"not supported for the input types|needs a symmetric matrix \(Hermitian if complex|"
     r"Cannot cast array data from dtype\('complex128'\)"  # NumPy's dtype= casting rule
 )
 
@@ -499,7 +508,7 @@ def test_complex_input_gives_numpys_value_and_true_derivatives_or_a_refusal(
     t = rng.normal(size=np.shape(x)) + 1j * rng.normal(size=np.shape(x))
     try:
         value, tangent = ad.jvp(f, (z,), (t,))
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # eigh of (x + x.T) / 2: not Hermitian
         assert re.search(REFUSED, str(error)), str(error)
         return
     with warnings.catch_warnings():
@@ -515,6 +524,8 @@ def test_complex_input_gives_numpys_value_and_true_derivatives_or_a_refusal(
     # JAX's convention: vjp(z * z)(1) = 2 z.
     out, vjp_fn = ad.vjp(f, z)
     cotangent = rng.normal(size=np.shape(out)) + 1j * rng.normal(size=np.shape(out))
+    if not np.iscomplexobj(out):  # a cotangent has its output's dtype, as in JAX
+        cotangent = cotangent.real
     (pulled,) = vjp_fn(cotangent)
     np.testing.assert_allclose(
         np.real(np.sum(pulled * t)),

@@ -519,6 +519,15 @@ CASES.update(
             (2, 3, 2),
             complex_step=False,
         ),
+        # np.linalg.pinv of a complex matrix conjugates: no complex step.
+        "pinv": matrices(
+            lambda rng, s: rng.normal(size=s),
+            (3, 3),
+            (4, 2),
+            (2, 4),
+            (2, 4, 3),
+            complex_step=False,
+        ),
         "qr": matrices(
             lambda rng, s: rng.normal(size=s),
             (3, 3),

@@ -81,7 +81,6 @@ _SYMPY_OPS = {
     "ceil": sp.ceiling,
     "floor_divide": lambda a, b: sp.floor(a / b),
     "mod": lambda a, b: a - b * sp.floor(a / b),
-    "real": sp.re,
 }
 
 

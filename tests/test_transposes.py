@@ -117,6 +117,7 @@ JVP_ONLY = {
     "qr": ((RNG.standard_normal((4, 3)),), {}),
     # angle of a real x: derivative 0 (its complex inputs: tests/test_complex.py)
     "angle": ((RNG.standard_normal(4),), {}),
+    "pinv": ((RNG.standard_normal((4, 3)),), {}),
 }
 
 

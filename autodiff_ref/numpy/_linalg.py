@@ -14,6 +14,13 @@ zero singular value, ``inv``, ``solve``, ``det`` and ``slogdet`` at a singular
 matrix.  ``eigh`` and ``cholesky`` refuse non-symmetric input (NumPy would
 read only the lower triangle) and differentiate along symmetric perturbations:
 a tangent ``dA`` acts through its symmetric part ``(dA + dA^T) / 2``.
+
+Complex matrices follow JAX's conventions: ``inv``, ``solve``, ``det`` and
+``matrix_power`` are holomorphic; ``slogdet``'s sign is a phase; ``eigh`` and
+``cholesky`` take Hermitian matrices (``A == A^H``) and a tangent's Hermitian
+part ``(dA + dA^H) / 2``; ``svd``'s ``U`` and ``Vh`` are unique only up to a
+phase per singular value, and its derivative fixes it as JAX's does; ``qr``
+keeps ``R``'s diagonal real, as LAPACK does.
 """
 
 from __future__ import annotations
@@ -23,8 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
-from ..arguments import refuse_complex
-from ..core import primal_value, shape_of
+from ..core import _is_complex, primal_value, shape_of
 from . import _ops as ops
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "inv",
     "matrix_power",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
@@ -87,6 +94,18 @@ def _square(a: Any, what: str) -> None:
         )
 
 
+def _adjoint(x: Any) -> Any:
+    """The conjugate transpose of (a stack of) matrices; the transpose for real ``x``."""
+    return ops.swapaxes(rules.conj(x) if _is_complex(x) else x, -1, -2)
+
+
+def _abs_squared(x: Any) -> Any:
+    """``|x|**2`` elementwise, as ``x * conj(x)``, real (for real ``x``: ``x * x``)."""
+    if _is_complex(x):
+        return rules.real(rules.mul(x, rules.conj(x)))
+    return rules.mul(x, x)
+
+
 def inv(a: ArrayLike) -> Any:
     """The inverse matrix; ``d(A^-1) = -A^-1 dA A^-1``.
 
@@ -131,21 +150,25 @@ def det(a: ArrayLike) -> Any:
 
 
 def slogdet(a: ArrayLike) -> SlogdetResult:
-    """``(sign, log|det A|)``; the sign is a constant, ``log|det A|`` has gradient ``A^-T``."""
-    refuse_complex("slogdet", a)  # log|det| needs the modulus: not holomorphic
+    """``(sign, log|det A|)``; ``d log|det A| = Re tr(A^-1 dA)``.
+
+    A real sign is piecewise constant; a complex one is a phase, turned by
+    ``d sign = i sign Im tr(A^-1 dA)``.
+    """
     _square(a, "slogdet")
     return SlogdetResult(*rules.slogdet(a))
 
 
 def cholesky(a: ArrayLike, *, upper: bool = False) -> Any:
-    """The lower-triangular ``L`` with ``L @ L.T == a``, for symmetric positive definite ``a``.
+    """The lower-triangular ``L`` with ``L @ L.conj().T == a``, for Hermitian (real:
+    symmetric) positive definite ``a``.
 
-    With ``upper=True`` (NumPy 2's keyword), the upper-triangular ``L.T`` instead.
+    With ``upper=True`` (NumPy 2's keyword), the upper-triangular ``L.conj().T``
+    instead.
     """
-    refuse_complex("cholesky", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "cholesky")
     lower = rules.cholesky(a)
-    return ops.swapaxes(lower, -1, -2) if upper else lower
+    return _adjoint(lower) if upper else lower
 
 
 def _triangle(a: Any, UPLO: str | None) -> Any:
@@ -153,21 +176,31 @@ def _triangle(a: Any, UPLO: str | None) -> Any:
 
     ``None`` (the default here) takes ``a`` as it is, which must be symmetric, and
     derivatives are symmetric; ``"L"`` or ``"U"`` read only that triangle, as NumPy
-    does, so only that triangle has derivatives.
+    does, so only that triangle has derivatives.  A complex matrix's other triangle
+    is the conjugate, and its diagonal's imaginary part is read as 0 (NumPy's words).
     """
     if UPLO is None:
         return a
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")  # NumPy's words
+    if _is_complex(a):
+        strict = ops.tril(a, -1) if UPLO == "L" else ops.triu(a, 1)
+        real_part = rules.mul(0.5, rules.add(a, rules.conj(a)))  # complex, imag 0
+        diagonal = rules.mul(real_part, np.eye(shape_of(a)[-1]))
+        return rules.add(rules.add(strict, _adjoint(strict)), diagonal)
     if UPLO == "L":
         return rules.add(ops.tril(a), ops.swapaxes(ops.tril(a, -1), -1, -2))
     return rules.add(ops.triu(a), ops.swapaxes(ops.triu(a, 1), -1, -2))
 
 
 def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (complex: Hermitian) matrix.
 
-    The derivative does not exist at repeated eigenvalues, where it raises.
+    The derivative does not exist at repeated eigenvalues, where it raises.  A
+    complex eigenvector is unique only up to a phase ``e^{i theta}``; its tangent
+    takes JAX's choice (``V^H dV`` has a zero diagonal), which is not NumPy's, so
+    only functions blind to the phase (``|V|``, ``v v^H``) have derivatives that
+    match their values.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -175,7 +208,6 @@ def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
-    refuse_complex("eigh", a)  # Hermitian matrices: a conjugate transpose
     _square(a, "eigh")
     return EighResult(*rules.eigh(_triangle(a, UPLO)))
 
@@ -190,9 +222,13 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
 
     Only the reduced decomposition is differentiable (the extra columns of a full
     ``U`` or ``Vh`` are not unique): pass ``full_matrices=False`` for non-square
-    matrices.  The derivative does not exist at repeated singular values.
+    matrices.  The derivative does not exist at repeated singular values (nor,
+    for complex or non-square matrices, at a zero one).  A complex pair
+    ``(U[:, k], Vh[k])`` is unique only up to a shared phase; the tangents take
+    JAX's choice (``Vh dVh^H`` has a zero diagonal), which is not NumPy's, so only
+    functions blind to the phase (``s``, ``U[:, k] Vh[k]``, ``|U|``) have
+    derivatives that match their values.
     """
-    refuse_complex("svd", a)  # unitary factors: a conjugate transpose
     m, n = shape_of(a)[-2:]
     if full_matrices and compute_uv and m != n:
         raise ValueError(
@@ -208,13 +244,27 @@ def svdvals(a: ArrayLike) -> Any:
     return svd(a, compute_uv=False)
 
 
+def pinv(a: ArrayLike) -> Any:
+    """The Moore-Penrose pseudo-inverse (NumPy's default cutoff).
+
+    Differentiable where ``a`` has full rank (Golub and Pereyra's formula); at a
+    matrix without full rank the derivative does not exist, and it raises.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import jvp
+    >>> a = np.array([[2.0], [0.0]])  # pinv([[2], [t]]) = [[2, t]] / (4 + t**2)
+    >>> jvp(pinv, (a,), (np.array([[0.0], [1.0]]),))[1]
+    array([[0.  , 0.25]])
+    """
+    return rules.pinv(ops._array_arg(a))
+
+
 def qr(a: ArrayLike, mode: str = "reduced") -> Any:
     """The QR decomposition ``a = Q @ R`` (``mode="reduced"`` or ``"r"``), for ``m >= n``."""
     if mode not in ("reduced", "r"):
         raise ValueError(
             f"qr(mode={mode!r}) is not differentiable here; use 'reduced' or 'r'"
         )
-    refuse_complex("qr", a)  # a unitary Q: a conjugate transpose
     q, r = rules.qr(a)
     return r if mode == "r" else QRResult(q, r)
 
@@ -247,7 +297,7 @@ def trace(x: ArrayLike, offset: int = 0) -> Any:
 
 def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     if ord is None or ord == 2:
-        return rules.sqrt(rules.sum(rules.mul(x, x), axis=axis, keepdims=keepdims))
+        return rules.sqrt(rules.sum(_abs_squared(x), axis=axis, keepdims=keepdims))
     if ord == np.inf:
         return ops.max(rules.abs(x), axis=axis, keepdims=keepdims)
     if ord == -np.inf:
@@ -268,7 +318,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     row, col = (a % ndim for a in axes)
     if ord is None or ord == "fro":
         return rules.sqrt(
-            rules.sum(rules.mul(x, x), axis=(row, col), keepdims=keepdims)
+            rules.sum(_abs_squared(x), axis=(row, col), keepdims=keepdims)
         )
     if ord in (1, -1, np.inf, -np.inf):
         reduce = ops.max if ord in (1, np.inf) else ops.min
@@ -298,7 +348,9 @@ def norm(
 
     Vectors: ``ord`` None/2, 1, inf, -inf, 0 or any p.  Matrices (2-D, or
     ``axis`` a pair): None/"fro", "nuc", 1, -1, 2, -2, inf, -inf.  The 2-norm's
-    derivative at 0 does not exist (it is nan there, as in JAX).
+    derivative at 0 does not exist (it is nan there, as in JAX).  Complex input
+    works for the norms made of ``|x|**2`` and of singular values (vector None/2,
+    matrix None/"fro"/"nuc"/2/-2); the others need ``abs``'s complex derivative.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -306,7 +358,6 @@ def norm(
     array([0.6, 0.8])
     """
     x = ops._array_arg(x)
-    refuse_complex("norm", x)  # |x_i|**2 is x_i * conj(x_i), not x_i * x_i
     ndim = len(shape_of(x))
     if axis is None:
         if ord is None:

@@ -250,14 +250,20 @@ def _determinant(a: Aval) -> Aval:
     return _out(a.shape[:-2], _linalg_dtype(a))
 
 
-def _slogdet(a: Aval) -> tuple[Aval, Aval]:  # (sign, log|det|)
-    return _determinant(a), _determinant(a)
+def _real_dtype(dtype: np.dtype) -> np.dtype:
+    """complex128 -> float64 (the real part's type); a real dtype itself."""
+    return np.empty((), dtype).real.dtype
 
 
-def _eigh(a: Aval) -> tuple[Aval, Aval]:  # (w, V)
+def _slogdet(a: Aval) -> tuple[Aval, Aval]:  # (sign, log|det|): a real log|det|
+    sign = _determinant(a)
+    return sign, _out(sign.shape, _real_dtype(sign.dtype))
+
+
+def _eigh(a: Aval) -> tuple[Aval, Aval]:  # (w, V): real eigenvalues
     m, n = _square("eigh", a)
     stack, dtype = a.shape[:-2], _linalg_dtype(a)
-    return _out((*stack, n), dtype), _out((*stack, m, n), dtype)
+    return _out((*stack, n), _real_dtype(dtype)), _out((*stack, m, n), dtype)
 
 
 def _svd(a: Aval) -> tuple[Aval, Aval, Aval]:  # (U, s, Vh), reduced
@@ -266,9 +272,14 @@ def _svd(a: Aval) -> tuple[Aval, Aval, Aval]:  # (U, s, Vh), reduced
     stack, dtype = a.shape[:-2], _linalg_dtype(a)
     return (
         _out((*stack, m, k), dtype),
-        _out((*stack, k), dtype),
+        _out((*stack, k), _real_dtype(dtype)),  # singular values are real
         _out((*stack, k, n), dtype),
     )
+
+
+def _pinv(a: Aval) -> Aval:  # the pseudo-inverse: (..., n, m) for (..., m, n)
+    m, n = _square("pinv", a)
+    return _out((*a.shape[:-2], n, m), _linalg_dtype(a))
 
 
 def _qr(a: Aval) -> tuple[Aval, Aval]:  # (Q, R), reduced, for m >= n
@@ -321,7 +332,7 @@ ABSTRACT_EVAL.update({
     R.heaviside: lambda x: _elementwise(np.heaviside, floats=True)(x, _PYTHON_ONE),
     R.where: lambda c, x, y: _out(
         np.broadcast_shapes(c.shape, x.shape, y.shape), _elementwise(np.add)(x, y).dtype),
-    R.real: lambda x: Aval(x.shape, np.empty((), x.dtype).real.dtype,
+    R.real: lambda x: Aval(x.shape, _real_dtype(x.dtype),
                            "array" if x.kind == "array" else x.kind),
     R.imag: lambda x: Aval(x.shape, np.empty((), x.dtype).imag.dtype,
                            "array" if x.kind == "array" else x.kind),
@@ -330,6 +341,7 @@ ABSTRACT_EVAL.update({
     R.stop_gradient: _like,
     R.argsort: lambda x, axis: Aval(x.shape, np.dtype(np.intp), "array"),
     R.require_distinct: lambda x, what, nonzero=False: x,  # x itself
+    R.require_full_rank: lambda a: a,  # a itself
     R.sum: _reduction("sum"),
     R.prod: _reduction("sum"),
     R.amax: _reduction("same"),
@@ -356,6 +368,7 @@ ABSTRACT_EVAL.update({
     R.eigh: _eigh,
     R.svd: _svd,
     R.qr: _qr,
+    R.pinv: _pinv,
 })  # fmt: skip
 
 
