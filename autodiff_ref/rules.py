@@ -116,21 +116,24 @@ def _times_local_derivative(
     if transposed:  # c ↦ dz c + conj(dzbar c)
         return add(mul(local.dz, v), conj(mul(local.dzbar, v)))
     term = add(mul(local.dz, v), mul(local.dzbar, conj(v)))
-    return term if _is_complex(ans) else real(term)
+    return term if is_complex(ans) else real(term)
 
 
 _FLOAT64, _COMPLEX128 = np.dtype(np.float64), np.dtype(np.complex128)
 
 
-def _is_complex(x: Any) -> bool:
+def is_complex(x: Any) -> bool:
+    """Whether ``x`` (a value, a traced value or a staged one) has a complex dtype."""
     try:
         value = primal_value(x)
     except TypeError:  # a symbolic expression: a real scalar
         return False
     if isinstance(value, complex):
         return True
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and np.dtype(dtype).kind == "c"
+    dtype = getattr(value, "dtype", None)  # arrays, and abstract values
+    if dtype is not None:
+        return bool(np.dtype(dtype).kind == "c")
+    return bool(np.iscomplexobj(value))
 
 
 def cotangent_for(ct: Any, arg: Any) -> Any:
@@ -377,7 +380,7 @@ def _complex_argument(x: Any) -> bool:
     is a real input plus a tiny imaginary step, and the real rule is the one the
     step must see.
     """
-    return _is_complex(x) and not substituting_impls()
+    return is_complex(x) and not substituting_impls()
 
 
 def _half_over_modulus(ans: Any) -> Any:
@@ -986,12 +989,12 @@ def _eye(n: int) -> np.ndarray:
 
 def _conj(x: Any) -> Any:
     """The complex conjugate; a real ``x`` itself (no equation: conj is the identity)."""
-    return conj(x) if _is_complex(x) else x
+    return conj(x) if is_complex(x) else x
 
 
 def _real_part(x: Any) -> Any:
     """The real part; a real ``x`` itself (no equation: real is the identity)."""
-    return real(x) if _is_complex(x) else x
+    return real(x) if is_complex(x) else x
 
 
 def _i_imag(x: Any) -> Any:
@@ -1150,7 +1153,7 @@ def _slogdet_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A real sign is piecewise constant: the imaginary part is 0, the tangent None.
     sign = ans[0]
     d = _trace(solve(a, ts[0]))
-    if not _is_complex(sign):
+    if not is_complex(sign):
         return None, d
     return mul(sign, _i_imag(d)), real(d)
 
@@ -1220,13 +1223,13 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     v = _adjoint(vh)
     # A complex pair (u_i, v_i) is unique up to a shared phase, fixed through 1 / s_i
     # below: a zero singular value leaves it free.
-    s = require_distinct(s, what="svd", nonzero=m != n or _is_complex(a))
+    s = require_distinct(s, what="svd", nonzero=m != n or is_complex(a))
     t = ts[0]
     dp = matmul(_adjoint(u), matmul(t, v))  # U^H dA V
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
     dph = _adjoint(dp)
     du_in_u = mul(f, add(mul(dp, _row(s)), mul(_column(s), dph)))
-    if _is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
+    if is_complex(dp):  # (for real dA this term is 0: dP's diagonal is real)
         # The phase: Im diag(U^H dU) = Im diag(dP) / s, with Im diag(V^H dV) = 0,
         # JAX's choice; only functions blind to the shared phase are unique.
         phase = div(_i_imag(_diagonal(dp)), s)
@@ -1314,7 +1317,7 @@ def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     c = matmul(_adjoint(q), d)
     low = _strictly_lower(c)
     omega = sub(low, _adjoint(low))
-    if _is_complex(c):  # (for real dA this term is 0)
+    if is_complex(c):  # (for real dA this term is 0)
         # Ω's diagonal i Im diag(C) keeps R's diagonal real, as LAPACK makes it (JAX).
         omega = add(omega, mul(_eye(shape_of(c)[-1]), _i_imag(c)))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))

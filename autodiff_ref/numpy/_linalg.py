@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
-from ..core import _is_complex, primal_value, shape_of
+from ..core import primal_value, shape_of
 from . import _ops as ops
 
 __all__ = [
@@ -96,12 +96,12 @@ def _square(a: Any, what: str) -> None:
 
 def _adjoint(x: Any) -> Any:
     """The conjugate transpose of (a stack of) matrices; the transpose for real ``x``."""
-    return ops.swapaxes(rules.conj(x) if _is_complex(x) else x, -1, -2)
+    return ops.swapaxes(rules.conj(x) if rules.is_complex(x) else x, -1, -2)
 
 
 def _abs_squared(x: Any) -> Any:
     """``|x|**2`` elementwise, as ``x * conj(x)``, real (for real ``x``: ``x * x``)."""
-    if _is_complex(x):
+    if rules.is_complex(x):
         return rules.real(rules.mul(x, rules.conj(x)))
     return rules.mul(x, x)
 
@@ -183,7 +183,7 @@ def _triangle(a: Any, UPLO: str | None) -> Any:
         return a
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")  # NumPy's words
-    if _is_complex(a):
+    if rules.is_complex(a):
         strict = ops.tril(a, -1) if UPLO == "L" else ops.triu(a, 1)
         real_part = rules.mul(0.5, rules.add(a, rules.conj(a)))  # complex, imag 0
         diagonal = rules.mul(real_part, np.eye(shape_of(a)[-1]))

@@ -452,16 +452,6 @@ def _ndim(x: Any) -> int:
     return len(shape_of(x))
 
 
-def _is_complex(x: Any) -> bool:
-    try:
-        value = primal_value(x)
-    except TypeError:  # a symbolic expression: a real scalar
-        return False
-    if isinstance(value, Tracer):  # an abstract value knows its dtype
-        return bool(np.dtype(value.dtype).kind == "c")
-    return bool(np.iscomplexobj(value))
-
-
 def _size_of(x: Any) -> int:
     n = 1
     for d in shape_of(x):
@@ -655,7 +645,7 @@ def real(x: ArrayLike) -> Any:
     >>> complex(grad(lambda z: real(z) ** 2)(3.0 + 4.0j))  # 2 Re(z)
     (6+0j)
     """
-    if not _is_complex(x) and isinstance(x, Tracer):  # NumPy returns x itself
+    if not rules.is_complex(x) and isinstance(x, Tracer):  # NumPy returns x itself
         return x
     return rules.real(x)
 
@@ -771,7 +761,7 @@ def var(
     """
     x = _array_arg(x)
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
-    if _is_complex(x):  # |d|**2 = Re(d)**2 + Im(d)**2: real, as NumPy's var
+    if rules.is_complex(x):  # |d|**2 = Re(d)**2 + Im(d)**2: real, as NumPy's var
         re, im = rules.real(centred), rules.imag(centred)
         squared = rules.add(rules.mul(re, re), rules.mul(im, im))
     else:
