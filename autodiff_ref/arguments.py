@@ -109,6 +109,9 @@ def _value(x: Any) -> Any:
 def _dtype(x: Any) -> np.dtype | None:
     """The dtype of a NumPy value; None for Python numbers, which take any float type."""
     x = _value(x)
+    if isinstance(x, Tracer):  # an abstract value (a staged program's): its type only
+        python_number = x.variable.aval.kind in ("bool", "int", "float", "complex")
+        return None if python_number else x.dtype
     return x.dtype if isinstance(x, np.ndarray | np.generic) else None
 
 

@@ -442,7 +442,13 @@ def _times_local_derivative(
     if d == -1:
         return rules.neg(v)
     assert callable(d)
-    return rules.mul(d(ans, *args, **params), v)
+    local = d(ans, *args, **params)
+    if type(local) is np.float64:
+        # A constant made of Python numbers (x / 2's local derivative is NumPy's
+        # divide(1.0, 2), a float64 scalar, which would promote a float32 v): as
+        # a Python number it takes v's float type, as NumPy 2 does with 1 / 2.
+        local = local.item()
+    return rules.mul(local, v)
 
 
 def _expand_batched(t: Any, ndim: int) -> Any:

@@ -158,6 +158,14 @@ def _minimum(x: Any, y: Any) -> Any:
     return np.minimum(x, y)
 
 
+def _one_zero(like: Any) -> tuple[Any, Any]:
+    """1 and 0 in ``like``'s real float type: where(c, 1.0, 0.0) alone is float64."""
+    dtype = core._dtype_of(like)
+    if dtype.kind != "f":
+        return 1.0, 0.0
+    return dtype.type(1.0), dtype.type(0.0)
+
+
 def _where(condition: Any, x: Any, y: Any) -> Any:
     return np.where(condition, x, y)[()]
 
@@ -237,8 +245,8 @@ minimum: Primitive = _elementwise("minimum", _minimum, *_real_only("minimum",
                                   lambda ans, x, y: heaviside(sub(x, y))))
 where: Primitive = _elementwise("where", _where,
                                 None,
-                                lambda ans, c, x, y: where(c, 1.0, 0.0),
-                                lambda ans, c, x, y: where(c, 0.0, 1.0),
+                                lambda ans, c, x, y: where(c, *_one_zero(ans)),
+                                lambda ans, c, x, y: where(c, *_one_zero(ans)[::-1]),
                                 linearity="linear")  # in x and y, for a fixed condition
 # fmt: on
 
@@ -631,7 +639,7 @@ def _selection_weights(x: Any, ans: Any, axis: Any) -> Any:
     """
     xv = primal_value(x)
     best = reshape(primal_value(ans), shape=_keepdims_shape(shape_of(xv), axis))
-    hit = where(xv == best, 1.0, 0.0)
+    hit = where(xv == best, *_one_zero(xv))
     return div(hit, sum(hit, axis=axis, keepdims=True))
 
 
@@ -726,7 +734,7 @@ def _einsum_operand_cotangent(
     for letter in dict.fromkeys(target):
         if letter not in present:
             extra_terms.append(letter)
-            extra_ops.append(np.ones(sizes[letter]))
+            extra_ops.append(_like(np.ones(sizes[letter]), ct))
     # A letter repeated in operand i read a diagonal: its transpose writes one,
     # through an identity matrix per extra occurrence.
     out_letters = []
@@ -735,7 +743,7 @@ def _einsum_operand_cotangent(
         if letter in seen:
             fresh = next(unused)
             extra_terms.append(letter + fresh)
-            extra_ops.append(np.eye(sizes[letter]))
+            extra_ops.append(_like(np.eye(sizes[letter]), ct))
             out_letters.append(fresh)
         else:
             seen.add(letter)
@@ -783,8 +791,14 @@ result = Primitive(
 # where the inverse itself is the derivative (det, slogdet).  Decompositions
 # (slogdet, eigh, svd, qr) are primitives with several results: their value is a
 # tuple of arrays, as NumPy returns it, and their JVP a tuple of tangents.
-def _eye(n: int) -> np.ndarray:
-    return np.eye(n)
+def _like(constant: np.ndarray, x: Any) -> np.ndarray:
+    """A constant in ``x``'s real float type: float32 stays float32, not float64."""
+    dtype = core._dtype_of(x)
+    return constant.astype(dtype) if dtype.kind == "f" else constant
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    return _like(np.eye(n), like)
 
 
 def _sym(x: Any) -> Any:
@@ -794,7 +808,7 @@ def _sym(x: Any) -> Any:
 
 def _diagonal(m: Any) -> Any:
     """The diagonal of each square matrix, as a vector."""
-    return sum(mul(m, _eye(shape_of(m)[-1])), axis=-1)
+    return sum(mul(m, _eye(shape_of(m)[-1], m)), axis=-1)
 
 
 def _trace(m: Any) -> Any:
@@ -844,7 +858,12 @@ def _check_symmetric(a: Any, what: str) -> None:
             f"{what} needs square matrices, got shape {a.shape}"
         )
     scale = np.max(np.abs(a), initial=0.0)
-    if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > 1e-10 * scale):
+    # Rounding leaves a computed Gram matrix asymmetric by up to about n ε of its
+    # scale (a sum of n products per entry), in the matrix's own precision:
+    # 64 n ε, and never below the 1e-10 float64 matrices have always had.
+    eps = np.finfo(a.dtype).eps if a.dtype.kind in "fc" else np.finfo(float).eps
+    rtol = max(1e-10, 64 * a.shape[-1] * float(eps))
+    if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > rtol * scale):
         raise ValueError(
             f"{what} needs a symmetric matrix (NumPy would silently read only its lower "
             "triangle); symmetrize it first, e.g. (A + A.T) / 2"
@@ -943,7 +962,7 @@ def _cholesky(a: Any) -> Any:
 def _phi(x: Any) -> Any:
     """The lower triangle with the diagonal halved (the map of Cholesky's derivative)."""
     n = shape_of(x)[-1]
-    return mul(x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
+    return mul(x, _like(np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n), x))
 
 
 def _cholesky_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
@@ -1021,7 +1040,7 @@ def _qr(a: Any) -> tuple[Any, Any]:
 
 def _strictly_lower(x: Any) -> Any:
     n = shape_of(x)[-1]
-    return mul(x, np.tril(np.ones((n, n)), -1))
+    return mul(x, _like(np.tril(np.ones((n, n)), -1), x))
 
 
 def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:

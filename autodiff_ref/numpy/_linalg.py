@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import rules
 from ..arguments import refuse_complex
-from ..core import primal_value, shape_of
+from ..core import _dtype_of, primal_value, shape_of
 from . import _ops as ops
 
 __all__ = [
@@ -228,7 +228,9 @@ def matrix_power(a: ArrayLike, n: int) -> Any:
         a, n = inv(a), -n
     size = shape_of(a)[-1]
     if n == 0:
-        return np.broadcast_to(np.eye(size), shape_of(a)).copy()
+        # NumPy's identity has a's dtype (float32 stays float32, integers stay integers).
+        eye = np.eye(size, dtype=_dtype_of(a))
+        return np.broadcast_to(eye, shape_of(a)).copy()
     result = None
     square = a
     while n:
