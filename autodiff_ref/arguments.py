@@ -110,8 +110,10 @@ def _dtype(x: Any) -> np.dtype | None:
     """The dtype of a NumPy value; None for Python numbers, which take any float type."""
     x = _value(x)
     if isinstance(x, Tracer):  # an abstract value (a staged program's): its type only
+        # float64 stays None, as for Python numbers: its seeds are the Python 1.0 and
+        # 0.0 that simplify folds away; float32 and the others keep their type.
         python_number = x.variable.aval.kind in ("bool", "int", "float", "complex")
-        return None if python_number else x.dtype
+        return None if python_number or x.dtype == np.float64 else x.dtype
     return x.dtype if isinstance(x, np.ndarray | np.generic) else None
 
 
