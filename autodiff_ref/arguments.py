@@ -129,32 +129,65 @@ def _float_dtype(x: Any) -> np.dtype:
 
 
 def _ones_like(x: Any) -> Any:
-    if not shape_of(x) and _dtype(x) is None:  # scalar graphs stay Python floats
-        return 1.0
+    if not shape_of(x) and _dtype(x) is None:  # scalar graphs stay Python numbers
+        return 1.0 + 0j if isinstance(_value(x), complex) else 1.0
     return np.ones(shape_of(x), dtype=_float_dtype(x))[()]
 
 
 def _zeros_like(x: Any) -> Any:
     if not shape_of(x) and _dtype(x) is None:
-        return 0.0
+        return 0j if isinstance(_value(x), complex) else 0.0
     return np.zeros(shape_of(x), dtype=_float_dtype(x))[()]
 
 
-def _refuse_complex(xs: Sequence[Any], transform: str) -> None:
-    """grad, jacfwd and jacrev differentiate real functions of real inputs, as JAX's do."""
-    _refuse_complex_leaves(tree_leaves(list(xs)), transform)
+def _check_input_dtypes(
+    leaves: Sequence[Any], transform: str, holomorphic: bool = False
+) -> None:
+    """JAX's checks of the inputs' dtypes for grad, jacfwd and jacrev, and its words.
 
-
-def _refuse_complex_leaves(leaves: Sequence[Any], transform: str) -> None:
-    """:func:`_refuse_complex` for inputs already flattened to their leaves."""
+    ``holomorphic=True`` needs complex inputs. Without it, grad and jacrev take
+    complex inputs (of a real-valued function: JAX's convention gives the
+    conjugate of the direction of steepest ascent), and jacfwd refuses them: its
+    columns would push only real directions through.
+    """
     for x in leaves:
-        if _float_dtype(x).kind == "c":
+        dtype = _float_dtype(x)
+        if holomorphic and dtype.kind != "c":
             raise TypeError(
-                f"{transform} differentiates with respect to real inputs, but an input is "
-                f"complex ({describe(_value(x))}); use jvp or vjp, which push complex "
-                "tangents and cotangents through the same rules (holomorphic=True, JAX's "
-                "option for this, is not implemented)"
+                f"{transform} with holomorphic=True requires inputs with complex dtype, "
+                f"but got {dtype.name}."
             )
+        if not holomorphic and dtype.kind == "c" and transform == "jacfwd":
+            raise TypeError(
+                "jacfwd requires real-valued inputs (input dtype that is a sub-dtype "
+                f"of np.floating), but got {dtype.name}. For holomorphic "
+                "differentiation, pass holomorphic=True. For differentiation of "
+                "non-holomorphic functions involving complex inputs or integer inputs, "
+                "use autodiff_ref.jvp directly."
+            )
+
+
+def _check_output_dtype(out: Any, transform: str, holomorphic: bool = False) -> None:
+    """JAX's check of an output's dtype: complex exactly when ``holomorphic``.
+
+    jacfwd checks only holomorphic outputs (a real function may have complex
+    values: its columns are the tangents); grad and jacrev need a real output
+    unless ``holomorphic``, since the cotangent of a complex output is a choice.
+    """
+    dtype = _float_dtype(out)
+    if holomorphic and dtype.kind != "c":
+        raise TypeError(
+            f"{transform} with holomorphic=True requires outputs with complex dtype, "
+            f"but got {dtype.name}."
+        )
+    if not holomorphic and dtype.kind == "c" and transform != "jacfwd":
+        raise TypeError(
+            f"{transform} requires real-valued outputs (output dtype that is a "
+            f"sub-dtype of np.floating), but got {dtype.name}. For holomorphic "
+            "differentiation, pass holomorphic=True. For differentiation of "
+            "non-holomorphic functions involving complex outputs, use "
+            "autodiff_ref.vjp directly."
+        )
 
 
 def _is_complex(leaf: Any) -> bool:
@@ -314,7 +347,7 @@ def _split_args_flat(
     return [_input_leaves(args[i], transform) for i in positions], with_values
 
 
-def _check_scalar_output(out: Any, transform: str) -> None:
+def _check_scalar_output(out: Any, transform: str, holomorphic: bool = False) -> None:
     # A traced value or an array is a leaf: only other outputs need flattening.
     if out is None or (
         not isinstance(out, Tracer | np.ndarray) and not tree_flatten(out)[1].is_leaf
@@ -339,11 +372,7 @@ def _check_scalar_output(out: Any, transform: str) -> None:
             "comparison or an integer count is constant almost everywhere: "
             "differentiate a smooth stand-in for it instead)"
         )
-    if _float_dtype(out).kind == "c":
-        raise TypeError(
-            f"{transform} needs a real scalar output, but f returned a complex number; "
-            "use jvp or vjp, where you choose the complex tangent or cotangent"
-        )
+    _check_output_dtype(out, transform, holomorphic)
 
 
 def input_names(

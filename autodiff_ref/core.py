@@ -36,8 +36,10 @@ __all__ = [
     "Trace",
     "Tracer",
     "UndefinedPrimal",
+    "Wirtinger",
     "Zero",
     "bind",
+    "cotangent_for",
     "evaluating_with",
     "primal_value",
     "shape_of",
@@ -48,9 +50,34 @@ __all__ = [
 _next_level = itertools.count(2)
 
 #: How an elementwise primitive gives its derivative in one argument. A callable
-#: computes the local derivative; 1 or -1 means the argument passes through,
-#: maybe negated (no multiplication needed); None means the derivative is zero.
+#: computes the local derivative (or, for a function of a complex argument that is
+#: not holomorphic, a :class:`Wirtinger` pair); 1 or -1 means the argument passes
+#: through, maybe negated (no multiplication needed); None means the derivative is
+#: zero.
 Deriv = Callable[..., Any] | int | None
+
+
+class Wirtinger:
+    """The local derivative of an elementwise function of a complex ``z`` that is not holomorphic.
+
+    A holomorphic function (exp, sin, x * y, ...) has a complex derivative ``f'``,
+    and its tangent is ``f' t``. A function such as ``abs`` or ``angle`` has none;
+    near ``z`` it is still a real-linear map of the tangent, which the two
+    Wirtinger derivatives ``dz = ∂f/∂z`` and ``dzbar = ∂f/∂z̄`` give:
+    ``t ↦ dz t + dzbar conj(t)``. Its transpose (JAX's convention: the transpose,
+    not the conjugate transpose, for the pairing ``Re(sum(u v))``) is
+    ``c ↦ dz c + conj(dzbar c)``: one pair gives both, so the formula is written
+    once. For a real-valued ``f`` the tangent's imaginary part is zero, and it is
+    dropped (the tangent takes the output's dtype).
+    """
+
+    __slots__ = ("dz", "dzbar")
+
+    def __init__(self, dz: Any, dzbar: Any) -> None:
+        self.dz, self.dzbar = dz, dzbar
+
+    def __repr__(self) -> str:
+        return f"Wirtinger(dz={self.dz!r}, dzbar={self.dzbar!r})"
 
 
 #: The params of a primitive call that has none (shared: never mutated).
@@ -140,6 +167,7 @@ class Zero:
 
 
 _FLOAT64 = np.dtype(np.float64)
+_COMPLEX128 = np.dtype(np.complex128)
 
 
 def _dtype_of(x: Any) -> Any:
@@ -388,14 +416,14 @@ class Primitive:
         d = self.derivs[i]
         if d is None:
             return None
-        term = _times_local_derivative(d, ct, ans, args, params)
+        term = _times_local_derivative(d, ct, ans, args, params, transposed=True)
         arg = args[i]
         if type(term) is float and type(arg) is float:  # scalar graphs: nothing to undo
             return term
         arg_shape = shape_of(arg)
         if shape_of(term) != arg_shape:  # undo broadcasting
             term = rules.sum_to(term, shape=arg_shape)
-        return term
+        return cotangent_for(term, arg)
 
     def transposes(self, linear: Sequence[int]) -> bool:
         """Whether the transpose rule covers the arguments at positions ``linear``."""
@@ -434,9 +462,16 @@ class Primitive:
 
 
 def _times_local_derivative(
-    d: Deriv, v: Any, ans: Any, args: Sequence[Any], params: dict[str, Any]
+    d: Deriv,
+    v: Any,
+    ans: Any,
+    args: Sequence[Any],
+    params: dict[str, Any],
+    transposed: bool = False,
 ) -> Any:
-    """``v`` times an elementwise local derivative (a tangent or a cotangent)."""
+    """``v`` times an elementwise local derivative (a tangent, or with
+    ``transposed=True`` a cotangent: a product is its own transpose, a
+    :class:`Wirtinger` pair is not)."""
     if d == 1:
         return v
     if d == -1:
@@ -448,7 +483,73 @@ def _times_local_derivative(
         # divide(1.0, 2), a float64 scalar, which would promote a float32 v): as
         # a Python number it takes v's float type, as NumPy 2 does with 1 / 2.
         local = local.item()
-    return rules.mul(local, v)
+    if type(local) is not Wirtinger:
+        return rules.mul(local, v)
+    if transposed:  # c ↦ dz c + conj(dzbar c)
+        return rules.add(rules.mul(local.dz, v), rules.conj(rules.mul(local.dzbar, v)))
+    term = rules.add(rules.mul(local.dz, v), rules.mul(local.dzbar, rules.conj(v)))
+    return term if _is_complex(ans) else rules.real(term)
+
+
+def _is_complex(x: Any) -> bool:
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return False
+    if isinstance(value, complex):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind == "c"
+
+
+def cotangent_for(ct: Any, arg: Any) -> Any:
+    """The cotangent ``ct`` of ``arg`` in ``arg``'s own dtype (JAX's rule).
+
+    Where a real argument met a complex value (``x * 1j``), its cotangent comes
+    out complex; the derivative with respect to a real input is real, the real
+    part (the imaginary part pairs with a direction ``x`` cannot move in). The
+    same goes for precision: a float32 argument's cotangent is float32 however
+    wide the arithmetic after it. This is where promotion is undone, next to
+    where broadcasting is (``sum_to``). Integer and boolean arguments (not
+    differentiated) and values whose dtype is unknown are left as they are.
+    """
+    if type(ct) is float or type(ct) is Zero or ct is None:
+        return ct
+    want = _dtype_or_none(arg)
+    if want is None or want.kind not in "fc":
+        return ct
+    have = _dtype_or_none(ct)
+    if have is None or have == want:
+        return ct
+    if have.kind == "c" and want.kind == "f":
+        ct = rules.real(ct)
+        have = _dtype_or_none(ct)
+    if have is not None and have != want:
+        ct = rules.astype(ct, dtype=want)
+    return ct
+
+
+def _dtype_or_none(x: Any) -> np.dtype | None:
+    if type(x) is np.ndarray or type(x) is UndefinedPrimal:
+        return np.dtype(x.dtype)
+    if type(x) is float:
+        return _FLOAT64
+    if type(x) is complex:
+        return _COMPLEX128
+    if type(x) is int or type(x) is bool:
+        return None
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return None
+    if isinstance(value, Tracer):  # an abstract value knows its dtype
+        return np.dtype(value.dtype)
+    if type(value) is float:
+        return _FLOAT64
+    if type(value) is complex:
+        return _COMPLEX128
+    dtype = getattr(value, "dtype", None)
+    return None if dtype is None else np.dtype(dtype)
 
 
 def _expand_batched(t: Any, ndim: int) -> Any:

@@ -154,11 +154,14 @@ class Dual(Tracer):
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
-    def conjugate(self) -> Dual:
-        """The dual conjugate ``a - b ε``; ``x * x.conjugate()`` is ``a²``.
+    def dual_conjugate(self) -> Dual:
+        """The dual conjugate ``a - b ε``; ``x * x.dual_conjugate()`` is ``a²``.
+
+        Not ``conjugate``: that is NumPy's complex conjugate, which a function
+        differentiated by :func:`~autodiff_ref.jvp` may call on its dual inputs.
 
         >>> x = Dual(2.0, 5.0)
-        >>> x * x.conjugate()
+        >>> x * x.dual_conjugate()
         Dual(primal=4.0, tangent=0.0)
         """
         assert isinstance(self._trace, ForwardTrace)

@@ -29,7 +29,15 @@ from .arguments import (
     _zeros_like,
     input_names,
 )
-from .core import Primitive, Tracer, UndefinedPrimal, Zero, primal_value, shape_of
+from .core import (
+    Primitive,
+    Tracer,
+    UndefinedPrimal,
+    Zero,
+    cotangent_for,
+    primal_value,
+    shape_of,
+)
 from .program.program import Program, trace_program
 from .program.tracing import Equation, Var, aval_of, stand_in
 from .reverse import transposed_jvp
@@ -252,12 +260,18 @@ def _transpose(
             UndefinedPrimal(a.aval.shape, a.aval.dtype) if type(a) is Var else a
             for a in variables
         ]
-        return prim.transpose(ct, marked, params, linear)
-    args = [_zero(a) if type(a) is Var else a for a in variables]
-    if prim.derivs is not None:
-        return [prim.local_vjp(i, ct, _zero(out), args, params) for i in linear]
-    # A primitive given by its JVP (a user's rule, linear here): transpose that.
-    return transposed_jvp(prim, ct, _zero(out), args, params, linear)
+        cts = prim.transpose(ct, marked, params, linear)
+    else:
+        args = [_zero(a) if type(a) is Var else a for a in variables]
+        if prim.derivs is not None:
+            cts = [prim.local_vjp(i, ct, _zero(out), args, params) for i in linear]
+        else:  # a primitive given by its JVP (a user's rule, linear here)
+            cts = transposed_jvp(prim, ct, _zero(out), args, params, linear)
+    # Each cotangent in its variable's dtype (a real variable's is real).
+    return [
+        cotangent_for(c, variables[i].aval) if type(variables[i]) is Var else c
+        for i, c in zip(linear, cts, strict=True)
+    ]
 
 
 def _bound(eq: Equation) -> Var | tuple[Var, ...]:

@@ -39,6 +39,7 @@ from .core import (
     Zero,
     _dtype_of,
     bind,
+    cotangent_for,
     impl_of,
     primal_value,
     shape_of,
@@ -264,6 +265,7 @@ def _sweep(
                     contribution = rule(ct, *args, **node.params)[i]
                     args[i] = a
                     if contribution is not None:
+                        contribution = cotangent_for(contribution, a)
                         j = inputs[i].index
                         previous = cts.get(j)
                         cts[j] = (
@@ -283,6 +285,7 @@ def _sweep(
                 )
             for i, contribution in zip(parents, contributions, strict=True):
                 if contribution is not None:
+                    contribution = cotangent_for(contribution, args[i])
                     _accumulate(cts, inputs[i].index, contribution, add)
             continue
         # A real scalar through an elementwise primitive (scalar graphs): the

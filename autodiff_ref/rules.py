@@ -18,6 +18,19 @@ arguments at once; their JVP is the primitive applied to the tangents
 (prod, max, inv, ..., qr), and reverse mode transposes it: no VJP is written
 by hand.
 
+Complex numbers follow JAX's conventions. A holomorphic primitive (exp, sin,
+x * y, ...) has the same local derivative for complex arguments as for real
+ones, and its transpose is a product by it, not by its conjugate. A primitive
+that is not holomorphic is still linear over the reals near a point: ``real``,
+``imag`` and ``conj`` are linear primitives with JAX's transposes, ``abs``
+gives the two Wirtinger derivatives of that map
+(:class:`~autodiff_ref.core.Wirtinger`), and ``angle`` its JVP ``Im(t / z)``.
+A real argument's cotangent is real
+(:func:`~autodiff_ref.core.cotangent_for`). Primitives that order their
+arguments (maximum, minimum) refuse to differentiate complex ones; NumPy itself
+refuses complex numbers in floor, ceil, mod, hypot, arctan2, logaddexp and
+heaviside.
+
 Conventions at non-differentiable points (the same in every mode):
 
 * ``abs'(0) = sign(0) = 0`` -- the minimum-norm subgradient (JAX: 1);
@@ -65,9 +78,12 @@ from .core import (
     Primitive,
     Tracer,
     UndefinedPrimal,
+    Wirtinger,
     _expand_batched,
+    _is_complex,
     primal_value,
     shape_of,
+    substituting_impls,
 )
 
 __all__ = ["RULES"]
@@ -101,11 +117,11 @@ def _linear(
 
 
 def _real_only(name: str, *derivs: Any) -> tuple[Any, ...]:
-    """Local derivatives that hold for real arguments only (a kink's side, |x|'s sign).
+    """Local derivatives that hold for real arguments only (which side of a kink).
 
-    On complex arguments they would be silently wrong, so they refuse them with
-    :func:`~autodiff_ref.arguments.refuse_complex`, until complex numbers are
-    supported properly.
+    Complex numbers have no order that makes them differentiable (NumPy compares
+    them lexicographically), so these refuse them with
+    :func:`~autodiff_ref.arguments.refuse_complex`, instead of a wrong number.
     """
 
     def checked(deriv: Any) -> Any:
@@ -201,6 +217,30 @@ def _minus_one(y: Any) -> Any:
     return np.where(np.equal(y, 0), 0, np.subtract(y, 1))[()]
 
 
+def _complex_argument(x: Any) -> bool:
+    """Whether ``x`` is complex and means it (not a complex step of a real number).
+
+    Inside :func:`~autodiff_ref.numerical.complex_step_stand_ins` a complex value
+    is a real input plus a tiny imaginary step, and the real rule is the one the
+    step must see.
+    """
+    return _is_complex(x) and not substituting_impls()
+
+
+def _half_over_modulus(ans: Any) -> Any:
+    # 1 / (2 |z|), and 0 where z = 0: there abs takes the derivative 0, as for reals.
+    return where(ans, div(0.5, where(ans, ans, 1.0)), 0.0)
+
+
+def _abs_derivative(ans: Any, x: Any) -> Any:
+    # |z| = sqrt(z conj(z)): ∂/∂z = conj(z) / (2|z|), ∂/∂conj(z) = z / (2|z|), so the
+    # tangent is Re(conj(z) t) / |z|. Real x: sign(x).
+    if not _complex_argument(x):
+        return sign(x)
+    half = _half_over_modulus(ans)
+    return Wirtinger(mul(conj(x), half), mul(x, half))
+
+
 def _nonzero_base(x: Any) -> Any:
     # d/dy x**y = log(x) x**y is 0 * log(0) = nan at a zero base, where the true
     # derivative of 0**y (y > 0) is 0.  A zero base is replaced by 1 inside the log
@@ -233,7 +273,7 @@ cos: Primitive = _elementwise("cos", np.cos, lambda ans, x: neg(sin(x)))
 tan: Primitive = _elementwise("tan", np.tan, lambda ans, x: add(1.0, mul(ans, ans)))
 sqrt: Primitive = _elementwise("sqrt", np.sqrt, lambda ans, x: div(0.5, ans))
 tanh: Primitive = _elementwise("tanh", np.tanh, lambda ans, x: sub(1.0, mul(ans, ans)))
-abs: Primitive = _elementwise("abs", _abs, *_real_only("abs", lambda ans, x: sign(x)))
+abs: Primitive = _elementwise("abs", _abs, lambda ans, x: _abs_derivative(ans, x))
 sign: Primitive = _elementwise("sign", _sign, None)
 heaviside: Primitive = _elementwise("heaviside", _heaviside, None,
                                     doc="step: 0, 1/2 at 0, 1")
@@ -496,22 +536,6 @@ concatenate: Primitive = _linear(
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
-def _real_derivative(x: Any) -> float:
-    """1 for real x; complex x has no complex derivative of real(x): refuse it."""
-    try:
-        value = primal_value(x)
-    except TypeError:  # a symbolic expression: a real scalar
-        return 1.0
-    dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
-    if dtype.kind == "c":  # a type, not a value: a staged program knows it too
-        raise TypeError(
-            "real(z) of a complex z has no complex derivative (it is not holomorphic), "
-            "so no tangent multiplier exists; differentiate it on real inputs, or write z "
-            "as x + 1j * y with real x and y and differentiate in those"
-        )
-    return 1.0
-
-
 # fmt: off
 cosh: Primitive = _elementwise("cosh", np.cosh, lambda ans, x: sinh(x))
 sinh: Primitive = _elementwise("sinh", np.sinh, lambda ans, x: cosh(x))
@@ -553,9 +577,31 @@ mod: Primitive = _elementwise("mod", np.mod,  # x - y * (x // y), Python's %
                               1,
                               lambda ans, x, y: neg(floor_divide(x, y)),
                               doc="x % y, with the sign of y")
-real: Primitive = _elementwise("real", np.real, lambda ans, x: _real_derivative(x),
-                               doc="the real part (x itself for real x)")
 # fmt: on
+
+
+# real, imag and conj are linear over the reals (not complex-linear: no complex
+# derivative), so each is its own JVP; their transposes are JAX's, for the pairing
+# Re(sum(u v)): real's cotangent c goes back as c + 0i, imag's as -i c, conj's as
+# conj(c). A real argument's cotangent is real (core.cotangent_for).
+def _complex(x: Any) -> bool:
+    return bool(np.dtype(x.dtype).kind == "c")
+
+
+real: Primitive = _linear(
+    "real", np.real,
+    transpose=lambda ct, x: (astype(ct, dtype=x.dtype) if _complex(x) else ct,),
+    doc="the real part (x itself for real x)",
+)  # fmt: skip
+imag: Primitive = _linear(
+    "imag", np.imag,
+    transpose=lambda ct, x: (mul(-1j, ct) if _complex(x) else None,),
+    doc="the imaginary part (0 for real x)",
+)  # fmt: skip
+conj: Primitive = _linear(
+    "conj", np.conj, transpose=lambda ct, x: (conj(ct),),
+    doc="the complex conjugate (x itself for real x)",
+)  # fmt: skip
 
 
 # == More of NumPy: reductions and linear maps ==================================
@@ -587,6 +633,18 @@ def _nonlinear(
         multiple_results=multiple_results,
     )
     return prim
+
+
+def _angle_jvp(ts: Sequence[Any], ans: Any, x: Any) -> Any:
+    # angle(z) = Im log z, so its tangent is Im(t / z): linear over the reals in t.
+    # A real x has angle 0 or pi, piecewise constant: tangent zero.
+    return imag(div(ts[0], x)) if _complex_argument(x) else None
+
+
+angle: Primitive = _nonlinear(
+    "angle", np.angle, jvp=_angle_jvp,
+    doc="the argument of z in (-pi, pi]: d angle = Im(dz / z)",
+)  # fmt: skip
 
 
 def _axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:

@@ -60,6 +60,7 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.qr: ((TALL,), {}),
     R.require_distinct: ((V,), {"what": "eigh"}),
     R.argsort: ((U,), {"axis": 1}),
+    **{p: ((U,), {}) for p in (R.real, R.imag, R.conj, R.angle)},  # linear, or a JVP
     **{p: ((U,), {"axis": 1}) for p in VALUE_ONLY.values()},
 }
 

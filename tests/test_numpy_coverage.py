@@ -620,13 +620,11 @@ def test_second_derivatives_agree_in_every_nesting(name: str) -> None:
     np.testing.assert_allclose(fwd_rev, by_differences, rtol=1e-6, atol=1e-7)
 
 
-def test_real_of_a_complex_value_is_refused_not_passed_through() -> None:
-    # real is not holomorphic: a complex tangent has no multiplier, so no silent answer.
+def test_real_of_a_complex_value_is_linear_over_the_reals() -> None:
+    # real is not holomorphic, but linear over the reals: its tangent is real(t).
     assert anp.real(3 + 4j) == 3.0
-    with pytest.raises(
-        TypeError, match=r"real\(z\) of a complex z has no complex derivative"
-    ):
-        ad.jvp(anp.real, (1 + 2j,), (1j,))
+    assert ad.jvp(anp.real, (1 + 2j,), (1j,)) == (1.0, 0.0)
+    assert ad.jvp(anp.real, (1 + 2j,), (2 - 1j,)) == (1.0, 2.0)
 
 
 def test_higher_derivatives_along_a_line_match_closed_forms() -> None:

@@ -457,7 +457,10 @@ CASES.update(
         ),
         "floor_divide": mod_cases(),  # x / y away from integers: away from the jumps
         "mod": mod_cases(),
+        "angle": no_complex_step(abs_like()),  # 0 or pi: away from the jump at 0
         "real": no_complex_step(unary(-2, 2)),
+        "imag": no_complex_step(unary(-2, 2)),  # 0 for real x: derivative 0
+        "conj": no_complex_step(unary(-2, 2)),  # x for real x: not analytic
         "prod": prod_cases(),
         "max": selection_cases(),
         "min": selection_cases(),

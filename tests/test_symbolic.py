@@ -209,7 +209,6 @@ RULE_CASES.update(
             _away_from_integers(-3, 3),
             _uniform(1.1, 3),
         ),
-        "real": (lambda a, b: anp.real(a) * b, _uniform(-3, 3), _uniform(-3, 3)),
     }
 )
 #: NumPy functions that refuse complex input, or are not analytic (real): checked
@@ -222,7 +221,6 @@ NOT_ANALYTIC = {
     "ceil",
     "floor_divide",
     "mod",
-    "real",
 }
 
 

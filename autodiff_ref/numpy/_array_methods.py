@@ -102,6 +102,20 @@ def _real(self: Any) -> Any:
     return rules.real(self)
 
 
+def _imag(self: Any) -> Any:
+    return rules.imag(self)
+
+
+def conj(self: Any) -> Any:
+    """The complex conjugate, as ``ndarray.conj``."""
+    return rules.conj(self)
+
+
+def conjugate(self: Any) -> Any:
+    """The complex conjugate, as ``ndarray.conjugate``."""
+    return rules.conj(self)
+
+
 def reshape(self: Any, *shape: Any) -> Any:
     """Like ``ndarray.reshape``: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
@@ -227,6 +241,8 @@ def _array_function(self: Any, func: Any, types: Any, args: Any, kwargs: Any) ->
 
 
 _METHODS: tuple[Callable[..., Any], ...] = (
+    conj,
+    conjugate,
     reshape,
     transpose,
     sum,
@@ -283,6 +299,7 @@ def install(cls: type = Tracer) -> None:
         "__array_function__": _array_function,
         "T": property(_T),
         "real": property(_real),
+        "imag": property(_imag),
     }
     for name, method in special.items():
         setattr(cls, name, method)

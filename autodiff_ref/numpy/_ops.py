@@ -29,6 +29,7 @@ __all__ = [
     "add",
     "amax",
     "amin",
+    "angle",
     "append",
     "arccos",
     "arccosh",
@@ -45,6 +46,8 @@ __all__ = [
     "ceil",
     "clip",
     "concatenate",
+    "conj",
+    "conjugate",
     "cos",
     "cosh",
     "cross",
@@ -64,6 +67,7 @@ __all__ = [
     "floor_divide",
     "hstack",
     "hypot",
+    "imag",
     "inner",
     "kron",
     "linspace",
@@ -421,6 +425,16 @@ def _ndim(x: Any) -> int:
     return len(shape_of(x))
 
 
+def _is_complex(x: Any) -> bool:
+    try:
+        value = primal_value(x)
+    except TypeError:  # a symbolic expression: a real scalar
+        return False
+    if isinstance(value, Tracer):  # an abstract value knows its dtype
+        return bool(np.dtype(value.dtype).kind == "c")
+    return bool(np.iscomplexobj(value))
+
+
 def _size_of(x: Any) -> int:
     n = 1
     for d in shape_of(x):
@@ -605,8 +619,59 @@ remainder = mod  # NumPy's other name
 
 
 def real(x: ArrayLike) -> Any:
-    """The real part; differentiable for real inputs (where it is ``x`` itself)."""
+    """The real part (``x`` itself for real ``x``).
+
+    Linear over the reals, not holomorphic: its cotangent ``c`` goes back to a
+    complex ``z`` as ``c + 0j`` (JAX's convention).
+
+    >>> from autodiff_ref import grad
+    >>> complex(grad(lambda z: real(z) ** 2)(3.0 + 4.0j))  # 2 Re(z)
+    (6+0j)
+    """
+    if not _is_complex(x) and isinstance(x, Tracer):  # NumPy returns x itself
+        return x
     return rules.real(x)
+
+
+def imag(x: ArrayLike) -> Any:
+    """The imaginary part (0 for real ``x``).
+
+    Linear over the reals: its cotangent ``c`` goes back to a complex ``z`` as
+    ``-1j * c`` (JAX's convention: ``grad`` gives the conjugate of the direction
+    of steepest ascent).
+
+    >>> from autodiff_ref import grad
+    >>> complex(grad(lambda z: imag(z) ** 2)(3.0 + 4.0j))  # conj(2i Im z)
+    -8j
+    """
+    return rules.imag(x)
+
+
+def conj(x: ArrayLike) -> Any:
+    """The complex conjugate (``x`` itself for real ``x``); NumPy's ``conjugate``.
+
+    >>> from autodiff_ref import jvp
+    >>> jvp(conj, (1.0 + 2.0j,), (1.0j,))[1]  # conj is linear: its own tangent map
+    np.complex128(-1j)
+    """
+    return rules.conj(x)
+
+
+conjugate = conj  # NumPy's other name
+
+
+def angle(z: ArrayLike, deg: bool = False) -> Any:
+    """The argument of ``z`` in ``(-pi, pi]`` (degrees if ``deg``), as ``numpy.angle``.
+
+    Its tangent is ``Im(t / z)``; for real ``z`` the angle is 0 or pi, with
+    derivative 0. It has no derivative at 0.
+
+    >>> from autodiff_ref import grad
+    >>> complex(grad(angle)(1.0j))  # angle(x + iy) = atan2(y, x): conj(∇) = -1
+    (-1+0j)
+    """
+    out = rules.angle(z)
+    return rules.mul(out, 180.0 / np.pi) if deg else out
 
 
 def clip(
@@ -670,7 +735,7 @@ def var(
     ddof: int = 0,
     keepdims: bool = False,
 ) -> Any:
-    """Variance ``sum((x - mean)**2) / (n - ddof)`` over ``axis``.
+    """Variance ``sum(|x - mean|**2) / (n - ddof)`` over ``axis`` (real for complex x).
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -678,9 +743,13 @@ def var(
     array([-1.33333333, -0.66666667,  2.        ])
     """
     x = _array_arg(x)
-    refuse_complex("var", x)  # |x - mean|**2 needs a conjugate
     centred = rules.sub(x, mean(x, axis=axis, keepdims=True))
-    squares = rules.sum(rules.mul(centred, centred), axis=axis, keepdims=keepdims)
+    if _is_complex(x):  # |d|**2 = Re(d)**2 + Im(d)**2: real, as NumPy's var
+        re, im = rules.real(centred), rules.imag(centred)
+        squared = rules.add(rules.mul(re, re), rules.mul(im, im))
+    else:
+        squared = rules.mul(centred, centred)
+    squares = rules.sum(squared, axis=axis, keepdims=keepdims)
     count = _size_of(x) // builtins.max(_size_of(squares), 1) - ddof
     if count <= 0:  # NumPy divides by 0 (inf, or nan for 0 / 0) and warns
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
@@ -694,7 +763,6 @@ def std(
     keepdims: bool = False,
 ) -> Any:
     """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
-    refuse_complex("std", x)
     return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 

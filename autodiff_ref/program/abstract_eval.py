@@ -323,6 +323,10 @@ ABSTRACT_EVAL.update({
         np.broadcast_shapes(c.shape, x.shape, y.shape), _elementwise(np.add)(x, y).dtype),
     R.real: lambda x: Aval(x.shape, np.empty((), x.dtype).real.dtype,
                            "array" if x.kind == "array" else x.kind),
+    R.imag: lambda x: Aval(x.shape, np.empty((), x.dtype).imag.dtype,
+                           "array" if x.kind == "array" else x.kind),
+    R.conj: _elementwise(np.conjugate),
+    R.angle: lambda x: _out(x.shape, np.angle(np.zeros((), x.dtype)).dtype),
     R.stop_gradient: _like,
     R.argsort: lambda x, axis: Aval(x.shape, np.dtype(np.intp), "array"),
     R.require_distinct: lambda x, what, nonzero=False: x,  # x itself

@@ -138,7 +138,12 @@ def _scalar_constants(eq: Equation, args: tuple[Any, ...]) -> tuple[Any, ...]:
     for k, a in enumerate(args):
         if isinstance(a, np.ndarray) and a.size > 1 and a.dtype == out.dtype:
             first = a.flat[0]
-            if np.all(a == first) and np.all(np.signbit(a) == np.signbit(first)):
+            # -0.0 and 0.0 are equal but not the same constant (1 / x tells them
+            # apart): the signs must match too, of both parts of a complex number.
+            parts = (a.real, a.imag) if a.dtype.kind == "c" else (a,)
+            if np.all(a == first) and all(
+                np.all(np.signbit(p) == np.signbit(p.flat[0])) for p in parts
+            ):
                 new[k] = a.dtype.type(first)
     return tuple(new)
 
