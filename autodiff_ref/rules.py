@@ -928,7 +928,9 @@ def _check_symmetric(a: Any, what: str) -> None:
         )
 
 
-def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
+def _distinct(
+    values: Any, what: str, nonzero: bool = False, only_zero: bool = False
+) -> Any:
     """``values``, after refusing a decomposition whose derivative does not exist.
 
     A check of values, so it is a primitive of its own (the identity, derivative 1):
@@ -936,7 +938,7 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
     """
     v = np.sort(np.asarray(values), axis=-1)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(v), initial=0.0)
-    if v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
+    if not only_zero and v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
         raise ValueError(
             f"the derivative of {what} does not exist here: two of its values are equal "
             f"(values {v.tolist()}), so the basis of their shared subspace is not unique "
@@ -951,7 +953,7 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
 
 
 require_distinct: Primitive = _value_choice(
-    "require_distinct", _distinct, jvp=lambda ts, ans, values, what, nonzero=False: ts[0],
+    "require_distinct", _distinct, jvp=lambda ts, ans, values, **params: ts[0],
     doc="the values, refused where two are equal (a derivative of eigh, svd)",
 )  # fmt: skip
 
@@ -992,10 +994,45 @@ solve: Primitive = _nonlinear(
     "solve", _solve, jvp=_solve_jvp, transpose=_solve_transpose, linear_in=(1,),
     doc="X = A^-1 B for B of shape (..., n, k): dX = A^-1 (dB - dA X)",
 )  # fmt: skip
+
+
+def _adjugate(a: Any) -> Any:
+    """adj(A) = det(A) A^-1, from the SVD A = U diag(s) V^H, without inverting.
+
+    det(A) A^-1 = det(U) det(V^H) V diag(p) U^H with p_i the product of the other
+    singular values: no division, so it holds where A is singular too (rank n - 1
+    leaves one p_i nonzero; rank n - 2 or less makes every p_i, and adj(A), zero).
+    """
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), np.ones((), s.dtype), s[..., None, :])
+    p = np.prod(others, axis=-1)  # p_i = prod_{j != i} s_j
+    phase = np.linalg.det(u) * np.linalg.det(vh)  # |phase| = 1: a sign for real A
+    if not np.iscomplexobj(phase):
+        phase = np.sign(phase)
+    v = np.conj(np.swapaxes(vh, -1, -2))
+    uh = np.conj(np.swapaxes(u, -1, -2))
+    return (phase[..., None, None] * v * p[..., None, :]) @ uh
+
+
+def _adjugate_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # A adj(A) = det(A) I: dA adj + A d adj = tr(adj dA) I, so
+    # d adj = A^-1 (tr(adj dA) I - dA adj), where A is invertible.
+    t = ts[0]
+    n = shape_of(a)[-1]
+    rate = reshape(_trace(matmul(ans, t)), shape=(*shape_of(a)[:-2], 1, 1))
+    return solve(a, sub(mul(rate, _eye(n, t)), matmul(t, ans)))
+
+
+adjugate: Primitive = _nonlinear(
+    "adjugate", _adjugate, jvp=_adjugate_jvp,
+    doc="adj(A) = det(A) A^-1 (det's gradient, transposed): d adj = A^-1 (tr(adj dA) I - dA adj)",
+)  # fmt: skip
 det: Primitive = _nonlinear(
     "det", np.linalg.det,
-    jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
-    doc="determinant: d det = det tr(A^-1 dA)",
+    # Jacobi's formula with the adjugate, which exists where A is singular too.
+    jvp=lambda ts, ans, a: sum(mul(_matrix_transpose(adjugate(a)), ts[0]), axis=(-2, -1)),
+    doc="determinant: d det = tr(adj(A) dA)",
 )  # fmt: skip
 
 
@@ -1041,17 +1078,60 @@ def _eigh(a: Any) -> tuple[Any, Any]:
     return w, v
 
 
+def _projected(u: Any, t: Any, v: Any) -> Any:
+    """``U^T dA V``: the tangent in the bases of a decomposition (diag: the values')."""
+    return matmul(_matrix_transpose(u), matmul(t, v))
+
+
+def _shared_in_clusters(values: Any, tangents: Any) -> Any:
+    """Each value's tangent averaged over the values equal to it (to rounding).
+
+    At repeated eigenvalues (or singular values) the basis of their subspace is
+    arbitrary, and so is each one's diag(V^T dA V); their sum, the trace over
+    the subspace, is not. Shared evenly, as max shares a tie, the tangents give
+    every function symmetric in the values its derivative (the nuclear norm, a
+    sum of eigenvalues), and are diag(V^T dA V) itself where the values are
+    distinct. The weights are computed from values, as max's are.
+    """
+    vv = primal_value(values)
+    dtype = core._dtype_of(vv)
+    eps = float(np.finfo(dtype if dtype.kind in "fc" else float).eps)
+    tol = mul(64 * eps, amax(abs(vv), axis=-1, keepdims=True))
+    near = abs(sub(_row(vv), _column(vv))) <= _column(tol)
+    hit = where(near, *_one_zero(vv))
+    weights = div(hit, sum(hit, axis=-1, keepdims=True))
+    return sum(mul(weights, _row(tangents)), axis=-1)
+
+
 def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A = V diag(w) V^T: dw = diag(P), dV = V (F ∘ P), P = V^T dA V.
     w, v = ans
     w = require_distinct(w, what="eigh")
-    p = matmul(_matrix_transpose(v), matmul(_sym(ts[0]), v))
+    p = _projected(v, _sym(ts[0]), v)
     return _diagonal(p), matmul(v, mul(_gap_inverse(w), p))
 
 
 eigh: Primitive = _nonlinear(
     "eigh", _eigh, jvp=_eigh_jvp, multiple_results=True,
     doc="A = V diag(w) V^T, results (w, V): dw = diag(V^T dA V), dV = V (F ∘ V^T dA V)",
+)  # fmt: skip
+
+
+def _eigvalsh(a: Any) -> Any:
+    _check_symmetric(a, "eigvalsh")
+    return np.linalg.eigvalsh(a)
+
+
+def _eigvalsh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # dw = diag(V^T dA V), shared within repeated values: no eigenvector tangent,
+    # so no refusal (the eigenvectors' derivatives are what need distinct values).
+    v = eigh(a)[1]
+    return _shared_in_clusters(ans, _diagonal(_projected(v, _sym(ts[0]), v)))
+
+
+eigvalsh: Primitive = _nonlinear(
+    "eigvalsh", _eigvalsh, jvp=_eigvalsh_jvp,
+    doc="eigenvalues w of symmetric A: dw = diag(V^T dA V), shared where values repeat",
 )  # fmt: skip
 
 
@@ -1067,7 +1147,7 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     v = _matrix_transpose(vh)
     s = require_distinct(s, what="svd", nonzero=m != n)
     t = ts[0]
-    dp = matmul(_matrix_transpose(u), matmul(t, v))  # U^T dA V
+    dp = _projected(u, t, v)
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
     dpt = _matrix_transpose(dp)
     du = matmul(u, mul(f, add(mul(dp, _row(s)), mul(_column(s), dpt))))
@@ -1082,6 +1162,27 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
 svd: Primitive = _nonlinear(
     "svd", _svd, jvp=_svd_jvp, multiple_results=True,
     doc="A = U diag(s) V^T, reduced, results (U, s, V^T), after Townsend (2016)",
+)  # fmt: skip
+
+
+def _svdvals(a: Any) -> Any:
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _svdvals_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # ds = diag(U^T dA V), shared within repeated values (no singular vectors'
+    # tangents); a zero singular value of a non-square matrix is refused, as by svd.
+    m, n = shape_of(a)[-2:]
+    u, s, vh = svd(a)
+    s = require_distinct(s, what="svd", nonzero=m != n, only_zero=True)
+    return _shared_in_clusters(
+        s, _diagonal(_projected(u, ts[0], _matrix_transpose(vh)))
+    )
+
+
+svdvals: Primitive = _nonlinear(
+    "svdvals", _svdvals, jvp=_svdvals_jvp,
+    doc="singular values s: ds = diag(U^T dA V), shared where values repeat",
 )  # fmt: skip
 
 

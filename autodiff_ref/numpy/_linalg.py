@@ -181,8 +181,15 @@ def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
 
 
 def eigvalsh(a: ArrayLike, UPLO: str | None = None) -> Any:
-    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`)."""
-    return eigh(a, UPLO).eigenvalues
+    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`).
+
+    Differentiable at repeated eigenvalues too, with their tangents shared evenly
+    (as ``max`` shares a tie): functions symmetric in the values, such as their
+    sum, get their derivative; only the eigenvectors need distinct values.
+    """
+    refuse_complex("eigvalsh", a)
+    _square(a, "eigvalsh")
+    return rules.eigvalsh(_triangle(a, UPLO))
 
 
 def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
@@ -199,8 +206,10 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
             "svd(full_matrices=True) of a non-square matrix is not differentiable (the extra "
             "columns of U or Vh are not unique); pass full_matrices=False"
         )
+    if not compute_uv:  # the values alone: differentiable where they repeat too
+        return rules.svdvals(a)
     u, s, vh = rules.svd(a)
-    return SVDResult(u, s, vh) if compute_uv else s
+    return SVDResult(u, s, vh)
 
 
 def svdvals(a: ArrayLike) -> Any:
