@@ -513,8 +513,8 @@ def cotangent_for(ct: Any, arg: Any) -> Any:
     where broadcasting is (``sum_to``). Integer and boolean arguments (not
     differentiated) and values whose dtype is unknown are left as they are.
     """
-    if type(ct) is float or type(ct) is Zero or ct is None:
-        return ct
+    if (type(ct) is float and type(arg) is float) or type(ct) is Zero or ct is None:
+        return ct  # (scalar graphs: nothing to convert)
     want = _dtype_or_none(arg)
     if want is None or want.kind not in "fc":
         return ct

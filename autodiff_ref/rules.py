@@ -754,7 +754,8 @@ def _dtype_of(x: Any) -> np.dtype:
 
 astype: Primitive = _linear(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype)[()],
-    transpose=lambda ct, x, dtype: (astype(ct, dtype=x.dtype),),
+    # Back in x's dtype: from complex to real, the real part (core.cotangent_for).
+    transpose=lambda ct, x, dtype: (core.cotangent_for(ct, x),),
     doc="convert to another float dtype",
 )  # fmt: skip
 

@@ -176,13 +176,15 @@ def _check(
     if "rev" in modes:
         out, pullback = vjp(f, *args)
         u = _random_like(out, rng)
-        exact = np.dot(_flat(v), _flat(pullback(u)))
+        # Complex numbers pair as Re(sum(u v)): the VJP is the transpose of the JVP,
+        # which is linear over the reals (JAX's convention), not the conjugate one.
+        exact = np.real(np.dot(_flat(v), _flat(pullback(u))))
         jv = _numerical_jvp(f, args, v, eps)
         terms = _flat(u) * jv
         # Cancellation in the sum makes the error relative to the terms' sizes.
         _assert_close(
             exact,
-            np.sum(terms),
+            np.real(np.sum(terms)),
             rtol,
             atol,
             f"reverse mode (VJP), order {level}, of {what}: (u^T J) · v differs from "
@@ -219,10 +221,10 @@ def check_grads(
         lists, dicts, namedtuples), returning the same kind of thing, written with
         autodiff_ref's operations.
     args : tuple
-        The point, as ``grad`` would take it.  Complex numbers are allowed: a
-        holomorphic ``f`` passes, with complex directions compared in real
-        arithmetic (a non-holomorphic one, such as ``abs``, has no complex
-        Jacobian and fails).
+        The point, as ``grad`` would take it.  Complex numbers are allowed, and
+        ``f`` need not be holomorphic (``abs``, ``real``, ...): a complex
+        number is two real ones, so the finite differences are taken in real
+        arithmetic, and the VJP is checked with the pairing ``Re(sum(u v))``.
     order : int
         The highest derivative order to check; ``order=2`` also checks the
         derivatives of the JVP and VJP maps (second derivatives).

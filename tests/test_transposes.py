@@ -118,6 +118,8 @@ JVP_ONLY = {
     "svdvals": ((RNG.standard_normal((4, 3)),), {}),
     "svd": ((RNG.standard_normal((4, 3)),), {}),
     "qr": ((RNG.standard_normal((4, 3)),), {}),
+    # angle of a real x: derivative 0 (its complex inputs: tests/test_complex.py)
+    "angle": ((RNG.standard_normal(4),), {}),
 }
 
 

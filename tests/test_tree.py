@@ -194,9 +194,24 @@ def test_check_grads_accepts_complex_inputs() -> None:
         lambda z, x: anp.sum(anp.exp(z) * x),
         (np.array([1 + 2j, 0.5 - 1j]), np.array([0.3, 0.4])),
     )
-    # |z|**2 is not holomorphic, and abs's derivative is refused for complex z (issue 18).
-    with pytest.raises(TypeError, match="derivative of abs does not support complex"):
-        ad.check_grads(lambda z: anp.abs(z) ** 2, (1 + 2j,))
+    # Not holomorphic, but linear over the reals near each point: checked as well.
+    ad.check_grads(lambda z: anp.abs(z) ** 2, (1 + 2j,), order=2)
+    ad.check_grads(
+        lambda z: anp.sum(anp.abs(z) * anp.angle(z) + anp.var(z)),
+        (np.array([1 + 2j, -0.5 + 1j]),),
+        order=2,
+    )
+
+    # A wrong VJP fails: the conjugate of abs's transpose, as a custom rule.
+    @ad.custom_vjp
+    def conjugated_abs(z: Any) -> Any:
+        return anp.abs(z)
+
+    conjugated_abs.defvjp(
+        lambda z: (anp.abs(z), z), lambda z, ct: (ct * z / anp.abs(z),)
+    )
+    with pytest.raises(AssertionError, match="reverse mode"):
+        ad.check_grads(conjugated_abs, (1 + 2j,), modes=("rev",))
 
 
 # -- user classes registered as containers (JAX's register_pytree_node) ----------------

@@ -652,7 +652,7 @@ def conj(x: ArrayLike) -> Any:
 
     >>> from autodiff_ref import jvp
     >>> jvp(conj, (1.0 + 2.0j,), (1.0j,))[1]  # conj is linear: its own tangent map
-    np.complex128(-1j)
+    -1j
     """
     return rules.conj(x)
 
@@ -667,8 +667,8 @@ def angle(z: ArrayLike, deg: bool = False) -> Any:
     derivative 0. It has no derivative at 0.
 
     >>> from autodiff_ref import grad
-    >>> complex(grad(angle)(1.0j))  # angle(x + iy) = atan2(y, x): conj(∇) = -1
-    (-1+0j)
+    >>> complex(grad(angle)(1.0 + 1.0j))  # conj of ∇ atan2(y, x) = (-y + ix) / |z|²
+    (-0.5-0.5j)
     """
     out = rules.angle(z)
     return rules.mul(out, 180.0 / np.pi) if deg else out

@@ -44,7 +44,7 @@ grids = {
     "log1p": (-0.9, 3), "expm1": (-2, 2), "log2": (0.05, 3), "log10": (0.05, 3),
     "exp2": (-2, 2), "hypot": (-3, 3), "logaddexp": (-3, 3), "arctan2": (-3, 3),
     "floor": (-2.9, 2.9), "ceil": (-2.9, 2.9), "floor_divide": (-2.9, 2.9),
-    "mod": (-2.9, 2.9), "real": (-3, 3),
+    "mod": (-2.9, 2.9),
 }  # fmt: skip
 # NumPy refuses complex input to these (or they are not analytic): central differences.
 not_analytic = {
@@ -55,7 +55,6 @@ not_analytic = {
     "ceil",
     "floor_divide",
     "mod",
-    "real",
 }
 elementwise = {name: prim for name, prim in RULES.items() if prim.elementwise}
 # stop_gradient's derivative is 0 by definition, not its value's slope.
