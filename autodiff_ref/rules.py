@@ -176,7 +176,10 @@ def _minimum(x: Any, y: Any) -> Any:
 
 def _one_zero(like: Any) -> tuple[Any, Any]:
     """1 and 0 in ``like``'s real float type: where(c, 1.0, 0.0) alone is float64."""
-    dtype = core._dtype_of(like)
+    try:
+        dtype = core._dtype_of(like)
+    except TypeError:  # a symbolic expression: a real scalar, any float type
+        return 1.0, 0.0
     if dtype.kind != "f":
         return 1.0, 0.0
     return dtype.type(1.0), dtype.type(0.0)
