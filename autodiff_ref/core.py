@@ -478,7 +478,7 @@ def _times_local_derivative(
         return rules.neg(v)
     assert callable(d)
     local = d(ans, *args, **params)
-    if type(local) is np.float64:
+    if type(local) is np.float64 and _narrower_than_float64(v):
         # A constant made of Python numbers (x / 2's local derivative is NumPy's
         # divide(1.0, 2), a float64 scalar, which would promote a float32 v): as
         # a Python number it takes v's float type, as NumPy 2 does with 1 / 2.
@@ -489,6 +489,15 @@ def _times_local_derivative(
         return rules.add(rules.mul(local.dz, v), rules.conj(rules.mul(local.dzbar, v)))
     term = rules.add(rules.mul(local.dz, v), rules.mul(local.dzbar, rules.conj(v)))
     return term if _is_complex(ans) else rules.real(term)
+
+
+def _narrower_than_float64(v: Any) -> bool:
+    dtype = _dtype_or_none(v)
+    return (
+        dtype is not None
+        and dtype.kind in "fc"
+        and dtype.itemsize < 8 * (1 + (dtype.kind == "c"))
+    )
 
 
 def _is_complex(x: Any) -> bool:

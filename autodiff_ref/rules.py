@@ -1129,6 +1129,7 @@ def _eigvalsh(a: Any) -> Any:
 def _eigvalsh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     # dw = diag(V^T dA V), shared within repeated values: no eigenvector tangent,
     # so no refusal (the eigenvectors' derivatives are what need distinct values).
+    refuse_complex("the derivative of eigvalsh", a)  # Hermitian: issue 23's linalg
     v = eigh(a)[1]
     return _shared_in_clusters(ans, _diagonal(_projected(v, _sym(ts[0]), v)))
 
@@ -1176,6 +1177,7 @@ def _svdvals(a: Any) -> Any:
 def _svdvals_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
     # ds = diag(U^T dA V), shared within repeated values (no singular vectors'
     # tangents); a zero singular value of a non-square matrix is refused, as by svd.
+    refuse_complex("the derivative of svdvals", a)  # unitary U, V: issue 23's linalg
     m, n = shape_of(a)[-2:]
     u, s, vh = svd(a)
     s = require_distinct(s, what="svd", nonzero=m != n, only_zero=True)
