@@ -17,6 +17,7 @@ import warnings
 from typing import Any
 
 from . import numerical, numpy, rules, symbolic, tree
+from .batching import vmap
 from .core import primal_value
 from .custom import checkpoint, custom_jvp, custom_vjp, stop_gradient
 from .dual import Dual, derivatives_from_matrix, jordan_block
@@ -80,6 +81,7 @@ __all__ = [
     "tree",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 
 

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from . import display, rules
+from .batching import BATCH_RULES, vmap
 from .core import Primitive, Tracer, primal_value, shape_of, unique_name
 from .program.abstract_eval import ABSTRACT_EVAL
 from .program.tracing import abstract_eval_by_tracing
@@ -280,6 +281,7 @@ class custom_jvp(_UserPrimitive):
         )
         display.define(prim, label=self.name)  # printed by the user's name
         ABSTRACT_EVAL[prim] = _traced_rule(self)
+        BATCH_RULES[prim] = _batch_custom_jvp(weakref.ref(self))
         return prim
 
     def _rule_output(
@@ -384,6 +386,7 @@ class custom_vjp(_UserPrimitive):
         )
         display.define(prim, label=self.name)  # printed by the user's name
         ABSTRACT_EVAL[prim] = _traced_rule(self)
+        BATCH_RULES[prim] = _batch_custom_vjp(weakref.ref(self))
         return prim
 
     def _jvp_rule(self, tangents: Sequence[Any], ans: Any, *primals: Any) -> Any:
@@ -431,6 +434,81 @@ class custom_vjp(_UserPrimitive):
                     c, p, f"the cotangent of argument {k} from {self.name}'s bwd"
                 )
         return tuple(cts)
+
+
+# -- batching: a user rule batches as a user rule of the vmapped functions ----------
+# vmap of a function with a custom rule keeps the rule: the batched call is one call of
+# a new custom function (the vmapped function, with the vmapped rule), so a transform
+# around vmap still differentiates by the user's rule, not through the function.
+def _batch_custom_jvp(ref: Any) -> Any:
+    def rule(
+        prim: Primitive,
+        size: int,
+        vals: Sequence[Any],
+        dims: Sequence[Any],
+        params: Any,
+    ) -> tuple[Any, int]:
+        user = ref()
+        axes = tuple(dims)
+        batched = custom_jvp(vmap(user.fun, in_axes=axes))
+        user_jvp = user.jvp
+        if user_jvp is not None:
+            batched.defjvp(
+                lambda primals, tangents: vmap(user_jvp, in_axes=(axes, axes))(
+                    primals, tangents
+                )
+            )
+        return batched(*vals), 0
+
+    return rule
+
+
+def _batch_custom_vjp(ref: Any) -> Any:
+    def rule(
+        prim: Primitive,
+        size: int,
+        vals: Sequence[Any],
+        dims: Sequence[Any],
+        params: Any,
+    ) -> tuple[Any, int]:
+        user = ref()
+        axes = tuple(dims)
+        batched = custom_vjp(vmap(user.fun, in_axes=axes))
+        user_fwd, user_bwd = user.fwd, user.bwd
+        if user_fwd is not None and user_bwd is not None:
+
+            def bwd(residuals: Any, ct: Any) -> tuple[Any, ...]:
+                cts = vmap(user_bwd)(residuals, ct)  # each example's, along axis 0
+                # An argument shared by the examples gets the sum of their cotangents.
+                return tuple(
+                    c if c is None else rules.sum(c, axis=0) if d is None
+                    else _from_front(c, d)
+                    for c, d in zip(cts, axes, strict=True)
+                )  # fmt: skip
+
+            batched.defvjp(vmap(user_fwd, in_axes=axes), bwd)
+        return batched(*vals), 0
+
+    return rule
+
+
+def _from_front(x: Any, dim: int) -> Any:
+    order = list(range(1, len(shape_of(x))))
+    order.insert(dim, 0)
+    return x if dim == 0 else rules.transpose(x, axes=tuple(order))
+
+
+def _batch_checkpoint(fun: Callable[..., Any]) -> Any:
+    def rule(
+        prim: Primitive,
+        size: int,
+        vals: Sequence[Any],
+        dims: Sequence[Any],
+        params: Any,
+    ) -> tuple[Any, int]:
+        return checkpoint(vmap(fun, in_axes=tuple(dims)))(*vals), 0
+
+    return rule
 
 
 # -- checkpoint --------------------------------------------------------------------
@@ -508,6 +586,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     )
     display.define(prim, label=name)  # printed by the user's name
     ABSTRACT_EVAL[prim] = abstract_eval_by_tracing(fun)
+    BATCH_RULES[prim] = _batch_checkpoint(fun)
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:

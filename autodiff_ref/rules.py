@@ -1227,6 +1227,105 @@ qr: Primitive = _nonlinear(
 )  # fmt: skip
 
 
+# == np.fft: linear maps, each transposed by another transform ====================
+# JAX's convention: the transpose, not the adjoint (no conjugation), in the bilinear
+# pairing sum(u * v).  The DFT matrix is symmetric, so a complex transform's transpose
+# is the same transform; rfft and irfft are parts of it, transposed by the other part
+# (JAX's _rfft_transpose and _irfft_transpose).  The axis is non-negative and a
+# length n (NumPy's n=, s=) is cut or padded outside, by indexing: the primitives
+# transform the whole axis.
+def _along(axis: int, part: Any) -> tuple[Any, ...]:
+    return (slice(None),) * axis + (part,)
+
+
+def _real_input(x: Any, ct: Any) -> Any:
+    """A cotangent for ``x``: its real part if ``x`` is real.
+
+    The transpose of the inclusion of real numbers in the complex ones is the real
+    part (JAX's convention): a real input gets a real cotangent.
+    """
+    return ct if np.dtype(x.dtype).kind == "c" else real(ct)
+
+
+def _fft(x: Any, axis: int, inverse: bool, norm: Any) -> Any:
+    return (np.fft.ifft if inverse else np.fft.fft)(x, axis=axis, norm=norm)
+
+
+fft: Primitive = _linear(
+    "fft", _fft,
+    transpose=lambda ct, x, axis, inverse, norm: (
+        _real_input(x, fft(ct, axis=axis, inverse=inverse, norm=norm)),),
+    doc="discrete Fourier transform along an axis (inverse=True: the inverse one)",
+)  # fmt: skip
+
+
+def _rfft_transpose(ct: Any, x: Any, axis: int, norm: str) -> tuple[Any]:
+    # rfft(x) is the first m = n // 2 + 1 entries of fft(x), so its transpose is
+    # Re(F^T pad(ct)), with Re(F^T pad(ct))_k = Re(sum_j ct_j w^-jk) for
+    # w = exp(2 pi i / n).  irfft(c)_k is Re(sum_j d_j c_j w^jk) with each entry but
+    # the first (and, for even n, the last) counted twice (d_j = 2): so the transpose
+    # is irfft(ct / d) read at -k mod n, with the norm of the same scale.  A real
+    # cotangent, by a map that is linear over the reals (differentiable again).
+    n = x.shape[axis]
+    flipped = np.mod(-np.arange(n), n)
+    y = irfft(mul(ct, _hermitian_weights(n, axis, ct, 0.5)), n=n, axis=axis,
+              norm=_SWAPPED_NORM[norm])  # fmt: skip
+    return (getitem(y, index=_along(axis, flipped)),)
+
+
+#: irfft's scale with a norm is rfft's with the other: 1/n, 1/sqrt(n), 1 against 1,
+#: 1/sqrt(n), 1/n.
+_SWAPPED_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _hermitian_weights(n: int, axis: int, like: Any, other: float) -> np.ndarray:
+    """1 for the entries irfft reads once (the first; the last for even n), else
+    ``other``, lined up with ``axis`` of ``like`` and in its precision."""
+    m = n // 2 + 1
+    value = primal_value(like)  # a Tracer (staged) knows its dtype; arrays do too
+    dtype = value.dtype if hasattr(value, "dtype") else np.result_type(value)
+    weight = np.full(m, other, dtype=np.finfo(dtype).dtype)  # float32 stays float32
+    weight[0] = 1.0
+    if n % 2 == 0:
+        weight[-1] = 1.0
+    return weight.reshape((m,) + (1,) * (len(shape_of(like)) - axis - 1))
+
+
+rfft: Primitive = _linear(
+    "rfft", lambda x, axis, norm: np.fft.rfft(x, axis=axis, norm=norm),
+    transpose=_rfft_transpose,
+    doc="the discrete Fourier transform of real input: its n // 2 + 1 first entries",
+)  # fmt: skip
+
+
+def _irfft_transpose(ct: Any, x: Any, n: int, axis: int, norm: str) -> tuple[Any]:
+    # irfft(x) = scale * sum over all n frequencies of the Hermitian extension of x,
+    # which holds x_j and conj(x_j) for each j but the first (and, for even n, the
+    # last).  In the pairing Re(sum(x_bar * x)) with a real ct, this transposes to
+    # the first n // 2 + 1 entries of ifft(ct) (the same scale as irfft's, norm for
+    # norm: conj(w^jk) sums become w^-jk), each weighted 2 but those read once.
+    m = n // 2 + 1
+    y = getitem(
+        fft(ct, axis=axis, inverse=True, norm=norm), index=_along(axis, slice(0, m))
+    )
+    return (_real_input(x, mul(y, _hermitian_weights(n, axis, ct, 2.0))),)
+
+
+irfft: Primitive = _linear(
+    "irfft", lambda x, n, axis, norm: np.fft.irfft(x, n=n, axis=axis, norm=norm),
+    transpose=_irfft_transpose,
+    doc="the inverse of rfft: n real values from n // 2 + 1 Fourier coefficients",
+)  # fmt: skip
+
+
+# == partition's selection: a value choice, as sort's permutation is ================
+argpartition: Primitive = _value_choice(
+    "argpartition", lambda x, kth, axis: np.argpartition(x, kth, axis=axis),
+    jvp=lambda ts, ans, x, kth, axis: None,
+    doc="the permutation numpy.partition applies along axis (derivative 0)",
+)  # fmt: skip
+
+
 # core's Primitive.jvp and .vjp combine tangents with this table's primitives; the
 # core sits below the table and does not import it, so the table installs itself.
 core.rules = sys.modules[__name__]

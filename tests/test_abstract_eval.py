@@ -65,6 +65,10 @@ RECIPES: dict[core.Primitive, tuple[tuple, dict]] = {
     R.argsort: ((U,), {"axis": 1}),
     **{p: ((U,), {}) for p in (R.real, R.imag, R.conj, R.angle)},  # linear, or a JVP
     **{p: ((U,), {"axis": 1}) for p in VALUE_ONLY.values()},
+    R.argpartition: ((U,), {"kth": 1, "axis": 1}),
+    R.fft: ((U,), {"axis": 1, "inverse": False, "norm": "ortho"}),
+    R.rfft: ((U,), {"axis": 0, "norm": "backward"}),
+    R.irfft: ((U,), {"n": 5, "axis": 1, "norm": "forward"}),
 }
 
 
@@ -237,6 +241,8 @@ def test_jit_of_max_gradient_follows_the_argmax_of_each_input():
 
 
 _ZEROS_AND_TIES = np.array([[0.0, 0.3, -1.2, 0.3], [2.0, 0.0, 0.0, -0.5]])
+_WITH_NAN = np.array([np.nan, 0.3, 1.0, -1.0])  # fmax/fmin: NaN, a tie, each side
+_SPECIAL = np.array([np.inf, 1.0, -np.inf, np.nan])  # what nan_to_num replaces
 # Functions whose derivative (or value) chooses a branch by the input's value.
 BRANCHING = {
     "sinc": (anp.sinc, np.array([0.0, 0.4, -0.9, 1.0, 2.5])),
@@ -257,6 +263,20 @@ BRANCHING = {
     "svd": (lambda a: anp.linalg.svd(a, full_matrices=False)[1], TALL),
     "norm_2": (lambda a: anp.linalg.norm(a, ord=2), M),
     "norm_nuc": (lambda a: anp.linalg.norm(a, ord="nuc"), M),
+    "partition": (lambda x: anp.partition(x, 2, axis=1), _ZEROS_AND_TIES),
+    "partition_flat": (lambda x: anp.partition(x, (1, 5), axis=None), _ZEROS_AND_TIES),
+    "fmax_nan": (lambda x: anp.fmax(x, _WITH_NAN), _ZEROS_AND_TIES),
+    "fmin_nan": (lambda x: anp.fmin(_WITH_NAN, x), _ZEROS_AND_TIES),
+    "nan_to_num": (
+        lambda x: anp.nan_to_num(  # finite stand-ins: the test's sums cannot overflow
+            anp.where(np.isfinite(_SPECIAL), x, _SPECIAL),
+            nan=0.5,
+            posinf=4.0,
+            neginf=-4.0,
+        ),
+        _ZEROS_AND_TIES,
+    ),
+    "angle": (lambda x: anp.angle(x) * x, _ZEROS_AND_TIES - 0.1),
 }
 
 
@@ -272,11 +292,16 @@ def test_branching_functions_jitted_equal_unjitted(name):
 
 
 def test_value_choices_have_the_derivatives_of_piecewise_constants_and_the_identity():
-    # Closed forms: argsort is piecewise constant (derivative 0 away from ties);
-    # require_distinct passes its values through.
-    assert set(R.VALUE_CHOICES.values()) == {R.argsort, R.require_distinct}
+    # Closed forms: argsort and argpartition are piecewise constant (derivative 0
+    # away from ties); require_distinct passes its values through.
+    assert set(R.VALUE_CHOICES.values()) == {
+        R.argsort, R.argpartition, R.require_distinct}  # fmt: skip
     np.testing.assert_array_equal(
         ad.jacrev(lambda x: R.argsort(x, axis=0) * x)(V), np.diag(np.argsort(V))
+    )
+    np.testing.assert_array_equal(
+        ad.jacrev(lambda x: R.argpartition(x, kth=1, axis=0) * x)(V),
+        np.diag(np.argpartition(V, 1)),
     )
     for jac in (ad.jacfwd, ad.jacrev):
         np.testing.assert_array_equal(

@@ -484,7 +484,8 @@ COMPLEX_CASES = _complex_cases()
 # NumPy's own refusal for functions it defines on real numbers only (mod, floor, ...).
 REFUSED = (
     r"does not support complex input|has no complex derivative|"
-    r"not supported for the input types"
+    r"not supported for the input types|"
+    r"Cannot cast array data from dtype\('complex128'\)"  # NumPy's dtype= casting rule
 )
 
 

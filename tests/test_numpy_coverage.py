@@ -192,6 +192,47 @@ PROGRAMS: dict[str, tuple[Callable[[Any], Any], np.ndarray]] = {
     "np.linalg.matrix_power": (lambda x: np.linalg.matrix_power(x, 3), SQ),
     "matrix_power-neg": (lambda x: np.linalg.matrix_power(x, -2), SQ),
     "np.linalg.trace": (lambda x: np.linalg.trace(x), T234),
+    # issue 23: more of NumPy's everyday functions, and its other signatures
+    "np.angle": (lambda x: np.angle(x) * x + np.angle(x, deg=True), V5),
+    "np.column_stack": (lambda x: np.column_stack([x, x**2, V5]), V5),
+    "np.column_stack-2d": (lambda x: np.column_stack([x, x[:, 0]]), M34),
+    "np.deg2rad": (lambda x: np.deg2rad(x) + np.radians(x**2), V5),
+    "np.rad2deg": (lambda x: np.rad2deg(x) * np.degrees(x), V5),
+    "np.gradient": (lambda x: np.gradient(x), V5),
+    "np.gradient-2d": (lambda x: np.stack(np.gradient(x, 0.5, 2.0)), M34),
+    "np.gradient-coords": (
+        lambda x: np.gradient(x, np.array([0.0, 0.5, 2.0, 2.5, 4.0]), edge_order=2),
+        V5,
+    ),
+    "np.gradient-axis": (
+        lambda x: np.gradient(x, np.array([1.0, 1.5, 3.5]), axis=1, edge_order=2),
+        T234[:, :, 0],
+    ),
+    "np.hsplit": (lambda x: np.hsplit(x, [1, 3])[1], M34),
+    "np.vsplit": (lambda x: np.vsplit(x, 2)[1], M34.T),
+    "np.dsplit": (lambda x: np.dsplit(x, 2)[1], T234),
+    "np.fabs": (lambda x: np.fabs(x) * x, V5),
+    "np.fliplr": (lambda x: np.fliplr(x) * M34, M34),
+    "np.flipud": (lambda x: np.flipud(x) * x, V5),
+    "np.fmax": (lambda x: np.fmax(x, x[::-1] * 0.5) + np.fmin(x, 0.25), V5),
+    "np.fmax-nan": (lambda x: np.fmax(x, np.array([np.nan, 1, np.nan, 2, 3.0])), V5),
+    "np.logaddexp2": (lambda x: np.logaddexp2(x, x[::-1]), V5),
+    "np.nan_to_num": (lambda x: np.nan_to_num(x * x), M34),
+    "np.partition": (lambda x: np.partition(x, 2), V5),
+    "np.partition-axis": (lambda x: np.partition(x, (0, 2), axis=0), M34),
+    "np.real_if_close": (lambda x: np.real_if_close(x) ** 2, V5),
+    "np.einsum-sublists": (lambda x: np.einsum(x, [0, 1], x, [2, 1], [0, 2]), M34),
+    "np.einsum-sublist-sum": (lambda x: np.einsum(x, [Ellipsis, 1]), T234),
+    "np.cross-axes": (
+        lambda x: np.cross(x[:, :3], x[:, 1:], axisa=0, axisb=0, axisc=0),
+        M34,
+    ),
+    "np.vstack-dtype": (lambda x: np.vstack([x, x], dtype=np.float64), V5),
+    "np.linalg.eigh-U": (
+        lambda x: np.linalg.eigh(x, UPLO="U")[0],
+        SPD + np.tril(SQ, -1),
+    ),
+    "np.linalg.eigvalsh-U": (lambda x: np.linalg.eigvalsh(x, "U"), SPD),
     # reductions of Python lists of traced values
     "anp.sum-list": (lambda x: anp.sum([x[0], x[1] * 2]), M34),
     "anp.mean-list": (lambda x: anp.mean([x[0], x[1]], axis=0), M34),
@@ -234,6 +275,16 @@ SAME_NAME = [
     ("cosh", (V5,), {}), ("arctan2", (V5, M34[:, :1]), {}), ("mod", (V5, 0.7), {}),
     ("remainder", (V5, -0.7), {}), ("floor", (V5,), {}), ("logaddexp", (V5, 1.0), {}),
     ("real", (V5,), {}), ("sinc", (V5,), {}),
+    ("angle", (V5,), {"deg": True}), ("column_stack", ([V5, V5],), {}),
+    ("deg2rad", (V5,), {}), ("rad2deg", (V5,), {}), ("degrees", (V5,), {}),
+    ("radians", (V5,), {}), ("gradient", (M34, 2.0), {"edge_order": 2}),
+    ("fabs", (V5,), {}), ("fliplr", (M34,), {}), ("flipud", (M34,), {}),
+    ("fmax", (V5, np.nan), {}), ("fmin", (np.nan, V5), {}), ("logaddexp2", (V5, 1.0), {}),
+    ("nan_to_num", (np.array([np.nan, np.inf, -np.inf, 1.0]),), {}),
+    ("partition", (M34, 1), {"axis": 0}), ("real_if_close", (V5,), {}),
+    ("einsum", (M34, [0, 1], [1]), {}),
+    ("cross", (M34[:, :3], M34[:, 1:]), {"axisa": 0, "axisb": 0, "axisc": 0}),
+    ("vstack", ([V5, V5],), {"dtype": np.float32}),
 ]  # fmt: skip
 
 
@@ -462,8 +513,8 @@ def test_unsupported_numpy_functions_are_named_in_full() -> None:
     )
     with pytest.raises(TypeError, match=pattern):
         ad.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(SQ)
-    with pytest.raises(TypeError, match=r"numpy\.fft\.fft has no derivative rule"):
-        ad.jacfwd(lambda x: np.fft.fft(x))(V5)
+    with pytest.raises(TypeError, match=r"numpy\.fft\.hfft has no derivative rule"):
+        ad.jacfwd(lambda x: np.fft.hfft(x))(V5)
     with pytest.raises(TypeError, match=r"numpy\.cumprod has no derivative rule"):
         ad.grad(lambda x: np.sum(np.cumprod(x)))(V5)
 

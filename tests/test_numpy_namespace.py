@@ -11,7 +11,7 @@ import pytest
 import autodiff_ref as ad
 import autodiff_ref.numpy as anp
 from autodiff_ref.core import Tracer
-from autodiff_ref.numpy import _dispatch, _linalg, _ops
+from autodiff_ref.numpy import _dispatch, _fft, _linalg, _ops
 
 #: What autodiff_ref exported before the NumPy functions moved (0.1.0's __all__ and
 #: its "more of NumPy" list), written out here as the record of what must keep working.
@@ -28,12 +28,15 @@ OLD_TOP_LEVEL_NUMPY = """
 
 
 def test_the_namespace_is_the_one_list() -> None:
-    assert anp.__all__ == [*_ops.__all__, "linalg"]
+    assert anp.__all__ == [*_ops.__all__, "fft", "linalg"]
     for name in _ops.__all__:
         assert getattr(anp, name) is getattr(_ops, name)
     assert anp.linalg.__all__ == _linalg.__all__
     for name in _linalg.__all__:
         assert getattr(anp.linalg, name) is getattr(_linalg, name)
+    assert anp.fft.__all__ == _fft.__all__
+    for name in _fft.__all__:
+        assert getattr(anp.fft, name) is getattr(_fft, name)
 
 
 def test_every_name_is_numpys() -> None:
@@ -42,6 +45,8 @@ def test_every_name_is_numpys() -> None:
         assert hasattr(np, name), name
     for name in _linalg.__all__:
         assert hasattr(np.linalg, name) or name.endswith("Result"), name
+    for name in _fft.__all__:
+        assert hasattr(np.fft, name), name
 
 
 def test_numpy_functions_on_traced_values_are_routed_by_the_same_list() -> None:
@@ -54,6 +59,8 @@ def test_numpy_functions_on_traced_values_are_routed_by_the_same_list() -> None:
     for name in _linalg.__all__:
         if not name.endswith("Result"):
             assert getattr(np.linalg, name) in _dispatch._FUNCTIONS, name
+    for name in _fft.__all__:
+        assert getattr(np.fft, name) in _dispatch._FUNCTIONS, name
 
 
 def test_np_function_gives_the_anp_derivative() -> None:

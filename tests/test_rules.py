@@ -544,6 +544,44 @@ CASES.update(
     }
 )
 
+
+def transform_cases(name: str, **params: Any) -> list[Case]:
+    """np.fft's primitives on (2, 5) and (4, 3) inputs, along each axis, with each norm.
+
+    Real inputs; no complex step (fft and rfft give complex outputs, and irfft reads
+    the conjugates of its input: none is the analytic continuation the step needs),
+    so central differences and the other mode.  irfft reads n // 2 + 1 entries: its
+    input's length along the axis follows from n.
+    """
+    cases = []
+    for shape, axis in [((2, 5), 1), ((4, 3), 0), ((6,), 0)]:
+        for norm in ("backward", "ortho", "forward"):
+            kw = {"axis": axis, "norm": norm, **params}
+            in_shape = shape
+            if name == "irfft":
+                kw["n"] = shape[axis] + 1  # odd n from (2, 5): 6; even: 5, 7
+                in_shape = (*shape[:axis], kw["n"] // 2 + 1, *shape[axis + 1 :])
+            cases.append(
+                Case(
+                    f"{in_shape}:{kw}",
+                    lambda rng, s=in_shape: [_uniform(rng, -2, 2, s)],
+                    (0,),
+                    kw,
+                    complex_step=False,
+                )
+            )
+    return cases
+
+
+CASES.update(
+    {
+        "fft": transform_cases("fft", inverse=False)
+        + transform_cases("fft", inverse=True)[::2],
+        "rfft": transform_cases("rfft"),
+        "irfft": transform_cases("irfft"),
+    }
+)
+
 PARAMS = [
     pytest.param(name, case, seed, id=f"{name}-{case.id}-seed{seed}")
     for name in RULES  # iterate over the table, so a rule without cases is reported
@@ -592,12 +630,13 @@ def complex_step_jacobian(
 def central_difference_jacobian(f: Callable, args: list[Any], k: int) -> np.ndarray:
     """d f / d args[k] by central differences with a step scaled to each entry."""
     x = np.asarray(args[k], dtype=float)
-    out_shape = np.shape(f(*args))
-    jac = np.zeros(out_shape + x.shape)
+    value = f(*args)
+    dtype = np.result_type(value, float)  # complex for a complex output (np.fft)
+    jac = np.zeros(np.shape(value) + x.shape, dtype=dtype)
     for idx in np.ndindex(*x.shape):
         h = 1e-6 * max(1.0, abs(float(x[idx])))
-        plus = np.asarray(f(*_perturbed(args, k, idx, h)), dtype=float)
-        minus = np.asarray(f(*_perturbed(args, k, idx, -h)), dtype=float)
+        plus = np.asarray(f(*_perturbed(args, k, idx, h)), dtype=dtype)
+        minus = np.asarray(f(*_perturbed(args, k, idx, -h)), dtype=dtype)
         jac[(Ellipsis, *idx)] = (plus - minus) / (2 * h)
     return jac
 
@@ -616,6 +655,31 @@ def _as_tuple(j: Any, n: int) -> tuple:
     return j
 
 
+def reverse_jacobian_of_complex_output(
+    f: Callable, args: list[Any], diff: tuple[int, ...]
+) -> tuple[np.ndarray, ...]:
+    """Reverse mode's Jacobian of a complex output of real inputs, from vjp.
+
+    jacrev pulls back real cotangents only; in JAX's pairing Re(sum(ct * y)) a real
+    input's cotangent is Re(J^T ct), so ct = e_i gives Re J_i and ct = 1j e_i gives
+    -Im J_i: the two pullbacks give the whole row.
+    """
+    value, pullback = ad.vjp(lambda *xs: f(*xs), *args)
+    rows: list[list[Any]] = [[] for _ in diff]
+    for idx in np.ndindex(*np.shape(value)):
+        unit = np.zeros(np.shape(value), dtype=complex)
+        unit[idx] = 1.0
+        re, im = pullback(unit), pullback(1j * unit)
+        re = re if isinstance(re, tuple) else (re,)
+        im = im if isinstance(im, tuple) else (im,)
+        for row, k in zip(rows, diff, strict=True):
+            row.append(np.asarray(re[k]) - 1j * np.asarray(im[k]))
+    return tuple(
+        np.reshape(row, np.shape(value) + np.shape(args[k]))
+        for row, k in zip(rows, diff, strict=True)
+    )
+
+
 @pytest.mark.parametrize(("name", "case", "seed"), PARAMS)
 def test_jacobian_matches_complex_step_and_central_differences(
     name: str, case: Case | None, seed: int
@@ -631,7 +695,10 @@ def test_jacobian_matches_complex_step_and_central_differences(
 
     expected_value = f(*args)
     fwd = _as_tuple(ad.jacfwd(f, argnums=case.diff)(*args), len(case.diff))
-    rev = _as_tuple(ad.jacrev(f, argnums=case.diff)(*args), len(case.diff))
+    if np.iscomplexobj(expected_value):  # jacrev pulls back real cotangents only
+        rev = reverse_jacobian_of_complex_output(f, args, case.diff)
+    else:
+        rev = _as_tuple(ad.jacrev(f, argnums=case.diff)(*args), len(case.diff))
     for k, jf, jr in zip(case.diff, fwd, rev, strict=True):
         cs = complex_step_jacobian(f, args, k) if case.complex_step else None
         cd = central_difference_jacobian(f, args, k)

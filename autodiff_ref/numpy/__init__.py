@@ -8,7 +8,8 @@ others (``mean``, ``square``, ``dot``, the shape functions, ...) are
 compositions of primitives and need no rule of their own.
 
 The namespace is generated from one list, ``autodiff_ref.numpy._ops.__all__``
-(and ``autodiff_ref.numpy._linalg.__all__`` for :mod:`autodiff_ref.numpy.linalg`):
+(``autodiff_ref.numpy._linalg.__all__`` for :mod:`autodiff_ref.numpy.linalg`,
+``autodiff_ref.numpy._fft.__all__`` for :mod:`autodiff_ref.numpy.fft`):
 the same list routes NumPy's own functions called on traced values
 (``np.sin(x)``) to these, as ``autograd.numpy`` and ``jax.numpy`` do.
 
@@ -18,11 +19,11 @@ the same list routes NumPy's own functions called on traced values
 0.0
 """
 
-from . import _array_methods, linalg
+from . import _array_methods, fft, linalg
 from ._ops import *  # noqa: F403  # the one list: _ops.__all__
 from ._ops import __all__ as _functions
 
-__all__ = [*_functions, "linalg"]
+__all__ = [*_functions, "fft", "linalg"]
 
 # Operators (x * y, x[i]) and ndarray methods (x.sum()) of traced values are
 # NumPy's API: they are installed on the core's Tracer from here, above it.

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core import primal_value
+from . import _fft as fft
 from . import _linalg as linalg
 from . import _ops as ops
 
@@ -74,6 +75,7 @@ def _routes(
 
 _UFUNCS, _FUNCTIONS = _routes(np, ops)
 _FUNCTIONS.update(_routes(np.linalg, linalg)[1])
+_FUNCTIONS.update(_routes(np.fft, fft)[1])
 _UFUNCS[np.positive] = lambda x: x
 # What a traced value knows without its derivative: its shape.
 for _shape_function in (np.shape, np.ndim, np.size):
@@ -103,8 +105,9 @@ def _full_name(func: Any) -> str:
 
 def _refuse(name: str) -> TypeError:
     short = name.rsplit(".", 1)[-1]
-    ours = short in ops.__all__ or (".linalg." in name and short in linalg.__all__)
-    prefix = "autodiff_ref.numpy.linalg" if ".linalg." in name else "autodiff_ref.numpy"
+    sub = next((m for m in ("linalg", "fft") if f".{m}." in name), None)
+    ours = short in {None: ops, "linalg": linalg, "fft": fft}[sub].__all__
+    prefix = "autodiff_ref.numpy" + (f".{sub}" if sub else "")
     hint = f"use {prefix}.{short}, or " if ours else ""
     return TypeError(
         f"{name} has no derivative rule in autodiff_ref and cannot see traced values; "

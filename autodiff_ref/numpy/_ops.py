@@ -43,8 +43,10 @@ __all__ = [
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
+    "c_",
     "ceil",
     "clip",
+    "column_stack",
     "concatenate",
     "conj",
     "conjugate",
@@ -52,19 +54,29 @@ __all__ = [
     "cosh",
     "cross",
     "cumsum",
+    "deg2rad",
+    "degrees",
     "diag",
     "diagonal",
     "diff",
     "divide",
     "dot",
+    "dsplit",
     "einsum",
     "exp",
     "exp2",
     "expand_dims",
     "expm1",
+    "fabs",
     "flip",
+    "fliplr",
+    "flipud",
     "floor",
     "floor_divide",
+    "fmax",
+    "fmin",
+    "gradient",
+    "hsplit",
     "hstack",
     "hypot",
     "imag",
@@ -76,6 +88,7 @@ __all__ = [
     "log2",
     "log10",
     "logaddexp",
+    "logaddexp2",
     "matmul",
     "max",
     "maximum",
@@ -85,13 +98,19 @@ __all__ = [
     "mod",
     "moveaxis",
     "multiply",
+    "nan_to_num",
     "negative",
     "outer",
     "pad",
+    "partition",
     "power",
     "prod",
+    "r_",
+    "rad2deg",
+    "radians",
     "ravel",
     "real",
+    "real_if_close",
     "reciprocal",
     "remainder",
     "repeat",
@@ -122,6 +141,7 @@ __all__ = [
     "tril",
     "triu",
     "var",
+    "vsplit",
     "vstack",
     "where",
 ]
@@ -376,8 +396,15 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
     return rules.stack(*arrays, axis=axis)
 
 
-def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Any:
-    """Join arrays along an existing axis."""
+def concatenate(
+    arrays: Sequence[ArrayLike], axis: int = 0, out: None = None, *,
+    dtype: Any = None, casting: str = "same_kind",
+) -> Any:  # fmt: skip
+    """Join arrays along an existing axis; ``dtype`` and ``casting`` as in NumPy."""
+    if out is not None:
+        raise TypeError("concatenate(out=...) cannot hold traced values; drop out=")
+    if dtype is not None:
+        arrays = [_cast(a, dtype, casting) for a in arrays]
     ndim = len(shape_of(arrays[0])) if len(arrays) else 1
     offsets = rules.concatenate_offsets(arrays, axis % ndim if ndim else 0)
     return rules.concatenate(*arrays, axis=axis, offsets=offsets)
@@ -835,7 +862,7 @@ def astype(x: ArrayLike, dtype: Any) -> Any:
         )
     if dtype.kind == "f":  # dropping the imaginary part: real(z), not holomorphic
         refuse_complex(f"astype({dtype})", x)
-    if isinstance(x, Tracer) and dtype == np.asarray(primal_value(x)).dtype:
+    if isinstance(x, Tracer) and dtype == x.dtype:  # (a batched value has no array)
         return x
     return rules.astype(x, dtype=dtype)
 
@@ -924,15 +951,35 @@ def atleast_3d(*arys: ArrayLike) -> Any:
     return out[0] if len(out) == 1 else out
 
 
-def vstack(tup: Sequence[ArrayLike]) -> Any:
-    """Stack rows: vectors become rows, then join along axis 0."""
-    return concatenate([_atleast(a, 2) for a in tup], axis=0)
+def vstack(
+    tup: Sequence[ArrayLike], *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
+    """Stack rows: vectors become rows, then join along axis 0 (``dtype`` as NumPy's)."""
+    arrays = [_atleast(a, 2) for a in tup]
+    return concatenate(arrays, axis=0, dtype=dtype, casting=casting)
 
 
-def hstack(tup: Sequence[ArrayLike]) -> Any:
-    """Join along axis 1 (along axis 0 for vectors)."""
+def hstack(
+    tup: Sequence[ArrayLike], *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
+    """Join along axis 1 (along axis 0 for vectors); ``dtype`` as NumPy's."""
     arrays = [_atleast(a, 1) for a in tup]
-    return concatenate(arrays, axis=0 if _ndim(arrays[0]) == 1 else 1)
+    axis = 0 if _ndim(arrays[0]) == 1 else 1
+    return concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
+
+
+def _cast(x: Any, dtype: Any, casting: Any) -> Any:
+    """``x`` as ``dtype`` if NumPy's ``casting`` rule allows it (concatenate's dtype=)."""
+    x = _array_arg(x)
+    dtype = np.dtype(dtype)
+    if not np.can_cast(_dtype(x), dtype, casting=casting):  # NumPy's words
+        raise TypeError(
+            f"Cannot cast array data from dtype('{_dtype(x)}') to dtype('{dtype}') "
+            f"according to the rule '{casting}'"
+        )
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    return astype(x, dtype)
 
 
 def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
@@ -1221,8 +1268,41 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
     return ",".join(expanded) + "->" + out
 
 
-def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
+def _sublist_subscripts(args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``("ab,bc->ac", (a, b))``.
+
+    NumPy's interleaved form: each operand followed by its axes' labels (integers
+    0-51, or ``...``), then optionally the output's labels.
+    """
+
+    def letters(sublist: Any) -> str:
+        if isinstance(sublist, str) or not isinstance(sublist, Sequence):
+            raise TypeError(
+                "einsum: in the operand-list form each operand is followed by a list of "
+                "its axes' labels, e.g. einsum(a, [0, 1], b, [1, 2])"
+            )
+        out = []
+        for label in sublist:
+            if label is Ellipsis:
+                out.append("...")
+            elif isinstance(label, int | np.integer) and 0 <= label < len(_LETTERS):
+                out.append(_LETTERS[int(label)])
+            else:  # NumPy's words
+                raise ValueError("subscript is not within the valid range [0, 52)")
+        return "".join(out)
+
+    operands, terms = args[0::2][: len(args) // 2], args[1::2][: len(args) // 2]
+    spec = ",".join(letters(t) for t in terms)
+    if len(args) % 2:  # an output list after the last operand's labels
+        spec += "->" + letters(args[-1])
+    return spec, tuple(operands)
+
+
+def einsum(subscripts: Any, *operands: ArrayLike, optimize: Any = False) -> Any:
     """Einstein summation, as ``numpy.einsum``; linear in each operand.
+
+    Both of NumPy's forms: ``einsum("ij,jk->ik", a, b)`` and the operand-list form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
@@ -1230,10 +1310,8 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = False) -> Any:
     >>> grad(lambda x: einsum("i,ij,j->", x, A, x))(np.array([1.0, 1.0]))  # (A + A.T) x
     array([ 8., 12.])
     """
-    if not isinstance(subscripts, str):
-        raise TypeError(
-            "einsum: give the subscripts as a string, e.g. einsum('ij,jk->ik', a, b)"
-        )
+    if not isinstance(subscripts, str):  # NumPy's other form: einsum(a, [0, 1], b, [1])
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
     operands = tuple(_array_arg(op) for op in operands)
     return rules.einsum(
         *operands, subscripts=_explicit_subscripts(subscripts, operands)
@@ -1284,10 +1362,19 @@ def kron(a: ArrayLike, b: ArrayLike) -> Any:
     )
 
 
-def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Any:
-    """Cross product of 3-vectors along ``axis`` (NumPy 2 deprecates 2-vectors)."""
-    a = moveaxis(_array_arg(a), axis, -1)
-    b = moveaxis(_array_arg(b), axis, -1)
+def cross(
+    a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+    axis: int | None = None,
+) -> Any:  # fmt: skip
+    """Cross product of 3-vectors, as ``numpy.cross`` (NumPy 2 deprecates 2-vectors).
+
+    The vectors lie along ``axisa`` of ``a`` and ``axisb`` of ``b``, the result's
+    along ``axisc``; ``axis``, if given, sets all three.
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = moveaxis(_array_arg(a), axisa, -1)
+    b = moveaxis(_array_arg(b), axisb, -1)
     if (shape_of(a)[-1], shape_of(b)[-1]) != (3, 3):
         raise ValueError("cross: both vectors need 3 components along the axis")
 
@@ -1298,4 +1385,469 @@ def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Any:
         rules.sub(rules.mul(c(a, i), c(b, j)), rules.mul(c(a, j), c(b, i)))
         for i, j in ((1, 2), (2, 0), (0, 1))
     ]
-    return moveaxis(rules.stack(*parts, axis=-1), -1, axis)
+    return moveaxis(rules.stack(*parts, axis=-1), -1, axisc)
+
+
+# == More of NumPy's everyday functions (issue 23) ===================================
+# Compositions of primitives, each as NumPy defines it; partition's permutation is a
+# value choice (rules.argpartition), as sort's is.
+def _dtype(x: Any) -> np.dtype:
+    value = primal_value(x)
+    return value.dtype if isinstance(value, Tracer) else np.result_type(value)
+
+
+def _is_nan(x: Any) -> Any:
+    """Where ``x`` is NaN: a comparison of primal values (staged: an equation)."""
+    value = primal_value(x)
+    return value != value
+
+
+def fabs(x: ArrayLike) -> Any:
+    """Absolute value of real input, as ``numpy.fabs`` (complex input is refused).
+
+    Its derivative is ``abs``'s: 0 at 0 (see :mod:`autodiff_ref.rules`).
+    """
+    if not isinstance(x, Tracer):
+        return np.fabs(x)  # NumPy's own: floats for integers, complex refused
+    _refuse_complex_as_numpy("fabs", x)
+    return rules.abs(x)
+
+
+def _refuse_complex_as_numpy(name: str, x: Any) -> None:
+    """NumPy defines ``name`` on real numbers only: traced complex input is refused too."""
+    if _dtype(x).kind == "c":
+        raise TypeError(
+            f"{name} takes real input (numpy.{name} does not support complex input)"
+        )
+
+
+def deg2rad(x: ArrayLike) -> Any:
+    """Degrees to radians: ``x * (pi / 180)``, the product NumPy computes (real ``x``)."""
+    _refuse_complex_as_numpy("deg2rad", x)
+    return rules.mul(x, np.pi / 180.0)
+
+
+def rad2deg(x: ArrayLike) -> Any:
+    """Radians to degrees: ``x * (180 / pi)``, the product NumPy computes (real ``x``)."""
+    _refuse_complex_as_numpy("rad2deg", x)
+    return rules.mul(x, 180.0 / np.pi)
+
+
+radians, degrees = deg2rad, rad2deg  # NumPy's other names
+
+
+def logaddexp2(x: ArrayLike, y: ArrayLike) -> Any:
+    """``log2(2**x + 2**y)`` without overflow: ``logaddexp(x ln 2, y ln 2) / ln 2``.
+
+    Equal to ``numpy.logaddexp2`` to rounding; its gradient is the softmax of
+    ``(x ln 2, y ln 2)``, through ``logaddexp``'s rule.
+
+    >>> from autodiff_ref import grad
+    >>> grad(logaddexp2, argnums=(0, 1))(1.0, 1.0)
+    (0.5, 0.5)
+    """
+    ln2 = rules._LN2
+    return rules.div(rules.logaddexp(rules.mul(x, ln2), rules.mul(y, ln2)), ln2)
+
+
+def fmax(x: ArrayLike, y: ArrayLike) -> Any:
+    """Elementwise maximum that ignores NaN, as ``numpy.fmax``.
+
+    Where one argument is NaN the other is the result (and gets the derivative);
+    at a tie each gets half, as with :func:`maximum`.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(fmax, argnums=(0, 1))(np.nan, 2.0)
+    (0.0, 1.0)
+    """
+    return _nan_ignoring(rules.maximum, x, y)
+
+
+def fmin(x: ArrayLike, y: ArrayLike) -> Any:
+    """Elementwise minimum that ignores NaN, as ``numpy.fmin`` (ties: half each)."""
+    return _nan_ignoring(rules.minimum, x, y)
+
+
+def _nan_ignoring(extreme: Any, x: Any, y: Any) -> Any:
+    # A NaN is replaced by the other argument before the comparison, so no NaN
+    # reaches maximum's derivative (where would multiply it by 0, giving NaN).
+    # fmax(nan, y) is then maximum(y, y), whose halves both go to y.
+    x_safe = rules.where(_is_nan(x), y, x)
+    return extreme(x_safe, rules.where(_is_nan(y), x_safe, y))
+
+
+def nan_to_num(
+    x: ArrayLike,
+    copy: bool = True,
+    nan: ArrayLike = 0.0,
+    posinf: ArrayLike | None = None,
+    neginf: ArrayLike | None = None,
+) -> Any:
+    """NaN and infinities replaced by finite numbers, as ``numpy.nan_to_num``.
+
+    ``posinf`` and ``neginf`` default to the dtype's largest finite magnitude.  The
+    derivative is 1 where ``x`` is finite and 0 where it was replaced (the
+    replacements may themselves be traced: then they get it).
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> x = np.array([1.0, np.inf, np.nan])
+    >>> grad(lambda x: sum(nan_to_num(x, posinf=10.0) * 3.0))(x)
+    array([3., 0., 0.])
+    """
+    if not builtins.any(isinstance(v, Tracer) for v in (x, nan, posinf, neginf)):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    dtype = _dtype(x)
+    refuse_complex("nan_to_num", x)
+    largest = float(np.finfo(dtype).max)
+    value = primal_value(x)
+    out = rules.where(_is_nan(x), nan, x)
+    out = rules.where(value == np.inf, largest if posinf is None else posinf, out)
+    return rules.where(value == -np.inf, -largest if neginf is None else neginf, out)
+
+
+def angle(z: ArrayLike, deg: bool = False) -> Any:
+    """The angle of ``z`` in the complex plane, as ``numpy.angle``, for real ``z``.
+
+    For real input it is ``arctan2(0, z)``: 0 for ``z >= +0`` and ``pi`` for ``z <= -0``,
+    piecewise constant, so its derivative is 0 (as floor's is).  Complex input is
+    refused until complex numbers are supported.
+    """
+    refuse_complex("angle", z)
+    out = rules.arctan2(0.0, rules.stop_gradient(_array_arg(z)))
+    return rules.mul(out, 180.0 / np.pi) if deg else out
+
+
+def real_if_close(a: ArrayLike, tol: float = 100) -> Any:
+    """``a`` itself for real input, as ``numpy.real_if_close`` (which returns it as is).
+
+    Complex traced input is refused until complex numbers are supported.
+    """
+    if not isinstance(a, Tracer):
+        return np.real_if_close(a, tol=tol)
+    refuse_complex("real_if_close", a)
+    return a
+
+
+def column_stack(tup: Sequence[ArrayLike]) -> Any:
+    """Vectors as columns, matrices as they are, joined along axis 1 (numpy.column_stack).
+
+    >>> column_stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    array([[1., 3.],
+           [2., 4.]])
+    """
+    arrays = []
+    for v in tup:
+        v = _array_arg(v)
+        if _ndim(v) < 2:  # NumPy: array(v, ndmin=2).T, a column
+            v = rules.reshape(v, shape=(_size_of(v), 1))
+        arrays.append(v)
+    return concatenate(arrays, axis=1)
+
+
+def hsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Any]:
+    """:func:`split` along axis 1 (axis 0 for vectors), as ``numpy.hsplit``."""
+    ary = _array_arg(ary)
+    if _ndim(ary) == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(ary, indices_or_sections, axis=1 if _ndim(ary) > 1 else 0)
+
+
+def vsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Any]:
+    """:func:`split` along axis 0 of an array of 2 or more dimensions (numpy.vsplit)."""
+    ary = _array_arg(ary)
+    if _ndim(ary) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, axis=0)
+
+
+def dsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Any]:
+    """:func:`split` along axis 2 of an array of 3 or more dimensions (numpy.dsplit)."""
+    ary = _array_arg(ary)
+    if _ndim(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
+
+
+def fliplr(m: ArrayLike) -> Any:
+    """Reverse the columns (axis 1), as ``numpy.fliplr``."""
+    m = _array_arg(m)
+    if _ndim(m) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+def flipud(m: ArrayLike) -> Any:
+    """Reverse the rows (axis 0), as ``numpy.flipud``."""
+    m = _array_arg(m)
+    if _ndim(m) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def partition(
+    a: ArrayLike,
+    kth: int | Sequence[int],
+    axis: int | None = -1,
+    kind: str = "introselect",
+    order: None = None,
+) -> Any:
+    """NumPy's partition: the ``kth`` element in its sorted place, smaller ones before.
+
+    The values are ``numpy.partition``'s (the same selection algorithm, run by
+    ``numpy.argpartition`` on the values); the derivative follows the selected
+    elements, as :func:`sort`'s follows the sorting permutation.
+
+    >>> import numpy as np
+    >>> from autodiff_ref import grad
+    >>> grad(lambda x: partition(x, 1)[1])(np.array([3.0, 1.0, 2.0]))  # the median
+    array([0., 0., 1.])
+    """
+    if order is not None:
+        raise TypeError(
+            "partition(order=...) reorders structured arrays: no derivative"
+        )
+    if kind != "introselect":
+        raise ValueError(f"Unknown selection kind {kind!r}")  # as NumPy's words
+    x = _array_arg(a)
+    if axis is None:
+        x, axis = ravel(x), 0
+    (ax,) = _axis_list(axis, _ndim(x))
+    kth = int(kth) if isinstance(kth, int | np.integer) else tuple(int(k) for k in kth)
+    chosen = rules.argpartition(primal_value(x), kth=kth, axis=ax)
+    if isinstance(chosen, Tracer):  # staged: the permutation is known when it runs
+        return _permuted(x, chosen, ax)
+    index = list(np.indices(shape_of(x), sparse=True))
+    index[ax] = chosen
+    return rules.getitem(x, index=tuple(index))
+
+
+def _spacings(
+    varargs: tuple[Any, ...], axes: list[int], shape: tuple[int, ...]
+) -> list[Any]:
+    """``numpy.gradient``'s spacing per axis: a number, or the 1-D differences."""
+    if not varargs:
+        return [1.0] * len(axes)
+    if builtins.any(isinstance(v, Tracer) for v in varargs):
+        raise TypeError(
+            "gradient's spacings cannot be traced values here (their derivative is not "
+            "defined by this function); pass NumPy numbers or arrays"
+        )
+    if len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        return [varargs[0]] * len(axes)
+    if len(varargs) != len(axes):
+        raise TypeError("invalid number of arguments")
+    out: list[Any] = []
+    for axis, distances in zip(axes, varargs, strict=True):
+        distances = np.asanyarray(distances)
+        if distances.ndim == 0:
+            out.append(distances)
+            continue
+        if distances.ndim != 1:
+            raise ValueError("distances must be either scalars or 1d")
+        if len(distances) != shape[axis]:
+            raise ValueError(
+                "when 1d, distances must match the length of the corresponding dimension"
+            )
+        if np.issubdtype(distances.dtype, np.integer):
+            distances = distances.astype(np.float64)
+        diffx = np.diff(distances)
+        out.append(diffx[0] if (diffx == diffx[0]).all() else diffx)
+    return out
+
+
+def _gradient_along(f: Any, axis: int, dx: Any, edge_order: int) -> Any:
+    """One axis of numpy.gradient: the same weights, in the same order of operations."""
+    ndim = _ndim(f)
+
+    def at(part: Any) -> Any:
+        return rules.getitem(f, index=(slice(None),) * axis + (part,))
+
+    def weighted(a: Any, b: Any, c: Any, p: Any, q: Any, r: Any) -> Any:
+        return rules.add(
+            rules.add(rules.mul(a, at(p)), rules.mul(b, at(q))), rules.mul(c, at(r))
+        )
+
+    def along(w: Any) -> Any:  # 1-D weights lined up with the axis
+        return np.reshape(w, (-1,) + (1,) * (ndim - axis - 1))
+
+    uniform = np.ndim(dx) == 0
+    if uniform:
+        inner = rules.div(rules.sub(at(slice(2, None)), at(slice(None, -2))), 2.0 * dx)
+    else:
+        dx1, dx2 = dx[0:-1], dx[1:]
+        a = -(dx2) / (dx1 * (dx1 + dx2))
+        b = (dx2 - dx1) / (dx1 * dx2)
+        c = dx1 / (dx2 * (dx1 + dx2))
+        inner = weighted(
+            along(a), along(b), along(c), slice(None, -2), slice(1, -1), slice(2, None)
+        )
+    if edge_order == 1:
+        first = rules.div(rules.sub(at(1), at(0)), dx if uniform else dx[0])
+        last = rules.div(rules.sub(at(-1), at(-2)), dx if uniform else dx[-1])
+    else:
+        if uniform:
+            a, b, c = -1.5 / dx, 2.0 / dx, -0.5 / dx
+        else:
+            dx1, dx2 = dx[0], dx[1]
+            a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))
+            b = (dx1 + dx2) / (dx1 * dx2)
+            c = -dx1 / (dx2 * (dx1 + dx2))
+        first = weighted(a, b, c, 0, 1, 2)
+        if uniform:
+            a, b, c = 0.5 / dx, -2.0 / dx, 1.5 / dx
+        else:
+            dx1, dx2 = dx[-2], dx[-1]
+            a = (dx2) / (dx1 * (dx1 + dx2))
+            b = -(dx2 + dx1) / (dx1 * dx2)
+            c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))
+        last = weighted(a, b, c, -3, -2, -1)
+    ends = [expand_dims(e, axis) for e in (first, last)]
+    return concatenate([ends[0], inner, ends[1]], axis=axis)
+
+
+def gradient(
+    f: ArrayLike, *varargs: Any, axis: int | Sequence[int] | None = None,
+    edge_order: int = 1,
+) -> Any:  # fmt: skip
+    """Central differences inside, one-sided at the ends, as ``numpy.gradient``.
+
+    ``varargs`` gives the spacing: none (1), one number for every axis, or one number
+    or coordinate array per axis (non-uniform coordinates use NumPy's weights);
+    ``edge_order`` 1 or 2 sets the accuracy at the ends.  Linear in ``f``: the
+    result is a weighted sum of its elements.  One array for one axis, else a tuple.
+
+    >>> import numpy as np
+    >>> gradient(np.array([1.0, 4.0, 9.0, 16.0]), 2.0)
+    array([1.5, 2. , 3. , 3.5])
+    """
+    f = _array_arg(f)
+    if not isinstance(f, Tracer):
+        f = np.asanyarray(f)
+        if not np.issubdtype(f.dtype, np.inexact):
+            f = f.astype(np.float64)
+    shape = shape_of(f)
+    axes = list(range(len(shape))) if axis is None else _axis_list(axis, len(shape))
+    if len(set(axes)) != len(axes):
+        raise ValueError("repeated axis")
+    dx = _spacings(varargs, axes, shape)
+    if edge_order > 2:
+        raise ValueError("'edge_order' greater than 2 not supported")
+    out = []
+    for ax, ax_dx in zip(axes, dx, strict=True):
+        if shape[ax] < edge_order + 1:
+            raise ValueError(
+                "Shape of array too small to calculate a numerical gradient, "
+                "at least (edge_order + 1) elements are required."
+            )
+        out.append(_gradient_along(f, ax, ax_dx, edge_order))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+class _AxisConcatenator:
+    """``r_[...]`` and ``c_[...]``: NumPy's index tricks, for traced values too.
+
+    NumPy's ``np.r_`` converts every piece to an array before any dispatch could
+    see a traced value, so autodiff_ref has its own objects, which build the result
+    with :func:`concatenate`: slices (``1:4``, ``0:1:5j``) become ranges, numbers
+    and arrays are raised to ``ndmin`` dimensions, and a first string
+    ``"axis[,ndmin[,trans1d]]"`` sets the joining, as in NumPy.  The matrix
+    directives ``"r"`` and ``"c"`` (which make ``np.matrix``) are refused.
+    """
+
+    def __init__(self, axis: int = 0, ndmin: int = 1, trans1d: int = -1) -> None:
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key: Any) -> Any:
+        items = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if items and isinstance(items[0], str):
+            axis, ndmin, trans1d = self._directive(items[0], axis, ndmin, trans1d)
+            items = items[1:]
+        pieces: list[Any] = []
+        types: list[Any] = []
+        for item in items:
+            if isinstance(item, str):
+                raise ValueError("special directives must be the first entry.")
+            if isinstance(item, slice):
+                piece = self._range(item)
+                types.append(piece.dtype)
+                if ndmin > 1:
+                    piece = np.array(piece, copy=None, ndmin=ndmin)
+                    if trans1d != -1:
+                        piece = piece.swapaxes(-1, trans1d)
+            elif type(item) in np.ScalarType:  # Python's and NumPy's numbers
+                types.append(item)  # a Python number is weak, as in NumPy
+                piece = np.array(item, ndmin=ndmin)
+            else:
+                item = _array_arg(item)
+                types.append(_dtype(item))
+                piece = self._raised(item, ndmin, trans1d)
+            pieces.append(piece)
+        final = np.result_type(*types)
+        pieces = [
+            p.astype(final) if not isinstance(p, Tracer) else
+            astype(p, final) if final.kind in "fc" and _dtype(p) != final else p
+            for p in pieces
+        ]  # fmt: skip
+        return concatenate(pieces, axis=axis)
+
+    @staticmethod
+    def _directive(
+        text: str, axis: int, ndmin: int, trans1d: int
+    ) -> tuple[int, int, int]:
+        if text in ("r", "c"):
+            raise ValueError(
+                f"the {text!r} directive makes an np.matrix, which autodiff_ref does not "
+                "make; join as arrays and reshape (a row: r_[...][None, :], a column: "
+                "r_[...][:, None])"
+            )
+        try:
+            parts = [int(p) for p in text.split(",")]
+        except ValueError:
+            raise ValueError(f"unknown special directive {text!r}") from None
+        if len(parts) > 3:
+            raise ValueError(f"unknown special directive {text!r}")
+        axis = parts[0]
+        if len(parts) > 1:
+            ndmin = parts[1]
+        if len(parts) > 2:
+            trans1d = parts[2]
+        return axis, ndmin, trans1d
+
+    @staticmethod
+    def _range(item: slice) -> np.ndarray:
+        start = 0 if item.start is None else item.start
+        step: Any = 1 if item.step is None else item.step
+        if builtins.any(isinstance(v, Tracer) for v in (start, item.stop, step)):
+            raise TypeError(
+                "r_/c_ slices take plain numbers (a range has no derivative); use "
+                "autodiff_ref.numpy.linspace for traced ends"
+            )
+        if isinstance(step, complex | np.complexfloating):  # 5j: five points
+            return np.linspace(start, item.stop, num=int(np.abs(step)))
+        return np.arange(start, item.stop, step)
+
+    @staticmethod
+    def _raised(item: Any, ndmin: int, trans1d: int) -> Any:
+        """``np.array(item, ndmin=ndmin)``, its axes moved as ``trans1d`` says."""
+        if not isinstance(item, Tracer):
+            item = np.asanyarray(item)
+        shape = shape_of(item)
+        if len(shape) >= ndmin:
+            return item
+        raised = rules.reshape(item, shape=(1,) * (ndmin - len(shape)) + shape)
+        if trans1d == -1:
+            return raised
+        k2, k1 = ndmin - len(shape), trans1d
+        if k1 < 0:
+            k1 += k2 + 1
+        axes = list(range(ndmin))
+        return rules.transpose(raised, axes=tuple(axes[:k1] + axes[k2:] + axes[k1:k2]))
+
+
+#: Join along the first axis: ``r_[a, 0.0, b]``, ``r_[0:1:5j]``, ``r_["-1", x, y]``.
+r_ = _AxisConcatenator(0)
+#: Join as columns: ``c_[a, b]`` stacks vectors side by side (``r_["-1,2,0", ...]``).
+c_ = _AxisConcatenator(-1, ndmin=2, trans1d=0)

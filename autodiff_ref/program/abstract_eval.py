@@ -362,6 +362,25 @@ ABSTRACT_EVAL.update({
 })  # fmt: skip
 
 
+# np.fft: NumPy's types (complex of the input's precision; irfft real).
+def _complex_of(dtype: np.dtype) -> np.dtype:
+    return np.result_type(dtype, np.complex64)
+
+
+def _resized(x: Aval, axis: int, n: int) -> tuple[int, ...]:
+    return (*x.shape[:axis], n, *x.shape[axis + 1 :])
+
+
+ABSTRACT_EVAL.update({
+    R.fft: lambda x, axis, inverse, norm: _out(x.shape, _complex_of(x.dtype)),
+    R.rfft: lambda x, axis, norm: _out(
+        _resized(x, axis, x.shape[axis] // 2 + 1), _complex_of(x.dtype)),
+    R.irfft: lambda x, n, axis, norm: _out(
+        _resized(x, axis, n), np.empty((), _complex_of(x.dtype)).real.dtype),
+    R.argpartition: lambda x, kth, axis: Aval(x.shape, np.dtype(np.intp), "array"),
+})  # fmt: skip
+
+
 def comparison_rule(*avals: Aval) -> Aval:
     """``x < y`` and the like: broadcast shapes, booleans (Python's for numbers)."""
     return _elementwise(np.less, python=True)(*avals)

@@ -64,6 +64,10 @@ def aval_of(x: Any) -> Aval:
         return Aval(x.shape, x.dtype, "array")
     if isinstance(x, np.generic):
         return Aval((), x.dtype, "scalar")
+    if isinstance(x, Tracer) and primal_value(x) is x:
+        # The bottom value of another interpreter (a vmap's stack of examples): one
+        # example's shape and dtype, which is what a program traced for it sees.
+        return Aval(x.shape, x.dtype, "array")
     raise TypeError(
         "a program's inputs and values are Python numbers and NumPy arrays or scalars, "
         f"not {type(x).__name__}; convert it with float() or numpy.asarray()"
