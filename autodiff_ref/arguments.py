@@ -154,8 +154,8 @@ def _check_input_dtypes(
         dtype = _float_dtype(x)
         if holomorphic and dtype.kind != "c":
             raise TypeError(
-                f"{transform} with holomorphic=True requires inputs with complex dtype, "
-                f"but got {dtype.name}."
+                f"{transform} with holomorphic=True requires inputs with complex "
+                f"dtype, but got {dtype.name}."
             )
         if not holomorphic and dtype.kind == "c" and transform == "jacfwd":
             raise TypeError(

@@ -595,6 +595,10 @@ for _prim in (rules.cumsum, rules.argsort):
     BATCH_RULES[_prim] = _along_axis
 for _prim in (
     rules.astype,
+    rules.real,  # elementwise maps of one array (linear, or given by a JVP)
+    rules.imag,
+    rules.conj,
+    rules.angle,
     rules.require_distinct,
     rules.inv,
     rules.det,

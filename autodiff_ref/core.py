@@ -58,10 +58,10 @@ Deriv = Callable[..., Any] | int | None
 
 
 class Wirtinger:
-    """The local derivative of an elementwise function of a complex ``z`` that is not holomorphic.
+    """The local derivative of a non-holomorphic elementwise function: a Wirtinger pair.
 
     A holomorphic function (exp, sin, x * y, ...) has a complex derivative ``f'``,
-    and its tangent is ``f' t``. A function such as ``abs`` or ``angle`` has none;
+    and its tangent is ``f' t``. A function such as ``abs`` of a complex ``z`` has none;
     near ``z`` it is still a real-linear map of the tangent, which the two
     Wirtinger derivatives ``dz = ∂f/∂z`` and ``dzbar = ∂f/∂z̄`` give:
     ``t ↦ dz t + dzbar conj(t)``. Its transpose (JAX's convention: the transpose,

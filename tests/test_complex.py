@@ -1,4 +1,4 @@
-"""Complex numbers with JAX's conventions, against closed forms and JAX's documented results.
+"""Complex numbers with JAX's conventions, against closed forms and JAX's results.
 
 The conventions (JAX's autodiff cookbook, "Complex numbers and differentiation"):
 
@@ -39,7 +39,7 @@ def _re_im_squares(z: Any) -> Any:
     return x**2 + y**2
 
 
-# -- grad of real-valued functions of complex inputs ------------------------------------
+# -- grad of real-valued functions of complex inputs -----------------------------------
 def test_cookbook_example_gives_the_conjugate_gradient() -> None:
     # The cookbook's f(z) = x**2 + y**2 at z = 3 + 4j: grad(f)(z) = 6 - 8j.
     g = ad.grad(_re_im_squares)(3.0 + 4.0j)
@@ -103,7 +103,7 @@ def test_value_and_grad_and_pytrees_of_complex_inputs() -> None:
     assert not np.iscomplexobj(g["b"])  # a real input's cotangent is real
 
 
-# -- holomorphic=True -------------------------------------------------------------------
+# -- holomorphic=True ------------------------------------------------------------------
 HOLOMORPHIC = [
     (anp.sin, np.cos),
     (anp.exp, np.exp),
@@ -155,7 +155,7 @@ def test_jacrev_of_a_real_function_of_complex_inputs_follows_grad() -> None:
     np.testing.assert_allclose(rows, np.diag(2 * np.conj(z)), rtol=RTOL)
 
 
-# -- refusals, with JAX's words -----------------------------------------------------------
+# -- refusals, with JAX's words --------------------------------------------------------
 @pytest.mark.parametrize(
     ("call", "words"),
     [
@@ -203,7 +203,7 @@ def test_functions_without_a_complex_derivative_refuse(f: Any) -> None:
         ad.jvp(f, (1.0 + 1.0j,), (1.0 + 0.0j,))
 
 
-# -- dtypes of cotangents ---------------------------------------------------------------
+# -- dtypes of cotangents --------------------------------------------------------------
 def test_a_real_inputs_cotangent_is_real() -> None:
     _, pull = ad.vjp(lambda x: x * (1.0 + 2.0j), 2.0)
     (g,) = pull(1.0 + 1.0j)
@@ -229,7 +229,7 @@ def test_a_float32_inputs_cotangent_is_float32() -> None:
     np.testing.assert_array_equal(g, np.float32([-1.0, -2.0]))  # Re(i * i c)
 
 
-# -- real, imag, conj: JAX's transposes -------------------------------------------------
+# -- real, imag, conj: JAX's transposes ------------------------------------------------
 def test_transposes_of_real_imag_conj() -> None:
     z = np.array([1.0 + 2.0j, -3.0 + 0.5j])
     c = np.array([0.25, -2.0])
@@ -257,7 +257,7 @@ def test_methods_and_numpy_functions_route() -> None:
         np.testing.assert_array_equal(tangent_out, tangent)
 
 
-# -- abs, angle, var, std: tangents against closed forms and central differences --------
+# -- abs, angle, var, std: tangents against closed forms and central differences -------
 def _central(f: Any, z: Any, v: Any, h: float = 1e-6) -> Any:
     return (f(z + h * v) - f(z - h * v)) / (2 * h)
 
@@ -324,7 +324,7 @@ def test_issue_example_var_primal_is_numpys() -> None:
     assert not np.iscomplexobj(out)
 
 
-# -- dot-product test on compositions ----------------------------------------------------
+# -- dot-product test on compositions --------------------------------------------------
 COMPOSITIONS = [
     lambda z: anp.sum(anp.abs(z) ** 2 * anp.exp(z)),
     lambda z: anp.angle(z) * anp.conj(z) + anp.imag(z * z),
@@ -356,7 +356,7 @@ def test_vjp_is_the_transpose_of_jvp_and_jvp_matches_differences(f: Any) -> None
         )
 
 
-# -- the whole rules table on complex input ----------------------------------------------
+# -- the whole rules table on complex input --------------------------------------------
 # Each primitive of the table, on the arguments test_rules.py draws for it made complex
 # (an imaginary part added to each differentiated argument): either it refuses, saying
 # so, or its JVP matches central differences along real and along imaginary directions
@@ -455,7 +455,7 @@ def test_every_primitive_on_complex_input_is_right_or_refuses(
         )
 
 
-# -- the other transforms carry the same conventions -------------------------------------
+# -- the other transforms carry the same conventions -----------------------------------
 def test_jit_linearize_and_linear_transpose_agree_with_vjp_and_jvp() -> None:
     z = np.array([3.0 + 4.0j, 1.0 - 2.0j])
     t = np.array([1.0 + 1.0j, 2.0 - 0.5j])
@@ -485,3 +485,20 @@ def test_jet_of_abs_along_a_complex_line() -> None:
     value, (d1, d2) = ad.jet(anp.abs, (3.0 + 4.0j,), ((1.0 + 0.0j, 0.0j),))
     assert value == 5.0
     assert d1 == pytest.approx(0.6, rel=RTOL) and d2 == pytest.approx(0.128, rel=RTOL)
+
+
+def test_vmap_of_complex_gradients_and_tangents() -> None:
+    zs = np.array([3.0 + 4.0j, -1.0 + 0.5j, 0.25 - 2.0j])
+    per_example = ad.vmap(ad.grad(lambda z: anp.abs(z) ** 2 + anp.angle(z)))(zs)
+    expected = 2 * np.conj(zs) + np.conj((-zs.imag + 1j * zs.real) / np.abs(zs) ** 2)
+    np.testing.assert_allclose(per_example, expected, rtol=RTOL)
+    ts = np.array([1.0j, 1.0, 0.5 - 0.5j])
+    tangents = ad.vmap(
+        lambda z, t: ad.jvp(lambda z: anp.real(anp.conj(z) * anp.imag(z)), (z,), (t,))[
+            1
+        ]
+    )(zs, ts)
+    # Re(conj(z) Im z) = x y: tangent y Re t + x Im t
+    np.testing.assert_allclose(
+        tangents, zs.imag * ts.real + zs.real * ts.imag, rtol=RTOL
+    )
