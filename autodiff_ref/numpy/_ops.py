@@ -1507,18 +1507,6 @@ def nan_to_num(
     return rules.where(value == -np.inf, -largest if neginf is None else neginf, out)
 
 
-def angle(z: ArrayLike, deg: bool = False) -> Any:
-    """The angle of ``z`` in the complex plane, as ``numpy.angle``, for real ``z``.
-
-    For real input it is ``arctan2(0, z)``: 0 for ``z >= +0`` and ``pi`` for ``z <= -0``,
-    piecewise constant, so its derivative is 0 (as floor's is).  Complex input is
-    refused until complex numbers are supported.
-    """
-    refuse_complex("angle", z)
-    out = rules.arctan2(0.0, rules.stop_gradient(_array_arg(z)))
-    return rules.mul(out, 180.0 / np.pi) if deg else out
-
-
 def real_if_close(a: ArrayLike, tol: float = 100) -> Any:
     """``a`` itself for real input, as ``numpy.real_if_close`` (which returns it as is).
 
