@@ -112,7 +112,8 @@ def _dtype(x: Any) -> np.dtype | None:
     if isinstance(x, Tracer):  # an abstract value (a staged program's): its type only
         # float64 stays None, as for Python numbers: its seeds are the Python 1.0 and
         # 0.0 that simplify folds away; float32 and the others keep their type.
-        python_number = x.variable.aval.kind in ("bool", "int", "float", "complex")
+        kind = x.variable.aval.kind  # type: ignore[attr-defined]  # a ProgramValue
+        python_number = kind in ("bool", "int", "float", "complex")
         return None if python_number or x.dtype == np.float64 else x.dtype
     return x.dtype if isinstance(x, np.ndarray | np.generic) else None
 
