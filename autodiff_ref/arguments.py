@@ -112,8 +112,10 @@ def _dtype(x: Any) -> np.dtype | None:
     if isinstance(x, Tracer):  # an abstract value (a staged program's): its type only
         # float64 stays None, as for Python numbers: its seeds are the Python 1.0 and
         # 0.0 that simplify folds away; float32 and the others keep their type.
-        kind = x.variable.aval.kind  # type: ignore[attr-defined]  # a ProgramValue
-        python_number = kind in ("bool", "int", "float", "complex")
+        variable = getattr(x, "variable", None)  # a ProgramValue's (not vmap's)
+        if variable is None:
+            return None
+        python_number = variable.aval.kind in ("bool", "int", "float", "complex")
         return None if python_number or x.dtype == np.float64 else x.dtype
     return x.dtype if isinstance(x, np.ndarray | np.generic) else None
 
