@@ -111,9 +111,7 @@ def test_float32_in_float32_out(name: str, case: Case) -> None:
     f64 = _function(name, case, args64)
     if np.iscomplexobj(f64(*[args64[k] for k in case.diff])):
         f64 = _real_part(f64)
-    jac64 = ad.jacfwd(f64, argnums)(
-        *[args64[k] for k in case.diff]
-    )
+    jac64 = ad.jacfwd(f64, argnums)(*[args64[k] for k in case.diff])
     for j32, j64 in zip(jac32, jac64, strict=True):
         scale = max(float(np.max(np.abs(j64), initial=0.0)), 1.0)
         np.testing.assert_allclose(j32, j64, rtol=RTOL32, atol=RTOL32 * scale)
