@@ -601,11 +601,14 @@ for _prim in (
     rules.angle,
     rules.require_distinct,
     rules.inv,
+    rules.adjugate,
     rules.det,
     rules.slogdet,
     rules.cholesky,
     rules.eigh,
+    rules.eigvalsh,
     rules.svd,
+    rules.svdvals,
     rules.qr,
 ):
     BATCH_RULES[_prim] = _front
