@@ -596,6 +596,35 @@ ONE_THREAD = {
 }
 
 
+@nox.session(default=False)
+def autograd_suite(session: nox.Session) -> None:
+    """HIPS autograd's own test suites run against autodiff_ref (names mapped).
+
+    Not run by default or by CI: it downloads autograd's sdist (a pinned version,
+    kept in nox's cache) from PyPI, whose tests it runs through a fake ``autograd``
+    package made of autodiff_ref's names (benchmarks/autograd_shim.py). Prints
+    passed / applicable per file and what does not apply, with the reason. posargs
+    go to ``benchmarks/autograd_suite.py``, e.g. ``-- test_linalg.py`` or ``-- --json
+    out.json``.
+    """
+    _sync(session, "test")
+    # The version the figures refer to: benchmarks.autograd_suite.AUTOGRAD_VERSION.
+    version = "1.9.1"
+    cache = Path(session.cache_dir)
+    sdist = cache / f"autograd-{version}.tar.gz"
+    if not sdist.exists():
+        # pip through uv (nox needs uv anyway): the session environment has no pip.
+        session.run(
+            "uv", "tool", "run", "pip", "download", f"autograd=={version}",
+            "--no-binary", ":all:", "--no-deps", "--dest", str(cache),
+            external=True,
+        )  # fmt: skip
+    session.run(
+        "python", "-m", "benchmarks.autograd_suite", "--sdist", str(sdist),
+        *session.posargs, env=ENV,
+    )  # fmt: skip
+
+
 # pip, not uv: pip's configuration on these machines finds the CPU build of
 # torch 2.13.0 on the local disk, where uv (or an unpinned torch) would fetch a
 # CUDA build of several GB.

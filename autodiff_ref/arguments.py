@@ -109,6 +109,14 @@ def _value(x: Any) -> Any:
 def _dtype(x: Any) -> np.dtype | None:
     """The dtype of a NumPy value; None for Python numbers, which take any float type."""
     x = _value(x)
+    if isinstance(x, Tracer):  # an abstract value (a staged program's): its type only
+        # float64 stays None, as for Python numbers: its seeds are the Python 1.0 and
+        # 0.0 that simplify folds away; float32 and the others keep their type.
+        variable = getattr(x, "variable", None)  # a ProgramValue's (not vmap's)
+        if variable is None:
+            return None
+        python_number = variable.aval.kind in ("bool", "int", "float", "complex")
+        return None if python_number or x.dtype == np.float64 else x.dtype
     return x.dtype if isinstance(x, np.ndarray | np.generic) else None
 
 

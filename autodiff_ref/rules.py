@@ -111,6 +111,11 @@ def _times_local_derivative(
         return neg(v)
     assert callable(d)
     local = d(ans, *args, **params)
+    if type(local) is np.float64 and _narrower_than_float64(v):
+        # A constant made of Python numbers (x / 2's local derivative is NumPy's
+        # divide(1.0, 2), a float64 scalar, which would promote a float32 v): as
+        # a Python number it takes v's float type, as NumPy 2 does with 1 / 2.
+        local = local.item()
     if type(local) is not Wirtinger:
         return mul(local, v)
     if transposed:  # c ↦ dz c + conj(dzbar c)
@@ -165,6 +170,15 @@ def cotangent_for(ct: Any, arg: Any) -> Any:
     if have is not None and have != want:
         ct = astype(ct, dtype=want)
     return ct
+
+
+def _narrower_than_float64(v: Any) -> bool:
+    dtype = _dtype_or_none(v)
+    return (
+        dtype is not None
+        and dtype.kind in "fc"
+        and dtype.itemsize < 8 * (1 + (dtype.kind == "c"))
+    )
 
 
 def _dtype_or_none(x: Any) -> np.dtype | None:
@@ -338,6 +352,17 @@ def _minimum(x: Any, y: Any) -> Any:
     return np.minimum(x, y)
 
 
+def _one_zero(like: Any) -> tuple[Any, Any]:
+    """1 and 0 in ``like``'s real float type: where(c, 1.0, 0.0) alone is float64."""
+    try:
+        dtype = core._dtype_of(like)
+    except TypeError:  # a symbolic expression: a real scalar, any float type
+        return 1.0, 0.0
+    if dtype.kind != "f":
+        return 1.0, 0.0
+    return dtype.type(1.0), dtype.type(0.0)
+
+
 def _where(condition: Any, x: Any, y: Any) -> Any:
     return np.where(condition, x, y)[()]
 
@@ -441,8 +466,8 @@ minimum: Primitive = _elementwise("minimum", _minimum, *_real_only("minimum",
                                   lambda ans, x, y: heaviside(sub(x, y))))
 where: Primitive = _elementwise("where", _where,
                                 None,
-                                lambda ans, c, x, y: where(c, 1.0, 0.0),
-                                lambda ans, c, x, y: where(c, 0.0, 1.0),
+                                lambda ans, c, x, y: where(c, *_one_zero(ans)),
+                                lambda ans, c, x, y: where(c, *_one_zero(ans)[::-1]),
                                 linearity="linear")  # in x and y, for a fixed condition
 # fmt: on
 
@@ -830,7 +855,7 @@ def _selection_weights(x: Any, ans: Any, axis: Any) -> Any:
     """
     xv = primal_value(x)
     best = reshape(primal_value(ans), shape=_keepdims_shape(shape_of(xv), axis))
-    hit = where(xv == best, 1.0, 0.0)
+    hit = where(xv == best, *_one_zero(xv))
     return div(hit, sum(hit, axis=axis, keepdims=True))
 
 
@@ -926,7 +951,7 @@ def _einsum_operand_cotangent(
     for letter in dict.fromkeys(target):
         if letter not in present:
             extra_terms.append(letter)
-            extra_ops.append(np.ones(sizes[letter]))
+            extra_ops.append(_like(np.ones(sizes[letter]), ct))
     # A letter repeated in operand i read a diagonal: its transpose writes one,
     # through an identity matrix per extra occurrence.
     out_letters = []
@@ -935,7 +960,7 @@ def _einsum_operand_cotangent(
         if letter in seen:
             fresh = next(unused)
             extra_terms.append(letter + fresh)
-            extra_ops.append(np.eye(sizes[letter]))
+            extra_ops.append(_like(np.eye(sizes[letter]), ct))
             out_letters.append(fresh)
         else:
             seen.add(letter)
@@ -983,8 +1008,14 @@ result = Primitive(
 # where the inverse itself is the derivative (det, slogdet).  Decompositions
 # (slogdet, eigh, svd, qr) are primitives with several results: their value is a
 # tuple of arrays, as NumPy returns it, and their JVP a tuple of tangents.
-def _eye(n: int) -> np.ndarray:
-    return np.eye(n)
+def _like(constant: np.ndarray, x: Any) -> np.ndarray:
+    """A constant in ``x``'s real float type: float32 stays float32, not float64."""
+    dtype = core._dtype_of(x)
+    return constant.astype(dtype) if dtype.kind == "f" else constant
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    return _like(np.eye(n), like)
 
 
 def _conj(x: Any) -> Any:
@@ -1014,7 +1045,7 @@ def _hermitian_part(x: Any) -> Any:
 
 def _diagonal(m: Any) -> Any:
     """The diagonal of each square matrix, as a vector."""
-    return sum(mul(m, _eye(shape_of(m)[-1])), axis=-1)
+    return sum(mul(m, _eye(shape_of(m)[-1], m)), axis=-1)
 
 
 def _trace(m: Any) -> Any:
@@ -1064,14 +1095,21 @@ def _check_symmetric(a: Any, what: str) -> None:
             f"{what} needs square matrices, got shape {a.shape}"
         )
     scale = np.max(np.abs(a), initial=0.0)
-    if np.any(np.abs(a - np.conj(np.swapaxes(a, -1, -2))) > 1e-10 * scale):
+    # Rounding leaves a computed Gram matrix asymmetric by up to about n ε of its
+    # scale (a sum of n products per entry), in the matrix's own precision:
+    # 64 n ε, and never below the 1e-10 float64 matrices have always had.
+    eps = np.finfo(a.dtype).eps if a.dtype.kind in "fc" else np.finfo(float).eps
+    rtol = max(1e-10, 64 * a.shape[-1] * float(eps))
+    if np.any(np.abs(a - np.conj(np.swapaxes(a, -1, -2))) > rtol * scale):
         raise ValueError(
             f"{what} needs a symmetric matrix (Hermitian if complex; NumPy would silently "
             "read only its lower triangle); symmetrize it first, e.g. (A + A.conj().T) / 2"
         )
 
 
-def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
+def _distinct(
+    values: Any, what: str, nonzero: bool = False, only_zero: bool = False
+) -> Any:
     """``values``, after refusing a decomposition whose derivative does not exist.
 
     A check of values, so it is a primitive of its own (the identity, derivative 1):
@@ -1079,7 +1117,7 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
     """
     v = np.sort(np.asarray(values), axis=-1)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(v), initial=0.0)
-    if v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
+    if not only_zero and v.shape[-1] > 1 and np.any(np.diff(v, axis=-1) <= tol):
         raise ValueError(
             f"the derivative of {what} does not exist here: two of its values are equal "
             f"(values {v.tolist()}), so the basis of their shared subspace is not unique "
@@ -1094,7 +1132,7 @@ def _distinct(values: Any, what: str, nonzero: bool = False) -> Any:
 
 
 require_distinct: Primitive = _value_choice(
-    "require_distinct", _distinct, jvp=lambda ts, ans, values, what, nonzero=False: ts[0],
+    "require_distinct", _distinct, jvp=lambda ts, ans, values, **params: ts[0],
     doc="the values, refused where two are equal (a derivative of eigh, svd)",
 )  # fmt: skip
 
@@ -1135,10 +1173,45 @@ solve: Primitive = _nonlinear(
     "solve", _solve, jvp=_solve_jvp, transpose=_solve_transpose, linear_in=(1,),
     doc="X = A^-1 B for B of shape (..., n, k): dX = A^-1 (dB - dA X)",
 )  # fmt: skip
+
+
+def _adjugate(a: Any) -> Any:
+    """adj(A) = det(A) A^-1, from the SVD A = U diag(s) V^H, without inverting.
+
+    det(A) A^-1 = det(U) det(V^H) V diag(p) U^H with p_i the product of the other
+    singular values: no division, so it holds where A is singular too (rank n - 1
+    leaves one p_i nonzero; rank n - 2 or less makes every p_i, and adj(A), zero).
+    """
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), np.ones((), s.dtype), s[..., None, :])
+    p = np.prod(others, axis=-1)  # p_i = prod_{j != i} s_j
+    phase = np.linalg.det(u) * np.linalg.det(vh)  # |phase| = 1: a sign for real A
+    if not np.iscomplexobj(phase):
+        phase = np.sign(phase)
+    v = np.conj(np.swapaxes(vh, -1, -2))
+    uh = np.conj(np.swapaxes(u, -1, -2))
+    return (phase[..., None, None] * v * p[..., None, :]) @ uh
+
+
+def _adjugate_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # A adj(A) = det(A) I: dA adj + A d adj = tr(adj dA) I, so
+    # d adj = A^-1 (tr(adj dA) I - dA adj), where A is invertible.
+    t = ts[0]
+    n = shape_of(a)[-1]
+    rate = reshape(_trace(matmul(ans, t)), shape=(*shape_of(a)[:-2], 1, 1))
+    return solve(a, sub(mul(rate, _eye(n, t)), matmul(t, ans)))
+
+
+adjugate: Primitive = _nonlinear(
+    "adjugate", _adjugate, jvp=_adjugate_jvp,
+    doc="adj(A) = det(A) A^-1 (det's gradient, transposed): d adj = A^-1 (tr(adj dA) I - dA adj)",
+)  # fmt: skip
 det: Primitive = _nonlinear(
     "det", np.linalg.det,
-    jvp=lambda ts, ans, a: mul(ans, _trace(solve(a, ts[0]))),  # Jacobi's formula
-    doc="determinant: d det = det tr(A^-1 dA)",
+    # Jacobi's formula with the adjugate, which exists where A is singular too.
+    jvp=lambda ts, ans, a: sum(mul(_matrix_transpose(adjugate(a)), ts[0]), axis=(-2, -1)),
+    doc="determinant: d det = tr(adj(A) dA)",
 )  # fmt: skip
 
 
@@ -1173,7 +1246,7 @@ def _cholesky(a: Any) -> Any:
 def _phi(x: Any) -> Any:
     """The lower triangle with the diagonal halved (the map of Cholesky's derivative)."""
     n = shape_of(x)[-1]
-    return mul(x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
+    return mul(x, _like(np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n), x))
 
 
 def _cholesky_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
@@ -1195,19 +1268,63 @@ def _eigh(a: Any) -> tuple[Any, Any]:
     return w, v
 
 
+def _projected(u: Any, t: Any, v: Any) -> Any:
+    """``U^H dA V``: the tangent in the bases of a decomposition (diag: the values')."""
+    return matmul(_adjoint(u), matmul(t, v))
+
+
+def _shared_in_clusters(values: Any, tangents: Any) -> Any:
+    """Each value's tangent averaged over the values equal to it (to rounding).
+
+    At repeated eigenvalues (or singular values) the basis of their subspace is
+    arbitrary, and so is each one's diag(V^T dA V); their sum, the trace over
+    the subspace, is not. Shared evenly, as max shares a tie, the tangents give
+    every function symmetric in the values its derivative (the nuclear norm, a
+    sum of eigenvalues), and are diag(V^T dA V) itself where the values are
+    distinct. The weights are computed from values, as max's are.
+    """
+    vv = primal_value(values)
+    dtype = core._dtype_of(vv)
+    eps = float(np.finfo(dtype if dtype.kind in "fc" else float).eps)
+    tol = mul(64 * eps, amax(abs(vv), axis=-1, keepdims=True))
+    near = abs(sub(_row(vv), _column(vv))) <= _column(tol)
+    hit = where(near, *_one_zero(vv))
+    weights = div(hit, sum(hit, axis=-1, keepdims=True))
+    return sum(mul(weights, _row(tangents)), axis=-1)
+
+
 def _eigh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     # A = V diag(w) V^H: dw = Re diag(P), dV = V (F ∘ P), P = V^H dA V.  P is
     # Hermitian, so its diagonal is real; F's zero diagonal fixes each column's
     # phase (Re (V^H dV)_ii = 0 from V^H V = I, Im (V^H dV)_ii = 0 by choice), as JAX.
     w, v = ans
     w = require_distinct(w, what="eigh")
-    p = matmul(_adjoint(v), matmul(_hermitian_part(ts[0]), v))
+    p = _projected(v, _hermitian_part(ts[0]), v)
     return _real_part(_diagonal(p)), matmul(v, mul(_gap_inverse(w), p))
 
 
 eigh: Primitive = _nonlinear(
     "eigh", _eigh, jvp=_eigh_jvp, multiple_results=True,
     doc="A = V diag(w) V^H, results (w, V): dw = diag(V^H dA V), dV = V (F ∘ V^H dA V)",
+)  # fmt: skip
+
+
+def _eigvalsh(a: Any) -> Any:
+    _check_symmetric(a, "eigvalsh")
+    return np.linalg.eigvalsh(a)
+
+
+def _eigvalsh_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # dw = Re diag(V^H dA V), shared within repeated values: no eigenvector tangent,
+    # so no refusal (the eigenvectors' derivatives are what need distinct values).
+    v = eigh(a)[1]
+    p = _projected(v, _hermitian_part(ts[0]), v)
+    return _shared_in_clusters(ans, _real_part(_diagonal(p)))
+
+
+eigvalsh: Primitive = _nonlinear(
+    "eigvalsh", _eigvalsh, jvp=_eigvalsh_jvp,
+    doc="eigenvalues w of Hermitian A: dw = Re diag(V^H dA V), shared where values repeat",
 )  # fmt: skip
 
 
@@ -1225,7 +1342,7 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
     # below: a zero singular value leaves it free.
     s = require_distinct(s, what="svd", nonzero=m != n or is_complex(a))
     t = ts[0]
-    dp = matmul(_adjoint(u), matmul(t, v))  # U^H dA V
+    dp = _projected(u, t, v)
     f = _gap_inverse(mul(s, s))  # 1 / (s_j² - s_i²)
     dph = _adjoint(dp)
     du_in_u = mul(f, add(mul(dp, _row(s)), mul(_column(s), dph)))
@@ -1233,7 +1350,7 @@ def _svd_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any, Any]:
         # The phase: Im diag(U^H dU) = Im diag(dP) / s, with Im diag(V^H dV) = 0,
         # JAX's choice; only functions blind to the shared phase are unique.
         phase = div(_i_imag(_diagonal(dp)), s)
-        du_in_u = add(du_in_u, mul(_eye(k), _row(phase)))
+        du_in_u = add(du_in_u, mul(_eye(k, s), _row(phase)))
     du = matmul(u, du_in_u)
     dv = matmul(v, mul(f, add(mul(_column(s), dp), mul(dph, _row(s)))))
     if m > k:  # the part of dA outside U's columns
@@ -1293,6 +1410,27 @@ pinv: Primitive = _nonlinear(
 )  # fmt: skip
 
 
+def _svdvals(a: Any) -> Any:
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _svdvals_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
+    # ds = Re diag(U^H dA V), shared within repeated values (no singular vectors'
+    # tangents); a zero singular value is refused where svd refuses it.
+    m, n = shape_of(a)[-2:]
+    u, s, vh = svd(a)
+    s = require_distinct(s, what="svd", nonzero=m != n or is_complex(a), only_zero=True)
+    return _shared_in_clusters(
+        s, _real_part(_diagonal(_projected(u, ts[0], _adjoint(vh))))
+    )
+
+
+svdvals: Primitive = _nonlinear(
+    "svdvals", _svdvals, jvp=_svdvals_jvp,
+    doc="singular values s: ds = Re diag(U^H dA V), shared where values repeat",
+)  # fmt: skip
+
+
 def _qr(a: Any) -> tuple[Any, Any]:
     m, n = np.shape(a)[-2:]
     if m < n:
@@ -1306,7 +1444,7 @@ def _qr(a: Any) -> tuple[Any, Any]:
 
 def _strictly_lower(x: Any) -> Any:
     n = shape_of(x)[-1]
-    return mul(x, np.tril(np.ones((n, n)), -1))
+    return mul(x, _like(np.tril(np.ones((n, n)), -1), x))
 
 
 def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
@@ -1319,7 +1457,7 @@ def _qr_jvp(ts: Sequence[Any], ans: Any, a: Any) -> tuple[Any, Any]:
     omega = sub(low, _adjoint(low))
     if is_complex(c):  # (for real dA this term is 0)
         # Ω's diagonal i Im diag(C) keeps R's diagonal real, as LAPACK makes it (JAX).
-        omega = add(omega, mul(_eye(shape_of(c)[-1]), _i_imag(c)))
+        omega = add(omega, mul(_eye(shape_of(c)[-1], c), _i_imag(c)))
     dq = add(matmul(q, omega), sub(d, matmul(q, c)))
     dr = matmul(sub(c, omega), r)
     return dq, dr

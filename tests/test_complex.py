@@ -361,9 +361,10 @@ def test_vjp_is_the_transpose_of_jvp_and_jvp_matches_differences(f: Any) -> None
 # (an imaginary part added to each differentiated argument): either it refuses, saying
 # so, or its JVP matches central differences along real and along imaginary directions
 # and its VJP is the JVP's transpose. No complex input may give a wrong number.
-#: The decompositions of the complex linear-algebra work (issue 23): not yet checked
-#: here; their public functions (autodiff_ref.numpy.linalg) refuse complex input.
-LINEAR_ALGEBRA = {"slogdet", "cholesky", "eigh", "svd", "qr"}
+#: The decompositions: their inputs must be Hermitian (or have distinct singular
+#: values), which made-complex random cases are not; tests/test_complex_linalg.py
+#: checks each of them the same ways on inputs that meet its preconditions.
+LINEAR_ALGEBRA = {"slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "qr"}
 #: The primitive has no derivative at all (a traced caller gets sign's NumPy scalar
 #: bare); its public function refuses to differentiate complex input.
 PUBLIC_REFUSAL = {"sign": anp.sign}

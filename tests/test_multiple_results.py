@@ -68,12 +68,14 @@ def test_svd_without_vectors_and_eigvalsh_return_one_array() -> None:
     s = anp.linalg.svd(TALL, compute_uv=False)
     w = anp.linalg.eigvalsh(SPD)
     assert type(s) is np.ndarray and type(w) is np.ndarray
-    # The values come from the decomposition with vectors (whose derivative needs
-    # them): the same LAPACK call as NumPy's with vectors, so equal to it; NumPy's
-    # values-only routines round differently (a few ulps).
-    np.testing.assert_array_equal(s, np.linalg.svd(TALL, full_matrices=False)[1])
-    np.testing.assert_array_equal(w, np.linalg.eigh(SPD)[0])
-    np.testing.assert_allclose(s, np.linalg.svd(TALL, compute_uv=False), rtol=1e-14)
+    # The values come from NumPy's values-only routines (the same LAPACK calls, so
+    # equal); the decompositions with vectors round differently (a few ulps).
+    np.testing.assert_array_equal(s, np.linalg.svd(TALL, compute_uv=False))
+    np.testing.assert_array_equal(w, np.linalg.eigvalsh(SPD))
+    np.testing.assert_allclose(
+        s, np.linalg.svd(TALL, full_matrices=False)[1], rtol=1e-14
+    )
+    np.testing.assert_allclose(w, np.linalg.eigh(SPD)[0], rtol=1e-14)
     # Their gradients: ds_k = u_k^T dA v_k and dw_k = v_k^T dA v_k.
     u, _, vh = np.linalg.svd(TALL, full_matrices=False)
     v = np.linalg.eigh(SPD)[1]

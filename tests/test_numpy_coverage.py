@@ -697,3 +697,21 @@ def test_higher_derivatives_along_a_line_match_closed_forms() -> None:
         lambda t: anp.max(x * t + t**2), 1.0, order=2
     )  # the last element's
     assert top == 2.0
+
+
+def test_clip_without_bounds_returns_a_as_numpy_2_4_does() -> None:
+    # NumPy 2.1+ documents clip(a, None, None) as a (2.0 raised); the value is a
+    # new array equal to a, and the derivative that of the identity.
+    a = np.array([1.5, -2.0, 0.0])
+    got = anp.clip(a, None, None)
+    np.testing.assert_array_equal(got, a)
+    assert got is not a and got.dtype == a.dtype
+    if np.lib.NumpyVersion(np.__version__) >= "2.1.0":
+        np.testing.assert_array_equal(got, np.clip(a, None, None))
+    np.testing.assert_array_equal(
+        ad.jacfwd(lambda x: anp.clip(x, None, None))(a), np.eye(3)
+    )
+    np.testing.assert_array_equal(
+        ad.grad(lambda x: anp.sum(anp.clip(x, None, None)))(a), np.ones(3)
+    )
+    assert anp.clip(2.5, None, None) == 2.5

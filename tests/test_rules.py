@@ -506,11 +506,26 @@ CASES.update(
             for sa, sb in [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 2), (2, 2))]
         ],
         "det": matrices(well_conditioned, (1, 1), (3, 3), (2, 3, 3)),
+        # From an SVD, which is not analytic in A (it conjugates): no complex step.
+        "adjugate": matrices(
+            well_conditioned, (1, 1), (3, 3), (2, 3, 3), complex_step=False
+        ),
         "slogdet": matrices(well_conditioned, (3, 3), (2, 3, 3), complex_step=False),
         "cholesky": matrices(
             spd, (3, 3), (2, 3, 3), complex_step=False, wrap=symmetrize
         ),
         "eigh": matrices(spd, (3, 3), (2, 4, 4), complex_step=False, wrap=symmetrize),
+        "eigvalsh": matrices(
+            spd, (3, 3), (2, 4, 4), complex_step=False, wrap=symmetrize
+        ),
+        "svdvals": matrices(
+            lambda rng, s: rng.normal(size=s),
+            (3, 3),
+            (4, 2),
+            (2, 4),
+            (2, 3, 2),
+            complex_step=False,
+        ),
         "svd": matrices(
             lambda rng, s: rng.normal(size=s),
             (3, 3),

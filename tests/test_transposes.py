@@ -109,10 +109,13 @@ JVP_ONLY = {
         (RNG.standard_normal((3, 3)) + 3 * np.eye(3), RNG.standard_normal((3, 2))),
         {},
     ),
+    "adjugate": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "det": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "slogdet": ((RNG.standard_normal((3, 3)) + 3 * np.eye(3),), {}),
     "cholesky": ((_spd(3),), {}),
     "eigh": ((_spd(3),), {}),
+    "eigvalsh": ((_spd(3),), {}),
+    "svdvals": ((RNG.standard_normal((4, 3)),), {}),
     "svd": ((RNG.standard_normal((4, 3)),), {}),
     "qr": ((RNG.standard_normal((4, 3)),), {}),
     # angle of a real x: derivative 0 (its complex inputs: tests/test_complex.py)

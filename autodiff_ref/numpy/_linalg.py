@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import rules
-from ..core import primal_value, shape_of
+from ..core import _dtype_of, primal_value, shape_of
 from . import _ops as ops
 
 __all__ = [
@@ -213,8 +213,14 @@ def eigh(a: ArrayLike, UPLO: str | None = None) -> EighResult:
 
 
 def eigvalsh(a: ArrayLike, UPLO: str | None = None) -> Any:
-    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`)."""
-    return eigh(a, UPLO).eigenvalues
+    """The eigenvalues of a symmetric matrix, ascending (``UPLO`` as for :func:`eigh`).
+
+    Differentiable at repeated eigenvalues too, with their tangents shared evenly
+    (as ``max`` shares a tie): functions symmetric in the values, such as their
+    sum, get their derivative; only the eigenvectors need distinct values.
+    """
+    _square(a, "eigvalsh")
+    return rules.eigvalsh(_triangle(a, UPLO))
 
 
 def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
@@ -235,8 +241,10 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> An
             "svd(full_matrices=True) of a non-square matrix is not differentiable (the extra "
             "columns of U or Vh are not unique); pass full_matrices=False"
         )
+    if not compute_uv:  # the values alone: differentiable where they repeat too
+        return rules.svdvals(a)
     u, s, vh = rules.svd(a)
-    return SVDResult(u, s, vh) if compute_uv else s
+    return SVDResult(u, s, vh)
 
 
 def svdvals(a: ArrayLike) -> Any:
@@ -278,7 +286,9 @@ def matrix_power(a: ArrayLike, n: int) -> Any:
         a, n = inv(a), -n
     size = shape_of(a)[-1]
     if n == 0:
-        return np.broadcast_to(np.eye(size), shape_of(a)).copy()
+        # NumPy's identity has a's dtype (float32 stays float32, integers stay integers).
+        eye = np.eye(size, dtype=_dtype_of(a))
+        return np.broadcast_to(eye, shape_of(a)).copy()
     result = None
     square = a
     while n:

@@ -704,7 +704,8 @@ def clip(
     array([0., 1., 0.])
     """
     if a_min is None and a_max is None:
-        raise ValueError("clip needs at least one of a_min and a_max (as numpy.clip)")
+        # NumPy 2.1 and later: no bounds, nothing clipped (a new array, equal to a).
+        return a if isinstance(a, Tracer) else np.array(a, copy=True)[()]
     out = a if a_min is None else rules.maximum(a, a_min)
     return out if a_max is None else rules.minimum(out, a_max)
 

@@ -340,7 +340,7 @@ ABSTRACT_EVAL.update({
     R.angle: lambda x: _out(x.shape, np.angle(np.zeros((), x.dtype)).dtype),
     R.stop_gradient: _like,
     R.argsort: lambda x, axis: Aval(x.shape, np.dtype(np.intp), "array"),
-    R.require_distinct: lambda x, what, nonzero=False: x,  # x itself
+    R.require_distinct: lambda x, what, **checks: x,  # x itself
     R.require_full_rank: lambda a: a,  # a itself
     R.sum: _reduction("sum"),
     R.prod: _reduction("sum"),
@@ -362,11 +362,14 @@ ABSTRACT_EVAL.update({
     R.inv: _same_matrix("inv"),
     R.cholesky: _same_matrix("cholesky"),
     R.solve: _solve,
+    R.adjugate: _same_matrix("adjugate"),
     R.det: _determinant,
     R.slogdet: _slogdet,
     R.result: lambda results, index: results[index],  # result k's own type
     R.eigh: _eigh,
     R.svd: _svd,
+    R.eigvalsh: lambda a: _eigh(a)[0],
+    R.svdvals: lambda a: _svd(a)[1],
     R.qr: _qr,
     R.pinv: _pinv,
 })  # fmt: skip
