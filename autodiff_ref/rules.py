@@ -26,7 +26,7 @@ that is not holomorphic is still linear over the reals near a point: ``real``,
 gives the two Wirtinger derivatives of that map
 (:class:`~autodiff_ref.core.Wirtinger`), and ``angle`` its JVP ``Im(t / z)``.
 A real argument's cotangent is real
-(:func:`cotangent_for`). Primitives that order their
+(``cotangent_for``). Primitives that order their
 arguments (maximum, minimum) refuse to differentiate complex ones; NumPy itself
 refuses complex numbers in floor, ceil, mod, hypot, arctan2, logaddexp and
 heaviside.

@@ -10,10 +10,10 @@ autodiff_ref's transforms with autograd's ``argnum`` spelling; and
 mode, to the given order, against central differences), written again on top of
 ``autodiff_ref.jvp`` and ``autodiff_ref.vjp``.
 
-Complex numbers: autograd pulls back cotangents with the conjugate convention
-and JAX (so autodiff_ref) without it; ``make_vjp`` converts between the two
-(``vjp_autograd(g) = conj(vjp_jax(conj(g)))``), so the dot-product test checks
-the same derivative either way.
+Complex numbers: autograd's VJP is JAX's (so autodiff_ref's), the transpose of
+the JVP without conjugation (autograd's ``make_vjp(lambda z: 2j * z)(z)[0](1.0)``
+is ``2j``, as JAX's), so ``make_vjp`` passes cotangents through unchanged;
+autograd's check conjugates where its inner product needs it (``covector``).
 """
 
 from __future__ import annotations
@@ -146,28 +146,17 @@ def vspace(value: Any) -> VSpace:
 # -- the differential operators, by name -------------------------------------------
 
 
-def _conj(leaf: Any) -> Any:
-    # Only complex leaves: real ones (traced or not) pass through untouched.
-    return ad.numpy.conj(leaf) if _is_complex(ad.primal_value(leaf)) else leaf
-
-
-def _conj_tree(x: Any) -> Any:
-    leaves, treedef = tree_flatten(x)
-    return tree_unflatten(treedef, [_conj(leaf) for leaf in leaves])
-
-
 def core_make_vjp(
     fun: Callable[[Any], Any], x: Any
 ) -> tuple[Callable[[Any], Any], Any]:
-    """``(vjp, fun(x))`` with autograd's (conjugate) convention for complex values.
+    """``(vjp, fun(x))``: autograd's convention for complex values is JAX's.
 
     ``autograd.core.make_vjp``; ``autograd.make_vjp`` is its n-ary form.
     """
     ans, pullback = ad.vjp(fun, x)
 
     def vjp(g: Any) -> Any:
-        # JAX's convention to autograd's; the identity on real values.
-        return _conj_tree(pullback(_conj_tree(g))[0])
+        return pullback(g)[0]
 
     return vjp, ans
 
