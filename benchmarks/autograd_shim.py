@@ -59,8 +59,13 @@ def unary_to_nary(unary_operator: Callable[..., Any]) -> Callable[..., Any]:
             )
             return unary_operator(unary_f, x, *op_args, **op_kwargs)
 
+        # autograd's names: grad(foo, 1).__name__ == "grad_of_foo_wrt_argnum_1".
+        op, name = unary_operator.__name__, getattr(fun, "__name__", "[unknown name]")
+        nary_f.__name__ = f"{op}_of_{name}_wrt_argnum_{argnum}"
         return nary_f
 
+    nary_operator.__name__ = unary_operator.__name__
+    nary_operator.__doc__ = unary_operator.__doc__
     return nary_operator
 
 
@@ -176,7 +181,11 @@ make_jvp = unary_to_nary(core_make_jvp)
 
 @unary_to_nary
 def grad(fun: Callable[[Any], Any], x: Any) -> Any:
-    """The gradient of a scalar function: ``ad.grad``."""
+    """
+    Returns a function which computes the gradient of a scalar function: ``ad.grad``.
+
+    (autograd's docstring, with its first line break, begins so: its tests read it.)
+    """
     return ad.grad(fun)(x)
 
 
@@ -253,7 +262,7 @@ def tensor_jacobian_product(
     def vector_dot_fun(*args: Any, **kwargs: Any) -> Any:
         args, vector = args[:-1], args[-1]
         out = fun(*args, **kwargs)
-        return ad.numpy.tensordot(vector, out, onp.ndim(out))
+        return ad.numpy.tensordot(vector, out, onp.ndim(vector))  # as autograd
 
     return jacobian(vector_dot_fun, argnum)
 

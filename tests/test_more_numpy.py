@@ -265,3 +265,90 @@ def test_stack_dtype_and_casting_as_numpy() -> None:
         anp.concatenate([V, V], dtype=np.float32),
         np.concatenate([V, V], dtype=np.float32),
     )
+
+
+# -- array, asarray: nested lists of traced values, as numpy.array builds them ------------
+def test_array_of_nested_lists_stacks_traced_values() -> None:
+    x = 1.5
+
+    def f(x: Any) -> Any:
+        return anp.array([[x, 2.0], [x**2, x / 2.0]])
+
+    # On a plain number it is numpy.array of the same list: the same numbers.
+    np.testing.assert_array_equal(f(x), np.array([[x, 2.0], [x**2, x / 2.0]]))
+    # Closed form: d/dx [[x, 2], [x**2, x/2]] = [[1, 0], [2x, 1/2]] (each entry one
+    # rounding at most, and these are exact in binary: equal).
+    for jac in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_array_equal(jac(f)(x), [[1.0, 0.0], [2 * x, 0.5]])
+        assert jac(f)(x).shape == np.array([[x, 2.0], [x, x]]).shape
+
+
+def test_array_of_traced_arrays_has_numpys_shape_and_block_jacobian() -> None:
+    def f(v: Any) -> Any:
+        return anp.array([[v, 2.0 * v], (v, v)])
+
+    np.testing.assert_array_equal(f(V), np.array([[V, 2.0 * V], (V, V)]))
+    eye = np.eye(5)  # each block's Jacobian is 1 or 2 times the identity, exactly
+    want = np.array([[eye, 2 * eye], [eye, eye]])
+    for jac in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_array_equal(jac(f)(V), want)
+
+
+def test_array_dtype_ndmin_and_asarray_as_numpys() -> None:
+    x = 0.75
+    assert (
+        ad.jacfwd(lambda x: anp.array(x, ndmin=2))(x).shape
+        == np.array(x, ndmin=2).shape
+    )
+    value, tangent = ad.jvp(lambda x: anp.array([x, x], dtype=np.float32), (x,), (1.0,))
+    assert value.dtype == tangent.dtype == np.float32
+    np.testing.assert_array_equal(tangent, [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"astype\(int64\)"):
+        ad.grad(lambda x: anp.array([x, x], dtype=np.int64).sum())(x)
+    # asarray of a traced value is that value (traced values are never written to).
+    seen = []
+    ad.grad(lambda x: seen.append(anp.asarray(x) is x) or x)(x)
+    assert seen == [True]
+    # d/dx sum([x, 3x]) = 4 (closed form; exact in binary).
+    assert ad.grad(lambda x: anp.asarray([x, 3.0 * x]).sum())(x) == 4.0
+    np.testing.assert_array_equal(anp.asarray([1, 2]), np.asarray([1, 2]))
+    assert anp.asarray([1, 2]).dtype == np.asarray([1, 2]).dtype
+
+
+def test_where_of_a_condition_alone_is_nonzero() -> None:
+    condition = M > 0
+    for got, want in zip(anp.where(condition), np.nonzero(condition), strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="either both or neither"):
+        anp.where(condition, M)
+
+
+# -- rollaxis, std over one element ------------------------------------------------------
+def test_rollaxis_is_numpys_for_every_axis_and_start() -> None:
+    t = RNG.normal(size=(2, 3, 4))
+    for axis in range(-3, 3):
+        for start in range(-3, 4):
+            np.testing.assert_array_equal(
+                anp.rollaxis(t, axis, start), np.rollaxis(t, axis, start)
+            )
+    for start in (-4, 4):
+        with pytest.raises(np.exceptions.AxisError):
+            np.rollaxis(t, 0, start)
+        with pytest.raises(np.exceptions.AxisError):
+            anp.rollaxis(t, 0, start)
+
+
+def test_std_over_one_element_is_constant_zero() -> None:
+    # The deviation of one element from its own mean is 0 for every x: the derivative
+    # is exactly 0 (central differences of numpy.std give 0 too), not 0 * inf = nan.
+    h = 1e-6
+    assert (np.std(3.5 + h) - np.std(3.5 - h)) / (2 * h) == 0.0
+    assert ad.grad(anp.std)(3.5) == 0.0
+    assert ad.derivative(anp.std, 3.5) == 0.0
+    rows = M[:1]
+    for jac in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_array_equal(
+            jac(lambda x: anp.std(x, axis=0))(rows), np.zeros((4, 1, 4))
+        )
+    # Over more than one element it is still sqrt(var): NumPy's value.
+    np.testing.assert_allclose(anp.std(M, axis=0), np.std(M, axis=0), rtol=1e-15)

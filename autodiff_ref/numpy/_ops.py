@@ -38,7 +38,9 @@ __all__ = [
     "arctan",
     "arctan2",
     "arctanh",
+    "array",
     "array_split",
+    "asarray",
     "astype",
     "atleast_1d",
     "atleast_2d",
@@ -116,6 +118,7 @@ __all__ = [
     "repeat",
     "reshape",
     "roll",
+    "rollaxis",
     "rot90",
     "select",
     "sign",
@@ -296,14 +299,21 @@ def minimum(x: ArrayLike, y: ArrayLike) -> Any:
     return rules.minimum(x, y)
 
 
-def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Any:
+def where(condition: ArrayLike, x: ArrayLike = None, y: ArrayLike = None) -> Any:
     """``x`` where ``condition`` holds, else ``y``; differentiable in ``x`` and ``y``.
+
+    With ``condition`` alone it is ``numpy.nonzero(condition)``, as NumPy's: the
+    indices depend on the primal values only.
 
     >>> import numpy as np
     >>> from autodiff_ref import grad
     >>> grad(lambda v: sum(where(v > 0, v, 0.0)))(np.array([-1.0, 2.0]))
     array([0., 1.])
     """
+    if x is None and y is None:
+        return np.nonzero(primal_value(condition))
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")  # NumPy's
     return rules.where(condition, x, y)
 
 
@@ -446,6 +456,45 @@ def _array_arg(x: Any) -> Any:
             return rules.stack(*items, axis=0)
         return np.asarray(items)
     return x
+
+
+def array(
+    object: ArrayLike, dtype: Any = None, *, copy: bool = True, ndmin: int = 0
+) -> Any:
+    """An array from a (nested) list or tuple whose elements may be traced values.
+
+    As ``numpy.array``: the nested sequences are stacked (with
+    :func:`stack`, so the derivative flows to every element), ``dtype`` casts
+    (to a floating-point or complex dtype, as :func:`astype`) and ``ndmin``
+    prepends axes of length 1.  Without traced values it is ``numpy.array``.
+
+    >>> from autodiff_ref import jacfwd
+    >>> jacfwd(lambda x: array([[x, 2.0], [x**2, x]]))(3.0)
+    array([[1., 0.],
+           [6., 1.]])
+    """
+    out = _array_arg(object)
+    if not isinstance(out, Tracer):
+        return np.array(out, dtype=dtype, copy=copy, ndmin=ndmin)
+    if dtype is not None:
+        out = astype(out, dtype)
+    missing = ndmin - _ndim(out)
+    return (
+        rules.reshape(out, shape=(1,) * missing + shape_of(out)) if missing > 0 else out
+    )
+
+
+def asarray(a: ArrayLike, dtype: Any = None) -> Any:
+    """``a`` as an array: :func:`array` without a copy (traced values are never changed).
+
+    >>> import autodiff_ref as ad
+    >>> ad.grad(lambda x: asarray([x, 3.0 * x]).sum())(1.0)
+    4.0
+    """
+    out = _array_arg(a)
+    if not isinstance(out, Tracer):
+        return np.asarray(out, dtype=dtype)
+    return out if dtype is None else astype(out, dtype)
 
 
 def _ndim(x: Any) -> int:
@@ -780,8 +829,21 @@ def std(
     ddof: int = 0,
     keepdims: bool = False,
 ) -> Any:
-    """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0."""
-    return rules.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    """Standard deviation ``sqrt(var(x))``; its derivative is infinite where it is 0.
+
+    Over slices of one element (and ``ddof=0``) the deviation is 0 whatever ``x``
+    is, so its derivative is 0, not ``sqrt``'s infinite one at 0 times 0:
+    the variance itself is returned there (0, and its derivative 0 exactly).
+
+    >>> import autodiff_ref as ad
+    >>> ad.grad(std)(3.5)
+    0.0
+    """
+    x = _array_arg(x)
+    variance = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    if ddof == 0 and _size_of(variance) == _size_of(x):  # one element per slice
+        return variance
+    return rules.sqrt(variance)
 
 
 def cumsum(x: ArrayLike, axis: int | None = None) -> Any:
@@ -903,6 +965,23 @@ def moveaxis(
     order = [k for k in range(_ndim(x)) if k not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
+    return rules.transpose(x, axes=tuple(order))
+
+
+def rollaxis(x: ArrayLike, axis: int, start: int = 0) -> Any:
+    """Move ``axis`` to the position before ``start`` (as numpy.rollaxis)."""
+    n = _ndim(x)
+    (axis,) = _axis_list(axis, n)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:  # NumPy's words
+        raise np.exceptions.AxisError(
+            f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in"
+        )
+    if axis < start:  # the axis leaves a gap before start
+        start -= 1
+    order = [k for k in range(n) if k != axis]
+    order.insert(start, axis)
     return rules.transpose(x, axes=tuple(order))
 
 
