@@ -210,3 +210,32 @@ def test_float32_stays_single_precision(name: str) -> None:
     assert y.dtype == tangent.dtype == getattr(np.fft, name)(x).dtype
     (ct,) = ad.vjp(f, x)[1](np.ones_like(y))
     assert ct.dtype == x.dtype
+
+
+SHIFTS = [
+    (REAL, None), (REAL, 0), (REAL, (1,)), (REAL, (1, 0)), (REAL[:3, :5], None),
+    (COMPLEX[:, :5], -1), (REAL[0, :5], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["fftshift", "ifftshift"])
+@pytest.mark.parametrize(("x", "axes"), SHIFTS)
+def test_shifts_are_numpys_rolls(name: str, x: np.ndarray, axes: Any) -> None:
+    ours, theirs = getattr(anp.fft, name), getattr(np.fft, name)
+    # A roll moves entries only: the values are NumPy's, to the bit.
+    np.testing.assert_array_equal(ours(x, axes=axes), theirs(x, axes=axes))
+    # Its Jacobian is the permutation NumPy's function applies to a basis:
+    # theirs(e_k) for each unit vector e_k, exactly (0s and 1s).
+    basis = np.eye(x.size).reshape(x.size, *x.shape)
+    want = np.moveaxis(np.array([theirs(e, axes=axes) for e in basis]), 0, -1)
+    want = want.reshape(*x.shape, *x.shape)
+    real = x.real
+    for jac in (ad.jacfwd, ad.jacrev):
+        np.testing.assert_array_equal(jac(lambda a: ours(a, axes=axes))(real), want)
+    # NumPy's own spelling on traced values reaches the same function.
+    np.testing.assert_array_equal(ad.jacrev(lambda a: theirs(a, axes=axes))(real), want)
+
+
+def test_ifftshift_undoes_fftshift() -> None:
+    odd = RNG.normal(size=(3, 5))
+    np.testing.assert_array_equal(anp.fft.ifftshift(anp.fft.fftshift(odd)), odd)

@@ -35,9 +35,11 @@ __all__ = [
     "fft",
     "fft2",
     "fftn",
+    "fftshift",
     "ifft",
     "ifft2",
     "ifftn",
+    "ifftshift",
     "irfft",
     "irfft2",
     "irfftn",
@@ -292,3 +294,38 @@ def irfft2(
 ) -> Any:  # fmt: skip
     """:func:`irfftn` over the last two axes: ``numpy.fft.irfft2``."""
     return irfftn(a, s, axes, norm, out)
+
+
+def _shift(x: Any, axes: int | Sequence[int] | None, sign: int) -> Any:
+    """``x`` rolled by ``sign * (length // 2)`` along each of ``axes`` (all by default)."""
+    x = ops._array_arg(x)
+    shape = shape_of(x)
+    if axes is None:
+        chosen = list(range(len(shape)))
+    elif isinstance(axes, int | np.integer):
+        chosen = [int(axes)]
+    else:
+        chosen = list(axes)
+    shifts = [sign * (shape[ax] // 2) for ax in chosen]
+    return ops.roll(x, shifts, chosen)
+
+
+def fftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Any:
+    """The zero frequency moved to the centre: a roll by half of each length.
+
+    As ``numpy.fft.fftshift``; a roll only moves entries, so its derivative
+    moves them the same way.
+
+    >>> fftshift(np.arange(5.0))
+    array([3., 4., 0., 1., 2.])
+    """
+    return _shift(x, axes, 1)
+
+
+def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Any:
+    """The inverse of :func:`fftshift`: a roll back by half of each length.
+
+    >>> ifftshift(fftshift(np.arange(5.0)))
+    array([0., 1., 2., 3., 4.])
+    """
+    return _shift(x, axes, -1)
