@@ -546,7 +546,8 @@ def _array_conversion_message(x: Any, caller: Any) -> str:
     return (
         f"{what} tried to convert a {kind} to a NumPy array: a {kind} cannot be converted "
         f"to a NumPy array without dropping its derivative; {hint}build arrays of traced "
-        "values with autodiff_ref.numpy.stack, and use autodiff_ref.numpy functions "
+        "values with autodiff_ref.numpy.stack (or autodiff_ref.numpy.array of the same "
+        "list), and use autodiff_ref.numpy functions "
         "instead of NumPy ones (autodiff_ref.primal_value(x) gives the plain value)"
     )
 

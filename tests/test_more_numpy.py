@@ -352,3 +352,13 @@ def test_std_over_one_element_is_constant_zero() -> None:
         )
     # Over more than one element it is still sqrt(var): NumPy's value.
     np.testing.assert_allclose(anp.std(M, axis=0), np.std(M, axis=0), rtol=1e-15)
+
+
+def test_numpys_array_of_traced_values_points_to_ours() -> None:
+    def by_numpy(x: Any) -> Any:
+        return np.array([x, 2.0 * x])
+
+    with pytest.raises(TypeError, match=r"autodiff_ref\.numpy\.array of the same list"):
+        ad.grad(lambda x: by_numpy(x).sum())(1.0)
+    # ... and the suggestion works: d/dx (x + 2x) = 3 (closed form; exact in binary).
+    assert ad.grad(lambda x: anp.array([x, 2.0 * x]).sum())(1.0) == 3.0
