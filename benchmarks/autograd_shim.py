@@ -62,6 +62,10 @@ def unary_to_nary(unary_operator: Callable[..., Any]) -> Callable[..., Any]:
         # autograd's names: grad(foo, 1).__name__ == "grad_of_foo_wrt_argnum_1".
         op, name = unary_operator.__name__, getattr(fun, "__name__", "[unknown name]")
         nary_f.__name__ = f"{op}_of_{name}_wrt_argnum_{argnum}"
+        nary_f.__doc__ = (
+            f"    {op} of function {name} with respect to argument number {argnum}. "
+            f"Takes the\n    same arguments as {name} but returns the {op}.\n    "
+        )
         return nary_f
 
     nary_operator.__name__ = unary_operator.__name__
