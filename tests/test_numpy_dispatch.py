@@ -267,3 +267,32 @@ def test_np_array_of_scalar_duals_points_to_stack() -> None:
     out = anp.stack([d, 2.0 * d])
     np.testing.assert_array_equal(out.primal, [1.0, 2.0])
     np.testing.assert_array_equal(out.tangent, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "instead"),
+    [
+        (lambda a: np.linalg.eig(a).eigenvalues.real.sum(), "eigh"),
+        (lambda a: np.linalg.eigvals(a).real.sum(), "eigvalsh"),
+    ],
+    ids=["eig", "eigvals"],
+)
+def test_eig_is_refused_with_the_symmetric_alternative(
+    call: Callable, instead: str
+) -> None:
+    symmetric = np.array([[2.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(
+        TypeError, match=rf"autodiff_ref\.numpy\.linalg\.{instead}; else"
+    ):
+        ad.grad(call)(symmetric)
+    # ... and the suggestion works: the sum of the eigenvalues is the trace, whose
+    # gradient is the identity (closed form; eigh's rounding: a few ulps).
+    alternative = getattr(anp.linalg, instead)
+
+    def trace_by_eigenvalues(a: Any) -> Any:
+        values = alternative(a)
+        return anp.sum(values[0] if instead == "eigh" else values)
+
+    np.testing.assert_allclose(
+        ad.grad(trace_by_eigenvalues)(symmetric), np.eye(2), atol=1e-14
+    )

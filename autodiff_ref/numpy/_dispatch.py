@@ -103,12 +103,24 @@ def _full_name(func: Any) -> str:
     return f"{public}.{name}"
 
 
+#: What to use instead of a NumPy function that has a near relative with a rule.
+_INSTEAD = {
+    # A general matrix's eigenvectors have no rule: their phases are LAPACK's
+    # choice and the output dtype depends on the values (real when all
+    # eigenvalues are).
+    "numpy.linalg.eig": "for a symmetric (Hermitian) matrix use "
+    "autodiff_ref.numpy.linalg.eigh; else ",
+    "numpy.linalg.eigvals": "for a symmetric (Hermitian) matrix use "
+    "autodiff_ref.numpy.linalg.eigvalsh; else ",
+}
+
+
 def _refuse(name: str) -> TypeError:
     short = name.rsplit(".", 1)[-1]
     sub = next((m for m in ("linalg", "fft") if f".{m}." in name), None)
     ours = short in {None: ops, "linalg": linalg, "fft": fft}[sub].__all__
     prefix = "autodiff_ref.numpy" + (f".{sub}" if sub else "")
-    hint = f"use {prefix}.{short}, or " if ours else ""
+    hint = f"use {prefix}.{short}, or " if ours else _INSTEAD.get(name, "")
     return TypeError(
         f"{name} has no derivative rule in autodiff_ref and cannot see traced values; "
         f"{hint}write it with autodiff_ref's functions (the rules are listed in "
