@@ -1205,7 +1205,8 @@ def _adjugate_jvp(ts: Sequence[Any], ans: Any, a: Any) -> Any:
 
 adjugate: Primitive = _nonlinear(
     "adjugate", _adjugate, jvp=_adjugate_jvp,
-    doc="adj(A) = det(A) A^-1 (det's gradient, transposed): d adj = A^-1 (tr(adj dA) I - dA adj)",
+    doc="adj(A) = det(A) A^-1 (det's gradient, transposed): "
+    "d adj = A^-1 (tr(adj dA) I - dA adj)",
 )  # fmt: skip
 det: Primitive = _nonlinear(
     "det", np.linalg.det,
