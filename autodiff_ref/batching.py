@@ -49,7 +49,19 @@ from .core import (
     primal_value,
     shape_of,
 )
-from .program.tracing import _UFUNC_COMPARISONS, COMPARISONS, VALUE_ONLY
+from .program.tracing import (
+    _UFUNC_COMPARISONS,
+    COMPARISONS,
+    EQ,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    PRIMAL_ALL,
+    PRIMAL_ANY,
+    VALUE_ONLY,
+)
 from .tree import _children, require_callable, tree_flatten, tree_unflatten
 
 __all__ = ["BATCH_RULES", "BatchTrace", "BatchTracer", "batch_rule", "vmap"]
@@ -107,13 +119,11 @@ _SHAPE_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
 }
 
 
-def _comparison_method(name: str) -> Callable[[Any, Any], Any]:
+def _comparison_method(prim: Primitive) -> Callable[[Any, Any], Any]:
     def compare(self: Any, other: Any) -> Any:
-        return bind(
-            COMPARISONS[name], (primal_value(self), primal_value(other)), NO_PARAMS
-        )
+        return bind(prim, (primal_value(self), primal_value(other)), NO_PARAMS)
 
-    compare.__name__ = f"__{name}__"
+    compare.__name__ = f"__{prim.name}__"  # printing only
     return compare
 
 
@@ -173,21 +183,21 @@ class BatchTracer(Tracer):
 
     # Comparisons answer one boolean per example, so they are primitives here (a
     # derivative tracer compares its primal values, which would be this value again).
-    __lt__ = _comparison_method("lt")
-    __le__ = _comparison_method("le")
-    __gt__ = _comparison_method("gt")
-    __ge__ = _comparison_method("ge")
-    __eq__ = _comparison_method("eq")
-    __ne__ = _comparison_method("ne")
+    __lt__ = _comparison_method(LT)
+    __le__ = _comparison_method(LE)
+    __gt__ = _comparison_method(GT)
+    __ge__ = _comparison_method(GE)
+    __eq__ = _comparison_method(EQ)
+    __ne__ = _comparison_method(NE)
     __hash__ = None
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether all elements are true, per example."""
-        return bind(VALUE_ONLY["all"], (self,), {"axis": axis, "keepdims": keepdims})
+        return bind(PRIMAL_ALL, (self,), {"axis": axis, "keepdims": keepdims})
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether any element is true, per example."""
-        return bind(VALUE_ONLY["any"], (self,), {"axis": axis, "keepdims": keepdims})
+        return bind(PRIMAL_ANY, (self,), {"axis": axis, "keepdims": keepdims})
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         # What NumPy asks of the primal values of derivative tracers (shapes, the
